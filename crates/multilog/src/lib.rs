@@ -1,0 +1,1 @@
+//! multilog: script parser, pattern matcher and log-directory engine

@@ -1,0 +1,1 @@
+//! The service-directory protocol: status record codec, control letters, liveness, locks

@@ -1,0 +1,9 @@
+//! clockwatch: log clock steps, sync changes and steal time as they happen.
+//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+pub fn main(_args: &[OsString]) -> ExitCode {
+    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+}

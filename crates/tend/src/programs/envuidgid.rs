@@ -1,0 +1,9 @@
+//! envuidgid: set UID and GID from an account, then run a program.
+//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+pub fn main(_args: &[OsString]) -> ExitCode {
+    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+}

@@ -1,0 +1,142 @@
+//! One module per program, and the one sorted table that dispatches to them.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::ExitCode;
+
+mod chpst;
+mod clock;
+mod clockwatch;
+mod envdir;
+mod envuidgid;
+mod fghack;
+mod multilog;
+mod pgrphack;
+mod readproctitle;
+mod setlock;
+mod setuidgid;
+mod softlimit;
+mod supervise;
+mod svc;
+mod svok;
+mod svscan;
+mod svscanboot;
+mod svstat;
+mod tai64n;
+mod tai64nlocal;
+
+/// A program of the multicall binary.
+pub struct Program {
+    pub name: &'static str,
+    pub main: fn(&[OsString]) -> ExitCode,
+    /// Whether `tend install` makes a symlink for it (not for `clock`, whose
+    /// name is too generic for a bin directory; run it as `tend clock`).
+    pub link: bool,
+    pub about: &'static str,
+}
+
+const fn p(name: &'static str, main: fn(&[OsString]) -> ExitCode, about: &'static str) -> Program {
+    Program { name, main, link: true, about }
+}
+
+/// Sorted by name.
+pub static PROGRAMS: &[Program] = &[
+    p("chpst", chpst::main, "runit's chpst: change process state, then run a program"),
+    Program {
+        name: "clock",
+        main: clock::main,
+        link: false,
+        about: "check the clock, NTP, clocksource and hypervisor (tend clock)",
+    },
+    p("clockwatch", clockwatch::main, "log clock steps, sync changes and steal time as they happen"),
+    p("envdir", envdir::main, "set environment variables from a directory, then run a program"),
+    p("envuidgid", envuidgid::main, "set UID and GID from an account, then run a program"),
+    p("fghack", fghack::main, "keep a self-backgrounding daemon in the foreground"),
+    p("multilog", multilog::main, "read a log from stdin, select lines, write rotated log directories"),
+    p("pgrphack", pgrphack::main, "run a program in a new session and process group"),
+    p("readproctitle", readproctitle::main, "show the tail of stdin in ps output"),
+    p("setlock", setlock::main, "run a program holding a lock file"),
+    p("setuidgid", setuidgid::main, "run a program as an account (uid, gid and only its primary group)"),
+    p("softlimit", softlimit::main, "run a program with lower resource limits"),
+    p("supervise", supervise::main, "start a service and restart it when it dies"),
+    p("svc", svc::main, "control supervised services"),
+    p("svok", svok::main, "tell whether supervise is running on a directory"),
+    p("svscan", svscan::main, "start and watch a supervise for every service in a directory"),
+    p("svscanboot", svscanboot::main, "start svscan on /etc/service with its errors in readproctitle"),
+    p("svstat", svstat::main, "print the status of supervised services"),
+    p("tai64n", tai64n::main, "prefix each line of stdin with a TAI64N label"),
+    p("tai64nlocal", tai64nlocal::main, "turn TAI64N labels into local date and time"),
+];
+
+/// The program called `name`.
+pub fn find(name: &[u8]) -> Option<&'static Program> {
+    PROGRAMS.iter().find(|p| p.name.as_bytes() == name)
+}
+
+const TEND_USAGE: &str = "tend PROGRAM [ARGS...] | tend --list | tend install DIR";
+
+/// `tend ...`: a program by name, `--list`, or `install DIR`.
+pub fn tend(args: &[OsString]) -> ExitCode {
+    strerr::set_program("tend");
+    let Some(first) = args.first() else { return strerr::usage(TEND_USAGE) };
+    match first.as_bytes() {
+        b"--list" => {
+            let mut out = String::new();
+            for p in PROGRAMS {
+                out.push_str(&format!("{:<14} {}\n", p.name, p.about));
+            }
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        b"--help" | b"-h" => {
+            println!("usage: {TEND_USAGE}\nRun `tend --list` for the programs.");
+            ExitCode::SUCCESS
+        }
+        b"install" => match args.get(1..) {
+            Some([dir]) => install(Path::new(dir)),
+            _ => strerr::usage("tend install DIR"),
+        },
+        name => match find(name) {
+            Some(p) => {
+                strerr::set_program(p.name);
+                (p.main)(&args[1..])
+            }
+            None => strerr::die(
+                strerr::EXIT_USAGE,
+                &["unknown program ", &first.to_string_lossy(), " (tend --list shows them)"],
+            ),
+        },
+    }
+}
+
+/// Creates `DIR/NAME -> tend` for every linkable program, replacing old links.
+fn install(dir: &Path) -> ExitCode {
+    let exe = match std::env::current_exe().and_then(|e| e.canonicalize()) {
+        Ok(e) => e,
+        Err(e) => return strerr::die(strerr::EXIT_SYSTEM, &["unable to find my own path: ", &strerr::errstr(&e)]),
+    };
+    for p in PROGRAMS.iter().filter(|p| p.link) {
+        let link = dir.join(p.name);
+        if link.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+            let _ = std::fs::remove_file(&link);
+        }
+        if let Err(e) = std::os::unix::fs::symlink(&exe, &link) {
+            let what = link.display().to_string();
+            return strerr::die(strerr::EXIT_SYSTEM, &["unable to create ", &what, ": ", &strerr::errstr(&e)]);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn table_is_sorted_and_unique() {
+        let names: Vec<_> = super::PROGRAMS.iter().map(|p| p.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+    }
+}

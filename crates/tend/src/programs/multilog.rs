@@ -1,0 +1,9 @@
+//! multilog: read a log from stdin, select lines, write rotated log directories.
+//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+pub fn main(_args: &[OsString]) -> ExitCode {
+    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+}

@@ -1,0 +1,37 @@
+//! tai64n: puts a TAI64N label and a space in front of each line of stdin.
+//!
+//! Like daemontools 0.76: no options, arguments ignored, a final partial line
+//! passed through without a newline, exit 111 silently on I/O errors. Every
+//! line that arrives in one read gets that read's time.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use tai64::{Clock, Label, SystemClock};
+
+use crate::filter::{self, Transform};
+
+struct Stamp {
+    at_line_start: bool,
+}
+
+impl Transform for Stamp {
+    fn chunk(&mut self, mut input: &[u8], out: &mut Vec<u8>) {
+        let label = Label::from_wall(SystemClock.wall()).to_hex();
+        while !input.is_empty() {
+            if self.at_line_start {
+                out.extend_from_slice(&label);
+                out.push(b' ');
+            }
+            let end = input.iter().position(|&c| c == b'\n').map_or(input.len(), |i| i + 1);
+            out.extend_from_slice(&input[..end]);
+            self.at_line_start = input[end - 1] == b'\n';
+            input = &input[end..];
+        }
+    }
+    fn finish(&mut self, _out: &mut Vec<u8>) {}
+}
+
+pub fn main(_args: &[OsString]) -> ExitCode {
+    filter::run(&mut Stamp { at_line_start: true })
+}

@@ -1,0 +1,15 @@
+//! Integration tests: one test binary, one module per program family.
+//! They run the built `tend` binary (symlinked under each program name) on
+//! real directories and processes, and compare with Debian's daemontools,
+//! runit and s6 where those define the behaviour.
+
+mod util;
+
+mod clock;
+mod dispatch;
+mod multilog;
+mod supervise;
+mod svclients;
+mod svscan;
+mod tai64;
+mod tools;
