@@ -1,0 +1,1 @@
+//! svscan: one supervise per service directory, log pipes, rescans on change, orderly shutdown

@@ -1,0 +1,6 @@
+//! PLACEHOLDER: the owner of this parser writes this target.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|_data: &[u8]| {});
