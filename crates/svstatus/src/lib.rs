@@ -1,1 +1,39 @@
-//! The service-directory protocol: status record codec, control letters, liveness, locks
+//! The service-directory protocol shared by supervise and its clients.
+//!
+//! A service directory `S` holds `run` (and optionally `finish`, `down`, ...);
+//! its supervisor keeps state in `S/supervise/`: `lock` (flock), the `control`
+//! and `ok` FIFOs, `status` (a binary record), and runit's `stat` and `pid`
+//! text files. This crate owns those files:
+//!
+//! - [`Status`]: the status record, pure [`Status::encode`] / [`Status::decode`]
+//!   in runit's 20-byte layout (a superset of daemontools' 18 bytes) followed by
+//!   tend's [`Extras`], which old readers never see;
+//! - [`read_status`] / [`write_status`]: the files, written as `*.new` + rename;
+//! - [`Command`]: the control letters, and [`send_commands`] for clients;
+//! - [`probe_ok`]: liveness through the `ok` FIFO, as daemontools' clients test it;
+//! - [`Lock`]: the `flock` that keeps a second supervisor out;
+//! - [`report`]: djb-style messages whose paths may be any bytes.
+//!
+//! ```
+//! use svstatus::{Extras, RunState, Status, Want};
+//! let mut s = Status::default();
+//! s.pid = 12963;
+//! s.want = Want::Up;
+//! s.state = RunState::Run;
+//! s.extras = Some(Extras::default());
+//! let bytes = s.encode();
+//! assert_eq!(&bytes[12..20], &[0xa3, 0x32, 0, 0, 0, b'u', 0, 1]);
+//! assert_eq!(Status::decode(&bytes), Ok(s));
+//! ```
+
+mod control;
+mod files;
+mod lock;
+mod record;
+pub mod report;
+mod sys;
+
+pub use control::{send_commands, Command, SendError};
+pub use files::{probe_ok, read_status, write_status, ReadError, SavedCwd, CONTROL, LOCK, OK, STATUS};
+pub use lock::Lock;
+pub use record::{DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN, RECORD_LEN, RUNIT_LEN};

@@ -1,0 +1,132 @@
+//! The files under `S/supervise/`: status (+ runit's stat and pid), the ok
+//! FIFO as liveness test, and the working directory dance of the clients.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+
+use crate::record::{DecodeError, Status, RECORD_LEN};
+use crate::sys;
+
+/// `supervise/status`
+pub const STATUS: &str = "supervise/status";
+/// `supervise/control`
+pub const CONTROL: &str = "supervise/control";
+/// `supervise/ok`
+pub const OK: &str = "supervise/ok";
+/// `supervise/lock`
+pub const LOCK: &str = "supervise/lock";
+
+/// Why [`read_status`] failed, in the words of daemontools' svstat.
+#[derive(Debug)]
+pub enum ReadError {
+    /// `unable to open supervise/status: ERR`
+    Open(io::Error),
+    /// `unable to read supervise/status: ERR`
+    Read(io::Error),
+    /// `unable to read supervise/status: bad format`
+    BadFormat,
+}
+
+/// Reads `DIR/supervise/status` (any of the 18-, 20- and 44-byte layouts).
+pub fn read_status(dir: &Path) -> Result<Status, ReadError> {
+    let mut f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(dir.join(STATUS))
+        .map_err(ReadError::Open)?;
+    let mut buf = [0u8; RECORD_LEN];
+    let mut len = 0;
+    while len < buf.len() {
+        match f.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ReadError::Read(e)),
+        }
+    }
+    Status::decode(&buf[..len]).map_err(|DecodeError::Short(_)| ReadError::BadFormat)
+}
+
+/// Writes `DIR/supervise/status`, then runit's `stat` and `pid`, each as
+/// `NAME.new` renamed over `NAME`, so a reader never sees a partial file.
+pub fn write_status(dir: &Path, status: &Status) -> io::Result<()> {
+    let sup = dir.join("supervise");
+    replace(&sup, "status", &status.encode())?;
+    replace(&sup, "stat", status.stat_text().as_bytes())?;
+    let pid = if status.pid == 0 { String::new() } else { format!("{}\n", status.pid) };
+    replace(&sup, "pid", pid.as_bytes())
+}
+
+fn replace(sup: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let new = sup.join(format!("{name}.new"));
+    let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o644).open(&new)?;
+    f.write_all(bytes)?;
+    drop(f);
+    fs::rename(&new, sup.join(name))
+}
+
+/// Is a supervisor listening on `DIR/supervise/ok`? Opening a FIFO for
+/// writing without blocking fails with ENXIO when nobody reads it, exactly
+/// daemontools' test. Other errors (ENOENT: never supervised) are returned.
+pub fn probe_ok(dir: &Path) -> io::Result<bool> {
+    match OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(dir.join(OK)) {
+        Ok(_) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The working directory a client came from, to return to after `chdir`ing
+/// into each service (daemontools' clients do the same, so relative service
+/// names and error texts match theirs).
+pub struct SavedCwd(File);
+
+impl SavedCwd {
+    pub fn save() -> io::Result<SavedCwd> {
+        OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(".").map(SavedCwd)
+    }
+    pub fn restore(&self) -> io::Result<()> {
+        sys::fchdir(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{RunState, Want};
+
+    #[test]
+    fn write_then_read() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir(d.path().join("supervise")).unwrap();
+        let s = Status { pid: 77, state: RunState::Run, want: Want::Down, ..Status::default() };
+        write_status(d.path(), &s).unwrap();
+        assert_eq!(read_status(d.path()).unwrap().pid, 77);
+        assert_eq!(fs::read_to_string(d.path().join("supervise/pid")).unwrap(), "77\n");
+        assert_eq!(fs::read_to_string(d.path().join("supervise/stat")).unwrap(), "run, want down\n");
+        assert!(!d.path().join("supervise/status.new").exists());
+    }
+
+    #[test]
+    fn short_file_is_bad_format() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir(d.path().join("supervise")).unwrap();
+        fs::write(d.path().join(STATUS), b"garbage").unwrap();
+        assert!(matches!(read_status(d.path()), Err(ReadError::BadFormat)));
+        fs::remove_file(d.path().join(STATUS)).unwrap();
+        assert!(matches!(read_status(d.path()), Err(ReadError::Open(_))));
+    }
+
+    #[test]
+    fn ok_fifo_without_reader_is_not_running() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(probe_ok(d.path()).unwrap_err().raw_os_error(), Some(libc::ENOENT));
+        fs::create_dir(d.path().join("supervise")).unwrap();
+        sys::mkfifo(&d.path().join(OK)).unwrap();
+        assert!(!probe_ok(d.path()).unwrap());
+        let _reader = OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(d.path().join(OK)).unwrap();
+        assert!(probe_ok(d.path()).unwrap());
+    }
+}

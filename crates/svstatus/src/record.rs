@@ -1,0 +1,293 @@
+//! The status record codec (pure).
+//!
+//! Bytes 0..18 are daemontools 0.76's record, 18..20 runit's additions, and
+//! 20..44 tend's [`Extras`]. daemontools' svstat reads 18 bytes, runit's sv
+//! reads 20, so both ignore the rest. The total avoids 40 bytes, which
+//! daemontools-encore's svstat takes for a main record plus a log record.
+
+use tai64::Label;
+
+/// daemontools 0.76's record length.
+pub const DAEMONTOOLS_LEN: usize = 18;
+/// runit's record length.
+pub const RUNIT_LEN: usize = 20;
+/// tend's record length (runit's plus [`Extras`]).
+pub const RECORD_LEN: usize = 44;
+
+const EXTRAS_VERSION: u8 = 1;
+const FLAG_READY: u8 = 1;
+const FLAG_EXITED: u8 = 2;
+const FLAG_SIGNALED: u8 = 4;
+
+/// What the supervisor wants for the service (byte 17).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Want {
+    /// `'u'`: keep it up.
+    #[default]
+    Up,
+    /// `'d'`: keep it down.
+    Down,
+    /// `0`: after `svc -o`, no want (daemontools); runit writes `'d'` instead.
+    Once,
+    /// Any other byte, kept as read.
+    Other(u8),
+}
+
+impl Want {
+    fn byte(self) -> u8 {
+        match self {
+            Want::Up => b'u',
+            Want::Down => b'd',
+            Want::Once => 0,
+            Want::Other(b) => b,
+        }
+    }
+    fn from_byte(b: u8) -> Want {
+        match b {
+            b'u' => Want::Up,
+            b'd' => Want::Down,
+            0 => Want::Once,
+            other => Want::Other(other),
+        }
+    }
+}
+
+/// runit's state byte (19).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunState {
+    #[default]
+    Down,
+    Run,
+    Finish,
+    Other(u8),
+}
+
+impl RunState {
+    fn byte(self) -> u8 {
+        match self {
+            RunState::Down => 0,
+            RunState::Run => 1,
+            RunState::Finish => 2,
+            RunState::Other(b) => b,
+        }
+    }
+    fn from_byte(b: u8) -> RunState {
+        match b {
+            0 => RunState::Down,
+            1 => RunState::Run,
+            2 => RunState::Finish,
+            other => RunState::Other(other),
+        }
+    }
+    /// runit's word for it, as in `supervise/stat` and `sv status`.
+    pub fn word(self) -> &'static str {
+        match self {
+            RunState::Down => "down",
+            RunState::Run => "run",
+            RunState::Finish => "finish",
+            RunState::Other(_) => "unknown",
+        }
+    }
+}
+
+/// How the last `run` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastExit {
+    Code(u8),
+    Signal(u8),
+}
+
+/// tend's additions after byte 20.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Extras {
+    /// The service said it is ready (notification-fd) since its last start.
+    pub ready: bool,
+    /// When it became ready (zero label if never).
+    pub ready_stamp: Label,
+    /// How the last run ended, if one has ended since supervise started.
+    pub last_exit: Option<LastExit>,
+    /// Starts of `run` after the first one since supervise started.
+    pub restarts: u64,
+}
+
+/// One status record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Status {
+    /// Time of the last pid change (start or death).
+    pub stamp: Label,
+    /// Pid of `run` (or of `finish` while finishing); 0 when down.
+    pub pid: u32,
+    pub paused: bool,
+    pub want: Want,
+    /// runit's "got TERM": the down signal was sent and the process has not died yet.
+    pub got_term: bool,
+    pub state: RunState,
+    /// None when the record came from a supervisor that does not write them.
+    pub extras: Option<Extras>,
+}
+
+/// Why a record could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Fewer than 18 bytes (daemontools' svstat: `bad format`).
+    Short(usize),
+}
+
+impl Status {
+    /// The 44-byte record.
+    pub fn encode(&self) -> [u8; RECORD_LEN] {
+        let mut b = [0u8; RECORD_LEN];
+        b[..12].copy_from_slice(&self.stamp.pack());
+        b[12..16].copy_from_slice(&self.pid.to_le_bytes());
+        b[16] = u8::from(self.paused);
+        b[17] = self.want.byte();
+        b[18] = u8::from(self.got_term);
+        b[19] = self.state.byte();
+        let x = self.extras.unwrap_or_default();
+        b[20] = EXTRAS_VERSION;
+        let mut flags = 0;
+        if x.ready {
+            flags |= FLAG_READY;
+        }
+        match x.last_exit {
+            Some(LastExit::Code(c)) => {
+                flags |= FLAG_EXITED;
+                b[22] = c;
+            }
+            Some(LastExit::Signal(s)) => {
+                flags |= FLAG_SIGNALED;
+                b[23] = s;
+            }
+            None => {}
+        }
+        b[21] = flags;
+        b[24..32].copy_from_slice(&x.restarts.to_be_bytes());
+        b[32..44].copy_from_slice(&x.ready_stamp.pack());
+        b
+    }
+
+    /// Reads a record of 18 bytes (daemontools), 20 (runit) or 44 (tend).
+    /// Only the length is checked, as daemontools' svstat does: any bytes
+    /// decode, and unknown values are kept.
+    pub fn decode(b: &[u8]) -> Result<Status, DecodeError> {
+        if b.len() < DAEMONTOOLS_LEN {
+            return Err(DecodeError::Short(b.len()));
+        }
+        let mut stamp = [0u8; 12];
+        stamp.copy_from_slice(&b[..12]);
+        let mut pid = [0u8; 4];
+        pid.copy_from_slice(&b[12..16]);
+        let runit = b.len() >= RUNIT_LEN;
+        Ok(Status {
+            stamp: Label::unpack(&stamp),
+            pid: u32::from_le_bytes(pid),
+            paused: b[16] != 0,
+            want: Want::from_byte(b[17]),
+            got_term: runit && b[18] != 0,
+            state: if runit { RunState::from_byte(b[19]) } else { RunState::Down },
+            extras: decode_extras(b),
+        })
+    }
+
+    /// runit's `supervise/stat` line: `run`, `, paused`, `, got TERM`, `, want down`.
+    pub fn stat_text(&self) -> String {
+        let mut s = String::from(self.state.word());
+        if self.paused {
+            s.push_str(", paused");
+        }
+        if self.got_term {
+            s.push_str(", got TERM");
+        }
+        if self.state != RunState::Down && self.want != Want::Up {
+            s.push_str(", want down");
+        }
+        s.push('\n');
+        s
+    }
+}
+
+fn decode_extras(b: &[u8]) -> Option<Extras> {
+    if b.len() < RECORD_LEN || b[20] != EXTRAS_VERSION {
+        return None;
+    }
+    let flags = b[21];
+    let last_exit = if flags & FLAG_SIGNALED != 0 {
+        Some(LastExit::Signal(b[23]))
+    } else if flags & FLAG_EXITED != 0 {
+        Some(LastExit::Code(b[22]))
+    } else {
+        None
+    };
+    let mut restarts = [0u8; 8];
+    restarts.copy_from_slice(&b[24..32]);
+    let mut ready = [0u8; 12];
+    ready.copy_from_slice(&b[32..44]);
+    Some(Extras {
+        ready: flags & FLAG_READY != 0,
+        ready_stamp: Label::unpack(&ready),
+        last_exit,
+        restarts: u64::from_be_bytes(restarts),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The LAB dump of daemontools' supervise (running, pid 12963, want up).
+    const LAB: [u8; 18] = [
+        0x40, 0, 0, 0, 0x6b, 0x02, 0x0d, 0x2d, 0x14, 0xe4, 0xd2, 0xd4, 0xa3, 0x32, 0, 0, 0, 0x75,
+    ];
+
+    #[test]
+    fn decodes_daemontools_record() {
+        let s = Status::decode(&LAB).unwrap();
+        assert_eq!(s.pid, 12963);
+        assert_eq!(s.want, Want::Up);
+        assert!(!s.paused);
+        assert_eq!(s.extras, None);
+        assert_eq!(s.stamp.secs, 0x4000_0000_6b02_0d2d);
+        assert_eq!(&s.encode()[..18], &LAB);
+    }
+
+    #[test]
+    fn short_records_are_bad_format() {
+        assert_eq!(Status::decode(&LAB[..17]), Err(DecodeError::Short(17)));
+        assert_eq!(Status::decode(&[]), Err(DecodeError::Short(0)));
+    }
+
+    #[test]
+    fn once_is_byte_zero_and_runit_bytes_follow() {
+        let s = Status { want: Want::Once, got_term: true, state: RunState::Finish, ..Status::default() };
+        let b = s.encode();
+        assert_eq!(&b[16..20], &[0, 0, 1, 2]);
+    }
+
+    #[test]
+    fn extras_round_trip() {
+        let x = Extras {
+            ready: true,
+            ready_stamp: Label::from_unix(1_700_000_000, 5),
+            last_exit: Some(LastExit::Signal(15)),
+            restarts: 7,
+        };
+        let s = Status { pid: 42, extras: Some(x), ..Status::default() };
+        assert_eq!(Status::decode(&s.encode()), Ok(s));
+        let code = Status { extras: Some(Extras { last_exit: Some(LastExit::Code(3)), ..x }), ..s };
+        assert_eq!(Status::decode(&code.encode()), Ok(code));
+    }
+
+    #[test]
+    fn runit_record_has_no_extras() {
+        let s = Status { state: RunState::Run, pid: 9, ..Status::default() };
+        let d = Status::decode(&s.encode()[..20]).unwrap();
+        assert_eq!(d, Status { extras: None, ..s });
+    }
+
+    #[test]
+    fn stat_text_like_runit() {
+        let s = Status { state: RunState::Run, want: Want::Down, got_term: true, ..Status::default() };
+        assert_eq!(s.stat_text(), "run, got TERM, want down\n");
+        assert_eq!(Status::default().stat_text(), "down\n");
+    }
+}
