@@ -1,0 +1,46 @@
+//! Process state a chain-loader changes before it execs: session, descriptors,
+//! root, priority; and fork/wait for the one program (fghack) that stays around.
+
+use std::io;
+use std::os::fd::{OwnedFd, RawFd};
+
+use crate::sys;
+
+pub use crate::sys::{chroot, dup, dup2, fork, pipe};
+
+/// Starts a new session and process group; failure (already a group leader)
+/// is ignored, as daemontools' pgrphack ignores it.
+pub fn new_session() {
+    sys::setsid();
+}
+
+/// Closes descriptor 0, 1 or 2 (chpst -0 -1 -2).
+pub fn close_standard(fd: RawFd) -> io::Result<()> {
+    sys::close(fd)
+}
+
+/// Changes the scheduling priority by `increment` (chpst -n).
+pub fn nice(increment: i32) -> io::Result<()> {
+    sys::nice(increment)
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(u8),
+    /// Killed by a signal (daemontools' `wait_crashed`).
+    Crashed,
+}
+
+/// Waits for child `pid`.
+pub fn wait(pid: libc::pid_t) -> io::Result<Exit> {
+    let status = sys::waitpid(pid)?;
+    Ok(if libc::WIFEXITED(status) { Exit::Code(libc::WEXITSTATUS(status) as u8) } else { Exit::Crashed })
+}
+
+/// Keeps `fd` open for good, as a plain descriptor number (so that it is
+/// inherited through exec, for instance a write end every copy of which a
+/// reader waits to see closed).
+pub fn leak(fd: OwnedFd) -> RawFd {
+    std::os::fd::IntoRawFd::into_raw_fd(fd)
+}
