@@ -1,1 +1,29 @@
-//! svscan: one supervise per service directory, log pipes, rescans on change, orderly shutdown
+//! svscan: one `supervise` per service directory, log pipes, rescans on
+//! change, orderly shutdown.
+//!
+//! [`Table`] is the core: it knows every service directory by (device,
+//! inode), and turns directory listings, child exits and the monotonic time
+//! into [`Action`]s (start a supervise, stop a service, close a log pipe).
+//! [`run`] is the thin daemon around it: a signalfd and an inotify watch
+//! polled with no timeout unless the table has a deadline, so an idle tree
+//! wakes svscan zero times.
+//!
+//! ```
+//! use std::time::Duration;
+//! use svscan::{Action, Found, Role, Table};
+//!
+//! let mut table = Table::new();
+//! let found = vec![Found { name: "web".into(), key: (1, 42), log: Some(true) }];
+//! let actions = table.scan(found, Duration::ZERO);
+//! assert!(matches!(actions[0], Action::Spawn { role: Role::Main, logged: true, .. }));
+//! assert!(matches!(actions[1], Action::Spawn { role: Role::Log, .. }));
+//! ```
+
+mod daemon;
+mod listing;
+mod report;
+mod sys;
+mod table;
+
+pub use daemon::{run, Error, POLL, SETTLE};
+pub use table::{Action, Found, Key, Role, Table, DRAIN_LIMIT, MAX_SERVICES, RESTART_GAP};

@@ -1,0 +1,255 @@
+//! The thin loop around the [`Table`]: it waits on a signalfd and an inotify
+//! descriptor (no timeout unless the table has a deadline), lists the scan
+//! directory, starts `supervise` processes, holds their log pipes and
+//! performs the table's other actions.
+
+use std::collections::HashMap;
+use std::ffi::{CString, OsStr};
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
+use std::time::Duration;
+
+use tai64::Clock;
+
+use crate::listing;
+use crate::report::{prefix, warn};
+use crate::sys::{self, Launch};
+use crate::table::{Action, Key, Role, Table};
+
+/// After the scan directory changes, wait this long before scanning, so that
+/// a service directory made with `mkdir -p NAME/log` or copied with `cp -a`
+/// is complete (its `log` is looked for only once).
+pub const SETTLE: Duration = Duration::from_secs(1);
+/// Where inotify is unavailable, rescan this often (daemontools' interval).
+pub const POLL: Duration = Duration::from_secs(5);
+
+/// The signals svscan takes through its signalfd. The last three are
+/// accepted and ignored, so that a stray signal never kills svscan.
+const SIGNALS: [libc::c_int; 9] = [
+    libc::SIGCHLD,
+    libc::SIGALRM,
+    libc::SIGHUP,
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGPWR,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGQUIT,
+];
+
+/// Why svscan could not run: `WHAT: ERR`, with WHAT as bytes (it may hold a
+/// directory name that is not UTF-8).
+#[derive(Debug)]
+pub struct Error {
+    what: Vec<u8>,
+    source: io::Error,
+}
+
+impl Error {
+    fn new(what: &[&[u8]], source: io::Error) -> Error {
+        Error { what: what.concat(), source }
+    }
+
+    /// `unable to VERB OBJECT: ERR`, with daemontools' text for the error.
+    pub fn message(&self) -> Vec<u8> {
+        [&self.what[..], b": ", strerr::errstr(&self.source).as_bytes()].concat()
+    }
+}
+
+/// Runs svscan on `dir` (or the current directory) until SIGTERM, SIGINT or
+/// SIGPWR has stopped every service; returns once every supervise has exited.
+pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
+    if let Some(d) = dir {
+        std::env::set_current_dir(d).map_err(|e| Error::new(&[b"unable to chdir to ", d.as_bytes()], e))?;
+    }
+    sys::ignore_sigpipe();
+    let signals = sys::signalfd(&SIGNALS).map_err(|e| Error::new(&[b"unable to set up signals"], e))?;
+    let scan_dir = listing::key_of(Path::new(".")).map_err(|e| Error::new(&[b"unable to stat ."], e))?;
+    let watch = match sys::watch_dir(c".") {
+        Ok(fd) => Some(fd),
+        Err(e) => {
+            warn(&[b"unable to watch .: ", strerr::errstr(&e).as_bytes(), b"; rescanning every 5 seconds"]);
+            None
+        }
+    };
+    let mut d = Daemon { clock, table: Table::new(), pipes: HashMap::new(), scan_dir, polling: watch.is_none() };
+    d.table.request_scan(clock.monotonic());
+    loop {
+        if d.table.scan_due(clock.monotonic()) {
+            d.scan();
+        }
+        let due = d.table.tick(clock.monotonic());
+        d.perform(due);
+        if d.table.finished() {
+            return Ok(());
+        }
+        let timeout = d.table.deadline().map(|t| t.saturating_sub(clock.monotonic()));
+        let mut fds = vec![signals.as_fd()];
+        fds.extend(watch.as_ref().map(|w| w.as_fd()));
+        let ready = sys::poll(&fds, timeout).map_err(|e| Error::new(&[b"unable to poll"], e))?;
+        if ready[0] {
+            for sig in sys::read_signals(&signals) {
+                d.signal(sig);
+            }
+        }
+        if let (Some(w), Some(true)) = (&watch, ready.get(1)) {
+            sys::drain(w);
+            d.table.request_scan(clock.monotonic() + SETTLE);
+        }
+    }
+}
+
+struct Daemon<'c> {
+    clock: &'c dyn Clock,
+    table: Table,
+    /// Each logged service's pipe (read end, write end), held across restarts of either side.
+    pipes: HashMap<u64, (OwnedFd, OwnedFd)>,
+    scan_dir: Key,
+    /// No inotify: schedule the next scan after each one.
+    polling: bool,
+}
+
+impl Daemon<'_> {
+    fn signal(&mut self, sig: libc::c_int) {
+        let now = self.clock.monotonic();
+        match sig {
+            libc::SIGCHLD => {
+                while let Some(pid) = sys::reap() {
+                    let actions = self.table.exited(pid, self.clock.monotonic());
+                    self.perform(actions);
+                }
+            }
+            libc::SIGALRM | libc::SIGHUP => self.table.request_scan(now),
+            libc::SIGTERM | libc::SIGINT | libc::SIGPWR => {
+                let actions = self.table.shutdown(now);
+                self.perform(actions);
+            }
+            _ => {}
+        }
+    }
+
+    fn scan(&mut self) {
+        let now = self.clock.monotonic();
+        let table = &self.table;
+        match listing::list(self.scan_dir, |key| table.knows(key)) {
+            Ok(found) => {
+                let actions = self.table.scan(found, now);
+                self.perform(actions);
+                if self.polling {
+                    self.table.request_scan(now + POLL);
+                }
+            }
+            Err((what, e)) => {
+                warn(&[what.as_bytes(), strerr::errstr(&e).as_bytes()]);
+                self.table.scan_failed(now);
+            }
+        }
+    }
+
+    fn perform(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Spawn { id, role, name, logged } => {
+                    let now = self.clock.monotonic();
+                    match self.spawn(id, role, &name, logged) {
+                        Some(pid) => self.table.spawned(id, role, pid, now),
+                        None => self.table.spawn_failed(id, role, now),
+                    }
+                }
+                Action::Stop { pid, name, key } => {
+                    if !control(&name, key, "supervise/control", b"dx") {
+                        sys::kill(pid, libc::SIGTERM);
+                    }
+                }
+                // Without its control FIFO the log supervise is left to the
+                // drain deadline, so that its logger still reads to the end.
+                Action::ExitLog { name, key, .. } => {
+                    control(&name, key, "log/supervise/control", b"x");
+                }
+                Action::Terminate { pid } => sys::kill(pid, libc::SIGTERM),
+                Action::ClosePipe { id } | Action::Forget { id } => {
+                    self.pipes.remove(&id);
+                }
+                Action::TooMany { name } => {
+                    warn(&[b"unable to start ", name.as_bytes(), b": running too many services"]);
+                }
+            }
+        }
+    }
+
+    /// Starts one supervise; warns and returns `None` if it cannot.
+    fn spawn(&mut self, id: u64, role: Role, name: &OsStr, logged: bool) -> Option<i32> {
+        let n = name.as_bytes();
+        let fd = if logged {
+            if !self.pipes.contains_key(&id) {
+                match sys::pipe() {
+                    Ok(p) => self.pipes.insert(id, p),
+                    Err(e) => {
+                        warn(&[b"unable to create pipe for ", n, b": ", strerr::errstr(&e).as_bytes()]);
+                        return None;
+                    }
+                };
+            }
+            let (r, w) = self.pipes.get(&id)?;
+            Some(match role {
+                Role::Main => (w.as_raw_fd(), 1),
+                Role::Log => (r.as_raw_fd(), 0),
+            })
+        } else {
+            None
+        };
+        // Names come from readdir, so they hold no NUL byte.
+        let cname = CString::new(n).ok()?;
+        let supervise = c"supervise".to_owned();
+        let launch = match role {
+            Role::Main => Launch {
+                argv: [supervise, cname],
+                fd,
+                dir: None,
+                fd_failed: prefix(&[b"unable to set up descriptors for ", n, b": "]),
+                chdir_failed: Vec::new(),
+                exec_failed: prefix(&[b"unable to start supervise ", n, b": "]),
+            },
+            Role::Log => Launch {
+                argv: [supervise, c"log".to_owned()],
+                fd,
+                dir: Some(cname),
+                fd_failed: prefix(&[b"unable to set up descriptors for ", n, b"/log: "]),
+                chdir_failed: prefix(&[b"unable to switch to ", n, b": "]),
+                exec_failed: prefix(&[b"unable to start supervise ", n, b"/log: "]),
+            },
+        };
+        match sys::spawn(&launch) {
+            Ok(pid) => Some(pid),
+            Err(e) => {
+                warn(&[b"unable to fork for ", n, b": ", strerr::errstr(&e).as_bytes()]);
+                None
+            }
+        }
+    }
+}
+
+/// Writes `cmd` to the control FIFO `NAME/file`, provided `NAME` is still the
+/// directory `key` (it may have been renamed or replaced). Returns whether it
+/// was written.
+fn control(name: &OsStr, key: Key, file: &str, cmd: &[u8]) -> bool {
+    let dir = Path::new(name);
+    if listing::key_of(dir).ok() != Some(key) {
+        return false;
+    }
+    OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(dir.join(file))
+        .and_then(|mut f| {
+            if !f.metadata()?.file_type().is_fifo() {
+                return Err(io::ErrorKind::InvalidInput.into());
+            }
+            f.write_all(cmd)
+        })
+        .is_ok()
+}
