@@ -3,6 +3,7 @@
 //! directory, starts `supervise` processes, holds their log pipes and
 //! performs the table's other actions.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
 use std::fs::OpenOptions;
@@ -185,16 +186,16 @@ impl Daemon<'_> {
     fn spawn(&mut self, id: u64, role: Role, name: &OsStr, logged: bool) -> Option<i32> {
         let n = name.as_bytes();
         let fd = if logged {
-            if !self.pipes.contains_key(&id) {
-                match sys::pipe() {
-                    Ok(p) => self.pipes.insert(id, p),
+            let (r, w) = match self.pipes.entry(id) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(v) => match sys::pipe() {
+                    Ok(p) => v.insert(p),
                     Err(e) => {
                         warn(&[b"unable to create pipe for ", n, b": ", strerr::errstr(&e).as_bytes()]);
                         return None;
                     }
-                };
-            }
-            let (r, w) = self.pipes.get(&id)?;
+                },
+            };
             Some(match role {
                 Role::Main => (w.as_raw_fd(), 1),
                 Role::Log => (r.as_raw_fd(), 0),

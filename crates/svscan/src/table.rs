@@ -99,7 +99,7 @@ struct Entry {
 
 impl Entry {
     fn idle(&self) -> bool {
-        self.main.pid.is_none() && !self.log.as_ref().is_some_and(|l| l.pid.is_some())
+        self.main.pid.is_none() && self.log.as_ref().and_then(|l| l.pid).is_none()
     }
 }
 
