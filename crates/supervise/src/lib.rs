@@ -1,1 +1,32 @@
-//! Supervision: the state machine of one service and the process runner around it
+//! Supervision of one service: the state machine and the runner around it.
+//!
+//! [`Machine`] is the core: `step(now, event) -> actions`, one match over
+//! (phase, event), every timer a deadline on the monotonic clock, no I/O, so
+//! unit tests drive it through hours of simulated time with
+//! [`tai64::TestClock`]. [`Config`] reads the optional service-directory files
+//! (`finish`, `timeout-finish`, `timeout-kill`, `down-signal`,
+//! `notification-fd`, `backoff-max`). [`supervise`] is the thin runner: one
+//! poll loop over a signalfd, the control FIFO, the readiness pipe and a
+//! timerfd that reports wall-clock steps; it performs the machine's actions.
+//!
+//! ```
+//! use std::time::Duration;
+//! use supervise::{Action, Config, Event, Machine, Now};
+//! use tai64::TestClock;
+//! let clock = TestClock::new(Duration::from_secs(1_700_000_000));
+//! let mut m = Machine::new(Now::read(&clock), true, Config::default());
+//! let actions = m.step(Now::read(&clock), Event::Boot);
+//! assert_eq!(actions.last(), Some(&Action::Spawn));
+//! ```
+
+mod config;
+mod machine;
+mod runner;
+mod sys;
+
+pub use config::{signal_number, Config, Problem};
+pub use machine::{Action, Event, Machine, Now, FINISH_PERMANENT, FORK_RETRY};
+pub use runner::{supervise, Fatal};
+
+#[cfg(test)]
+mod tests;

@@ -31,11 +31,8 @@ pub enum ReadError {
 
 /// Reads `DIR/supervise/status` (any of the 18-, 20- and 44-byte layouts).
 pub fn read_status(dir: &Path) -> Result<Status, ReadError> {
-    let mut f = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(dir.join(STATUS))
-        .map_err(ReadError::Open)?;
+    let mut f =
+        OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(dir.join(STATUS)).map_err(ReadError::Open)?;
     let mut buf = [0u8; RECORD_LEN];
     let mut len = 0;
     while len < buf.len() {

@@ -37,3 +37,4 @@ pub use control::{send_commands, Command, SendError};
 pub use files::{probe_ok, read_status, write_status, ReadError, SavedCwd, CONTROL, LOCK, OK, STATUS};
 pub use lock::Lock;
 pub use record::{DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN, RECORD_LEN, RUNIT_LEN};
+pub use sys::mkfifo as create_fifo;

@@ -15,7 +15,7 @@ fn check(r: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// `mkfifo(path, 0600)`.
+/// `mkfifo(path, 0600)` (the `control` and `ok` FIFOs).
 pub fn mkfifo(path: &Path) -> io::Result<()> {
     let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
     // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.

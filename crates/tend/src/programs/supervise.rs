@@ -1,9 +1,19 @@
 //! supervise: start a service and restart it when it dies.
-//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+//!
+//! `supervise DIR`; the logic lives in the `supervise` crate. Exit 0 after
+//! `x` (or SIGTERM/SIGINT/SIGHUP) once the service is down, 100 on usage,
+//! 111 on a startup failure (a second supervise on DIR included).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-pub fn main(_args: &[OsString]) -> ExitCode {
-    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+pub fn main(args: &[OsString]) -> ExitCode {
+    let [dir] = args else { return strerr::usage("supervise dir") };
+    match supervise::supervise(dir) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(supervise::Fatal(message)) => {
+            svstatus::report::fatal(&[&message]);
+            ExitCode::from(strerr::EXIT_SYSTEM)
+        }
+    }
 }

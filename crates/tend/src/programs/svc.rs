@@ -1,9 +1,61 @@
 //! svc: control supervised services.
-//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+//!
+//! `svc [-udopchaitkxq12w] DIR...`: the letters, in command-line order
+//! without duplicates, are written in one write to each `DIR/supervise/control`.
+//! Failures per directory are warnings; the exit code is 0 (daemontools').
 
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::process::ExitCode;
 
-pub fn main(_args: &[OsString]) -> ExitCode {
-    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+use strerr::{Getopt, Opt};
+use svstatus::{report, SavedCwd, SendError};
+
+const LETTERS: &str = "udopchaitkxq12w";
+const USAGE: &[u8] = b"svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, \
+i interrupt, t term, k kill, q quit, 1 SIGUSR1, 2 SIGUSR2, w SIGWINCH\n";
+
+pub fn main(args: &[OsString]) -> ExitCode {
+    let mut opts = Getopt::new(args, LETTERS);
+    let mut letters = Vec::new();
+    for opt in opts.by_ref() {
+        match opt {
+            Opt::Flag(c) if !letters.contains(&c) => letters.push(c),
+            Opt::Flag(_) => {}
+            Opt::Arg(..) | Opt::Bad(_) => {
+                strerr::write_stderr(USAGE);
+                return ExitCode::from(strerr::EXIT_USAGE);
+            }
+        }
+    }
+    report::ignore_sigpipe();
+    let cwd = match SavedCwd::save() {
+        Ok(c) => c,
+        Err(e) => {
+            report::fatal(&[b"unable to open current directory: ", &report::why(&e)]);
+            return ExitCode::from(strerr::EXIT_SYSTEM);
+        }
+    };
+    for dir in opts.operands() {
+        let name = dir.as_bytes();
+        if let Err(e) = std::env::set_current_dir(dir) {
+            report::warn(&[b"unable to chdir to ", name, b": ", &report::why(&e)]);
+            continue;
+        }
+        match svstatus::send_commands(Path::new("."), &letters) {
+            Ok(()) => {}
+            Err(SendError::NotRunning) => report::warn(&[b"unable to control ", name, b": supervise not running"]),
+            Err(SendError::NotFifo) => {
+                report::warn(&[b"unable to control ", name, b": supervise/control is not a FIFO"])
+            }
+            Err(SendError::Open(e)) => report::warn(&[b"unable to control ", name, b": ", &report::why(&e)]),
+            Err(SendError::Write(e)) => report::warn(&[b"error writing commands to ", name, b": ", &report::why(&e)]),
+        }
+        if let Err(e) = cwd.restore() {
+            report::fatal(&[b"unable to set directory: ", &report::why(&e)]);
+            return ExitCode::from(strerr::EXIT_SYSTEM);
+        }
+    }
+    ExitCode::SUCCESS
 }

@@ -1,9 +1,164 @@
 //! svstat: print the status of supervised services.
-//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+//!
+//! `svstat DIR...` prints daemontools' line per directory, byte for byte;
+//! `svstat -j DIR...` prints one JSON object per directory instead, with
+//! what tend's supervise records beyond daemontools (readiness, last exit,
+//! restarts). Exit 0 (daemontools'), 111 only if the working directory is lost.
 
 use std::ffi::OsString;
+use std::fs;
+use std::io::{self, ErrorKind, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::process::ExitCode;
 
-pub fn main(_args: &[OsString]) -> ExitCode {
-    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+use svstatus::{report, LastExit, ReadError, RunState, SavedCwd, Status, Want};
+use tai64::{Clock, Label, SystemClock};
+
+/// What svstat found in one directory.
+struct Found {
+    status: Status,
+    normally_up: bool,
+    seconds: u64,
+}
+
+pub fn main(args: &[OsString]) -> ExitCode {
+    let (json, dirs) = match args.first() {
+        Some(a) if a.as_bytes() == b"-j" => (true, &args[1..]),
+        _ => (false, args),
+    };
+    let cwd = match SavedCwd::save() {
+        Ok(c) => c,
+        Err(e) => {
+            report::fatal(&[b"unable to open current directory: ", &report::why(&e)]);
+            return ExitCode::from(strerr::EXIT_SYSTEM);
+        }
+    };
+    let mut out = io::stdout().lock();
+    for dir in dirs {
+        let name = dir.as_bytes();
+        let found = inspect(dir);
+        let line = if json { json_line(name, &found) } else { text_line(name, &found) };
+        if let Err(e) = out.write_all(&line).and_then(|()| out.flush()) {
+            if e.kind() == ErrorKind::BrokenPipe {
+                return ExitCode::SUCCESS;
+            }
+            report::fatal(&[b"unable to write output: ", &report::why(&e)]);
+            return ExitCode::from(strerr::EXIT_SYSTEM);
+        }
+        if let Err(e) = cwd.restore() {
+            report::fatal(&[b"unable to set directory: ", &report::why(&e)]);
+            return ExitCode::from(strerr::EXIT_SYSTEM);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// daemontools' checks, in its order; the error text is what it prints.
+fn inspect(dir: &OsString) -> Result<Found, Vec<u8>> {
+    let with = |what: &str, e: io::Error| [what.as_bytes(), &report::why(&e)].concat();
+    std::env::set_current_dir(dir).map_err(|e| with("unable to chdir: ", e))?;
+    let normally_up = match fs::metadata("down") {
+        Ok(_) => false,
+        Err(e) if e.kind() == ErrorKind::NotFound => true,
+        Err(e) => return Err(with("unable to stat down: ", e)),
+    };
+    match svstatus::probe_ok(Path::new(".")) {
+        Ok(true) => {}
+        Ok(false) => return Err(b"supervise not running".to_vec()),
+        Err(e) => return Err(with("unable to open supervise/ok: ", e)),
+    }
+    let status = svstatus::read_status(Path::new(".")).map_err(|e| match e {
+        ReadError::Open(e) => with("unable to open supervise/status: ", e),
+        ReadError::Read(e) => with("unable to read supervise/status: ", e),
+        ReadError::BadFormat => b"unable to read supervise/status: bad format".to_vec(),
+    })?;
+    let now = Label::from_wall(SystemClock.wall()).secs;
+    Ok(Found { status, normally_up, seconds: now.saturating_sub(status.stamp.secs) })
+}
+
+fn text_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
+    let mut s = [name, b": "].concat();
+    match found {
+        Err(why) => s.extend_from_slice(why),
+        Ok(f) => {
+            let st = &f.status;
+            let up = st.pid != 0;
+            if up {
+                s.extend_from_slice(format!("up (pid {}) ", st.pid).as_bytes());
+            } else {
+                s.extend_from_slice(b"down ");
+            }
+            s.extend_from_slice(format!("{} seconds", f.seconds).as_bytes());
+            let suffixes = [
+                (up && !f.normally_up, ", normally down"),
+                (!up && f.normally_up, ", normally up"),
+                (up && st.paused, ", paused"),
+                (!up && st.want == Want::Up, ", want up"),
+                (up && st.want == Want::Down, ", want down"),
+            ];
+            for (on, text) in suffixes {
+                if on {
+                    s.extend_from_slice(text.as_bytes());
+                }
+            }
+        }
+    }
+    s.push(b'\n');
+    s
+}
+
+fn json_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
+    let dir = json_string(&String::from_utf8_lossy(name));
+    let body = match found {
+        Err(why) => format!("\"error\":{}", json_string(&String::from_utf8_lossy(why))),
+        Ok(f) => {
+            let st = &f.status;
+            let want = match st.want {
+                Want::Up => "\"up\"",
+                Want::Down => "\"down\"",
+                Want::Once => "\"once\"",
+                Want::Other(_) => "null",
+            };
+            let x = st.extras;
+            let state = match (x, st.state) {
+                (None, _) | (_, RunState::Other(_)) => "null".to_string(),
+                (Some(_), s) => json_string(s.word()),
+            };
+            let last_exit = match x.and_then(|x| x.last_exit) {
+                Some(LastExit::Code(c)) => format!("{{\"code\":{c}}}"),
+                Some(LastExit::Signal(s)) => format!("{{\"signal\":{s}}}"),
+                None => "null".to_string(),
+            };
+            let or_null = |v: Option<String>| v.unwrap_or_else(|| "null".to_string());
+            format!(
+                "\"up\":{},\"pid\":{},\"seconds\":{},\"state\":{state},\"want\":{want},\"paused\":{},\
+                 \"normally_up\":{},\"ready\":{},\"last_exit\":{last_exit},\"restarts\":{}",
+                st.pid != 0,
+                st.pid,
+                f.seconds,
+                st.pid != 0 && st.paused,
+                f.normally_up,
+                or_null(x.map(|x| x.ready.to_string())),
+                or_null(x.map(|x| x.restarts.to_string())),
+            )
+        }
+    };
+    format!("{{\"directory\":{dir},{body}}}\n").into_bytes()
+}
+
+/// A JSON string literal (names that are not UTF-8 are shown with U+FFFD).
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

@@ -1,0 +1,433 @@
+//! The supervision state machine of one service (no I/O).
+//!
+//! [`Machine::step`] takes the time and one [`Event`] and returns the
+//! [`Action`]s the runner performs, in order. All timers are deadlines on the
+//! monotonic clock; [`Machine::deadline`] tells the runner when to call back
+//! with [`Event::Timer`]. The wall clock is read only to stamp the status
+//! record, and the stamp is derived from monotonic time, so a wall-clock step
+//! never changes the uptime that svstat shows (see [`Event::Wake`]).
+
+use std::time::Duration;
+
+use svstatus::{Command, Extras, LastExit, RunState, Status, Want};
+use tai64::{Clock, Label};
+
+use crate::config::Config;
+
+const SECOND: Duration = Duration::from_secs(1);
+/// How long to wait before retrying a failed fork (daemontools: 60 s).
+pub const FORK_RETRY: Duration = Duration::from_secs(60);
+/// A wall clock that moved this far against the monotonic clock since the
+/// last status write gets the stamp rewritten.
+const WALL_DRIFT: Duration = Duration::from_millis(500);
+/// A finish script exiting with this code means "do not restart" (s6).
+pub const FINISH_PERMANENT: i32 = 125;
+
+/// A reading of both clocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub mono: Duration,
+    pub wall: Duration,
+}
+
+impl Now {
+    pub fn read(clock: &impl Clock) -> Now {
+        Now { mono: clock.monotonic(), wall: clock.wall() }
+    }
+    /// The wall-clock time at monotonic instant `mono` (in the past), as the
+    /// wall clock reads now: immune to steps in between.
+    fn wall_at(&self, mono: Duration) -> Duration {
+        self.wall.saturating_sub(self.mono.saturating_sub(mono))
+    }
+    /// wall - mono in nanoseconds.
+    fn offset(&self) -> i128 {
+        self.wall.as_nanos() as i128 - self.mono.as_nanos() as i128
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// supervise has started: announce, start `run` unless `down` exists.
+    Boot,
+    /// A control byte.
+    Command(Command),
+    /// The runner started the process the last [`Action::Spawn`] or
+    /// [`Action::SpawnFinish`] asked for.
+    Spawned(u32),
+    /// ... or could not fork.
+    SpawnFailed,
+    /// A child died (`wstatus` as from waitpid).
+    ChildExited { pid: u32, wstatus: i32 },
+    /// The service wrote a newline on its notification fd.
+    Ready,
+    /// The deadline given by [`Machine::deadline`] has come.
+    Timer,
+    /// SIGTERM or SIGINT to supervise: stop the service, then exit.
+    Terminate,
+    /// Any wake-up (the runner sends one per loop turn, and after the kernel
+    /// reports a wall-clock step through timerfd): rewrite the stamp if the
+    /// wall clock has moved against the monotonic clock.
+    Wake,
+}
+
+/// What the runner must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Start `./run` (answer with Spawned or SpawnFailed).
+    Spawn,
+    /// Start `./finish EXITCODE SIGNAL` (answer with Spawned or SpawnFailed).
+    SpawnFinish { code: i32, signal: i32 },
+    /// kill(pid, signal).
+    Signal { pid: u32, signal: i32 },
+    /// Write the status files.
+    WriteStatus(Status),
+    /// Warn that fork failed; the retry is scheduled.
+    WarnForkFailed,
+    /// Exit 0.
+    Exit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Nothing runs; `next_start` is a pending start.
+    Down {
+        next_start: Option<Duration>,
+    },
+    /// Spawn asked for, answer awaited.
+    Starting,
+    Running {
+        pid: u32,
+        since: Duration,
+        ready: bool,
+        kill_at: Option<Duration>,
+    },
+    /// Finish asked for, answer awaited.
+    StartingFinish,
+    Finishing {
+        pid: u32,
+        kill_at: Option<Duration>,
+        permanent_on: i32,
+    },
+}
+
+/// One supervised service.
+#[derive(Debug)]
+pub struct Machine {
+    pub config: Config,
+    phase: Phase,
+    want: Want,
+    paused: bool,
+    got_term: bool,
+    exit_requested: bool,
+    /// Monotonic time of the last pid change (the status stamp).
+    changed: Duration,
+    /// wall - mono when the status was last written.
+    written_offset: Option<i128>,
+    /// No start before this (at most one per second while crash-looping).
+    earliest_start: Duration,
+    last_start: Option<Duration>,
+    /// The last run was healthy (ran ≥ 1 s or became ready); decided at its death.
+    last_run_healthy: bool,
+    consecutive_failures: u32,
+    ready_at: Option<Duration>,
+    last_exit: Option<LastExit>,
+    starts: u64,
+}
+
+impl Machine {
+    /// A machine for a service that is normally up (`down` absent) or not.
+    pub fn new(now: Now, normally_up: bool, config: Config) -> Machine {
+        Machine {
+            config,
+            phase: Phase::Down { next_start: None },
+            want: if normally_up { Want::Up } else { Want::Down },
+            paused: false,
+            got_term: false,
+            exit_requested: false,
+            changed: now.mono,
+            written_offset: None,
+            earliest_start: now.mono,
+            last_start: None,
+            last_run_healthy: true,
+            consecutive_failures: 0,
+            ready_at: None,
+            last_exit: None,
+            starts: 0,
+        }
+    }
+
+    /// When the runner must send [`Event::Timer`], on the monotonic clock.
+    pub fn deadline(&self) -> Option<Duration> {
+        match self.phase {
+            Phase::Down { next_start } => next_start,
+            Phase::Running { kill_at, .. } | Phase::Finishing { kill_at, .. } => kill_at,
+            Phase::Starting | Phase::StartingFinish => None,
+        }
+    }
+
+    /// Pid of the process supervise is waiting for, if any.
+    pub fn pid(&self) -> Option<u32> {
+        match self.phase {
+            Phase::Running { pid, .. } | Phase::Finishing { pid, .. } => Some(pid),
+            _ => None,
+        }
+    }
+
+    /// Handles one event.
+    pub fn step(&mut self, now: Now, event: Event) -> Vec<Action> {
+        let mut out = Vec::new();
+        match (self.phase, event) {
+            (_, Event::Boot) => {
+                self.announce(now, &mut out);
+                if self.want == Want::Up {
+                    self.start_when_allowed(now, &mut out);
+                }
+            }
+            (_, Event::Command(c)) => self.command(now, c, &mut out),
+            (_, Event::Terminate) => {
+                self.command(now, Command::Down, &mut out);
+                self.command(now, Command::Exit, &mut out);
+            }
+            (Phase::Starting, Event::Spawned(pid)) => {
+                self.phase = Phase::Running { pid, since: now.mono, ready: false, kill_at: None };
+                self.changed = now.mono;
+                self.last_start = Some(now.mono);
+                self.earliest_start = now.mono + SECOND;
+                self.starts += 1;
+                self.paused = false;
+                self.got_term = false;
+                self.ready_at = None;
+                if self.want == Want::Down {
+                    // `d` cannot arrive while Starting, but a config may ask for down at once.
+                    self.send_down_signal(now, pid, &mut out);
+                }
+                self.announce(now, &mut out);
+            }
+            (Phase::Starting, Event::SpawnFailed) => {
+                self.phase = Phase::Down { next_start: Some(now.mono + FORK_RETRY) };
+                out.push(Action::WarnForkFailed);
+            }
+            (Phase::StartingFinish, Event::Spawned(pid)) => {
+                let kill_at = self.config.timeout_finish.map(|t| now.mono + t);
+                self.phase = Phase::Finishing { pid, kill_at, permanent_on: FINISH_PERMANENT };
+                self.changed = now.mono;
+                self.announce(now, &mut out);
+            }
+            (Phase::StartingFinish, Event::SpawnFailed) => self.after_down(now, false, &mut out),
+            (Phase::Running { pid, since, ready, .. }, Event::ChildExited { pid: dead, wstatus }) if pid == dead => {
+                self.last_exit = Some(last_exit(wstatus));
+                self.got_term = false;
+                self.paused = false;
+                self.last_run_healthy = ready || now.mono.saturating_sub(since) >= SECOND;
+                if self.config.finish {
+                    let (code, signal) = finish_args(wstatus);
+                    self.phase = Phase::StartingFinish;
+                    out.push(Action::SpawnFinish { code, signal });
+                } else {
+                    self.after_down(now, false, &mut out);
+                }
+            }
+            (Phase::Finishing { pid, permanent_on, .. }, Event::ChildExited { pid: dead, wstatus }) if pid == dead => {
+                let permanent = libc::WIFEXITED(wstatus) && libc::WEXITSTATUS(wstatus) == permanent_on;
+                self.after_down(now, permanent, &mut out);
+            }
+            (Phase::Running { pid, since, kill_at: Some(at), .. }, Event::Timer) if now.mono >= at => {
+                out.push(Action::Signal { pid, signal: libc::SIGKILL });
+                self.phase = Phase::Running { pid, since, ready: self.is_ready(), kill_at: None };
+            }
+            (Phase::Finishing { pid, kill_at: Some(at), permanent_on }, Event::Timer) if now.mono >= at => {
+                out.push(Action::Signal { pid, signal: libc::SIGKILL });
+                self.phase = Phase::Finishing { pid, kill_at: None, permanent_on };
+            }
+            (Phase::Down { next_start: Some(at) }, Event::Timer) if now.mono >= at => {
+                self.phase = Phase::Down { next_start: None };
+                if self.want != Want::Down {
+                    self.phase = Phase::Starting;
+                    out.push(Action::Spawn);
+                }
+            }
+            (Phase::Running { pid, since, ready: false, kill_at }, Event::Ready) => {
+                self.phase = Phase::Running { pid, since, ready: true, kill_at };
+                self.ready_at = Some(now.mono);
+                self.announce(now, &mut out);
+            }
+            (_, Event::Wake) => {
+                let moved = self.written_offset.map(|o| (now.offset() - o).unsigned_abs());
+                if moved.is_some_and(|m| m >= WALL_DRIFT.as_nanos()) {
+                    self.announce(now, &mut out);
+                }
+            }
+            // Children that are not ours (reaped and forgotten), early timers,
+            // repeated readiness, answers that come in no waiting phase.
+            (_, Event::ChildExited { .. } | Event::Timer | Event::Ready | Event::Spawned(_) | Event::SpawnFailed) => {}
+        }
+        out
+    }
+
+    fn command(&mut self, now: Now, c: Command, out: &mut Vec<Action>) {
+        match c {
+            Command::Up | Command::Once => {
+                self.want = if c == Command::Up { Want::Up } else { Want::Once };
+                self.announce(now, out);
+                if let Phase::Down { next_start: None } = self.phase {
+                    self.start_when_allowed(now, out);
+                }
+            }
+            Command::Down => {
+                self.want = Want::Down;
+                match self.phase {
+                    Phase::Down { .. } => self.phase = Phase::Down { next_start: None },
+                    Phase::Running { pid, .. } => self.send_down_signal(now, pid, out),
+                    _ => {}
+                }
+                self.announce(now, out);
+            }
+            Command::Pause => {
+                self.paused = true;
+                self.announce(now, out);
+                if let Phase::Running { pid, .. } = self.phase {
+                    out.push(Action::Signal { pid, signal: libc::SIGSTOP });
+                }
+            }
+            Command::Continue => {
+                self.paused = false;
+                self.announce(now, out);
+                if let Phase::Running { pid, .. } = self.phase {
+                    out.push(Action::Signal { pid, signal: libc::SIGCONT });
+                }
+            }
+            Command::Exit => {
+                self.exit_requested = true;
+                self.announce(now, out);
+                if let Phase::Down { .. } = self.phase {
+                    self.phase = Phase::Down { next_start: None };
+                    out.push(Action::Exit);
+                }
+            }
+            Command::Signal(signal) => {
+                if let Some(pid) = self.pid() {
+                    out.push(Action::Signal { pid, signal });
+                }
+            }
+        }
+    }
+
+    /// The down signal, then SIGCONT (a stopped process could not act on it),
+    /// and the SIGKILL deadline if `timeout-kill` asks for one.
+    fn send_down_signal(&mut self, now: Now, pid: u32, out: &mut Vec<Action>) {
+        out.push(Action::Signal { pid, signal: self.config.down_signal });
+        out.push(Action::Signal { pid, signal: libc::SIGCONT });
+        self.paused = false;
+        self.got_term = true;
+        if let Phase::Running { pid, since, ready, kill_at } = self.phase {
+            let kill_at = kill_at.or(self.config.timeout_kill.map(|t| now.mono + t));
+            self.phase = Phase::Running { pid, since, ready, kill_at };
+        }
+    }
+
+    /// The service (and its finish script) is down.
+    fn after_down(&mut self, now: Now, permanent: bool, out: &mut Vec<Action>) {
+        self.changed = now.mono;
+        self.ready_at = None;
+        self.phase = Phase::Down { next_start: None };
+        if permanent {
+            self.want = Want::Down;
+        }
+        if self.exit_requested {
+            self.announce(now, out);
+            out.push(Action::Exit);
+            return;
+        }
+        self.earliest_start = self.next_allowed_start(now);
+        if self.want == Want::Up && self.earliest_start <= now.mono {
+            // Restart at once; the start's status write records the death too.
+            self.phase = Phase::Starting;
+            out.push(Action::Spawn);
+            return;
+        }
+        self.announce(now, out);
+        if self.want == Want::Up {
+            self.phase = Phase::Down { next_start: Some(self.earliest_start) };
+        }
+    }
+
+    /// The restart policy: at once after a healthy run, else one second after
+    /// the last start; with `backoff-max`, failures double the delay up to it.
+    fn next_allowed_start(&mut self, now: Now) -> Duration {
+        let rate_limit = self.last_start.map_or(now.mono, |s| s + SECOND);
+        match self.config.backoff_max {
+            None if self.last_run_healthy => now.mono,
+            None => rate_limit.max(now.mono),
+            Some(cap) => {
+                let lasted = self.last_start.map_or(Duration::ZERO, |s| now.mono.saturating_sub(s));
+                if self.ready_at.is_some() || lasted >= cap.max(SECOND) {
+                    self.consecutive_failures = 0;
+                    return now.mono;
+                }
+                self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+                let exp = self.consecutive_failures.saturating_sub(1).min(31);
+                let delay = SECOND.saturating_mul(1u32 << exp).min(cap).max(SECOND);
+                (now.mono + delay).max(rate_limit)
+            }
+        }
+    }
+
+    fn start_when_allowed(&mut self, now: Now, out: &mut Vec<Action>) {
+        if self.earliest_start <= now.mono {
+            self.phase = Phase::Starting;
+            out.push(Action::Spawn);
+        } else {
+            self.phase = Phase::Down { next_start: Some(self.earliest_start) };
+        }
+    }
+
+    fn is_ready(&self) -> bool {
+        matches!(self.phase, Phase::Running { ready: true, .. })
+    }
+
+    fn announce(&mut self, now: Now, out: &mut Vec<Action>) {
+        self.written_offset = Some(now.offset());
+        out.push(Action::WriteStatus(self.status(now)));
+    }
+
+    /// The status record as of `now`.
+    pub fn status(&self, now: Now) -> Status {
+        let (pid, state) = match self.phase {
+            Phase::Running { pid, .. } => (pid, RunState::Run),
+            Phase::Finishing { pid, .. } => (pid, RunState::Finish),
+            _ => (0, RunState::Down),
+        };
+        Status {
+            stamp: Label::from_wall(now.wall_at(self.changed)),
+            pid,
+            paused: self.paused && pid != 0,
+            want: self.want,
+            got_term: self.got_term && state == RunState::Run,
+            state,
+            extras: Some(Extras {
+                ready: self.is_ready(),
+                ready_stamp: self.ready_at.map_or(Label::default(), |r| Label::from_wall(now.wall_at(r))),
+                last_exit: self.last_exit,
+                restarts: self.starts.saturating_sub(1),
+            }),
+        }
+    }
+}
+
+fn last_exit(wstatus: i32) -> LastExit {
+    if libc::WIFSIGNALED(wstatus) {
+        LastExit::Signal(libc::WTERMSIG(wstatus) as u8)
+    } else {
+        LastExit::Code(libc::WEXITSTATUS(wstatus) as u8)
+    }
+}
+
+/// runit's arguments for finish: the exit code or -1, and the signal number.
+fn finish_args(wstatus: i32) -> (i32, i32) {
+    if libc::WIFSIGNALED(wstatus) {
+        (-1, libc::WTERMSIG(wstatus))
+    } else {
+        (libc::WEXITSTATUS(wstatus), 0)
+    }
+}

@@ -1,0 +1,289 @@
+//! The thin edge around [`Machine`]: files, processes and one poll loop.
+
+use std::collections::VecDeque;
+use std::ffi::{CString, OsStr};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, ErrorKind};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt};
+use std::path::Path;
+
+use svstatus::{report, Command, Lock};
+use tai64::SystemClock;
+
+use crate::config::Config;
+use crate::machine::{Action, Event, Machine, Now};
+use crate::sys;
+
+/// A startup failure: the text after `supervise: fatal: `, ending in the
+/// reason. The program prints it and exits 111.
+#[derive(Debug)]
+pub struct Fatal(pub Vec<u8>);
+
+fn fatal(parts: &[&[u8]], e: &io::Error) -> Fatal {
+    let mut v = parts.concat();
+    v.extend_from_slice(&report::why(e));
+    Fatal(v)
+}
+
+const HERE: &str = ".";
+
+/// Supervises the service in `dir` until told to exit (`x` once down,
+/// SIGTERM/SIGINT = `dx`, SIGHUP = `x`). The working directory becomes `dir`.
+pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
+    let name = dir.as_bytes();
+    std::env::set_current_dir(dir).map_err(|e| fatal(&[b"unable to chdir to ", name, b": "], &e))?;
+    let normally_up = match fs::metadata("down") {
+        Ok(_) => false,
+        Err(e) if e.kind() == ErrorKind::NotFound => true,
+        Err(e) => return Err(fatal(&[b"unable to stat ", name, b"/down: "], &e)),
+    };
+    make_state_dir();
+    // The lock comes before any write, so a second supervise changes nothing.
+    let _lock =
+        Lock::acquire(Path::new(HERE)).map_err(|e| fatal(&[b"unable to acquire ", name, b"/supervise/lock: "], &e))?;
+    let control = open_fifo(name, svstatus::CONTROL, false)
+        .map_err(|e| fatal(&[b"unable to read ", name, b"/supervise/control: "], &e))?;
+    // Held open for writing too, so the FIFO never reports end of file.
+    let _control_writer = open_fifo(name, svstatus::CONTROL, true)
+        .map_err(|e| fatal(&[b"unable to write ", name, b"/supervise/control: "], &e))?;
+    let signals = sys::signalfd(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP])
+        .map_err(|e| fatal(&[b"unable to create signalfd for ", name, b": "], &e))?;
+    // Without it (old kernels) steps are still noticed at the next wake-up.
+    let step_timer = sys::wall_step_timer().ok();
+    let now = Now::read(&SystemClock);
+    let mut runner = Runner {
+        name: name.to_vec(),
+        machine: Machine::new(now, normally_up, Config::load(Path::new(HERE)).0),
+        notify: None,
+        ok: None,
+        fork_error: None,
+    };
+    if runner.perform(Event::Boot)? {
+        return Ok(());
+    }
+    runner.open_ok()?;
+    runner.main_loop(&signals, &control, step_timer.as_ref())
+}
+
+/// `mkdir supervise` (errors ignored, as daemontools does); a dangling
+/// symlink gets its target created (Debian's patch 0002).
+fn make_state_dir() {
+    let mut b = fs::DirBuilder::new();
+    b.mode(0o700);
+    if b.create("supervise").is_err() {
+        if let Ok(target) = fs::read_link("supervise") {
+            let _ = b.create(Path::new(HERE).join(target));
+        }
+    }
+}
+
+/// Creates (if needed) and opens a FIFO without blocking. Anything else at
+/// that name is replaced, with a warning: reading a regular file would spin,
+/// and clients writing to it would talk to nobody.
+fn open_fifo(name: &[u8], path: &str, write: bool) -> io::Result<File> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_fifo() => {}
+        Ok(_) => {
+            report::warn(&[name, b"/", path.as_bytes(), b" is not a FIFO, replacing it"]);
+            fs::remove_file(path)?;
+            svstatus::create_fifo(Path::new(path))?;
+        }
+        Err(_) => svstatus::create_fifo(Path::new(path))?,
+    }
+    OpenOptions::new().read(!write).write(write).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+struct Runner {
+    name: Vec<u8>,
+    machine: Machine,
+    /// Read end of the readiness pipe of the running service.
+    notify: Option<OwnedFd>,
+    /// `supervise/ok`, held open for reading: clients' liveness test.
+    ok: Option<File>,
+    fork_error: Option<io::Error>,
+}
+
+impl Runner {
+    fn open_ok(&mut self) -> Result<(), Fatal> {
+        if self.ok.is_none() {
+            let name = self.name.clone();
+            let f = open_fifo(&name, svstatus::OK, false)
+                .map_err(|e| fatal(&[b"unable to read ", &name, b"/supervise/ok: "], &e))?;
+            self.ok = Some(f);
+        }
+        Ok(())
+    }
+
+    fn main_loop(&mut self, signals: &OwnedFd, control: &File, timer: Option<&OwnedFd>) -> Result<(), Fatal> {
+        let mut buf = [0u8; 256];
+        loop {
+            let before = Now::read(&SystemClock);
+            let timeout = self.machine.deadline().map(|d| d.saturating_sub(before.mono));
+            let mut fds = vec![pollfd(signals.as_raw_fd()), pollfd(control.as_raw_fd())];
+            fds.push(pollfd(timer.map_or(-1, |t| t.as_raw_fd())));
+            fds.push(pollfd(self.notify.as_ref().map_or(-1, |n| n.as_raw_fd())));
+            if let Err(e) = sys::poll(&mut fds, timeout) {
+                report::warn(&[b"unable to poll for ", &self.name, b": ", &report::why(&e)]);
+            }
+            let ready = |i: usize| fds[i].revents != 0;
+            if ready(0) && self.signals(signals)? {
+                return Ok(());
+            }
+            if ready(1) {
+                let n = sys::read(control.as_raw_fd(), &mut buf).unwrap_or(0);
+                for &b in &buf[..n] {
+                    if let Some(c) = Command::from_byte(b) {
+                        if self.perform(Event::Command(c))? {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            if let (true, Some(t)) = (ready(2), timer) {
+                // ECANCELED: the wall clock was set. Re-arm; Wake below rewrites the stamp.
+                let _ = sys::read(t.as_raw_fd(), &mut buf);
+                let _ = sys::arm_wall_step_timer(t);
+            }
+            if ready(3) {
+                self.readiness(&mut buf)?;
+            }
+            let now = Now::read(&SystemClock);
+            if self.machine.deadline().is_some_and(|d| d <= now.mono) && self.perform(Event::Timer)? {
+                return Ok(());
+            }
+            if self.perform(Event::Wake)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Returns true when supervise must exit.
+    fn signals(&mut self, fd: &OwnedFd) -> Result<bool, Fatal> {
+        for signal in sys::read_signals(fd) {
+            let exit = match signal {
+                libc::SIGCHLD => {
+                    let mut exit = false;
+                    while let Some((pid, wstatus)) = sys::reap() {
+                        exit |= self.perform(Event::ChildExited { pid, wstatus })?;
+                    }
+                    exit
+                }
+                libc::SIGHUP => self.perform(Event::Command(Command::Exit))?,
+                _ => self.perform(Event::Terminate)?,
+            };
+            if exit {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn readiness(&mut self, buf: &mut [u8]) -> Result<(), Fatal> {
+        let Some(fd) = &self.notify else { return Ok(()) };
+        match sys::read(fd.as_raw_fd(), buf) {
+            Ok(0) => self.notify = None,
+            Ok(n) if buf[..n].contains(&b'\n') => {
+                self.notify = None;
+                self.perform(Event::Ready)?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => self.notify = None,
+        }
+        Ok(())
+    }
+
+    /// Steps the machine and performs its actions (and those that follow
+    /// from spawning). Returns true when supervise must exit.
+    fn perform(&mut self, event: Event) -> Result<bool, Fatal> {
+        let mut queue: VecDeque<Action> = self.machine.step(Now::read(&SystemClock), event).into();
+        while let Some(action) = queue.pop_front() {
+            let answer = match action {
+                Action::Spawn => Some(self.spawn_run()),
+                Action::SpawnFinish { code, signal } => Some(self.spawn_finish(code, signal)),
+                Action::Signal { pid, signal } => {
+                    sys::kill(pid, signal);
+                    None
+                }
+                Action::WriteStatus(status) => {
+                    if let Err(e) = svstatus::write_status(Path::new(HERE), &status) {
+                        report::warn(&[b"unable to write ", &self.name, b"/supervise/status: ", &report::why(&e)]);
+                    }
+                    None
+                }
+                Action::WarnForkFailed => {
+                    let why = self.fork_error.take().map(|e| report::why(&e)).unwrap_or_default();
+                    report::warn(&[b"unable to fork for ", &self.name, b", sleeping 60 seconds: ", &why]);
+                    None
+                }
+                Action::Exit => return Ok(true),
+            };
+            if let Some(event) = answer {
+                // daemontools creates `ok` before the first start.
+                self.open_ok()?;
+                queue.extend(self.machine.step(Now::read(&SystemClock), event));
+            }
+        }
+        Ok(false)
+    }
+
+    fn spawn_run(&mut self) -> Event {
+        let (config, problems) = Config::load(Path::new(HERE));
+        for p in problems {
+            report::warn(&[b"unable to use ", &self.name, b"/", p.file.as_bytes(), b": ", p.why.as_bytes()]);
+        }
+        self.machine.config = config;
+        self.notify = None;
+        let pipe = match self.machine.config.notification_fd {
+            Some(fd) => match sys::pipe() {
+                Ok(p) => Some((p, fd)),
+                Err(e) => {
+                    report::warn(&[b"unable to create pipe for ", &self.name, b": ", &report::why(&e)]);
+                    None
+                }
+            },
+            None => None,
+        };
+        let argv = [cstring(b"./run")];
+        let failure = self.failure(b"/run: ");
+        let exec = sys::Exec {
+            argv: &argv,
+            notify: pipe.as_ref().map(|((_, w), fd)| (w.as_raw_fd(), *fd)),
+            failure: &failure,
+        };
+        let event = self.answer(sys::spawn(&exec));
+        self.notify = pipe.map(|((r, _), _)| r);
+        event
+    }
+
+    fn spawn_finish(&mut self, code: i32, signal: i32) -> Event {
+        let argv = [cstring(b"./finish"), cstring(code.to_string().as_bytes()), cstring(signal.to_string().as_bytes())];
+        let failure = self.failure(b"/finish: ");
+        self.answer(sys::spawn(&sys::Exec { argv: &argv, notify: None, failure: &failure }))
+    }
+
+    fn failure(&self, file: &[u8]) -> Vec<u8> {
+        [strerr::program().as_bytes(), b": fatal: unable to start ", &self.name, file].concat()
+    }
+
+    fn answer(&mut self, spawned: io::Result<u32>) -> Event {
+        match spawned {
+            Ok(pid) => Event::Spawned(pid),
+            Err(e) => {
+                self.fork_error = Some(e);
+                Event::SpawnFailed
+            }
+        }
+    }
+}
+
+fn pollfd(fd: i32) -> libc::pollfd {
+    libc::pollfd { fd, events: libc::POLLIN, revents: 0 }
+}
+
+fn cstring(b: &[u8]) -> CString {
+    // Our own literals and decimal numbers: never contain NUL.
+    CString::new(b).unwrap_or_default()
+}

@@ -1,0 +1,284 @@
+//! Unit tests of the state machine on simulated time.
+
+use std::time::Duration;
+
+use svstatus::{Command, LastExit, RunState, Want};
+use tai64::{Clock, TestClock};
+
+use crate::{Action, Config, Event, Machine, Now};
+
+const EXITED_0: i32 = 0;
+const KILLED_BY_TERM: i32 = libc::SIGTERM;
+const KILLED_BY_KILL: i32 = libc::SIGKILL;
+
+fn exited(code: i32) -> i32 {
+    code << 8
+}
+
+struct Sim {
+    clock: TestClock,
+    m: Machine,
+    next_pid: u32,
+}
+
+impl Sim {
+    fn new(config: Config, normally_up: bool) -> Sim {
+        let clock = TestClock::new(Duration::from_secs(1_700_000_000));
+        let m = Machine::new(Now::read(&clock), normally_up, config);
+        Sim { clock, m, next_pid: 100 }
+    }
+    fn now(&self) -> Now {
+        Now::read(&self.clock)
+    }
+    /// Steps and answers every spawn request at once (as the runner does).
+    fn step(&mut self, e: Event) -> Vec<Action> {
+        let mut all = Vec::new();
+        let mut acts = self.m.step(self.now(), e);
+        loop {
+            let spawn = acts.iter().any(|a| matches!(a, Action::Spawn | Action::SpawnFinish { .. }));
+            all.extend(acts);
+            if !spawn {
+                return all;
+            }
+            self.next_pid += 1;
+            acts = self.m.step(self.now(), Event::Spawned(self.next_pid));
+        }
+    }
+    fn advance(&mut self, ms: u64) -> Vec<Action> {
+        self.clock.advance(Duration::from_millis(ms));
+        match self.m.deadline() {
+            Some(d) if d <= self.clock.monotonic() => self.step(Event::Timer),
+            _ => Vec::new(),
+        }
+    }
+    fn die(&mut self, wstatus: i32) -> Vec<Action> {
+        let pid = self.m.pid().expect("something runs");
+        self.step(Event::ChildExited { pid, wstatus })
+    }
+    fn cmd(&mut self, c: u8) -> Vec<Action> {
+        self.step(Event::Command(Command::from_byte(c).unwrap()))
+    }
+    fn status(&self) -> svstatus::Status {
+        self.m.status(self.now())
+    }
+}
+
+fn spawns(a: &[Action]) -> usize {
+    a.iter().filter(|a| **a == Action::Spawn).count()
+}
+
+#[test]
+fn boot_starts_unless_down_file() {
+    let mut s = Sim::new(Config::default(), true);
+    let a = s.step(Event::Boot);
+    assert!(matches!(a[0], Action::WriteStatus(st) if st.pid == 0));
+    assert_eq!(spawns(&a), 1);
+    assert_eq!(s.status().state, RunState::Run);
+    let mut s = Sim::new(Config::default(), false);
+    let a = s.step(Event::Boot);
+    assert_eq!(spawns(&a), 0);
+    assert_eq!(s.status().want, Want::Down);
+}
+
+#[test]
+fn crash_loop_restarts_once_per_second_for_hours() {
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    let mut starts = 1;
+    // Three simulated hours of a run that dies 100 ms after each start.
+    for _ in 0..(3 * 3600) {
+        s.advance(100);
+        starts += spawns(&s.die(exited(1)));
+        for _ in 0..9 {
+            starts += spawns(&s.advance(100));
+        }
+    }
+    assert_eq!(starts, 3 * 3600 + 1);
+    assert_eq!(s.status().extras.unwrap().restarts, 3 * 3600);
+    assert_eq!(s.status().extras.unwrap().last_exit, Some(LastExit::Code(1)));
+}
+
+#[test]
+fn a_run_of_a_second_or_more_restarts_at_once() {
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    s.advance(1500);
+    let a = s.die(KILLED_BY_KILL);
+    assert_eq!(spawns(&a), 1, "{a:?}");
+    assert_eq!(s.status().extras.unwrap().last_exit, Some(LastExit::Signal(9)));
+}
+
+#[test]
+fn readiness_counts_as_healthy() {
+    let mut s = Sim::new(Config { notification_fd: Some(3), ..Config::default() }, true);
+    s.step(Event::Boot);
+    s.advance(200);
+    let a = s.step(Event::Ready);
+    assert!(matches!(a[..], [Action::WriteStatus(st)] if st.extras.unwrap().ready));
+    s.advance(100);
+    assert_eq!(spawns(&s.die(exited(0))), 1);
+}
+
+#[test]
+fn commands_work_during_the_restart_delay() {
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    s.advance(100);
+    s.die(exited(1));
+    assert!(s.m.deadline().is_some());
+    s.advance(100);
+    let a = s.cmd(b'd');
+    assert!(matches!(a[..], [Action::WriteStatus(st)] if st.want == Want::Down && st.pid == 0));
+    assert_eq!(s.m.deadline(), None);
+    assert_eq!(spawns(&s.advance(5000)), 0);
+    // `u` starts at once: the last start is long enough ago.
+    assert_eq!(spawns(&s.cmd(b'u')), 1);
+}
+
+#[test]
+fn down_sends_term_then_cont_and_kill_after_timeout() {
+    let mut s = Sim::new(Config { timeout_kill: Some(Duration::from_millis(300)), ..Config::default() }, true);
+    s.step(Event::Boot);
+    let pid = s.m.pid().unwrap();
+    let a = s.cmd(b'd');
+    assert_eq!(a[0], Action::Signal { pid, signal: libc::SIGTERM });
+    assert_eq!(a[1], Action::Signal { pid, signal: libc::SIGCONT });
+    assert!(s.status().got_term);
+    assert_eq!(s.advance(299), vec![]);
+    assert_eq!(s.advance(1), vec![Action::Signal { pid, signal: libc::SIGKILL }]);
+    let a = s.die(KILLED_BY_KILL);
+    assert_eq!(spawns(&a), 0);
+    let st = s.status();
+    assert_eq!((st.pid, st.got_term, st.want), (0, false, Want::Down));
+}
+
+#[test]
+fn down_signal_is_configurable() {
+    let mut s = Sim::new(Config { down_signal: libc::SIGHUP, ..Config::default() }, true);
+    s.step(Event::Boot);
+    let pid = s.m.pid().unwrap();
+    assert_eq!(s.cmd(b'd')[0], Action::Signal { pid, signal: libc::SIGHUP });
+}
+
+#[test]
+fn finish_gets_runit_arguments_and_a_time_limit() {
+    let mut s = Sim::new(Config { finish: true, ..Config::default() }, true);
+    s.step(Event::Boot);
+    s.advance(2000);
+    let a = s.die(KILLED_BY_TERM);
+    assert_eq!(a[0], Action::SpawnFinish { code: -1, signal: 15 });
+    let st = s.status();
+    assert_eq!(st.state, RunState::Finish);
+    let finish = st.pid;
+    assert_eq!(s.advance(4999), vec![]);
+    assert_eq!(s.advance(1), vec![Action::Signal { pid: finish, signal: libc::SIGKILL }]);
+    // The run lasted 2 s: restart at once after finish.
+    assert_eq!(spawns(&s.die(KILLED_BY_KILL)), 1);
+}
+
+#[test]
+fn finish_exit_125_means_do_not_restart() {
+    let mut s = Sim::new(Config { finish: true, ..Config::default() }, true);
+    s.step(Event::Boot);
+    s.advance(2000);
+    assert_eq!(s.die(exited(3))[0], Action::SpawnFinish { code: 3, signal: 0 });
+    let a = s.die(exited(125));
+    assert_eq!(spawns(&a), 0);
+    assert_eq!(s.status().want, Want::Down);
+    assert_eq!(s.m.deadline(), None);
+}
+
+#[test]
+fn once_runs_without_restart_and_exit_waits_for_down() {
+    let mut s = Sim::new(Config::default(), false);
+    s.step(Event::Boot);
+    assert_eq!(spawns(&s.cmd(b'o')), 1);
+    assert_eq!(s.status().want, Want::Once);
+    let a = s.cmd(b'x');
+    assert!(!a.contains(&Action::Exit));
+    s.advance(3000);
+    let a = s.die(EXITED_0);
+    assert_eq!(spawns(&a), 0);
+    assert_eq!(a.last(), Some(&Action::Exit));
+}
+
+#[test]
+fn terminate_is_down_then_exit() {
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    let pid = s.m.pid().unwrap();
+    let a = s.step(Event::Terminate);
+    assert!(a.contains(&Action::Signal { pid, signal: libc::SIGTERM }));
+    assert!(!a.contains(&Action::Exit));
+    assert_eq!(s.die(KILLED_BY_TERM).last(), Some(&Action::Exit));
+}
+
+#[test]
+fn pause_and_continue() {
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    let pid = s.m.pid().unwrap();
+    assert!(s.cmd(b'p').contains(&Action::Signal { pid, signal: libc::SIGSTOP }));
+    assert!(s.status().paused);
+    assert!(s.cmd(b'c').contains(&Action::Signal { pid, signal: libc::SIGCONT }));
+    assert!(!s.status().paused);
+    assert_eq!(s.cmd(b'1'), vec![Action::Signal { pid, signal: libc::SIGUSR1 }]);
+    assert_eq!(s.cmd(b'w'), vec![Action::Signal { pid, signal: libc::SIGWINCH }]);
+}
+
+#[test]
+fn backoff_doubles_up_to_the_cap_and_resets_after_a_stable_run() {
+    let mut s = Sim::new(Config { backoff_max: Some(Duration::from_secs(8)), ..Config::default() }, true);
+    s.step(Event::Boot);
+    let mut delays = Vec::new();
+    for _ in 0..6 {
+        s.advance(100);
+        assert_eq!(spawns(&s.die(exited(1))), 0);
+        let mut waited = 0;
+        while spawns(&s.advance(100)) == 0 {
+            waited += 100;
+        }
+        delays.push(waited + 100);
+    }
+    assert_eq!(delays, vec![1000, 2000, 4000, 8000, 8000, 8000]);
+    s.advance(8000);
+    assert_eq!(spawns(&s.die(exited(1))), 1);
+}
+
+#[test]
+fn wall_clock_steps_do_not_change_the_uptime() {
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    s.advance(10_000);
+    let uptime = |s: &Sim, st: svstatus::Status| s.clock.wall().as_secs() as i64 - st.stamp.unix_secs();
+    let before = s.status();
+    assert_eq!(uptime(&s, before), 10);
+    for step in [-3600, 7200, -90] {
+        s.clock.step_wall(step);
+        let a = s.step(Event::Wake);
+        let [Action::WriteStatus(st)] = a[..] else { panic!("no rewrite after a {step} s step: {a:?}") };
+        assert_eq!(uptime(&s, st), 10);
+    }
+    // No step, no write.
+    assert_eq!(s.step(Event::Wake), vec![]);
+}
+
+#[test]
+fn timers_ignore_wall_clock_steps() {
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    s.advance(100);
+    s.die(exited(1));
+    s.clock.step_wall(-3600);
+    // Still exactly one second after the last start, not an hour more.
+    assert_eq!(spawns(&s.advance(899)), 0);
+    assert_eq!(spawns(&s.advance(1)), 1);
+}
+
+#[test]
+fn strangers_and_early_timers_are_ignored() {
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    assert_eq!(s.step(Event::ChildExited { pid: 1, wstatus: 0 }), vec![]);
+    assert_eq!(s.step(Event::Timer), vec![]);
+}
