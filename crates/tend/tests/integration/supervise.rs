@@ -1,1 +1,482 @@
-//! (to be written)
+//! supervise on real process trees: the service-directory protocol, the
+//! runit/s6 extras, bad input, wall-clock steps (libfaketime), and the same
+//! broken inputs given to Debian's supervise.
+
+use std::fs::{self, File};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{assert_same, wait_until, Sandbox};
+
+const LONG: Duration = Duration::from_secs(10);
+
+/// A service directory `name` whose run script is `run`.
+pub fn service(sb: &Sandbox, name: &str, run: &str) -> PathBuf {
+    sb.script(&format!("{name}/run"), &format!("#!/bin/sh\n{run}\n"));
+    sb.join(name)
+}
+
+/// Starts a supervise (ours or another program) on `dir`, stderr to `dir.err`.
+pub fn start_with(sb: &mut Sandbox, mut cmd: Command, dir: &str) -> u32 {
+    let err = File::create(sb.join(&format!("{dir}.err"))).unwrap();
+    cmd.arg(dir).stdin(Stdio::null()).stdout(Stdio::null()).stderr(err);
+    sb.spawn(cmd)
+}
+
+pub fn start(sb: &mut Sandbox, dir: &str) -> u32 {
+    let cmd = sb.tend("supervise");
+    start_with(sb, cmd, dir)
+}
+
+/// The pid in the status file once it is not 0.
+pub fn wait_up(sb: &Sandbox, dir: &str) -> u32 {
+    let mut pid = 0;
+    let ok = wait_until(LONG, || {
+        pid = status_pid(sb, dir);
+        pid != 0
+    });
+    assert!(ok, "{dir} never came up; stderr: {}", stderr_of(sb, dir));
+    pid
+}
+
+pub fn status_pid(sb: &Sandbox, dir: &str) -> u32 {
+    match fs::read(sb.join(&format!("{dir}/supervise/status"))) {
+        Ok(b) if b.len() >= 18 => u32::from_le_bytes([b[12], b[13], b[14], b[15]]),
+        _ => 0,
+    }
+}
+
+pub fn stderr_of(sb: &Sandbox, dir: &str) -> String {
+    fs::read_to_string(sb.join(&format!("{dir}.err"))).unwrap_or_default()
+}
+
+/// Our `svstat -j DIR`.
+pub fn json(sb: &Sandbox, dir: &str) -> String {
+    let out = sb.tend("svstat").args(["-j", dir]).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn svc(sb: &Sandbox, letters: &str, dir: &str) {
+    let st = sb.tend("svc").arg(format!("-{letters}")).arg(dir).status().unwrap();
+    assert!(st.success());
+}
+
+/// Waits for a spawned supervise to exit.
+pub fn wait_exit(sb: &mut Sandbox, pid: u32) -> ExitStatus {
+    let mut child = sb.take_child(pid);
+    let mut status = None;
+    assert!(wait_until(LONG, || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    }));
+    status.unwrap()
+}
+
+fn alive(pid: u32) -> bool {
+    // A zombie still answers kill(0); read its state instead.
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => !s.rsplit(") ").next().unwrap_or("").starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+fn lines(p: &Path) -> usize {
+    fs::read_to_string(p).map(|s| s.lines().count()).unwrap_or(0)
+}
+
+#[test]
+fn starts_run_and_writes_every_status_file() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    start(&mut sb, "s");
+    let pid = wait_up(&sb, "s");
+    assert!(alive(pid));
+    let status = fs::read(sb.join("s/supervise/status")).unwrap();
+    assert_eq!(status.len(), 44);
+    assert_eq!(&status[16..20], &[0, b'u', 0, 1]);
+    assert_eq!(fs::read_to_string(sb.join("s/supervise/stat")).unwrap(), "run\n");
+    assert_eq!(fs::read_to_string(sb.join("s/supervise/pid")).unwrap(), format!("{pid}\n"));
+    let mode = |f: &str| fs::metadata(sb.join(f)).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode("s/supervise"), 0o700);
+    assert_eq!(mode("s/supervise/lock"), 0o600);
+    assert_eq!(mode("s/supervise/control"), 0o600);
+    assert_eq!(mode("s/supervise/ok"), 0o600);
+    let theirs = sb.debian("svstat").arg("s").output().unwrap();
+    assert!(String::from_utf8_lossy(&theirs.stdout).starts_with(&format!("s: up (pid {pid}) ")));
+}
+
+#[test]
+fn usage_matches_daemontools() {
+    let sb = Sandbox::new();
+    for args in [&[][..], &["a", "b"][..]] {
+        let ours = sb.tend("supervise").args(args).output().unwrap();
+        let theirs = sb.debian("supervise").args(args).output().unwrap();
+        assert_eq!(ours.status.code(), Some(100));
+        assert_same("supervise usage", &ours.stderr, &theirs.stderr);
+    }
+}
+
+#[test]
+fn second_supervise_fails_and_leaves_the_status_alone() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    start(&mut sb, "s");
+    wait_up(&sb, "s");
+    let before = fs::read(sb.join("s/supervise/status")).unwrap();
+    let ours = sb.tend("supervise").arg("s").output().unwrap();
+    assert_eq!(ours.status.code(), Some(111));
+    assert_same(
+        "second supervise",
+        &ours.stderr,
+        b"supervise: fatal: unable to acquire s/supervise/lock: temporary failure\n",
+    );
+    assert_eq!(fs::read(sb.join("s/supervise/status")).unwrap(), before);
+}
+
+#[test]
+fn svc_dx_stops_the_service_and_exits_0() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    let sup = start(&mut sb, "s");
+    let pid = wait_up(&sb, "s");
+    svc(&sb, "dx", "s");
+    assert!(wait_exit(&mut sb, sup).success());
+    assert!(!alive(pid));
+    assert_eq!(status_pid(&sb, "s"), 0);
+}
+
+#[test]
+fn sigterm_means_down_and_exit() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    let sup = start(&mut sb, "s");
+    let pid = wait_up(&sb, "s");
+    // SAFETY: signalling the supervise this test started.
+    unsafe { libc::kill(sup as i32, libc::SIGTERM) };
+    assert!(wait_exit(&mut sb, sup).success());
+    assert!(!alive(pid));
+    assert!(json(&sb, "s").contains("\"error\":\"supervise not running\""));
+}
+
+#[test]
+fn down_file_keeps_it_down_until_svc_u() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    fs::write(sb.join("s/down"), "").unwrap();
+    start(&mut sb, "s");
+    assert!(wait_until(LONG, || sb.join("s/supervise/ok").exists() && sb.join("s/supervise/status").exists()));
+    let out = sb.tend("svstat").arg("s").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with(" seconds\n"), "{out:?}");
+    assert_eq!(status_pid(&sb, "s"), 0);
+    svc(&sb, "u", "s");
+    wait_up(&sb, "s");
+}
+
+#[test]
+fn crash_loop_restarts_at_most_once_a_second() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "echo start >> ../starts; exit 1");
+    let t0 = Instant::now();
+    start(&mut sb, "s");
+    std::thread::sleep(Duration::from_millis(2500));
+    let starts = lines(&sb.join("starts"));
+    let allowed = t0.elapsed().as_secs() as usize + 1;
+    assert!((2..=allowed).contains(&starts), "{starts} starts in {:?}", t0.elapsed());
+    let j = json(&sb, "s");
+    assert!(j.contains("\"last_exit\":{\"code\":1}"), "{j}");
+}
+
+#[test]
+fn a_service_that_ran_a_second_is_restarted_at_once() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "echo start >> ../starts; exec sleep 100");
+    start(&mut sb, "s");
+    let first = wait_up(&sb, "s");
+    std::thread::sleep(Duration::from_millis(1100));
+    svc(&sb, "k", "s");
+    assert!(wait_until(LONG, || lines(&sb.join("starts")) == 2));
+    let second = wait_up(&sb, "s");
+    assert_ne!(first, second);
+    let j = json(&sb, "s");
+    assert!(j.contains("\"last_exit\":{\"signal\":9}") && j.contains("\"restarts\":1"), "{j}");
+}
+
+#[test]
+fn finish_gets_exit_code_and_signal() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "sleep 1.2; exit 3");
+    sb.script("s/finish", "#!/bin/sh\necho \"$1 $2\" >> ../finished\n");
+    start(&mut sb, "s");
+    wait_up(&sb, "s");
+    assert!(wait_until(LONG, || lines(&sb.join("finished")) >= 1));
+    assert_eq!(fs::read_to_string(sb.join("finished")).unwrap().lines().next(), Some("3 0"));
+    wait_up(&sb, "s");
+    svc(&sb, "dx", "s");
+    assert!(wait_until(LONG, || lines(&sb.join("finished")) >= 2));
+    assert_eq!(fs::read_to_string(sb.join("finished")).unwrap().lines().nth(1), Some("-1 15"));
+}
+
+#[test]
+fn finish_exit_125_means_do_not_restart() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "echo start >> ../starts; exit 0");
+    sb.script("s/finish", "#!/bin/sh\nexit 125\n");
+    start(&mut sb, "s");
+    assert!(wait_until(LONG, || json(&sb, "s").contains("\"want\":\"down\"")));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(lines(&sb.join("starts")), 1);
+    assert!(json(&sb, "s").contains("\"up\":false"));
+}
+
+#[test]
+fn finish_that_hangs_is_killed_after_timeout_finish() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exit 0");
+    sb.script("s/finish", "#!/bin/sh\necho $$ > ../finish.pid\nexec sleep 100\n");
+    fs::write(sb.join("s/timeout-finish"), "200\n").unwrap();
+    fs::write(sb.join("s/down"), "").unwrap();
+    start(&mut sb, "s");
+    assert!(wait_until(LONG, || sb.join("s/supervise/ok").exists()));
+    svc(&sb, "o", "s");
+    assert!(wait_until(LONG, || sb.join("finish.pid").exists()));
+    let finish: u32 = fs::read_to_string(sb.join("finish.pid")).unwrap().trim().parse().unwrap();
+    assert!(wait_until(LONG, || !alive(finish)));
+    assert!(wait_until(LONG, || json(&sb, "s").contains("\"state\":\"down\"")));
+}
+
+#[test]
+fn timeout_kill_escalates_to_sigkill() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "trap '' TERM\necho ok > ../trapped\nwhile :; do sleep 0.05; done");
+    fs::write(sb.join("s/timeout-kill"), "300\n").unwrap();
+    start(&mut sb, "s");
+    let pid = wait_up(&sb, "s");
+    assert!(wait_until(LONG, || sb.join("trapped").exists()));
+    svc(&sb, "d", "s");
+    assert!(wait_until(LONG, || !alive(pid)));
+    assert!(wait_until(LONG, || json(&sb, "s").contains("\"last_exit\":{\"signal\":9}")));
+}
+
+#[test]
+fn down_signal_file_picks_the_signal() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "trap 'echo hup > ../got; exit 0' HUP\nwhile :; do sleep 0.05; done");
+    fs::write(sb.join("s/down-signal"), "SIGHUP\n").unwrap();
+    start(&mut sb, "s");
+    wait_up(&sb, "s");
+    std::thread::sleep(Duration::from_millis(200));
+    svc(&sb, "d", "s");
+    assert!(wait_until(LONG, || sb.join("got").exists()));
+}
+
+#[test]
+fn notification_fd_marks_the_service_ready() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "sleep 0.3\necho >&3\nexec sleep 100");
+    fs::write(sb.join("s/notification-fd"), "3\n").unwrap();
+    start(&mut sb, "s");
+    wait_up(&sb, "s");
+    assert!(json(&sb, "s").contains("\"ready\":false"));
+    assert!(wait_until(LONG, || json(&sb, "s").contains("\"ready\":true")));
+}
+
+#[test]
+fn commands_are_handled_during_the_restart_delay() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "echo start >> ../starts; exit 1");
+    start(&mut sb, "s");
+    assert!(wait_until(LONG, || lines(&sb.join("starts")) == 1 && status_pid(&sb, "s") == 0));
+    // Within the second after the start: daemontools would not read this yet.
+    svc(&sb, "d", "s");
+    assert!(wait_until(Duration::from_millis(900), || json(&sb, "s").contains("\"want\":\"down\"")));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(lines(&sb.join("starts")), 1);
+}
+
+#[test]
+fn pause_continue_and_the_extra_signals() {
+    let mut sb = Sandbox::new();
+    service(
+        &sb,
+        "s",
+        "trap 'echo usr1 >> ../got' USR1\ntrap 'echo usr2 >> ../got' USR2\n\
+         trap 'echo winch >> ../got' WINCH\ntrap 'echo quit >> ../got' QUIT\n\
+         echo > ../trapped\nwhile :; do sleep 0.05; done",
+    );
+    start(&mut sb, "s");
+    let pid = wait_up(&sb, "s");
+    assert!(wait_until(LONG, || sb.join("trapped").exists()));
+    svc(&sb, "p", "s");
+    let state =
+        || fs::read_to_string(format!("/proc/{pid}/stat")).unwrap().rsplit(") ").next().unwrap()[..1].to_string();
+    assert!(wait_until(LONG, || state() == "T"));
+    let out = sb.debian("svstat").arg("s").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with(", paused\n"), "{out:?}");
+    svc(&sb, "c", "s");
+    assert!(wait_until(LONG, || state() != "T"));
+    for (letter, word) in [("1", "usr1"), ("2", "usr2"), ("w", "winch"), ("q", "quit")] {
+        svc(&sb, letter, "s");
+        assert!(wait_until(LONG, || fs::read_to_string(sb.join("got")).unwrap_or_default().contains(word)));
+    }
+}
+
+/// The same broken service directory under Debian's supervise and ours:
+/// the same first message, and no tight loop.
+fn broken_run(setup: impl Fn(&Path)) {
+    let mut sb = Sandbox::new();
+    for (dir, ours) in [("ours", true), ("theirs", false)] {
+        fs::create_dir(sb.join(dir)).unwrap();
+        setup(&sb.join(dir));
+        let cmd = if ours { sb.tend("supervise") } else { sb.debian("supervise") };
+        start_with(&mut sb, cmd, dir);
+    }
+    std::thread::sleep(Duration::from_millis(2500));
+    let first = |dir: &str| stderr_of(&sb, dir).lines().next().unwrap_or("").replace(dir, "DIR");
+    assert_eq!(first("ours"), first("theirs"));
+    assert!(first("ours").starts_with("supervise: fatal: unable to start DIR/run: "), "{}", first("ours"));
+    let messages = stderr_of(&sb, "ours").lines().count();
+    assert!((1..=4).contains(&messages), "{messages} messages in 2.5 s");
+    // Still in control: svc -dx ends it.
+    svc(&sb, "dx", "ours");
+    assert!(wait_until(LONG, || sb.processes().iter().all(|&p| !is_our_supervise(p, "ours"))));
+}
+
+fn is_our_supervise(pid: i32, dir: &str) -> bool {
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    cmdline.ends_with(format!("supervise\0{dir}\0").as_bytes()) && alive(pid as u32)
+}
+
+#[test]
+fn run_missing() {
+    broken_run(|_| {});
+}
+
+#[test]
+fn run_not_executable() {
+    broken_run(|d| fs::write(d.join("run"), "#!/bin/sh\n").unwrap());
+}
+
+#[test]
+fn run_is_a_directory() {
+    broken_run(|d| fs::create_dir(d.join("run")).unwrap());
+}
+
+#[test]
+fn control_replaced_by_a_regular_file_is_recreated() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    fs::create_dir(sb.join("s/supervise")).unwrap();
+    fs::write(sb.join("s/supervise/control"), "junk").unwrap();
+    let sup = start(&mut sb, "s");
+    wait_up(&sb, "s");
+    assert!(stderr_of(&sb, "s").contains("supervise: warning: s/supervise/control is not a FIFO, replacing it"));
+    svc(&sb, "dx", "s");
+    assert!(wait_exit(&mut sb, sup).success());
+}
+
+#[test]
+fn chdir_failures_are_fatal_with_daemontools_message() {
+    let sb = Sandbox::new();
+    fs::write(sb.join("file"), "").unwrap();
+    for dir in ["missing", "file"] {
+        let ours = sb.tend("supervise").arg(dir).output().unwrap();
+        let theirs = sb.debian("supervise").arg(dir).output().unwrap();
+        assert_eq!(ours.status.code(), Some(111));
+        assert_same("supervise chdir failure", &ours.stderr, &theirs.stderr);
+    }
+}
+
+#[test]
+fn service_directory_without_permission() {
+    let sb = Sandbox::new();
+    fs::set_permissions(sb.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    service(&sb, "s", "exec sleep 100");
+    fs::set_permissions(sb.join("s"), fs::Permissions::from_mode(0o700)).unwrap();
+    let as_nobody = |sb: &Sandbox, prog: PathBuf| {
+        let mut c = sb.debian("setuidgid");
+        c.arg("nobody").arg(prog).arg("s");
+        c
+    };
+    let out = as_nobody(&sb, sb.bin.join("supervise")).output().unwrap();
+    assert_eq!(out.status.code(), Some(111));
+    assert_same("no permission", &out.stderr, b"supervise: fatal: unable to chdir to s: access denied\n");
+    // Writable service dir, but supervise/ belongs to root.
+    fs::set_permissions(sb.join("s"), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::create_dir(sb.join("s/supervise")).unwrap();
+    let out = as_nobody(&sb, sb.bin.join("supervise")).output().unwrap();
+    assert_eq!(out.status.code(), Some(111));
+    assert_same(
+        "supervise dir not writable",
+        &out.stderr,
+        b"supervise: fatal: unable to acquire s/supervise/lock: access denied\n",
+    );
+}
+
+#[test]
+fn names_with_spaces_newlines_and_other_bytes() {
+    use std::ffi::OsStr;
+    let mut sb = Sandbox::new();
+    let raw: &[u8] = b"a b\nc\xff";
+    let name = OsStr::from_bytes(raw);
+    fs::create_dir(sb.path().join(name)).unwrap();
+    let run = sb.path().join(name).join("run");
+    fs::write(&run, "#!/bin/sh\nexec sleep 100\n").unwrap();
+    fs::set_permissions(&run, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = sb.tend("supervise");
+    cmd.arg(name).stdin(Stdio::null()).stdout(Stdio::null());
+    let sup = sb.spawn(cmd);
+    assert!(wait_until(LONG, || {
+        let b = fs::read(sb.path().join(name).join("supervise/status")).unwrap_or_default();
+        b.len() == 44 && b[12..16] != [0, 0, 0, 0]
+    }));
+    let ours = sb.tend("svstat").arg(name).output().unwrap();
+    let theirs = sb.debian("svstat").arg(name).output().unwrap();
+    assert_same("svstat of an odd name", &ours.stdout, &theirs.stdout);
+    assert!(ours.stdout.starts_with(b"a b\nc\xff: up (pid "));
+    let j = sb.tend("svstat").arg("-j").arg(name).output().unwrap();
+    assert!(String::from_utf8_lossy(&j.stdout).starts_with("{\"directory\":\"a b\\u000ac\u{fffd}\",\"up\":true"));
+    let st = sb.tend("svc").arg("-dx").arg(name).status().unwrap();
+    assert!(st.success());
+    assert!(wait_exit(&mut sb, sup).success());
+}
+
+/// The wall clock steps under a supervise run with libfaketime; a wake-up
+/// (an ignored control byte here; timerfd in real life) makes it rewrite
+/// the stamp, so even Debian's svstat (under the same fake clock) shows
+/// the true time since the start.
+#[test]
+fn wall_clock_steps_keep_svstat_right() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    let rc = sb.join("faketime.rc");
+    fs::write(&rc, "+0\n").unwrap();
+    let faked = |sb: &Sandbox, mut c: Command| {
+        c.env("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+            .env("FAKETIME_TIMESTAMP_FILE", &rc)
+            .env("FAKETIME_NO_CACHE", "1")
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+            .current_dir(sb.path());
+        c
+    };
+    let cmd = faked(&sb, sb.tend("supervise"));
+    start_with(&mut sb, cmd, "s");
+    wait_up(&sb, "s");
+    std::thread::sleep(Duration::from_millis(2200));
+    let seconds = |sb: &Sandbox| -> u64 {
+        let out = faked(sb, sb.debian("svstat")).arg("s").output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.split(") ").nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).expect(&text)
+    };
+    assert!((2..=3).contains(&seconds(&sb)));
+    for step in ["-3600s", "+7200s"] {
+        let before = fs::read(sb.join("s/supervise/status")).unwrap();
+        fs::write(&rc, format!("{step}\n")).unwrap();
+        fs::write(sb.join("s/supervise/control"), "Z").unwrap();
+        assert!(wait_until(LONG, || fs::read(sb.join("s/supervise/status")).unwrap() != before));
+        let s = seconds(&sb);
+        assert!((2..=4).contains(&s), "after a {step} step svstat shows {s} seconds");
+    }
+}
