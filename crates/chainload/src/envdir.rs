@@ -33,6 +33,8 @@ pub enum DirError {
     Cwd(io::Error),
     /// Switching to the directory.
     Switch(io::Error),
+    /// Opening it for listing.
+    Open(io::Error),
     /// Listing it.
     List(io::Error),
     /// Coming back to the starting directory.
@@ -53,7 +55,7 @@ pub fn read(dir: &OsStr) -> Result<Vec<Entry>, DirError> {
 
 fn list() -> Result<Vec<Entry>, DirError> {
     let mut entries = Vec::new();
-    for item in fs::read_dir(".").map_err(DirError::List)? {
+    for item in fs::read_dir(".").map_err(DirError::Open)? {
         let name = item.map_err(DirError::List)?.file_name();
         if name.as_encoded_bytes().first() == Some(&b'.') {
             continue;

@@ -2,11 +2,11 @@
 //! root, priority; and fork/wait for the one program (fghack) that stays around.
 
 use std::io;
-use std::os::fd::{OwnedFd, RawFd};
+use std::os::fd::RawFd;
 
 use crate::sys;
 
-pub use crate::sys::{chroot, dup, dup2, fork, pipe};
+pub use crate::sys::{chroot, dup, dup2, fork, keep_on_exec, pipe};
 
 /// Starts a new session and process group; failure (already a group leader)
 /// is ignored, as daemontools' pgrphack ignores it.
@@ -36,11 +36,4 @@ pub enum Exit {
 pub fn wait(pid: libc::pid_t) -> io::Result<Exit> {
     let status = sys::waitpid(pid)?;
     Ok(if libc::WIFEXITED(status) { Exit::Code(libc::WEXITSTATUS(status) as u8) } else { Exit::Crashed })
-}
-
-/// Keeps `fd` open for good, as a plain descriptor number (so that it is
-/// inherited through exec, for instance a write end every copy of which a
-/// reader waits to see closed).
-pub fn leak(fd: OwnedFd) -> RawFd {
-    std::os::fd::IntoRawFd::into_raw_fd(fd)
 }

@@ -201,11 +201,11 @@ pub fn fork() -> io::Result<Option<libc::pid_t>> {
     Ok(if pid == 0 { None } else { Some(pid) })
 }
 
-/// pipe(2) without close-on-exec (as daemontools creates them): (read, write).
+/// pipe2(2), close-on-exec: (read, write).
 pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe writes.
-    check(unsafe { libc::pipe(fds.as_mut_ptr()) })?;
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
     // SAFETY: pipe just returned these two descriptors, owned by nobody else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
@@ -264,4 +264,12 @@ pub fn nice(increment: libc::c_int) -> io::Result<()> {
 pub fn fchdir(dir: &impl std::os::fd::AsRawFd) -> io::Result<()> {
     // SAFETY: fchdir on a descriptor we hold open has no memory effects.
     check(unsafe { libc::fchdir(dir.as_raw_fd()) }).map(drop)
+}
+
+/// Clears FD_CLOEXEC, so that `fd` survives exec.
+pub fn keep_on_exec(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl F_GETFD/F_SETFD on a descriptor number has no memory effects.
+    let flags = check(unsafe { libc::fcntl(fd, libc::F_GETFD) })?;
+    // SAFETY: as above.
+    check(unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) }).map(drop)
 }

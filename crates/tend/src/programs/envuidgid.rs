@@ -1,9 +1,26 @@
-//! envuidgid: set UID and GID from an account, then run a program.
-//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+//! envuidgid: put an account's GID and UID in the environment, then run a program.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-pub fn main(_args: &[OsString]) -> ExitCode {
-    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+use chainload::{account, Environment};
+use strerr::{errstr, EXIT_SYSTEM};
+
+const USAGE: &str = "envuidgid account child";
+
+pub fn main(args: &[OsString]) -> ExitCode {
+    let [name, child @ ..] = args else { return strerr::usage(USAGE) };
+    if child.is_empty() {
+        return strerr::usage(USAGE);
+    }
+    let account = match account::lookup(name) {
+        Ok(Some(a)) => a,
+        Ok(None) => return strerr::die(EXIT_SYSTEM, &["unknown account ", &name.to_string_lossy()]),
+        Err(e) => return strerr::die(EXIT_SYSTEM, &["unable to read the account database: ", &errstr(&e)]),
+    };
+    let mut env = Environment::current();
+    env.set(b"GID", Some(account.gid.to_string().as_bytes()));
+    env.set(b"UID", Some(account.uid.to_string().as_bytes()));
+    let e = chainload::exec::run(&child[0], child, &env);
+    strerr::die(EXIT_SYSTEM, &["unable to run ", &child[0].to_string_lossy(), ": ", &errstr(&e)])
 }

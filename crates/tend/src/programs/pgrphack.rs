@@ -1,9 +1,14 @@
-//! pgrphack: run a program in a new session and process group.
-//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+//! pgrphack: run a program in a new session (and so a new process group).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-pub fn main(_args: &[OsString]) -> ExitCode {
-    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+use chainload::{process, Environment};
+use strerr::{errstr, EXIT_SYSTEM};
+
+pub fn main(args: &[OsString]) -> ExitCode {
+    let Some(child) = args.first() else { return strerr::usage("pgrphack child") };
+    process::new_session();
+    let e = chainload::exec::run(child, args, &Environment::current());
+    strerr::die(EXIT_SYSTEM, &["unable to run ", &child.to_string_lossy(), ": ", &errstr(&e)])
 }

@@ -1,9 +1,36 @@
-//! readproctitle: show the tail of stdin in ps output.
-//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+//! readproctitle: show the tail of stdin in this process's last argument, so
+//! that `ps` displays the latest errors of a service tree (svscanboot).
 
 use std::ffi::OsString;
+use std::io::{self, ErrorKind, Read};
 use std::process::ExitCode;
 
-pub fn main(_args: &[OsString]) -> ExitCode {
-    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+use chainload::proctitle::{LastArgument, Title};
+use strerr::{EXIT_SYSTEM, EXIT_USAGE};
+
+pub fn main(args: &[OsString]) -> ExitCode {
+    // Like daemontools: no argument, or a last one under 5 bytes, exits 100 silently.
+    let Some(last) = args.last() else { return ExitCode::from(EXIT_USAGE) };
+    let Some(mut title) = Title::new(last.len()) else { return ExitCode::from(EXIT_USAGE) };
+    // Without /proc the input is still consumed, so the writers never block.
+    let shown = LastArgument::locate(last.as_encoded_bytes()).ok();
+    let show = |title: &Title| {
+        if let Some(arg) = &shown {
+            let _ = arg.show(title);
+        }
+    };
+    show(&title);
+    let mut stdin = io::stdin().lock();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stdin.read(&mut buf) {
+            Ok(0) => return ExitCode::SUCCESS,
+            Ok(n) => {
+                title.push(&buf[..n]);
+                show(&title);
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return ExitCode::from(EXIT_SYSTEM),
+        }
+    }
 }

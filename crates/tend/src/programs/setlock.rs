@@ -1,9 +1,41 @@
-//! setlock: run a program holding a lock file.
-//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+//! setlock: run a program holding an exclusive lock on a file.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-pub fn main(_args: &[OsString]) -> ExitCode {
-    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+use chainload::lock::{self, LockError};
+use chainload::Environment;
+use strerr::{errstr, Getopt, Opt, EXIT_SYSTEM};
+
+const USAGE: &str = "setlock [ -nNxX ] file program [ arg ... ]";
+
+pub fn main(args: &[OsString]) -> ExitCode {
+    let mut nonblocking = false;
+    let mut quiet_failure = false;
+    let mut opts = Getopt::new(args, "nNxX");
+    for opt in opts.by_ref() {
+        match opt {
+            Opt::Flag(b'n') => nonblocking = true,
+            Opt::Flag(b'N') => nonblocking = false,
+            Opt::Flag(b'x') => quiet_failure = true,
+            Opt::Flag(b'X') => quiet_failure = false,
+            _ => return strerr::usage(USAGE),
+        }
+    }
+    let [file, child @ ..] = opts.operands() else { return strerr::usage(USAGE) };
+    if child.is_empty() {
+        return strerr::usage(USAGE);
+    }
+    if let Err(e) = lock::hold(file, nonblocking) {
+        if quiet_failure {
+            return ExitCode::SUCCESS;
+        }
+        let (what, e) = match e {
+            LockError::Open(e) => ("unable to open ", e),
+            LockError::Lock(e) => ("unable to lock ", e),
+        };
+        return strerr::die(EXIT_SYSTEM, &[what, &file.to_string_lossy(), ": ", &errstr(&e)]);
+    }
+    let e = chainload::exec::run(&child[0], child, &Environment::current());
+    strerr::die(EXIT_SYSTEM, &["unable to run ", &child[0].to_string_lossy(), ": ", &errstr(&e)])
 }

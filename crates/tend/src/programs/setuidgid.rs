@@ -1,9 +1,36 @@
-//! setuidgid: run a program as an account (uid, gid and only its primary group).
-//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+//! setuidgid: run a program as an account, with its primary group as the only
+//! group (daemontools), or with its supplementary groups too (`-s`, as encore).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-pub fn main(_args: &[OsString]) -> ExitCode {
-    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+use chainload::account::{self, DropError, Supplementary};
+use chainload::Environment;
+use strerr::{errstr, EXIT_SYSTEM};
+
+const USAGE: &str = "setuidgid account child";
+
+pub fn main(args: &[OsString]) -> ExitCode {
+    let (supplementary, args) = match args.split_first() {
+        Some((flag, rest)) if flag == "-s" => (Supplementary::FromDatabase, rest),
+        _ => (Supplementary::None, args),
+    };
+    let [name, child @ ..] = args else { return strerr::usage(USAGE) };
+    if child.is_empty() {
+        return strerr::usage(USAGE);
+    }
+    let account = match account::lookup(name) {
+        Ok(Some(a)) => a,
+        Ok(None) => return strerr::die(EXIT_SYSTEM, &["unknown account ", &name.to_string_lossy()]),
+        Err(e) => return strerr::die(EXIT_SYSTEM, &["unable to read the account database: ", &errstr(&e)]),
+    };
+    if let Err(e) = account::become_account(&account, supplementary) {
+        let (what, e) = match e {
+            DropError::Groups(e) | DropError::Gid(e) => ("unable to setgid: ", e),
+            DropError::Uid(e) => ("unable to setuid: ", e),
+        };
+        return strerr::die(EXIT_SYSTEM, &[what, &errstr(&e)]);
+    }
+    let e = chainload::exec::run(&child[0], child, &Environment::current());
+    strerr::die(EXIT_SYSTEM, &["unable to run ", &child[0].to_string_lossy(), ": ", &errstr(&e)])
 }
