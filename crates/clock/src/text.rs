@@ -1,0 +1,185 @@
+//! The report for people: a verdict line (monitoring-plugin style, with
+//! performance data), the problems with what to do, then each section.
+
+use std::fmt::Write;
+
+use crate::report::{secs, Level, Report, Thresholds};
+use crate::sntp::ServerResult;
+
+/// The first line: `CLOCK LEVEL - summary | perfdata`.
+pub fn verdict_line(r: &Report, t: &Thresholds) -> String {
+    let level = r.verdict();
+    let summary = if level == Level::Ok {
+        match r.worst_offset() {
+            Some((s, off)) => format!("offset {} to {}", secs(off), s.name),
+            None => "no problem found".to_string(),
+        }
+    } else {
+        let worst: Vec<&str> = r.findings.iter().filter(|f| f.level == level).map(|f| f.what.as_str()).collect();
+        let others = r.findings.iter().filter(|f| f.level != level && f.level != Level::Ok).count();
+        let more = if others > 0 { format!(" (and {others} more)") } else { String::new() };
+        format!("{}{more}", worst.join("; "))
+    };
+    let mut perf = Vec::new();
+    if let Some((_, off)) = r.worst_offset() {
+        perf.push(format!("offset={off:.6}s;{};{}", t.warn_offset, t.crit_offset));
+    }
+    if let Some(Ok(s)) = &r.steal {
+        if let Some(p) = s.percent {
+            perf.push(format!("steal={p:.2}%;{};{}", t.warn_steal, t.crit_steal));
+        }
+    }
+    let perf = if perf.is_empty() { String::new() } else { format!(" | {}", perf.join(" ")) };
+    format!("CLOCK {} - {summary}{perf}", level.name())
+}
+
+fn server_line(s: &ServerResult) -> String {
+    let addr = s.address.map(|a| format!(" ({a})")).filter(|a| a != &format!(" ({})", s.name)).unwrap_or_default();
+    match &s.outcome {
+        Ok(x) => format!(
+            "  server {}{addr}: offset {}, delay {:.6} s, stratum {}, leap {}, reference {}{}\n",
+            s.name,
+            secs(x.offset),
+            x.delay,
+            x.stratum,
+            x.leap,
+            x.reference(),
+            if x.reference_is_local_clock() { " (local clock)" } else { "" }
+        ),
+        Err(e) => format!("  server {}{addr}: {e}\n", s.name),
+    }
+}
+
+/// The whole report.
+pub fn render(r: &Report, t: &Thresholds) -> String {
+    let mut o = verdict_line(r, t);
+    o.push('\n');
+    if !r.findings.is_empty() {
+        o.push_str("\nProblems and notes\n");
+        for f in &r.findings {
+            let tag = if f.level == Level::Ok { "note" } else { f.level.name() };
+            let _ = writeln!(o, "  {tag:<8} {}", f.what);
+            if !f.advice.is_empty() {
+                let _ = writeln!(o, "           -> {}", f.advice);
+            }
+        }
+    }
+    if let Some(k) = &r.kernel {
+        o.push_str("\nKernel time discipline (adjtimex, read only)\n");
+        match k {
+            Ok(k) => {
+                let _ = writeln!(o, "  synchronised:   {} ({})", if k.synchronised { "yes" } else { "no" }, k.state);
+                let _ = writeln!(o, "  maximum error:  {:.6} s, estimated error {:.6} s", k.max_error, k.est_error);
+                let _ = writeln!(
+                    o,
+                    "  frequency:      {:+.3} ppm ({:.0}% of the 500 ppm slew limit)",
+                    k.freq_ppm,
+                    100.0 * k.slew_used()
+                );
+                let _ = writeln!(o, "  PLL offset:     {}, tick {} us", secs(k.offset), k.tick);
+                let _ = writeln!(o, "  TAI offset:     {} s", k.tai);
+            }
+            Err(e) => {
+                let _ = writeln!(o, "  {e}");
+            }
+        }
+    }
+    if let Some(n) = &r.ntp {
+        o.push_str("\nNTP\n");
+        if n.daemons.is_empty() {
+            o.push_str("  daemon:         none running\n");
+        }
+        for d in &n.daemons {
+            let _ = writeln!(o, "  daemon:         {} (pid {}), {}", d.running.kind, d.running.pid, d.config_path.display());
+            match &d.config {
+                Ok(c) => {
+                    let list: Vec<String> = c.sources.iter().map(|s| format!("{} {}", s.directive, s.spec())).collect();
+                    let _ = writeln!(o, "  configured:     {}", if list.is_empty() { "no servers".into() } else { list.join(", ") });
+                    if c.local_clock {
+                        o.push_str("  local clock:    configured (serves time even when unsynchronised)\n");
+                    }
+                }
+                Err(e) => {
+                    let _ = writeln!(o, "  configuration:  {e}");
+                }
+            }
+            match &d.view {
+                Some(Ok(v)) => {
+                    if let Some(t) = &v.tracking {
+                        let _ = writeln!(
+                            o,
+                            "  tracking:       {} {} stratum {}, system time {}, leap {}",
+                            t.reference_id,
+                            if t.name.is_empty() { "-" } else { &t.name },
+                            t.stratum,
+                            secs(t.system_time),
+                            t.leap
+                        );
+                    }
+                    for p in &v.peers {
+                        let off = p.offset.map(secs).unwrap_or_else(|| "-".into());
+                        let _ = writeln!(o, "  its source:     {}{} reach {:o} offset {off}", p.state, p.name, p.reach);
+                    }
+                }
+                Some(Err(e)) => {
+                    let _ = writeln!(o, "  its sources:    {e}");
+                }
+                None => {}
+            }
+        }
+        if n.servers.is_empty() {
+            o.push_str("  servers:        none to query\n");
+        }
+        for s in &n.servers {
+            o.push_str(&server_line(s));
+        }
+    }
+    if let Some(c) = &r.clocksource {
+        o.push_str("\nClocksource\n");
+        match &c.source {
+            Ok(cs) => {
+                let _ = writeln!(o, "  current:        {} (available: {})", cs.current, cs.available.join(" "));
+            }
+            Err(e) => {
+                let _ = writeln!(o, "  {e}");
+            }
+        }
+        match &c.log {
+            Ok(events) if events.is_empty() => o.push_str("  kernel log:     nothing about the clocksource\n"),
+            Ok(events) => {
+                for e in events {
+                    let _ = writeln!(o, "  kernel log:     {}", e.line());
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(o, "  kernel log:     {e}");
+            }
+        }
+    }
+    if let Some(v) = &r.vm {
+        o.push_str("\nVirtualisation\n");
+        match &v.detected {
+            Some(d) => {
+                let _ = writeln!(o, "  hypervisor:     {} ({})", d.hypervisor, d.how);
+            }
+            None => o.push_str("  hypervisor:     none found (bare metal or a container on it)\n"),
+        }
+        for a in &v.advice {
+            let _ = writeln!(o, "  advice:         {a}");
+        }
+    }
+    if let Some(s) = &r.steal {
+        o.push_str("\nSteal time\n");
+        match s {
+            Ok(s) => {
+                let p = s.percent.map(|p| format!("{p:.2}%")).unwrap_or_else(|| "-".into());
+                let b = s.since_boot.map(|p| format!("{p:.2}%")).unwrap_or_else(|| "-".into());
+                let _ = writeln!(o, "  over {:.1} s:     {p} (since boot {b})", s.over.as_secs_f64());
+            }
+            Err(e) => {
+                let _ = writeln!(o, "  {e}");
+            }
+        }
+    }
+    o
+}

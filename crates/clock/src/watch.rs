@@ -1,0 +1,529 @@
+//! clockwatch: one line per clock event, for a supervised service whose
+//! stdout goes to multilog.
+//!
+//! [`Watcher`] is the core: it turns samples (wall and boot-time readings,
+//! kernel sync state, clocksource, CPU times, kernel log lines, server
+//! replies, the daemon's view) into [`Event`]s, with time from a
+//! [`tai64::Clock`] so tests step the wall clock in simulated time. [`run`] is
+//! the loop around it: poll(2) on a CANCEL_ON_SET timerfd and /dev/kmsg, with
+//! one timeout for the next sample, query or summary; nothing else wakes it.
+
+use std::io::{self, Seek, Write};
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use tai64::Clock;
+
+use crate::clocksource::{self, LogEvent};
+use crate::daemon;
+use crate::probe::{self, Paths};
+use crate::report::secs;
+use crate::sntp::{self, ServerResult};
+use crate::steal::{self, CpuTimes};
+use crate::sys;
+
+/// clockwatch's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Between two samples (sync state, clocksource, steal, step check).
+    pub interval: Duration,
+    /// Between two summary lines.
+    pub summary: Duration,
+    /// Between two server queries (and daemon views); zero: never.
+    pub query_interval: Duration,
+    /// Seconds; a smaller change of wall minus boot time is not a step (unless the timerfd fired).
+    pub step_threshold: f64,
+    /// Seconds.
+    pub warn_offset: f64,
+    /// Percent.
+    pub warn_steal: f64,
+    pub timeout: Duration,
+    /// `--server` values; when empty, the daemons' configured servers.
+    pub servers: Vec<String>,
+    pub paths: Paths,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            interval: Duration::from_secs(60),
+            summary: Duration::from_secs(3600),
+            query_interval: Duration::from_secs(1024),
+            step_threshold: 0.01,
+            warn_offset: 0.128,
+            warn_steal: 5.0,
+            timeout: Duration::from_secs(2),
+            servers: Vec::new(),
+            paths: Paths::default(),
+        }
+    }
+}
+
+/// Something worth a log line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The wall clock moved by `by` seconds relative to boot time; `signalled`:
+    /// the kernel's CANCEL_ON_SET timer reported it.
+    Step { by: f64, signalled: bool },
+    SyncLost,
+    SyncRegained,
+    OffsetHigh { server: String, offset: f64 },
+    OffsetNormal { server: String, offset: f64 },
+    ServerFailed { server: String, why: String },
+    ServerBack { server: String },
+    LocalClockOnly(String),
+    LocalClockNoLonger,
+    ClocksourceChanged { from: String, to: String },
+    Kernel(String),
+    StealHigh { percent: f64, over: f64 },
+    StealNormal { percent: f64 },
+    /// The first line: the settings.
+    Start(String),
+    Summary(String),
+}
+
+impl Event {
+    /// The line clockwatch prints (without newline).
+    pub fn line(&self) -> String {
+        match self {
+            Event::Step { by, signalled } => format!(
+                "step: wall clock stepped {} by {:.6} s{}",
+                if *by < 0.0 { "back" } else { "forward" },
+                by.abs(),
+                if *signalled { " (kernel: clock was set)" } else { "" }
+            ),
+            Event::SyncLost => "sync: kernel clock no longer synchronised (STA_UNSYNC set)".into(),
+            Event::SyncRegained => "sync: kernel clock synchronised again".into(),
+            Event::OffsetHigh { server, offset } => format!("offset: {server} {} beyond threshold", secs(*offset)),
+            Event::OffsetNormal { server, offset } => format!("offset: {server} {} back within threshold", secs(*offset)),
+            Event::ServerFailed { server, why } => format!("server: {server}: {why}"),
+            Event::ServerBack { server } => format!("server: {server} answers again"),
+            Event::LocalClockOnly(why) => format!("local: daemon synchronised only to its local clock: {why}"),
+            Event::LocalClockNoLonger => "local: daemon selects a real source again".into(),
+            Event::ClocksourceChanged { from, to } => format!("clocksource: changed from {from} to {to}"),
+            Event::Kernel(line) => format!("kernel: {line}"),
+            Event::StealHigh { percent, over } => format!("steal: {percent:.1}% over {over:.0} s"),
+            Event::StealNormal { percent } => format!("steal: back to {percent:.1}%"),
+            Event::Start(s) => format!("start: {s}"),
+            Event::Summary(s) => format!("summary: {s}"),
+        }
+    }
+}
+
+/// What one sample read; None where a probe failed (nothing is concluded from it).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observation {
+    pub synchronised: Option<bool>,
+    pub clocksource: Option<String>,
+    pub cpu: Option<CpuTimes>,
+}
+
+/// The core of clockwatch.
+pub struct Watcher {
+    step_threshold: f64,
+    warn_offset: f64,
+    warn_steal: f64,
+    /// Wall minus boot time at the last look, nanoseconds.
+    base: i128,
+    synchronised: Option<bool>,
+    clocksource: Option<String>,
+    cpu: Option<(CpuTimes, Duration)>,
+    steal_high: bool,
+    last_steal: Option<f64>,
+    servers_high: Vec<String>,
+    servers_failed: Vec<String>,
+    last_offset: Option<(String, f64)>,
+    local_only: bool,
+    started: Duration,
+    steps: u64,
+    wakeups: u64,
+}
+
+fn nanos(d: Duration) -> i128 {
+    d.as_nanos() as i128
+}
+
+impl Watcher {
+    pub fn new(config: &Config, clock: &dyn Clock) -> Watcher {
+        Watcher {
+            step_threshold: config.step_threshold,
+            warn_offset: config.warn_offset,
+            warn_steal: config.warn_steal,
+            base: nanos(clock.wall()) - nanos(clock.monotonic()),
+            synchronised: None,
+            clocksource: None,
+            cpu: None,
+            steal_high: false,
+            last_steal: None,
+            servers_high: Vec::new(),
+            servers_failed: Vec::new(),
+            last_offset: None,
+            local_only: false,
+            started: clock.monotonic(),
+            steps: 0,
+            wakeups: 0,
+        }
+    }
+
+    /// Called on every wakeup: compares wall minus boot time with the last
+    /// reading. `signalled`: the CANCEL_ON_SET timer fired.
+    pub fn check_step(&mut self, clock: &dyn Clock, signalled: bool) -> Option<Event> {
+        self.wakeups += 1;
+        let now = nanos(clock.wall()) - nanos(clock.monotonic());
+        let by = (now - self.base) as f64 / 1e9;
+        self.base = now;
+        if by.abs() > self.step_threshold || signalled {
+            self.steps += 1;
+            return Some(Event::Step { by, signalled });
+        }
+        None
+    }
+
+    /// A periodic sample: sync state, clocksource, steal time.
+    pub fn sample(&mut self, clock: &dyn Clock, o: &Observation) -> Vec<Event> {
+        let mut ev = Vec::new();
+        if let Some(s) = o.synchronised {
+            match (self.synchronised, s) {
+                (Some(true), false) => ev.push(Event::SyncLost),
+                (Some(false), true) => ev.push(Event::SyncRegained),
+                _ => {}
+            }
+            self.synchronised = Some(s);
+        }
+        if let Some(cs) = &o.clocksource {
+            if let Some(old) = self.clocksource.as_ref().filter(|old| *old != cs) {
+                ev.push(Event::ClocksourceChanged { from: old.clone(), to: cs.clone() });
+            }
+            self.clocksource = Some(cs.clone());
+        }
+        if let Some(cpu) = o.cpu {
+            let now = clock.monotonic();
+            if let Some((before, at)) = self.cpu {
+                if let Some(p) = steal::percent(before, cpu) {
+                    self.last_steal = Some(p);
+                    if p >= self.warn_steal && !self.steal_high {
+                        self.steal_high = true;
+                        ev.push(Event::StealHigh { percent: p, over: (now - at).as_secs_f64() });
+                    } else if p < self.warn_steal && self.steal_high {
+                        self.steal_high = false;
+                        ev.push(Event::StealNormal { percent: p });
+                    }
+                }
+            }
+            self.cpu = Some((cpu, now));
+        }
+        ev
+    }
+
+    /// New kernel log lines.
+    pub fn kernel_log(&mut self, events: &[LogEvent]) -> Vec<Event> {
+        events.iter().map(|e| Event::Kernel(e.line().to_string())).collect()
+    }
+
+    /// The replies of one round of queries.
+    pub fn servers(&mut self, results: &[ServerResult]) -> Vec<Event> {
+        let mut ev = Vec::new();
+        for r in results {
+            let name = r.name.clone();
+            let was_failed = self.servers_failed.contains(&name);
+            match &r.outcome {
+                Ok(s) => {
+                    if was_failed {
+                        self.servers_failed.retain(|n| n != &name);
+                        ev.push(Event::ServerBack { server: name.clone() });
+                    }
+                    let high = s.offset.abs() > self.warn_offset;
+                    let was_high = self.servers_high.contains(&name);
+                    if high && !was_high {
+                        self.servers_high.push(name.clone());
+                        ev.push(Event::OffsetHigh { server: name.clone(), offset: s.offset });
+                    } else if !high && was_high {
+                        self.servers_high.retain(|n| n != &name);
+                        ev.push(Event::OffsetNormal { server: name.clone(), offset: s.offset });
+                    }
+                    if self.last_offset.as_ref().is_none_or(|(_, o)| s.offset.abs() >= o.abs()) || results.len() == 1 {
+                        self.last_offset = Some((name, s.offset));
+                    }
+                }
+                Err(e) => {
+                    if !was_failed {
+                        self.servers_failed.push(name.clone());
+                        ev.push(Event::ServerFailed { server: name, why: e.to_string() });
+                    }
+                }
+            }
+        }
+        ev
+    }
+
+    /// The daemon's view: `local` says why it is on its local clock only, if it is.
+    pub fn daemon(&mut self, local: Option<String>) -> Option<Event> {
+        match (local, self.local_only) {
+            (Some(why), false) => {
+                self.local_only = true;
+                Some(Event::LocalClockOnly(why))
+            }
+            (None, true) => {
+                self.local_only = false;
+                Some(Event::LocalClockNoLonger)
+            }
+            _ => None,
+        }
+    }
+
+    /// The summary line.
+    pub fn summary(&self, clock: &dyn Clock) -> Event {
+        let up = clock.monotonic().saturating_sub(self.started).as_secs();
+        let sync = match self.synchronised {
+            Some(true) => "synchronised",
+            Some(false) => "unsynchronised",
+            None => "unknown",
+        };
+        let mut s = format!("up {up} s, wakeups {}, steps {}, kernel {sync}", self.wakeups, self.steps);
+        if let Some(cs) = &self.clocksource {
+            s.push_str(&format!(", clocksource {cs}"));
+        }
+        if let Some(p) = self.last_steal {
+            s.push_str(&format!(", steal {p:.1}%"));
+        }
+        if let Some((name, off)) = &self.last_offset {
+            s.push_str(&format!(", offset {} ({name})", secs(*off)));
+        }
+        Event::Summary(s)
+    }
+}
+
+/// CLOCK_BOOTTIME as the "monotonic" reading: like CLOCK_MONOTONIC but it
+/// counts suspend, as the wall clock does, so a resume is not taken for a step.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BootClock;
+
+impl Clock for BootClock {
+    fn monotonic(&self) -> Duration {
+        sys::boottime()
+    }
+    fn wall(&self) -> Duration {
+        tai64::SystemClock.wall()
+    }
+}
+
+fn observe(paths: &Paths) -> Observation {
+    Observation {
+        synchronised: probe::kernel().ok().map(|k| k.synchronised),
+        clocksource: clocksource::read(&paths.sys).ok().map(|c| c.current),
+        cpu: probe::cpu_times(&paths.proc).ok(),
+    }
+}
+
+fn server_specs(config: &Config) -> Vec<String> {
+    if !config.servers.is_empty() {
+        return config.servers.clone();
+    }
+    let mut specs = Vec::new();
+    for r in daemon::scan(&config.paths.proc, &config.paths.etc).daemons {
+        if let Ok(c) = daemon::read_config(r.kind, &r.config_path(&config.paths.etc)) {
+            specs.extend(c.sources.iter().map(daemon::Source::spec).filter(|s| !specs.contains(s)).collect::<Vec<_>>());
+        }
+    }
+    specs
+}
+
+fn local_clock_only(config: &Config) -> Option<String> {
+    daemon::scan(&config.paths.proc, &config.paths.etc).daemons.into_iter().find_map(|r| {
+        let c = daemon::read_config(r.kind, &r.config_path(&config.paths.etc)).ok();
+        let view = probe::daemon_view(r.kind, c.as_ref(), config.timeout)?.ok()?;
+        view.local_clock_selected().map(|why| format!("{}: {why}", r.kind))
+    })
+}
+
+fn emit(out: &mut dyn Write, events: &[Event]) -> io::Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut buf = String::new();
+    for e in events {
+        buf.push_str(&e.line());
+        buf.push('\n');
+    }
+    out.write_all(buf.as_bytes())?;
+    out.flush()
+}
+
+/// The kernel log, read from its end on: /dev/kmsg is polled, a plain file
+/// (tests) is read at each sample.
+struct KernelLog {
+    file: std::fs::File,
+    pollable: bool,
+}
+
+impl KernelLog {
+    fn open(path: &std::path::Path) -> io::Result<KernelLog> {
+        use std::os::unix::fs::FileTypeExt;
+        let mut file = sys::open_nonblocking(path)?;
+        file.seek(io::SeekFrom::End(0))?;
+        let pollable = file.metadata()?.file_type().is_char_device();
+        Ok(KernelLog { file, pollable })
+    }
+
+    fn new_events(&mut self) -> Vec<LogEvent> {
+        clocksource::read_log(&mut self.file).map(|t| clocksource::scan(&t)).unwrap_or_default()
+    }
+}
+
+/// Runs clockwatch until writing to `out` fails. Warnings (a probe that
+/// cannot start) go to stderr through `warn`.
+pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Result<()> {
+    let clock = BootClock;
+    let timer = sys::clock_set_timerfd().map_err(|e| warn(&format!("unable to create a timerfd: {}", strerr::errstr(&e)))).ok();
+    let mut klog = KernelLog::open(&config.paths.kmsg)
+        .map_err(|e| warn(&format!("unable to read {}: {}", config.paths.kmsg.display(), strerr::errstr(&e))))
+        .ok();
+    let mut w = Watcher::new(config, &clock);
+    w.sample(&clock, &observe(&config.paths));
+    let specs = server_specs(config);
+    let start = Event::Start(format!(
+        "sample every {} s, step threshold {:.3} s, servers {}",
+        config.interval.as_secs_f64(),
+        config.step_threshold,
+        if specs.is_empty() { "none".into() } else { specs.join(" ") }
+    ));
+    emit(out, &[start])?;
+    let now = clock.monotonic();
+    let mut next_sample = now + config.interval;
+    let mut next_summary = now + config.summary;
+    let mut next_query = now;
+    loop {
+        let now = clock.monotonic();
+        let mut due = next_sample.min(next_summary);
+        if !config.query_interval.is_zero() {
+            due = due.min(next_query);
+        }
+        let mut fds = Vec::new();
+        if let Some(t) = &timer {
+            fds.push(t.as_raw_fd());
+        }
+        if let Some(k) = klog.as_ref().filter(|k| k.pollable) {
+            fds.push(k.file.as_raw_fd());
+        }
+        let ready = sys::poll_readable(&fds, Some(due.saturating_sub(now)))?;
+        let signalled = timer.as_ref().is_some_and(|t| ready.first() == Some(&true) && sys::clock_was_set(t));
+        if signalled {
+            if let Some(t) = &timer {
+                sys::arm_clock_set_timerfd(t)?;
+            }
+        }
+        let mut events: Vec<Event> = w.check_step(&clock, signalled).into_iter().collect();
+        let now = clock.monotonic();
+        let kmsg_ready = ready.last() == Some(&true) && klog.as_ref().is_some_and(|k| k.pollable);
+        if let Some(k) = klog.as_mut().filter(|k| kmsg_ready || (!k.pollable && now >= next_sample)) {
+            let new = k.new_events();
+            events.extend(w.kernel_log(&new));
+        }
+        if now >= next_sample {
+            events.extend(w.sample(&clock, &observe(&config.paths)));
+            while next_sample <= now {
+                next_sample += config.interval;
+            }
+        }
+        if !config.query_interval.is_zero() && now >= next_query {
+            if !specs.is_empty() {
+                events.extend(w.servers(&sntp::query_all(&specs, config.timeout, tai64::SystemClock)));
+            }
+            events.extend(w.daemon(local_clock_only(config)));
+            while next_query <= now {
+                next_query += config.query_interval;
+            }
+        }
+        if now >= next_summary {
+            events.push(w.summary(&clock));
+            while next_summary <= now {
+                next_summary += config.summary;
+            }
+        }
+        emit(out, &events)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ntp::Sample;
+    use tai64::TestClock;
+
+    fn watcher(clock: &TestClock) -> Watcher {
+        Watcher::new(&Config::default(), clock)
+    }
+
+    #[test]
+    fn wall_steps_are_measured_against_monotonic_time() {
+        let c = TestClock::new(Duration::from_secs(1_800_000_000));
+        let mut w = watcher(&c);
+        for _ in 0..60 {
+            c.advance(Duration::from_secs(60));
+            assert_eq!(w.check_step(&c, false), None);
+        }
+        c.advance(Duration::from_secs(60));
+        c.step_wall(-90);
+        assert_eq!(w.check_step(&c, false), Some(Event::Step { by: -90.0, signalled: false }));
+        assert_eq!(w.check_step(&c, false), None, "a step is reported once");
+        c.step_wall(600);
+        let e = w.check_step(&c, true).unwrap();
+        assert_eq!(e.line(), "step: wall clock stepped forward by 600.000000 s (kernel: clock was set)");
+        // A clock set by the kernel to the same time is still worth a line.
+        assert_eq!(w.check_step(&c, true), Some(Event::Step { by: 0.0, signalled: true }));
+        assert!(w.summary(&c).line().contains("steps 3"));
+    }
+
+    #[test]
+    fn sync_clocksource_and_steal_transitions() {
+        let c = TestClock::new(Duration::from_secs(1_800_000_000));
+        let mut w = watcher(&c);
+        let obs = |sync, cs: &str, total, steal| Observation {
+            synchronised: Some(sync),
+            clocksource: Some(cs.into()),
+            cpu: Some(CpuTimes { total, steal }),
+        };
+        assert!(w.sample(&c, &obs(true, "tsc", 1000, 0)).is_empty());
+        c.advance(Duration::from_secs(60));
+        assert!(w.sample(&c, &obs(true, "tsc", 13000, 10)).is_empty());
+        c.advance(Duration::from_secs(60));
+        let ev = w.sample(&c, &obs(false, "hpet", 25000, 3010));
+        assert_eq!(
+            ev,
+            vec![
+                Event::SyncLost,
+                Event::ClocksourceChanged { from: "tsc".into(), to: "hpet".into() },
+                Event::StealHigh { percent: 25.0, over: 60.0 }
+            ]
+        );
+        c.advance(Duration::from_secs(60));
+        let ev = w.sample(&c, &obs(true, "hpet", 37000, 3010));
+        assert_eq!(ev, vec![Event::SyncRegained, Event::StealNormal { percent: 0.0 }]);
+        // Unreadable probes conclude nothing.
+        assert!(w.sample(&c, &Observation::default()).is_empty());
+    }
+
+    #[test]
+    fn offsets_failures_and_local_clock_are_reported_on_change() {
+        let c = TestClock::new(Duration::from_secs(1_800_000_000));
+        let mut w = watcher(&c);
+        let ok = |off| ServerResult {
+            name: "s".into(),
+            address: None,
+            outcome: Ok(Sample { offset: off, delay: 0.0, stratum: 2, leap: 0, reference_id: [0; 4], root_delay: 0.0, root_dispersion: 0.0 }),
+        };
+        let down = ServerResult { name: "s".into(), address: None, outcome: Err(sntp::QueryError::Io("connection refused".into())) };
+        assert!(w.servers(&[ok(0.001)]).is_empty());
+        assert_eq!(w.servers(&[ok(300.0)]), vec![Event::OffsetHigh { server: "s".into(), offset: 300.0 }]);
+        assert!(w.servers(&[ok(300.0)]).is_empty());
+        assert_eq!(w.servers(&[down.clone()]).len(), 1);
+        assert!(w.servers(&[down]).is_empty());
+        assert_eq!(
+            w.servers(&[ok(0.0)]),
+            vec![Event::ServerBack { server: "s".into() }, Event::OffsetNormal { server: "s".into(), offset: 0.0 }]
+        );
+        assert!(matches!(w.daemon(Some("LOCAL(0)".into())), Some(Event::LocalClockOnly(_))));
+        assert_eq!(w.daemon(Some("LOCAL(0)".into())), None);
+        assert_eq!(w.daemon(None), Some(Event::LocalClockNoLonger));
+    }
+}
