@@ -53,7 +53,10 @@ impl LogEvent {
 fn message(line: &str) -> &str {
     let line = line.trim_end();
     if let Some((head, rest)) = line.split_once(';') {
-        if !head.is_empty() && head.bytes().all(|b| b.is_ascii_digit() || b == b',' || b == b'-' || b.is_ascii_alphabetic()) && head.contains(',') {
+        if !head.is_empty()
+            && head.bytes().all(|b| b.is_ascii_digit() || b == b',' || b == b'-' || b.is_ascii_alphabetic())
+            && head.contains(',')
+        {
             return rest;
         }
     }
@@ -90,7 +93,7 @@ pub fn classify(line: &str) -> Option<LogEvent> {
 
 /// Every clock event in a kernel log text (kmsg records or syslog lines).
 pub fn scan(text: &str) -> Vec<LogEvent> {
-    text.lines().filter(|l| !l.starts_with(' ')).filter_map(classify).collect()
+    text.lines().filter_map(classify).collect()
 }
 
 /// Reads a kernel log to its current end without blocking: /dev/kmsg (one
@@ -143,7 +146,13 @@ kernel: Brought up 4 CPUs
                     6,902,9140902,-;clocksource: Switched to clocksource hpet\n";
         let ev = scan(text);
         assert_eq!(ev.len(), 4, "{ev:?}");
-        assert_eq!(ev[0], LogEvent::Switched { to: "kvm-clock".into(), line: "clocksource: Switched to clocksource kvm-clock".into() });
+        assert_eq!(
+            ev[0],
+            LogEvent::Switched {
+                to: "kvm-clock".into(),
+                line: "clocksource: Switched to clocksource kvm-clock".into()
+            }
+        );
         assert!(matches!(ev[1], LogEvent::ClocksourceUnstable(_)));
         assert!(matches!(ev[2], LogEvent::TscUnstable(_)));
         assert!(matches!(&ev[3], LogEvent::Switched { to, .. } if to == "hpet"));

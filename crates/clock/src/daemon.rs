@@ -60,11 +60,8 @@ pub struct Config {
 
 fn source(directive: &str, words: &[&str], port_option: bool) -> Option<Source> {
     let host = words.first()?.to_string();
-    let port = if port_option {
-        words.windows(2).find(|w| w[0] == "port").and_then(|w| w[1].parse().ok())
-    } else {
-        None
-    };
+    let port =
+        if port_option { words.windows(2).find(|w| w[0] == "port").and_then(|w| w[1].parse().ok()) } else { None };
     Some(Source { directive: directive.to_string(), host, port })
 }
 
@@ -200,7 +197,12 @@ pub fn scan(proc: &Path, etc: &Path) -> Processes {
         }
         let Some(kind) = classify(&comm, etc) else { continue };
         let cmdline = std::fs::read(dir.join("cmdline"))
-            .map(|b| b.split(|&c| c == 0).filter(|a| !a.is_empty()).map(|a| String::from_utf8_lossy(a).into_owned()).collect())
+            .map(|b| {
+                b.split(|&c| c == 0)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         found.daemons.push(Running { kind, pid, cmdline });
     }
@@ -315,7 +317,11 @@ restrict 127.0.0.1
 
     #[test]
     fn config_path_from_command_line() {
-        let r = Running { kind: Kind::Chronyd, pid: 1, cmdline: vec!["chronyd".into(), "-x".into(), "-f".into(), "/t/c.conf".into()] };
+        let r = Running {
+            kind: Kind::Chronyd,
+            pid: 1,
+            cmdline: vec!["chronyd".into(), "-x".into(), "-f".into(), "/t/c.conf".into()],
+        };
         assert_eq!(r.config_path(Path::new("/etc")), PathBuf::from("/t/c.conf"));
         let r = Running { kind: Kind::Ntpd, pid: 1, cmdline: vec!["ntpd".into(), "-c/t/ntp.conf".into()] };
         assert_eq!(r.config_path(Path::new("/etc")), PathBuf::from("/t/ntp.conf"));

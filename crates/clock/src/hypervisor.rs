@@ -85,7 +85,10 @@ pub fn detect(e: &Evidence) -> Option<Detected> {
         return Some(Detected { hypervisor: Hypervisor::Xen, how: "/proc/xen exists".into() });
     }
     if e.cpu_flag {
-        return Some(Detected { hypervisor: Hypervisor::Other("unknown hypervisor".into()), how: "the hypervisor CPU flag".into() });
+        return Some(Detected {
+            hypervisor: Hypervisor::Other("unknown hypervisor".into()),
+            how: "the hypervisor CPU flag".into(),
+        });
     }
     None
 }

@@ -73,7 +73,14 @@ mod tests {
     #[test]
     fn unsynchronised_machine_as_observed() {
         // adjtimex on this project's test machine: return 5, status 0x40.
-        let raw = RawTimex { state: 5, status: 0x40, maxerror: 16_000_000, esterror: 16_000_000, tick: 10000, ..RawTimex::default() };
+        let raw = RawTimex {
+            state: 5,
+            status: 0x40,
+            maxerror: 16_000_000,
+            esterror: 16_000_000,
+            tick: 10000,
+            ..RawTimex::default()
+        };
         let k = KernelTime::from_raw(&raw);
         assert!(!k.synchronised);
         assert_eq!(k.state, "TIME_ERROR");

@@ -58,7 +58,10 @@ impl View {
     /// (the trap of field report 001).
     pub fn local_clock_selected(&self) -> Option<String> {
         if let Some(t) = self.tracking.as_ref().filter(|t| t.local_clock()) {
-            return Some(format!("it tracks its own local clock (Reference ID {}, stratum {})", t.reference_id, t.stratum));
+            return Some(format!(
+                "it tracks its own local clock (Reference ID {}, stratum {})",
+                t.reference_id, t.stratum
+            ));
         }
         let sys = self.peers.iter().find(|p| p.selected())?;
         sys.local_clock.then(|| format!("its system peer is the local clock {} (refid {})", sys.name, sys.refid))

@@ -58,10 +58,17 @@ pub fn render(r: &Report) -> String {
         for d in &n.daemons {
             o.sample("daemon_running", &[("daemon", &d.running.kind.to_string())], 1.0);
         }
-        o.family("daemon_local_clock_selected", "1 if the daemon is synchronised only to an undisciplined local clock.");
+        o.family(
+            "daemon_local_clock_selected",
+            "1 if the daemon is synchronised only to an undisciplined local clock.",
+        );
         for d in &n.daemons {
             if let Some(Ok(v)) = &d.view {
-                o.sample("daemon_local_clock_selected", &[("daemon", &d.running.kind.to_string())], b(v.local_clock_selected().is_some()));
+                o.sample(
+                    "daemon_local_clock_selected",
+                    &[("daemon", &d.running.kind.to_string())],
+                    b(v.local_clock_selected().is_some()),
+                );
             }
         }
         o.family("server_up", "1 if the server gave a usable SNTP reply.");
@@ -94,7 +101,11 @@ pub fn render(r: &Report) -> String {
         }
         if let Ok(events) = &c.log {
             let n = events.iter().filter(|e| e.is_instability()).count();
-            o.one("clocksource_unstable_events", "Kernel log lines marking the TSC or a clocksource unstable.", n as f64);
+            o.one(
+                "clocksource_unstable_events",
+                "Kernel log lines marking the TSC or a clocksource unstable.",
+                n as f64,
+            );
         }
     }
     if let Some(v) = &r.vm {

@@ -173,7 +173,12 @@ fn kernel_findings(k: &Result<KernelTime, String>, t: &Thresholds, f: &mut Vec<F
     let k = match k {
         Ok(k) => k,
         Err(e) => {
-            f.push(finding(Level::Warning, "kernel_unreadable", format!("unable to read the kernel clock state: {e}"), ""));
+            f.push(finding(
+                Level::Warning,
+                "kernel_unreadable",
+                format!("unable to read the kernel clock state: {e}"),
+                "",
+            ));
             return;
         }
     };
@@ -187,7 +192,12 @@ fn kernel_findings(k: &Result<KernelTime, String>, t: &Thresholds, f: &mut Vec<F
         ));
     }
     if k.clock_error {
-        f.push(finding(Level::Warning, "kernel_clockerr", "kernel reports a clock hardware fault (STA_CLOCKERR)".into(), ""));
+        f.push(finding(
+            Level::Warning,
+            "kernel_clockerr",
+            "kernel reports a clock hardware fault (STA_CLOCKERR)".into(),
+            "",
+        ));
     }
     if k.slew_used() >= t.warn_slew {
         f.push(finding(
@@ -253,7 +263,8 @@ fn daemon_findings(d: &DaemonReport, sntp_worst: Option<f64>, t: &Thresholds, f:
         }
     };
     let Some(why) = view.local_clock_selected() else { return };
-    let upstream = view.worst_upstream_offset().into_iter().chain(sntp_worst).max_by(|a, b| a.abs().total_cmp(&b.abs()));
+    let upstream =
+        view.worst_upstream_offset().into_iter().chain(sntp_worst).max_by(|a, b| a.abs().total_cmp(&b.abs()));
     let level = upstream.map_or(Level::Warning, |o| offset_level(o, t).max(Level::Warning));
     let off = upstream.map(|o| format!(" while the real upstream offset is {}", secs(o))).unwrap_or_default();
     f.push(finding(
@@ -330,7 +341,12 @@ fn server_findings(s: &ServerResult, t: &Thresholds, f: &mut Vec<Finding>) {
 
 fn clocksource_findings(c: &ClocksourceReport, f: &mut Vec<Finding>) {
     match &c.source {
-        Err(e) => f.push(finding(Level::Warning, "clocksource_unreadable", format!("unable to read the clocksource: {e}"), "")),
+        Err(e) => f.push(finding(
+            Level::Warning,
+            "clocksource_unreadable",
+            format!("unable to read the clocksource: {e}"),
+            "",
+        )),
         Ok(cs) if cs.current == "jiffies" => f.push(finding(
             Level::Warning,
             "clocksource_jiffies",
@@ -340,11 +356,15 @@ fn clocksource_findings(c: &ClocksourceReport, f: &mut Vec<Finding>) {
         Ok(_) => {}
     }
     match &c.log {
-        Err(e) => f.push(finding(Level::Ok, "kernel_log_unreadable", format!("unable to read the kernel log: {e}"), "")),
+        Err(e) => {
+            f.push(finding(Level::Ok, "kernel_log_unreadable", format!("unable to read the kernel log: {e}"), ""))
+        }
         Ok(events) => {
             for e in events.iter().filter(|e| e.is_instability()) {
                 let (key, advice) = match e {
-                    LogEvent::HyperVStale(_) => ("hyperv_stale", "Hyper-V time sync messages arrive late: the host is overloaded"),
+                    LogEvent::HyperVStale(_) => {
+                        ("hyperv_stale", "Hyper-V time sync messages arrive late: the host is overloaded")
+                    }
                     _ => (
                         "clocksource_unstable",
                         "the kernel found the TSC or clocksource unreliable (a VM on an overcommitted or old host, \

@@ -90,11 +90,21 @@ pub fn render(r: &Report, t: &Thresholds) -> String {
             o.push_str("  daemon:         none running\n");
         }
         for d in &n.daemons {
-            let _ = writeln!(o, "  daemon:         {} (pid {}), {}", d.running.kind, d.running.pid, d.config_path.display());
+            let _ = writeln!(
+                o,
+                "  daemon:         {} (pid {}), {}",
+                d.running.kind,
+                d.running.pid,
+                d.config_path.display()
+            );
             match &d.config {
                 Ok(c) => {
                     let list: Vec<String> = c.sources.iter().map(|s| format!("{} {}", s.directive, s.spec())).collect();
-                    let _ = writeln!(o, "  configured:     {}", if list.is_empty() { "no servers".into() } else { list.join(", ") });
+                    let _ = writeln!(
+                        o,
+                        "  configured:     {}",
+                        if list.is_empty() { "no servers".into() } else { list.join(", ") }
+                    );
                     if c.local_clock {
                         o.push_str("  local clock:    configured (serves time even when unsynchronised)\n");
                     }

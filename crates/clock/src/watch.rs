@@ -64,19 +64,41 @@ impl Default for Config {
 pub enum Event {
     /// The wall clock moved by `by` seconds relative to boot time; `signalled`:
     /// the kernel's CANCEL_ON_SET timer reported it.
-    Step { by: f64, signalled: bool },
+    Step {
+        by: f64,
+        signalled: bool,
+    },
     SyncLost,
     SyncRegained,
-    OffsetHigh { server: String, offset: f64 },
-    OffsetNormal { server: String, offset: f64 },
-    ServerFailed { server: String, why: String },
-    ServerBack { server: String },
+    OffsetHigh {
+        server: String,
+        offset: f64,
+    },
+    OffsetNormal {
+        server: String,
+        offset: f64,
+    },
+    ServerFailed {
+        server: String,
+        why: String,
+    },
+    ServerBack {
+        server: String,
+    },
     LocalClockOnly(String),
     LocalClockNoLonger,
-    ClocksourceChanged { from: String, to: String },
+    ClocksourceChanged {
+        from: String,
+        to: String,
+    },
     Kernel(String),
-    StealHigh { percent: f64, over: f64 },
-    StealNormal { percent: f64 },
+    StealHigh {
+        percent: f64,
+        over: f64,
+    },
+    StealNormal {
+        percent: f64,
+    },
     /// The first line: the settings.
     Start(String),
     Summary(String),
@@ -95,7 +117,9 @@ impl Event {
             Event::SyncLost => "sync: kernel clock no longer synchronised (STA_UNSYNC set)".into(),
             Event::SyncRegained => "sync: kernel clock synchronised again".into(),
             Event::OffsetHigh { server, offset } => format!("offset: {server} {} beyond threshold", secs(*offset)),
-            Event::OffsetNormal { server, offset } => format!("offset: {server} {} back within threshold", secs(*offset)),
+            Event::OffsetNormal { server, offset } => {
+                format!("offset: {server} {} back within threshold", secs(*offset))
+            }
             Event::ServerFailed { server, why } => format!("server: {server}: {why}"),
             Event::ServerBack { server } => format!("server: {server} answers again"),
             Event::LocalClockOnly(why) => format!("local: daemon synchronised only to its local clock: {why}"),
@@ -374,7 +398,8 @@ impl KernelLog {
 /// cannot start) go to stderr through `warn`.
 pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Result<()> {
     let clock = BootClock;
-    let timer = sys::clock_set_timerfd().map_err(|e| warn(&format!("unable to create a timerfd: {}", strerr::errstr(&e)))).ok();
+    let timer =
+        sys::clock_set_timerfd().map_err(|e| warn(&format!("unable to create a timerfd: {}", strerr::errstr(&e)))).ok();
     let mut klog = KernelLog::open(&config.paths.kmsg)
         .map_err(|e| warn(&format!("unable to read {}: {}", config.paths.kmsg.display(), strerr::errstr(&e))))
         .ok();
@@ -510,9 +535,21 @@ mod tests {
         let ok = |off| ServerResult {
             name: "s".into(),
             address: None,
-            outcome: Ok(Sample { offset: off, delay: 0.0, stratum: 2, leap: 0, reference_id: [0; 4], root_delay: 0.0, root_dispersion: 0.0 }),
+            outcome: Ok(Sample {
+                offset: off,
+                delay: 0.0,
+                stratum: 2,
+                leap: 0,
+                reference_id: [0; 4],
+                root_delay: 0.0,
+                root_dispersion: 0.0,
+            }),
         };
-        let down = ServerResult { name: "s".into(), address: None, outcome: Err(sntp::QueryError::Io("connection refused".into())) };
+        let down = ServerResult {
+            name: "s".into(),
+            address: None,
+            outcome: Err(sntp::QueryError::Io("connection refused".into())),
+        };
         assert!(w.servers(&[ok(0.001)]).is_empty());
         assert_eq!(w.servers(&[ok(300.0)]), vec![Event::OffsetHigh { server: "s".into(), offset: 300.0 }]);
         assert!(w.servers(&[ok(300.0)]).is_empty());

@@ -1,9 +1,163 @@
-//! clock: check the clock, NTP, clocksource and hypervisor (tend clock).
-//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+//! clock: check the clock, NTP, clocksource and hypervisor (run as `tend clock`).
+//! The first line is a verdict; exit 0 OK, 1 warning, 2 critical.
 
 use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-pub fn main(_args: &[OsString]) -> ExitCode {
-    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+use clock::{CheckOptions, Paths, Sections};
+
+const USAGE: &str = "tend clock [--json] [--prometheus] [--prometheus-file FILE] [--server HOST[:PORT]]... \
+[--warn-offset S] [--crit-offset S] [--warn-steal PCT] [--crit-steal PCT] [--timeout S] [--sample S] \
+[--check kernel,ntp,clocksource,vm,steal] [--proc DIR] [--sys DIR] [--kmsg FILE] [--etc DIR]";
+
+/// `--name VALUE` and `--name=VALUE` options, shared with clockwatch.
+pub(super) struct LongOptions<'a> {
+    args: &'a [OsString],
+    index: usize,
+}
+
+/// What went wrong while reading the options (already worded for people).
+pub(super) struct BadOption(pub String);
+
+impl<'a> LongOptions<'a> {
+    pub(super) fn new(args: &'a [OsString]) -> Self {
+        LongOptions { args, index: 0 }
+    }
+
+    /// The next option name and its inline value, if any.
+    pub(super) fn next_option(&mut self) -> Result<Option<(String, Option<String>)>, BadOption> {
+        let Some(arg) = self.args.get(self.index) else { return Ok(None) };
+        self.index += 1;
+        let arg = arg.to_str().ok_or_else(|| BadOption("options must be valid UTF-8".into()))?;
+        let Some(body) = arg.strip_prefix("--") else {
+            return Err(BadOption(format!("unexpected argument {arg}")));
+        };
+        Ok(Some(match body.split_once('=') {
+            Some((n, v)) => (n.to_string(), Some(v.to_string())),
+            None => (body.to_string(), None),
+        }))
+    }
+
+    /// The value of option `name`: inline or the next argument.
+    pub(super) fn value(&mut self, name: &str, inline: Option<String>) -> Result<String, BadOption> {
+        if let Some(v) = inline {
+            return Ok(v);
+        }
+        let v = self.args.get(self.index).and_then(|v| v.to_str()).map(String::from);
+        self.index += 1;
+        v.ok_or_else(|| BadOption(format!("option --{name} requires a value")))
+    }
+
+    /// A non-negative number (seconds or percent).
+    pub(super) fn number(&mut self, name: &str, inline: Option<String>) -> Result<f64, BadOption> {
+        let v = self.value(name, inline)?;
+        v.parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .ok_or_else(|| BadOption(format!("option --{name} needs a non-negative number, not {v}")))
+    }
+
+    /// A duration in seconds.
+    pub(super) fn duration(&mut self, name: &str, inline: Option<String>) -> Result<Duration, BadOption> {
+        self.number(name, inline).map(Duration::from_secs_f64)
+    }
+
+    /// The probe path options (`--proc`, `--sys`, `--kmsg`, `--etc`); false if `name` is not one.
+    pub(super) fn path(&mut self, name: &str, inline: Option<String>, paths: &mut Paths) -> Result<bool, BadOption> {
+        let slot = match name {
+            "proc" => &mut paths.proc,
+            "sys" => &mut paths.sys,
+            "kmsg" => &mut paths.kmsg,
+            "etc" => &mut paths.etc,
+            _ => return Ok(false),
+        };
+        *slot = PathBuf::from(self.value(name, inline)?);
+        Ok(true)
+    }
+}
+
+/// Prints the problem and the usage line; exit 100.
+pub(super) fn bad(e: BadOption, usage: &str) -> ExitCode {
+    strerr::fatal(&[&e.0]);
+    strerr::usage(usage)
+}
+
+struct Output {
+    json: bool,
+    prometheus: bool,
+    prometheus_file: Option<PathBuf>,
+}
+
+fn parse(args: &[OsString]) -> Result<(CheckOptions, Output), BadOption> {
+    let mut o = CheckOptions::default();
+    let mut out = Output { json: false, prometheus: false, prometheus_file: None };
+    let mut checks: Option<Sections> = None;
+    let mut opts = LongOptions::new(args);
+    while let Some((name, inline)) = opts.next_option()? {
+        match name.as_str() {
+            "json" => out.json = true,
+            "prometheus" => out.prometheus = true,
+            "prometheus-file" => out.prometheus_file = Some(opts.value(&name, inline)?.into()),
+            "server" => o.servers.push(opts.value(&name, inline)?),
+            "warn-offset" => o.thresholds.warn_offset = opts.number(&name, inline)?,
+            "crit-offset" => o.thresholds.crit_offset = opts.number(&name, inline)?,
+            "warn-steal" => o.thresholds.warn_steal = opts.number(&name, inline)?,
+            "crit-steal" => o.thresholds.crit_steal = opts.number(&name, inline)?,
+            "timeout" => o.timeout = opts.duration(&name, inline)?,
+            "sample" => o.sample = opts.duration(&name, inline)?,
+            "check" => {
+                let list = opts.value(&name, inline)?;
+                let s = checks.get_or_insert(Sections::NONE);
+                for part in list.split(',').filter(|p| !p.is_empty()) {
+                    if !s.enable(part) {
+                        return Err(BadOption(format!("unknown check {part}")));
+                    }
+                }
+            }
+            _ if opts.path(&name, inline.clone(), &mut o.paths)? => {}
+            _ => return Err(BadOption(format!("unknown option --{name}"))),
+        }
+    }
+    if let Some(s) = checks {
+        o.sections = s;
+    }
+    if out.json && out.prometheus {
+        return Err(BadOption("--json and --prometheus both want stdout".into()));
+    }
+    Ok((o, out))
+}
+
+/// Writes `text` to `path` through a temporary name, so node_exporter never reads half a file.
+fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+pub fn main(args: &[OsString]) -> ExitCode {
+    let (options, out) = match parse(args) {
+        Ok(x) => x,
+        Err(e) => return bad(e, USAGE),
+    };
+    let report = clock::check(&options);
+    if let Some(path) = &out.prometheus_file {
+        if let Err(e) = write_atomically(path, &clock::prometheus::render(&report)) {
+            let p = path.display().to_string();
+            return strerr::die(strerr::EXIT_SYSTEM, &["unable to write ", &p, ": ", &strerr::errstr(&e)]);
+        }
+    }
+    let text = if out.json {
+        clock::json::render(&report)
+    } else if out.prometheus {
+        clock::prometheus::render(&report)
+    } else {
+        clock::text::render(&report, &options.thresholds)
+    };
+    // A closed stdout (a monitoring agent that read only the first line) is not an error.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    ExitCode::from(report.verdict().exit_code())
 }

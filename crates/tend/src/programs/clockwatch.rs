@@ -1,9 +1,48 @@
-//! clockwatch: log clock steps, sync changes and steal time as they happen.
-//! PLACEHOLDER: not implemented yet (the owner of this program replaces this file).
+//! clockwatch: log clock steps, sync changes, offsets, clocksource changes and
+//! steal time as they happen, one line each on stdout (for multilog).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-pub fn main(_args: &[OsString]) -> ExitCode {
-    strerr::die(strerr::EXIT_SYSTEM, &["not implemented yet"])
+use clock::watch::{self, Config};
+
+use super::clock::{bad, BadOption, LongOptions};
+
+const USAGE: &str = "clockwatch [--interval S] [--summary S] [--query-interval S] [--step-threshold S] \
+[--server HOST[:PORT]]... [--warn-offset S] [--warn-steal PCT] [--timeout S] \
+[--proc DIR] [--sys DIR] [--kmsg FILE] [--etc DIR]";
+
+fn parse(args: &[OsString]) -> Result<Config, BadOption> {
+    let mut c = Config::default();
+    let mut opts = LongOptions::new(args);
+    while let Some((name, inline)) = opts.next_option()? {
+        match name.as_str() {
+            "interval" => c.interval = opts.duration(&name, inline)?,
+            "summary" => c.summary = opts.duration(&name, inline)?,
+            "query-interval" => c.query_interval = opts.duration(&name, inline)?,
+            "step-threshold" => c.step_threshold = opts.number(&name, inline)?,
+            "server" => c.servers.push(opts.value(&name, inline)?),
+            "warn-offset" => c.warn_offset = opts.number(&name, inline)?,
+            "warn-steal" => c.warn_steal = opts.number(&name, inline)?,
+            "timeout" => c.timeout = opts.duration(&name, inline)?,
+            _ if opts.path(&name, inline.clone(), &mut c.paths)? => {}
+            _ => return Err(BadOption(format!("unknown option --{name}"))),
+        }
+    }
+    if c.interval.is_zero() || c.summary.is_zero() {
+        return Err(BadOption("--interval and --summary must be above zero".into()));
+    }
+    Ok(c)
+}
+
+pub fn main(args: &[OsString]) -> ExitCode {
+    let config = match parse(args) {
+        Ok(c) => c,
+        Err(e) => return bad(e, USAGE),
+    };
+    let mut out = std::io::stdout().lock();
+    match watch::run(&config, &mut out, &|w| strerr::warn(&[w])) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => strerr::die(strerr::EXIT_SYSTEM, &["unable to write to stdout: ", &strerr::errstr(&e)]),
+    }
 }

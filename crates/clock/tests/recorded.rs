@@ -1,0 +1,91 @@
+//! Parsers fed with recorded inputs: the `ntpq -p` output of field report 001,
+//! `chronyc` output recorded from chronyd 4.3 on 127.0.0.1 (synchronised to a
+//! `local stratum 8` server, to a server 300 s ahead under libfaketime, and
+//! left with only its `local` clock), and the kernel lines of field report 002.
+
+use clock::clocksource::{scan, LogEvent};
+use clock::peers::{parse_chronyc_sources, parse_chronyc_tracking, parse_ntpq, View};
+
+fn recorded(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/tests/recorded/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[test]
+fn seed_001_ntpq_local_clock_trap() {
+    let peers = parse_ntpq(&recorded("ntpq-p-seed001-local-only.txt"));
+    assert_eq!(peers.len(), 4, "{peers:#?}");
+    assert_eq!(peers[0].name, "clock.trit.net");
+    assert_eq!(peers[0].reach, 0o377);
+    assert!((peers[0].offset.unwrap() + 545.846).abs() < 1e-9);
+    assert!(peers[3].local_clock && peers[3].selected());
+    let view = View { tracking: None, peers };
+    let why = view.local_clock_selected().expect("the trap is seen");
+    assert!(why.contains("LOCAL(0)") && why.contains(".LOCL."), "{why}");
+    assert!((view.worst_upstream_offset().unwrap() + 545.846).abs() < 1e-9);
+}
+
+#[test]
+fn seed_001_ntpq_after_the_fix() {
+    let peers = parse_ntpq(&recorded("ntpq-p-seed001-synced.txt"));
+    assert_eq!(peers.len(), 4);
+    assert_eq!(peers.iter().filter(|p| p.selected()).count(), 1);
+    assert_eq!(peers[2].name, "ntp.nc.u-tokyo.");
+    assert_eq!(peers[0].reach, 0o337);
+    let view = View { tracking: None, peers };
+    assert_eq!(view.local_clock_selected(), None);
+}
+
+#[test]
+fn chronyc_tracking_text_and_csv_agree() {
+    for case in ["synced", "300s-slow", "local-only"] {
+        let text = parse_chronyc_tracking(&recorded(&format!("chronyc-tracking-{case}.txt"))).unwrap();
+        let csv = parse_chronyc_tracking(&recorded(&format!("chronyc-tracking-{case}.csv"))).unwrap();
+        assert_eq!(text.reference_id, csv.reference_id, "{case}");
+        assert_eq!(text.stratum, csv.stratum, "{case}");
+        assert!((text.system_time - csv.system_time).abs() < 1e-8, "{case}: {} {}", text.system_time, csv.system_time);
+        assert!((text.freq_ppm - csv.freq_ppm).abs() < 1e-3, "{case}");
+        assert_eq!(text.leap, "Normal");
+    }
+    let slow = parse_chronyc_tracking(&recorded("chronyc-tracking-300s-slow.txt")).unwrap();
+    assert_eq!(slow.system_time, 300.0, "slow of NTP time: the local clock is behind");
+    assert_eq!(slow.name, "localhost");
+    assert!(!slow.local_clock());
+    let local = parse_chronyc_tracking(&recorded("chronyc-tracking-local-only.csv")).unwrap();
+    assert!(local.local_clock());
+    assert_eq!(local.stratum, 10);
+}
+
+#[test]
+fn chronyc_sources_csv() {
+    let synced = parse_chronyc_sources(&recorded("chronyc-sources-synced.csv"));
+    assert_eq!(synced.len(), 1);
+    assert!(synced[0].selected() && synced[0].reach == 0o377);
+    let local = parse_chronyc_sources(&recorded("chronyc-sources-local-only.csv"));
+    assert_eq!(local[0].state, '?');
+    assert_eq!(local[0].reach, 0);
+    let tracking = parse_chronyc_tracking(&recorded("chronyc-tracking-local-only.csv"));
+    let view = View { tracking, peers: local };
+    assert!(view.local_clock_selected().unwrap().contains("7F7F0101"));
+    assert_eq!(view.worst_upstream_offset(), None, "an unreachable source says nothing");
+    // The text form of sources is for people; it yields no CSV peers.
+    assert!(parse_chronyc_sources(&recorded("chronyc-sources-synced.txt")).is_empty());
+}
+
+#[test]
+fn seed_002_kernel_lines_as_posted() {
+    let events = scan(&recorded("kernel-log-seed002.txt"));
+    assert!(
+        events.iter().any(|e| matches!(e, LogEvent::ClocksourceUnstable(l) if l.contains("delta = 4688700040 ns"))),
+        "{events:#?}"
+    );
+    assert!(events.iter().filter(|e| matches!(e, LogEvent::TscUnstable(_))).count() >= 2, "{events:#?}");
+}
+
+#[test]
+fn garbage_is_no_peer() {
+    for junk in ["", "\n\n", "=====", "remote refid st", "*", "* a b c", "\u{0}\u{1}", ",,,,,,,,,,,,,", "x,y,z"] {
+        assert!(parse_ntpq(junk).is_empty(), "{junk:?}");
+        assert!(parse_chronyc_sources(junk).is_empty(), "{junk:?}");
+        assert!(parse_chronyc_tracking(junk).is_none(), "{junk:?}");
+    }
+}
