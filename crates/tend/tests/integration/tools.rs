@@ -262,7 +262,11 @@ fn softlimit_same_as_daemontools() {
     for letter in ["a", "c", "d", "f", "l", "m", "o", "p", "r", "s", "t"] {
         let flag = format!("-{letter}");
         for value in ["=", "", "x", "-1", "12ab", "+5"] {
-            cases.push(with(&[&flag, value]));
+            // A CPU limit of 0 seconds kills whichever process is on the CPU at
+            // the next tick: a race, not a difference.
+            if !(letter == "t" && value.is_empty()) {
+                cases.push(with(&[&flag, value]));
+            }
         }
         for value in ["0", "1", "4096"] {
             if !["a", "d", "m", "s", "t"].contains(&letter) {
