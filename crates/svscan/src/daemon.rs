@@ -166,10 +166,13 @@ impl Daemon<'_> {
                         sys::kill(pid, libc::SIGTERM);
                     }
                 }
-                // Without its control FIFO the log supervise is left to the
-                // drain deadline, so that its logger still reads to the end.
-                Action::ExitLog { name, key, .. } => {
-                    control(&name, key, "log/supervise/control", b"x");
+                // Without its control FIFO: SIGHUP, which tend's supervise
+                // takes as `x` (daemontools' dies of it, and its logger then
+                // reads to the end of the pipe and exits by itself).
+                Action::ExitLog { pid, name, key } => {
+                    if !control(&name, key, "log/supervise/control", b"x") {
+                        sys::kill(pid, libc::SIGHUP);
+                    }
                 }
                 Action::Terminate { pid } => sys::kill(pid, libc::SIGTERM),
                 Action::ClosePipe { id } | Action::Forget { id } => {

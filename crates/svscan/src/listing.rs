@@ -22,10 +22,10 @@ pub fn key_of(path: &Path) -> io::Result<Key> {
 /// listing (so that nothing is mistaken for removed). `known` tells which
 /// services are in the table already: only new ones need their `log` checked.
 pub fn list(scan_dir: Key, known: impl Fn(Key) -> bool) -> Result<Vec<Found>, (&'static str, io::Error)> {
-    let dir = fs::read_dir(".").map_err(|e| ("unable to opendir .: ", e))?;
+    let dir = fs::read_dir(".").map_err(|e| ("unable to read directory: ", e))?;
     let mut found = Vec::new();
     for entry in dir {
-        let entry = entry.map_err(|e| ("unable to read .: ", e))?;
+        let entry = entry.map_err(|e| ("unable to read directory: ", e))?;
         let name = entry.file_name();
         if name.as_bytes().starts_with(b".") {
             continue;

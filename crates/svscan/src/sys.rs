@@ -31,6 +31,12 @@ pub fn signalfd(signals: &[libc::c_int]) -> io::Result<OwnedFd> {
     let set = sigset(signals);
     // SAFETY: `set` is initialised; the old mask is not wanted.
     check(unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) })?;
+    // An ignored signal is discarded even while blocked, and a shell starts
+    // background jobs with SIGINT ignored: take the default back.
+    for &s in signals {
+        // SAFETY: setting a valid signal's disposition to SIG_DFL; it is blocked, so nothing runs.
+        unsafe { libc::signal(s, libc::SIG_DFL) };
+    }
     // SAFETY: -1 asks for a new descriptor; `set` is initialised.
     let fd = check(unsafe { libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) })?;
     // SAFETY: signalfd returned a new descriptor that nothing else owns.

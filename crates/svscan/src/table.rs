@@ -47,7 +47,8 @@ pub enum Action {
     /// Close both ends of the service's log pipe, so the logger reads to its end.
     ClosePipe { id: u64 },
     /// Make the log supervise exit once its logger exits (`svc -x`): through
-    /// `NAME/log/supervise/control` while `NAME` is still this directory.
+    /// `NAME/log/supervise/control` while `NAME` is still this directory,
+    /// else SIGHUP (which tend's supervise takes as `x`).
     ExitLog { pid: i32, name: OsString, key: Key },
     /// SIGTERM to a log supervise whose logger did not drain in time.
     Terminate { pid: i32 },

@@ -1,1 +1,382 @@
-//! (to be written)
+//! svscan on real process trees: one supervise per service directory, the
+//! log pipe it holds, removal, shutdown, PID 1, and daemontools' messages.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::util::{assert_same, wait_until, Sandbox};
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+/// A service directory `scan/NAME` whose `run` is `body`.
+fn service(sb: &Sandbox, name: &str, body: &str) -> PathBuf {
+    sb.script(&format!("scan/{name}/run"), &format!("#!/bin/sh\n{body}\n"));
+    sb.join(&format!("scan/{name}"))
+}
+
+/// Starts our svscan on `sb/scan` with its stderr in `sb/stderr`; returns its pid.
+fn start_svscan(sb: &mut Sandbox) -> u32 {
+    let mut cmd = sb.tend("svscan");
+    cmd.arg("scan").stdin(Stdio::null()).stdout(Stdio::null());
+    cmd.stderr(fs::File::create(sb.join("stderr")).expect("stderr file"));
+    sb.spawn(cmd)
+}
+
+/// (pid, argv, cwd) of every child of `parent` that is not a zombie.
+fn children(parent: u32) -> Vec<(u32, Vec<Vec<u8>>, PathBuf)> {
+    let mut out = Vec::new();
+    for e in fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+        let Some(after) = stat.rfind(')') else { continue };
+        let mut fields = stat[after + 2..].split(' ');
+        let state = fields.next().unwrap_or("");
+        let ppid: u32 = fields.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        if ppid != parent || state == "Z" {
+            continue;
+        }
+        let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let argv = cmdline.split(|&b| b == 0).filter(|a| !a.is_empty()).map(<[u8]>::to_vec).collect();
+        let cwd = fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
+        out.push((pid, argv, cwd));
+    }
+    out
+}
+
+/// The argv of svscan's children, sorted.
+fn supervise_argvs(svscan: u32) -> Vec<Vec<Vec<u8>>> {
+    let mut v: Vec<_> = children(svscan).into_iter().map(|c| c.1).collect();
+    v.sort();
+    v
+}
+
+fn argv(words: &[&[u8]]) -> Vec<Vec<u8>> {
+    words.iter().map(|w| w.to_vec()).collect()
+}
+
+/// The pid in `dir/supervise/status` (bytes 12..16, little-endian), if it holds one.
+fn status_pid(dir: &Path) -> Option<u32> {
+    let s = fs::read(dir.join("supervise/status")).ok()?;
+    let pid = u32::from_le_bytes(s.get(12..16)?.try_into().ok()?);
+    (pid != 0).then_some(pid)
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie).
+fn alive(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s.rfind(')').is_some_and(|i| !s[i + 2..].starts_with('Z')))
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    fs::read_to_string(path).unwrap_or_default().lines().map(String::from).collect()
+}
+
+fn context_switches(pid: u32) -> u64 {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .filter(|l| l.contains("ctxt_switches"))
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum()
+}
+
+fn signal(pid: u32, sig: i32) {
+    // SAFETY: signalling a process this test started.
+    unsafe { libc::kill(pid as i32, sig) };
+}
+
+/// Waits for a spawned child to exit; returns its exit code.
+fn wait_exit(sb: &mut Sandbox, pid: u32) -> Option<i32> {
+    let mut child = sb.take_child(pid);
+    let mut code = None;
+    let done = wait_until(LIMIT, || match child.try_wait() {
+        Ok(Some(st)) => {
+            code = st.code();
+            true
+        }
+        _ => false,
+    });
+    if !done {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("process {pid} did not exit");
+    }
+    code
+}
+
+#[test]
+fn one_supervise_per_directory_log_in_its_service_dir_dot_names_and_files_skipped() {
+    let mut sb = Sandbox::new();
+    service(&sb, "a", "exec sleep 1000");
+    service(&sb, "b", "exec sleep 1000");
+    sb.script("scan/b/log/run", "#!/bin/sh\nexec cat > /dev/null\n");
+    service(&sb, ".hidden", "exec sleep 1000");
+    fs::write(sb.join("scan/plainfile"), "x").unwrap();
+    let svscan = start_svscan(&mut sb);
+    let want = vec![argv(&[b"supervise", b"a"]), argv(&[b"supervise", b"b"]), argv(&[b"supervise", b"log"])];
+    assert!(wait_until(LIMIT, || supervise_argvs(svscan) == want), "{:?}", supervise_argvs(svscan));
+    let log = children(svscan).into_iter().find(|c| c.1[1] == b"log").unwrap();
+    // supervise changes to its argument: started as `supervise log` in scan/b.
+    assert_eq!(log.2, sb.join("scan/b/log").canonicalize().unwrap());
+    assert!(wait_until(LIMIT, || status_pid(&sb.join("scan/a")).is_some()));
+    assert!(!sb.join("scan/.hidden/supervise").exists());
+}
+
+#[test]
+fn the_log_pipe_outlives_restarts_of_the_logger_and_the_service() {
+    let mut sb = Sandbox::new();
+    // Each start prints 100 numbered lines, counting runs in a file, then idles.
+    let b = service(
+        &sb,
+        "b",
+        "r=$(($(cat runs 2>/dev/null || echo 0) + 1)); echo $r > runs\n\
+         i=1; while [ $i -le 100 ]; do echo \"$r.$i\"; i=$((i + 1)); done\nexec sleep 1000",
+    );
+    sb.script("scan/b/log/run", "#!/bin/sh\nexec cat >> ../got\n");
+    let svscan = start_svscan(&mut sb);
+    let got = b.join("got");
+    assert!(wait_until(LIMIT, || lines(&got).len() == 100));
+
+    // Stop the logger, then restart the service: its output waits in the pipe.
+    let logger = status_pid(&b.join("log")).expect("logger pid");
+    sb.command("svc").args(["-d", "scan/b/log"]).status().unwrap();
+    assert!(wait_until(LIMIT, || status_pid(&b.join("log")).is_none() && !alive(logger)));
+    let first = status_pid(&b).expect("service pid");
+    sb.command("svc").args(["-t", "scan/b"]).status().unwrap();
+    assert!(wait_until(LIMIT, || status_pid(&b).is_some_and(|p| p != first)));
+    assert!(wait_until(LIMIT, || fs::read_to_string(b.join("runs")).is_ok_and(|r| r.trim() == "2")));
+    assert_eq!(lines(&got).len(), 100, "no logger runs, so nothing is written");
+
+    // Start the logger again: it reads what waited in the pipe.
+    sb.command("svc").args(["-u", "scan/b/log"]).status().unwrap();
+    assert!(wait_until(LIMIT, || lines(&got).len() == 200));
+    let expected: Vec<String> = (1..=2).flat_map(|r| (1..=100).map(move |i| format!("{r}.{i}"))).collect();
+    assert_eq!(lines(&got), expected);
+    assert_eq!(supervise_argvs(svscan).len(), 2);
+}
+
+#[test]
+fn a_dead_supervise_is_started_again() {
+    let mut sb = Sandbox::new();
+    let a = service(&sb, "a", "exec sleep 1000");
+    fs::write(a.join("down"), "").unwrap();
+    let svscan = start_svscan(&mut sb);
+    assert!(wait_until(LIMIT, || children(svscan).len() == 1));
+    let first = children(svscan)[0].0;
+    assert!(wait_until(LIMIT, || a.join("supervise/ok").exists()));
+    signal(first, libc::SIGKILL);
+    assert!(wait_until(LIMIT, || children(svscan).first().is_some_and(|c| c.0 != first)));
+    assert_eq!(supervise_argvs(svscan), [argv(&[b"supervise", b"a"])]);
+}
+
+#[test]
+fn a_removed_directory_has_its_service_stopped_and_its_supervise_exit() {
+    let mut sb = Sandbox::new();
+    let a = service(&sb, "a", "exec sleep 1000");
+    let b = service(&sb, "b", "exec sleep 1000");
+    sb.script("scan/b/log/run", "#!/bin/sh\nexec cat > /dev/null\n");
+    service(&sb, "c", "exec sleep 1000");
+    let svscan = start_svscan(&mut sb);
+    assert!(wait_until(LIMIT, || children(svscan).len() == 4));
+    let pids: Vec<u32> = [&a, &b, &b.join("log")]
+        .iter()
+        .map(|d| {
+            assert!(wait_until(LIMIT, || status_pid(d).is_some()));
+            status_pid(d).unwrap()
+        })
+        .collect();
+    fs::remove_dir_all(&a).unwrap();
+    fs::remove_dir_all(&b).unwrap();
+    assert!(wait_until(LIMIT, || pids.iter().all(|&p| !alive(p))), "services still running");
+    assert!(wait_until(LIMIT, || supervise_argvs(svscan) == [argv(&[b"supervise", b"c"])]));
+}
+
+#[test]
+fn a_renamed_directory_keeps_its_service_and_two_symlinks_make_one_service() {
+    let mut sb = Sandbox::new();
+    let a = service(&sb, "a", "exec sleep 1000");
+    sb.script("real/x/run", "#!/bin/sh\nexec sleep 1000\n");
+    std::os::unix::fs::symlink("../real/x", sb.join("scan/x1")).unwrap();
+    std::os::unix::fs::symlink("../real/x", sb.join("scan/x2")).unwrap();
+    let svscan = start_svscan(&mut sb);
+    assert!(wait_until(LIMIT, || children(svscan).len() == 2));
+    assert!(wait_until(LIMIT, || status_pid(&a).is_some() && status_pid(&sb.join("real/x")).is_some()));
+    let before = (status_pid(&a), children(svscan).iter().map(|c| c.0).collect::<Vec<_>>());
+
+    fs::rename(&a, sb.join("scan/renamed")).unwrap();
+    let c = service(&sb, "c", "exec sleep 1000");
+    signal(svscan, libc::SIGALRM);
+    assert!(wait_until(LIMIT, || status_pid(&c).is_some()), "the rescan did not happen");
+    let mut after = children(svscan).iter().map(|c| c.0).collect::<Vec<_>>();
+    assert_eq!(after.len(), 3);
+    after.retain(|p| before.1.contains(p));
+    assert_eq!(after.len(), 2, "the renamed service's supervise was replaced");
+    assert_eq!(status_pid(&sb.join("scan/renamed")), before.0);
+}
+
+#[test]
+fn sigterm_stops_every_service_and_the_logger_writes_the_last_lines() {
+    let mut sb = Sandbox::new();
+    let b = service(&sb, "b", "trap 'echo goodbye; exit 0' TERM\necho hello\nwhile :; do sleep 0.05; done");
+    sb.script("scan/b/log/run", "#!/bin/sh\nexec cat >> ../got\n");
+    let c = service(&sb, "c", "exec sleep 1000");
+    let svscan = start_svscan(&mut sb);
+    assert!(wait_until(LIMIT, || lines(&b.join("got")) == ["hello"]));
+    assert!(wait_until(LIMIT, || status_pid(&c).is_some()));
+    let mut pids: Vec<u32> = children(svscan).iter().map(|c| c.0).collect();
+    pids.extend([status_pid(&b).unwrap(), status_pid(&b.join("log")).unwrap(), status_pid(&c).unwrap()]);
+    signal(svscan, libc::SIGTERM);
+    assert_eq!(wait_exit(&mut sb, svscan), Some(0));
+    assert_eq!(lines(&b.join("got")), ["hello", "goodbye"]);
+    assert!(pids.iter().all(|&p| !alive(p)), "a supervise or service outlived svscan");
+    assert_eq!(fs::read(sb.join("stderr")).unwrap(), b"");
+}
+
+#[test]
+fn names_with_spaces_newlines_and_non_utf8_bytes() {
+    let mut sb = Sandbox::new();
+    let names: [&[u8]; 3] = [b"with space", b"new\nline", b"bytes\xff\xfe"];
+    for n in names {
+        let dir = sb.join("scan").join(OsStr::from_bytes(n));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("run"), "#!/bin/sh\nexec sleep 1000\n").unwrap();
+        fs::set_permissions(dir.join("run"), fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let svscan = start_svscan(&mut sb);
+    let mut want: Vec<_> = names.iter().map(|n| argv(&[b"supervise", n])).collect();
+    want.sort();
+    assert!(wait_until(LIMIT, || supervise_argvs(svscan) == want), "{:?}", supervise_argvs(svscan));
+    for n in names {
+        let dir = sb.join("scan").join(OsStr::from_bytes(n));
+        assert!(wait_until(LIMIT, || status_pid(&dir).is_some()), "{:?} not up", String::from_utf8_lossy(n));
+    }
+}
+
+#[test]
+fn more_than_1000_services_get_daemontools_warning() {
+    let mut sb = Sandbox::new();
+    for i in 0..1001 {
+        let dir = sb.join(&format!("scan/s{i}"));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("down"), "").unwrap();
+    }
+    let svscan = start_svscan(&mut sb);
+    let warned = || {
+        let err = fs::read_to_string(sb.join("stderr")).unwrap_or_default();
+        err.lines().filter(|l| l.ends_with(": running too many services")).map(String::from).collect::<Vec<_>>()
+    };
+    assert!(wait_until(Duration::from_secs(60), || warned().len() == 1));
+    let line = &warned()[0];
+    let name = line.strip_prefix("svscan: warning: unable to start ").unwrap().split(':').next().unwrap();
+    assert!(sb.join("scan").join(name).is_dir(), "{line}");
+    assert!(wait_until(Duration::from_secs(60), || children(svscan).len() == 1000));
+}
+
+#[test]
+fn symlink_loops_and_dangling_links_warn_like_daemontools() {
+    let mut sb = Sandbox::new();
+    fs::create_dir(sb.join("scan")).unwrap();
+    std::os::unix::fs::symlink("loop", sb.join("scan/loop")).unwrap();
+    // A link back to the scan directory is not a service.
+    std::os::unix::fs::symlink(".", sb.join("scan/self")).unwrap();
+    let ours = start_svscan(&mut sb);
+    let mut theirs = sb.debian("svscan");
+    theirs.arg("scan").stdin(Stdio::null()).stdout(Stdio::null());
+    theirs.stderr(fs::File::create(sb.join("theirs")).unwrap());
+    sb.spawn(theirs);
+    let first_line =
+        |f: &str| fs::read(sb.join(f)).unwrap_or_default().split_inclusive(|&b| b == b'\n').next().map(<[u8]>::to_vec);
+    assert!(wait_until(LIMIT, || first_line("stderr").is_some_and(|l| l.ends_with(b"\n"))));
+    assert!(wait_until(LIMIT, || first_line("theirs").is_some_and(|l| l.ends_with(b"\n"))));
+    assert_same("warning", &first_line("stderr").unwrap(), &first_line("theirs").unwrap());
+    assert_same(
+        "warning",
+        &first_line("stderr").unwrap(),
+        b"svscan: warning: unable to stat loop: symbolic link loop\n",
+    );
+    assert!(children(ours).is_empty());
+}
+
+#[test]
+fn an_unusable_directory_gives_daemontools_fatal_message() {
+    let sb = Sandbox::new();
+    let ours = sb.tend("svscan").arg("/nonexistent/dir").output().unwrap();
+    let theirs = sb.debian("svscan").arg("/nonexistent/dir").output().unwrap();
+    assert_eq!(ours.status.code(), Some(111));
+    assert_eq!(ours.status.code(), theirs.status.code());
+    assert_same("stderr", &ours.stderr, &theirs.stderr);
+}
+
+#[test]
+fn an_idle_tree_does_not_wake_svscan() {
+    let mut sb = Sandbox::new();
+    for n in ["a", "b", "c"] {
+        service(&sb, n, "exec sleep 1000");
+    }
+    sb.script("scan/a/log/run", "#!/bin/sh\nexec cat > /dev/null\n");
+    let svscan = start_svscan(&mut sb);
+    assert!(wait_until(LIMIT, || ["a", "b", "c", "a/log"]
+        .iter()
+        .all(|n| status_pid(&sb.join(&format!("scan/{n}"))).is_some())));
+    let before = context_switches(svscan);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(context_switches(svscan), before, "svscan woke up in an idle tree");
+}
+
+#[test]
+fn stray_signals_do_not_kill_svscan_and_sighup_rescans() {
+    let mut sb = Sandbox::new();
+    service(&sb, "a", "exec sleep 1000");
+    let svscan = start_svscan(&mut sb);
+    assert!(wait_until(LIMIT, || children(svscan).len() == 1));
+    for sig in [libc::SIGUSR1, libc::SIGUSR2, libc::SIGQUIT, libc::SIGPIPE] {
+        signal(svscan, sig);
+    }
+    let b = service(&sb, "b", "exec sleep 1000");
+    signal(svscan, libc::SIGHUP);
+    assert!(wait_until(LIMIT, || status_pid(&b).is_some()));
+    assert!(alive(svscan));
+}
+
+#[test]
+fn as_pid_1_it_reaps_orphans_and_shuts_down_on_sigterm() {
+    let mut sb = Sandbox::new();
+    // Orphans of a service go to the nearest subreaper or PID 1; with
+    // daemontools' supervise (no subreaper) they come to svscan.
+    let a = service(&sb, "a", "sh -c 'sleep 0.2 &'\nsh -c 'sleep 0.3 &'\nexec sleep 1000");
+    let mut cmd = sb.command("unshare");
+    let path = format!("/usr/bin:{}", std::env::var("PATH").unwrap_or_default());
+    cmd.args(["--pid", "--fork"]).arg(sb.bin.join("svscan")).arg("scan").env("PATH", path);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(fs::File::create(sb.join("stderr")).unwrap());
+    let unshare = sb.spawn(cmd);
+    assert!(wait_until(LIMIT, || children(unshare).len() == 1), "unshare --pid --fork did not start svscan");
+    let svscan = children(unshare)[0].0;
+    let ns_pid = fs::read_to_string(format!("/proc/{svscan}/status")).unwrap();
+    assert!(ns_pid.lines().any(|l| l.starts_with("NSpid:") && l.trim_end().ends_with("\t1")), "{ns_pid}");
+    assert!(wait_until(LIMIT, || status_pid(&a).is_some()));
+    let zombies = || {
+        fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| fs::read_to_string(e.path().join("stat")).ok())
+            .filter(|s| s.rfind(')').is_some_and(|i| s[i + 2..].starts_with('Z')))
+            .filter(|s| s.rfind(')').is_some_and(|i| s[i + 4..].split(' ').next() == Some(&svscan.to_string())))
+            .count()
+    };
+    // The orphans are svscan's children for a moment; then they are reaped.
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(wait_until(LIMIT, || zombies() == 0));
+    for sig in [libc::SIGUSR1, libc::SIGQUIT] {
+        signal(svscan, sig);
+    }
+    signal(svscan, libc::SIGTERM);
+    assert_eq!(wait_exit(&mut sb, unshare), Some(0));
+    // supervise recorded the stop: the service was stopped, not killed with the namespace.
+    assert_eq!(status_pid(&a), None);
+    assert_eq!(fs::read(sb.join("stderr")).unwrap(), b"");
+}
