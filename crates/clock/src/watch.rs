@@ -405,7 +405,7 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
         .ok();
     let mut w = Watcher::new(config, &clock);
     w.sample(&clock, &observe(&config.paths));
-    let specs = server_specs(config);
+    let specs = if config.query_interval.is_zero() { Vec::new() } else { server_specs(config) };
     let start = Event::Start(format!(
         "sample every {} s, step threshold {:.3} s, servers {}",
         config.interval.as_secs_f64(),
@@ -553,7 +553,7 @@ mod tests {
         assert!(w.servers(&[ok(0.001)]).is_empty());
         assert_eq!(w.servers(&[ok(300.0)]), vec![Event::OffsetHigh { server: "s".into(), offset: 300.0 }]);
         assert!(w.servers(&[ok(300.0)]).is_empty());
-        assert_eq!(w.servers(&[down.clone()]).len(), 1);
+        assert_eq!(w.servers(std::slice::from_ref(&down)).len(), 1);
         assert!(w.servers(&[down]).is_empty());
         assert_eq!(
             w.servers(&[ok(0.0)]),

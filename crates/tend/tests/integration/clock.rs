@@ -1,1 +1,441 @@
-//! (to be written)
+//! `tend clock` and `clockwatch` against real NTP servers (chronyd with `-x`
+//! on 127.0.0.1 and an unprivileged port: synchronised, unsynchronised, and
+//! 300 s ahead under libfaketime), a tiny UDP responder sending bad replies,
+//! unreadable or fake /proc, /sys and kernel logs, and wall-clock steps made
+//! with libfaketime (monotonic clocks left real). Nothing here touches the
+//! machine's clock: chronyd runs with -x, and tend only reads.
+
+use std::fs;
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::util::{wait_until, Sandbox};
+
+const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// True once something answers an NTP request on 127.0.0.1:`port`.
+fn answers(port: u16) -> bool {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let mut req = [0u8; 48];
+    req[0] = 0x23;
+    req[40] = 1;
+    let _ = s.send_to(&req, ("127.0.0.1", port));
+    let mut buf = [0u8; 512];
+    s.recv(&mut buf).is_ok()
+}
+
+/// chronyd's run directory and `-u` argument for the current user.
+fn chronyd_user_args() -> Vec<String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        vec!["-u".into(), "root".into()]
+    } else {
+        vec!["-U".into(), "-u".into(), std::env::var("USER").unwrap_or_else(|_| "nobody".into())]
+    }
+}
+
+/// Writes a chronyd configuration under the sandbox and returns its path.
+fn chrony_conf(sb: &Sandbox, name: &str, lines: &[String]) -> PathBuf {
+    let run = sb.join(&format!("{name}-run"));
+    fs::create_dir_all(&run).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&run, fs::Permissions::from_mode(0o700)).unwrap();
+    let mut text = lines.join("\n");
+    text.push_str(&format!(
+        "\ncmdport 0\nbindcmdaddress {r}/chronyd.sock\npidfile {r}/chronyd.pid\ndriftfile {r}/drift\n",
+        r = run.display()
+    ));
+    let conf = sb.join(&format!("{name}.conf"));
+    fs::write(&conf, text).unwrap();
+    conf
+}
+
+/// Starts chronyd -x (never touches the clock) with `conf`, optionally under
+/// libfaketime with the wall clock `ahead` (e.g. "+300s").
+fn spawn_chronyd(sb: &mut Sandbox, conf: &Path, ahead: Option<&str>) {
+    let log = fs::File::create(conf.with_extension("log")).unwrap();
+    let mut cmd = sb.command("chronyd");
+    cmd.args(["-x", "-d"]).args(chronyd_user_args()).arg("-f").arg(conf);
+    cmd.stdout(log.try_clone().unwrap()).stderr(log);
+    if let Some(offset) = ahead {
+        cmd.env("LD_PRELOAD", FAKETIME_LIB).env("FAKETIME", offset).env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+    }
+    sb.spawn(cmd);
+}
+
+/// An NTP server on 127.0.0.1: `local` answers as stratum 8 from its local
+/// clock; without it the server is unsynchronised.
+fn ntp_server(sb: &mut Sandbox, name: &str, local: bool, ahead: Option<&str>) -> u16 {
+    let port = free_udp_port();
+    let mut lines = vec![format!("port {port}"), "bindaddress 127.0.0.1".into(), "allow 127.0.0.1".into()];
+    if local {
+        lines.push("local stratum 8".into());
+    }
+    let conf = chrony_conf(sb, name, &lines);
+    spawn_chronyd(sb, &conf, ahead);
+    assert!(wait_until(Duration::from_secs(10), || answers(port)), "chronyd {name} does not answer on {port}");
+    port
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null()).output().expect("run")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn first_line(o: &Output) -> String {
+    stdout(o).lines().next().unwrap_or("").to_string()
+}
+
+/// The number after `key` in `text` (e.g. an offset).
+fn number_after(text: &str, key: &str) -> f64 {
+    let at = text.find(key).unwrap_or_else(|| panic!("{key} not in {text}")) + key.len();
+    let s: String = text[at..].chars().take_while(|c| c.is_ascii_digit() || "+-.".contains(*c)).collect();
+    s.parse().unwrap_or_else(|_| panic!("no number after {key} in {text}"))
+}
+
+/// An empty /proc, so that chronyd instances of other tests running in
+/// parallel are not taken for this machine's daemon.
+fn empty_proc(sb: &Sandbox) -> PathBuf {
+    let p = sb.join("empty-proc");
+    fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn check_ntp(sb: &Sandbox, servers: &[String]) -> Output {
+    let mut cmd = sb.tend("clock");
+    cmd.args(["--check", "ntp", "--timeout", "2", "--proc"]).arg(empty_proc(sb));
+    for s in servers {
+        cmd.args(["--server", s]);
+    }
+    run(&mut cmd)
+}
+
+#[test]
+fn clock_synchronised_server_is_ok() {
+    let mut sb = Sandbox::new();
+    let port = ntp_server(&mut sb, "synced", true, None);
+    let o = check_ntp(&sb, &[format!("127.0.0.1:{port}")]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(first_line(&o).starts_with("CLOCK OK - offset "), "{out}");
+    assert!(number_after(&out, "offset ").abs() < 0.128, "{out}");
+    assert!(out.contains("stratum 8, leap 0, reference 127.127.1.1 (local clock)"), "{out}");
+    assert!(out.contains("serves its own undisciplined local clock"), "{out}");
+}
+
+#[test]
+fn clock_unsynchronised_server_is_not_a_kiss_of_death() {
+    let mut sb = Sandbox::new();
+    let port = ntp_server(&mut sb, "unsynced", false, None);
+    let o = check_ntp(&sb, &[format!("127.0.0.1:{port}")]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(first_line(&o).contains(&format!("127.0.0.1:{port} is not synchronised (leap 3, stratum 0)")), "{out}");
+    assert!(!out.contains("kiss"), "{out}");
+}
+
+#[test]
+fn clock_server_300_seconds_ahead_is_critical() {
+    let mut sb = Sandbox::new();
+    let port = ntp_server(&mut sb, "ahead", true, Some("+300s"));
+    let o = check_ntp(&sb, &[format!("127.0.0.1:{port}")]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    let first = first_line(&o);
+    assert!(first.starts_with(&format!("CLOCK CRITICAL - offset to 127.0.0.1:{port} is +")), "{out}");
+    let offset = number_after(&first, "is ");
+    assert!((299.0..301.0).contains(&offset), "{out}");
+    assert!(first.contains("| offset=") && first.contains(";0.128;1"), "perfdata: {first}");
+    assert!(out.contains("the local clock is behind"), "{out}");
+
+    // The same run, for machines.
+    let mut cmd = sb.tend("clock");
+    cmd.args(["--check", "ntp", "--json", "--server", &format!("127.0.0.1:{port}"), "--proc"]).arg(empty_proc(&sb));
+    let o = run(&mut cmd);
+    let json = stdout(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        json.starts_with(r#"{"verdict":"CRITICAL","exit":2,"findings":[{"level":"CRITICAL","key":"offset""#),
+        "{json}"
+    );
+    assert!((299.0..301.0).contains(&number_after(&json, r#""offset":"#)), "{json}");
+    assert_eq!(json.lines().count(), 1);
+
+    // And for Prometheus' textfile collector, written atomically.
+    let prom = sb.join("clock.prom");
+    let mut cmd = sb.tend("clock");
+    cmd.args(["--check", "ntp", "--server", &format!("127.0.0.1:{port}"), "--prometheus-file"]).arg(&prom);
+    cmd.arg("--proc").arg(empty_proc(&sb));
+    assert_eq!(run(&mut cmd).status.code(), Some(2));
+    let metrics = fs::read_to_string(&prom).unwrap();
+    assert!(metrics.contains("# TYPE tend_clock_status gauge\ntend_clock_status 2\n"), "{metrics}");
+    let key = format!("tend_clock_server_offset_seconds{{server=\"127.0.0.1:{port}\"}} ");
+    assert!((299.0..301.0).contains(&number_after(&metrics, &key)), "{metrics}");
+    assert!(!sb.join("clock.prom.tmp").exists());
+}
+
+/// Field report 001 replayed with chrony: the daemon is synchronised only to
+/// its `local` clock while its real upstream (here `noselect`, so chrony never
+/// takes it) is 300 s away.
+#[test]
+fn clock_local_clock_trap_of_seed_001_is_critical() {
+    let mut sb = Sandbox::new();
+    let upstream = ntp_server(&mut sb, "upstream", true, Some("+300s"));
+    let conf = chrony_conf(
+        &sb,
+        "client",
+        &[
+            format!("server 127.0.0.1 port {upstream} iburst minpoll -2 maxpoll -2 noselect"),
+            "local stratum 10".into(),
+            "port 0".into(),
+        ],
+    );
+    spawn_chronyd(&mut sb, &conf, None);
+    let sock = sb.join("client-run/chronyd.sock");
+    let tracking_local = || {
+        let o = Command::new("chronyc").args(["-n", "-c", "-h"]).arg(&sock).arg("tracking").output();
+        o.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).starts_with("7F7F0101"))
+    };
+    assert!(wait_until(Duration::from_secs(20), tracking_local), "client chronyd never fell back to its local clock");
+    // A /proc that shows only this chronyd, so the machine's own daemons stay out of the test.
+    let proc = sb.join("proc/4242");
+    fs::create_dir_all(&proc).unwrap();
+    fs::write(proc.join("comm"), "chronyd\n").unwrap();
+    fs::write(proc.join("cmdline"), format!("chronyd\0-x\0-f\0{}\0", conf.display())).unwrap();
+    let mut cmd = sb.tend("clock");
+    cmd.args(["--check", "ntp", "--timeout", "2", "--etc"]).arg(sb.join("etc")).arg("--proc").arg(sb.join("proc"));
+    let o = run(&mut cmd);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("chronyd is synchronised only to an undisciplined local clock: it tracks its own local clock (Reference ID 7F7F0101, stratum 10) while the real upstream offset is +"), "{out}");
+    assert!(out.contains(&format!("daemon:         chronyd (pid 4242), {}", conf.display())), "{out}");
+    assert!(out.contains(&format!("configured:     server 127.0.0.1:{upstream}")), "{out}");
+    assert!(out.contains("local clock:    configured"), "{out}");
+    assert!(out.contains("tracking:       7F7F0101 - stratum 10"), "{out}");
+}
+
+/// A responder on 127.0.0.1 that answers every request with `reply(request)`.
+fn responder(reply: fn(&[u8]) -> Vec<u8>) -> String {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = s.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while let Ok((n, from)) = s.recv_from(&mut buf) {
+            let _ = s.send_to(&reply(&buf[..n]), from);
+        }
+    });
+    addr
+}
+
+/// A well-formed stratum-2 reply to `req`, 1 ms after its transmit time.
+fn good_reply(req: &[u8]) -> Vec<u8> {
+    let mut r = vec![0u8; 48];
+    r[0] = 0x24; // LI 0, VN 4, mode 4
+    r[1] = 2;
+    r[12..16].copy_from_slice(&[192, 0, 2, 1]);
+    r[24..32].copy_from_slice(&req[40..48]);
+    r[32..40].copy_from_slice(&req[40..48]);
+    r[40..48].copy_from_slice(&req[40..48]);
+    r
+}
+
+#[test]
+fn clock_bad_replies_are_reported_and_none_crashes() {
+    let sb = Sandbox::new();
+    let short = responder(|_| vec![0x24; 10]);
+    let garbage = responder(|_| vec![0x1b; 48]); // mode 3: a client request, not a reply
+    let origin = responder(|req| {
+        let mut r = good_reply(req);
+        r[31] ^= 0xff;
+        r
+    });
+    let kiss = responder(|req| {
+        let mut r = good_reply(req);
+        r[0] = 0xe4;
+        r[1] = 0;
+        r[12..16].copy_from_slice(b"RATE");
+        r
+    });
+    let good = responder(good_reply);
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let silent_addr = silent.local_addr().unwrap().to_string();
+    let closed = format!("127.0.0.1:{}", free_udp_port());
+    let servers = [&short, &garbage, &origin, &kiss, &good, &silent_addr, &closed].map(|s| s.to_string());
+    let mut cmd = sb.tend("clock");
+    cmd.args(["--check", "ntp", "--timeout", "1", "--proc"]).arg(empty_proc(&sb));
+    for s in &servers {
+        cmd.args(["--server", s]);
+    }
+    let o = run(&mut cmd);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    for expected in [
+        format!("server {short}: no usable reply within 1.0 s: short reply (10 bytes, 48 needed)"),
+        format!("server {garbage}: no usable reply within 1.0 s: reply has mode 3, not a server reply"),
+        format!("server {origin}: no usable reply within 1.0 s: origin timestamp does not match our request"),
+        format!("server {kiss}: kiss-o'-death RATE (rate exceeded: query less often)"),
+        // It echoes our transmit time as its own: offset = -delay/2.
+        format!("server {good}: offset -0.0"),
+        format!("server {silent_addr}: no reply within 1.0 s"),
+        format!("server {closed}: unable to query: connection refused"),
+    ] {
+        assert!(out.contains(&expected), "missing {expected:?} in\n{out}");
+    }
+    assert!(out.contains(&format!("{kiss} sent a kiss-o'-death RATE")), "{out}");
+}
+
+#[test]
+fn clock_unreadable_sys_proc_and_kernel_log_are_reported() {
+    let sb = Sandbox::new();
+    let mut cmd = sb.tend("clock");
+    cmd.args(["--check", "clocksource,vm,steal", "--sys", "/nonexistent/sys", "--kmsg", "/nonexistent/kmsg"]);
+    cmd.args(["--proc", "/nonexistent/proc", "--sample", "0"]);
+    let o = run(&mut cmd);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("unable to read the clocksource: /nonexistent/sys: file does not exist"), "{out}");
+    assert!(out.contains("unable to read the kernel log: /nonexistent/kmsg: file does not exist"), "{out}");
+    assert!(out.contains("unable to measure steal time: /nonexistent/proc/stat: file does not exist"), "{out}");
+    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+fn fake_sys(sb: &Sandbox, current: &str) -> PathBuf {
+    let dir = sb.join("sys/devices/system/clocksource/clocksource0");
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("current_clocksource"), format!("{current}\n")).unwrap();
+    fs::write(dir.join("available_clocksource"), "tsc hpet acpi_pm \n").unwrap();
+    sb.join("sys")
+}
+
+#[test]
+fn clock_kernel_lines_of_seed_002_and_steal_are_warned() {
+    let sb = Sandbox::new();
+    let sys = fake_sys(&sb, "hpet");
+    let log = sb.join("kern.log");
+    fs::write(
+        &log,
+        "Dec 21 13:55:05 hosting2-front02 kernel: Clocksource tsc unstable (delta = 4688700040 ns)\n\
+         kernel: Marking TSC unstable due to: check_tsc_sync_source failed.\n\
+         6,339,5140900,-;clocksource: Switched to clocksource hpet\n",
+    )
+    .unwrap();
+    let mut cmd = sb.tend("clock");
+    cmd.args(["--check", "clocksource", "--sys"]).arg(&sys).arg("--kmsg").arg(&log);
+    let o = run(&mut cmd);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        first_line(&o).starts_with(
+            "CLOCK WARNING - kernel: Clocksource tsc unstable (delta = 4688700040 ns); kernel: Marking TSC unstable"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("current:        hpet (available: tsc hpet acpi_pm)"), "{out}");
+    assert!(out.contains("kernel log:     clocksource: Switched to clocksource hpet"), "{out}");
+}
+
+/// clockwatch under libfaketime: the wall clock steps back 90 s, then to
+/// +600 s; monotonic and boot time stay real, so each step is measured.
+#[test]
+fn clockwatch_sees_wall_clock_steps() {
+    let mut sb = Sandbox::new();
+    let rc = sb.join("faketime-rc");
+    fs::write(&rc, "+0\n").unwrap();
+    let out_path = sb.join("clockwatch.out");
+    let mut cmd = sb.tend("clockwatch");
+    cmd.args(["--interval", "0.2", "--summary", "1", "--query-interval", "0", "--kmsg", "/nonexistent"]);
+    cmd.env("LD_PRELOAD", FAKETIME_LIB)
+        .env("FAKETIME_TIMESTAMP_FILE", &rc)
+        .env("FAKETIME_NO_CACHE", "1")
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .stdout(fs::File::create(&out_path).unwrap())
+        .stderr(fs::File::create(sb.join("clockwatch.err")).unwrap());
+    sb.spawn(cmd);
+    let read = || fs::read_to_string(&out_path).unwrap_or_default();
+    assert!(wait_until(Duration::from_secs(10), || read().contains("start: ")), "{}", read());
+    fs::write(&rc, "-90s\n").unwrap();
+    assert!(wait_until(Duration::from_secs(10), || read().contains("step: wall clock stepped back by ")), "{}", read());
+    fs::write(&rc, "+600s\n").unwrap();
+    assert!(wait_until(Duration::from_secs(10), || read().contains("stepped forward")), "{}", read());
+    assert!(wait_until(Duration::from_secs(10), || read().contains("steps 2")), "{}", read());
+    let text = read();
+    let back = number_after(&text, "stepped back by ");
+    assert!((89.9..90.1).contains(&back), "{text}");
+    let forward = number_after(&text, "stepped forward by ");
+    assert!((689.9..690.1).contains(&forward), "{text}");
+    assert_eq!(text.matches("step: ").count(), 2, "each step once: {text}");
+    assert!(fs::read_to_string(sb.join("clockwatch.err")).unwrap().contains("unable to read /nonexistent"));
+    // Wakeups are counted: one per sample (every 0.2 s), none in between.
+    for line in text.lines().filter(|l| l.starts_with("summary: ")) {
+        let up = number_after(line, "up ");
+        let wakeups = number_after(line, "wakeups ");
+        assert!(wakeups <= (up + 1.0) * 5.0 + 3.0, "too many wakeups: {line}");
+    }
+}
+
+/// clockwatch with fake /proc and /sys and a kernel log file it follows, and
+/// a chronyd 300 s ahead plus a closed port as servers.
+#[test]
+fn clockwatch_reports_offsets_clocksource_kernel_lines_and_steal() {
+    let mut sb = Sandbox::new();
+    let ahead = ntp_server(&mut sb, "ahead", true, Some("+300s"));
+    let closed = format!("127.0.0.1:{}", free_udp_port());
+    let sys = fake_sys(&sb, "tsc");
+    let proc = sb.join("proc");
+    fs::create_dir_all(&proc).unwrap();
+    fs::write(proc.join("stat"), "cpu  100 0 100 800 0 0 0 0 0 0\n").unwrap();
+    let log = sb.join("kern.log");
+    fs::write(&log, "kernel: Marking TSC unstable due to an old line\n").unwrap();
+    let out_path = sb.join("clockwatch.out");
+    let mut cmd = sb.tend("clockwatch");
+    cmd.args(["--interval", "0.2", "--summary", "3600", "--query-interval", "1", "--timeout", "0.5"]);
+    cmd.args(["--server", &format!("127.0.0.1:{ahead}"), "--server", &closed]);
+    cmd.arg("--sys").arg(&sys).arg("--proc").arg(&proc).arg("--kmsg").arg(&log);
+    cmd.stdout(fs::File::create(&out_path).unwrap());
+    sb.spawn(cmd);
+    let read = || fs::read_to_string(&out_path).unwrap_or_default();
+    let offset_line = format!("offset: 127.0.0.1:{ahead} +");
+    assert!(wait_until(Duration::from_secs(10), || read().contains(&offset_line)), "{}", read());
+    assert!(
+        wait_until(Duration::from_secs(10), || read()
+            .contains(&format!("server: {closed}: unable to query: connection refused"))),
+        "{}",
+        read()
+    );
+    let text = read();
+    assert!((299.0..301.0).contains(&number_after(&text, &offset_line[..offset_line.len() - 1])), "{text}");
+    assert!(text.contains("beyond threshold"), "{text}");
+
+    fs::write(sys.join("devices/system/clocksource/clocksource0/current_clocksource"), "hpet\n").unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || read().contains("clocksource: changed from tsc to hpet")),
+        "{}",
+        read()
+    );
+
+    use std::io::Write;
+    let mut f = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    f.write_all(b"Dec 21 13:55:05 host kernel: Clocksource tsc unstable (delta = 4688700040 ns)\n").unwrap();
+    assert!(
+        wait_until(Duration::from_secs(10), || read()
+            .contains("kernel: Clocksource tsc unstable (delta = 4688700040 ns)")),
+        "{}",
+        read()
+    );
+    assert!(!read().contains("old line"), "only lines written after the start are reported");
+
+    // 1000 more ticks of which 500 stolen.
+    fs::write(proc.join("stat"), "cpu  400 0 100 1000 0 0 0 500 0 0\n").unwrap();
+    assert!(wait_until(Duration::from_secs(10), || read().contains("steal: 50.0% over")), "{}", read());
+    assert_eq!(read().matches(&offset_line).count(), 1, "an offset beyond the threshold is reported once");
+}
