@@ -1,1 +1,43 @@
-//! multilog: script parser, pattern matcher and log-directory engine
+//! multilog: script parser, pattern matcher and log-directory engine.
+//!
+//! [`parse`] turns argv into a [`Script`] exactly as daemontools 0.76 reads
+//! it; [`matches`] is 0.76's anchored, non-backtracking `*` matcher; [`run`]
+//! logs stdin into the script's directories with 0.76's on-disk protocol
+//! (`current`, `lock`, `state`, `@<tai64n>.s`/`.u`, processors), signals
+//! (TERM finishes the line and exits, ALRM rotates) and pause-and-retry on
+//! every disk error. Beyond 0.76: archive names never go backwards
+//! ([`Namer`]), finished files are fsynced off the input path, and stdin is
+//! consumed only after its lines are written, so SIGKILL loses nothing.
+//!
+//! ```
+//! use multilog::{matches, parse};
+//! let script = parse(&["t".into(), "-*debug*".into(), "s4096".into(), "./log".into()]);
+//! assert!(script.timestamp);
+//! assert_eq!(script.dirs[0].size, 4096);
+//! assert!(matches(b"named[*]: *", b"named[135]: Cleaned cache"));
+//! ```
+
+mod engine;
+mod input;
+mod logdir;
+mod pattern;
+mod pause;
+mod processor;
+mod rotation;
+mod script;
+mod sealer;
+mod sys;
+
+pub use engine::{run, HEAD};
+pub use pattern::matches;
+pub use rotation::{archive_name, excess, parse_archive_name, Budget, Namer};
+pub use script::{parse, Action, DirSpec, Script};
+
+/// A startup failure: the text after `multilog: fatal: ` (the program exits 111).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fatal(pub String);
+
+/// Sets the umask daemontools' multilog starts with (022).
+pub fn set_umask() {
+    sys::umask(0o022);
+}

@@ -1,1 +1,572 @@
-//! (to be written)
+//! multilog: differential tests against Debian's /usr/bin/multilog (same
+//! input, same script, then the log directories, `=` files, stderr and exit
+//! codes compared, labels masked), and tests of what we do beyond it.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::util::{assert_same, run_with_input, wait_until, Sandbox};
+
+/// `@` and 24 lowercase hex digits, wherever they appear, become `@LABEL`.
+fn mask_labels(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let is_label = bytes[i] == b'@'
+            && bytes.len() >= i + 25
+            && bytes[i + 1..i + 25].iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c));
+        if is_label {
+            out.extend_from_slice(b"@LABEL");
+            i += 25;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A log directory as text: every entry in name order (archives sort by
+/// time), its mode and its contents, labels masked.
+fn snapshot(dir: &Path) -> Vec<u8> {
+    let mut names: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    let mut out = Vec::new();
+    for name in names {
+        let path = dir.join(&name);
+        let meta = fs::metadata(&path).unwrap();
+        out.extend_from_slice(&mask_labels(name.to_string_lossy().as_bytes()));
+        out.extend_from_slice(format!(" {:o} {} bytes\n", meta.mode() & 0o7777, meta.len()).as_bytes());
+        out.extend_from_slice(&mask_labels(&fs::read(&path).unwrap()));
+        out.extend_from_slice(b"\n---\n");
+    }
+    out
+}
+
+/// Everything logged in a directory, in order: archives, then `current`.
+fn logged(dir: &Path) -> Vec<u8> {
+    let mut names: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('@'))
+        .collect();
+    names.sort();
+    names.push("current".into());
+    names.iter().flat_map(|n| fs::read(dir.join(n)).unwrap_or_default()).collect()
+}
+
+/// The archive names of `dir` in order (none while it does not exist yet).
+fn archives(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('@'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs the same script on the same input with ours (in `ours/`) and
+/// Debian's (in `theirs/`); returns both outputs.
+fn both(sb: &Sandbox, args: &[&str], input: &[u8]) -> (Output, Output) {
+    for side in ["ours", "theirs"] {
+        fs::create_dir_all(sb.join(side)).unwrap();
+    }
+    let mut ours = sb.tend("multilog");
+    ours.current_dir(sb.join("ours")).args(args);
+    let mut theirs = sb.debian("multilog");
+    theirs.current_dir(sb.join("theirs")).args(args);
+    (run_with_input(&mut ours, input), run_with_input(&mut theirs, input))
+}
+
+/// Asserts exit codes, stderr (labels masked) and each named path are the same.
+#[track_caller]
+fn assert_both_same(sb: &Sandbox, outputs: &(Output, Output), paths: &[&str]) {
+    let (ours, theirs) = outputs;
+    assert_eq!(ours.status.code(), theirs.status.code(), "exit code");
+    assert_same("stderr", &mask_labels(&ours.stderr), &mask_labels(&theirs.stderr));
+    for p in paths {
+        let (a, b) = (sb.join("ours").join(p), sb.join("theirs").join(p));
+        if b.is_dir() {
+            assert_same(p, &snapshot(&a), &snapshot(&b));
+        } else {
+            assert_same(p, &mask_labels(&fs::read(&a).unwrap()), &mask_labels(&fs::read(&b).unwrap()));
+        }
+    }
+}
+
+/// Lines of pseudo-random lengths in `lengths`, numbered, with some binary bytes.
+fn lines(count: usize, lengths: std::ops::Range<usize>, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::new();
+    for i in 0..count {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let len = lengths.start + (x as usize) % (lengths.end - lengths.start);
+        let mut line = format!("line {i} ").into_bytes();
+        let filler = [b'a', b'b', b'*', b' ', 0, 0xff, b'x', b'e', b'r', b'o'];
+        while line.len() < len {
+            line.push(filler[(x as usize >> 8).wrapping_add(line.len()) % filler.len()]);
+        }
+        line.push(b'\n');
+        out.extend_from_slice(&line);
+    }
+    out
+}
+
+#[test]
+fn multilog_selects_like_daemontools() {
+    let sb = Sandbox::new();
+    let mut input = b"hello\nhello world\nnamed[135]: Cleaned cache of 3121 RRs.\n".to_vec();
+    input.extend_from_slice(b"tcpsvd: info: pid 7 from 1.2.3.4\nerror: disk\n\nx\n*star\n\xff\x00binary\n");
+    input.extend_from_slice(&lines(300, 1..120, 7));
+    let script = [
+        "-*",
+        "+hello",
+        "+named[*]: Cleaned cache *",
+        "./sel",
+        "+*",
+        "-*pid*",
+        "-line 1*",
+        "./most",
+        "-*: info: *",
+        "e",
+        "=status",
+        "./nosys",
+        "-*",
+        "+**",
+        "+error: *",
+        "./stars",
+    ];
+    let out = both(&sb, &script, &input);
+    assert_both_same(&sb, &out, &["sel", "most", "nosys", "stars", "status"]);
+    assert!(fs::read(sb.join("ours/sel/current")).unwrap().starts_with(b"hello\nnamed[135]"));
+}
+
+#[test]
+fn multilog_timestamps_and_patterns_on_them_like_daemontools() {
+    let sb = Sandbox::new();
+    let input = lines(500, 1..300, 11);
+    let out = both(&sb, &["t", "-@*line 3*", "./d", "+*", "e", "-*", "=st", "./none"], &input);
+    assert_both_same(&sb, &out, &["d", "none", "st"]);
+    let current = fs::read(sb.join("ours/d/current")).unwrap();
+    assert!(current.starts_with(b"@4"), "labelled");
+    assert_eq!(current[25], b' ');
+}
+
+#[test]
+fn multilog_rotates_and_trims_like_daemontools_with_small_s_and_n() {
+    let sb = Sandbox::new();
+    // Lines over 512 bytes make daemontools' write chunks hold one newline
+    // each, so both rotate at exactly the same lines.
+    let input = lines(200, 513..1990, 3);
+    let out = both(&sb, &["s4096", "n3", "./small", "s5000", "n5", "./five", "n2", "s", "./two"], &input);
+    assert_both_same(&sb, &out, &["small", "five", "two"]);
+    assert_eq!(archives(&sb.join("ours/small")).len(), 2, "n3 keeps 2 archives and current");
+    for name in archives(&sb.join("ours/small")) {
+        let len = fs::metadata(sb.join("ours/small").join(&name)).unwrap().len();
+        assert!((4096 - 2000..=4096).contains(&len), "{name}: {len}");
+        assert!(name.ends_with(".s"));
+    }
+}
+
+#[test]
+fn multilog_short_lines_rotate_within_2000_bytes_at_a_newline() {
+    let sb = Sandbox::new();
+    let input = lines(3000, 1..100, 5);
+    let out = both(&sb, &["s4096", "n1000", "./d"], &input);
+    assert_eq!(out.0.status.code(), Some(0));
+    // daemontools cuts where its 512-byte write buffer ends; the content and
+    // the rules are the same.
+    assert_same("logged", &logged(&sb.join("ours/d")), &logged(&sb.join("theirs/d")));
+    assert_same("logged", &logged(&sb.join("ours/d")), &input);
+    for name in archives(&sb.join("ours/d")) {
+        let data = fs::read(sb.join("ours/d").join(&name)).unwrap();
+        assert!(data.len() >= 4096 - 2000 && data.len() <= 4096, "{name}: {}", data.len());
+        assert!(data.ends_with(b"\n"));
+        // Rotated at the first newline past the threshold.
+        let before_last = &data[..data.len() - 1];
+        let last_line_start = before_last.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+        assert!(last_line_start < 4096 - 2000, "{name} went past the first newline");
+    }
+}
+
+#[test]
+fn multilog_long_lines_final_partial_line_and_binary_like_daemontools() {
+    let sb = Sandbox::new();
+    let mut input = lines(40, 900..5000, 9);
+    input.extend_from_slice(&[b'a'; 1200]);
+    input.extend_from_slice(b"\n\0\xff\x80 no newline at the end");
+    let script = ["t", "-*", "+@*a*", "./a", "+*", "-*line 1*", "e", "=st", "s4096", "n4", "./b"];
+    let out = both(&sb, &script, &input);
+    assert_both_same(&sb, &out, &["a", "b", "st"]);
+    assert!(fs::read(sb.join("ours/st")).unwrap().len() == 1001);
+}
+
+#[test]
+fn multilog_processors_like_daemontools() {
+    let sb = Sandbox::new();
+    let input = lines(60, 600..900, 13);
+    let script = ["s4096", "n20", "!tr a-z A-Z; echo state >&5; cat <&4 >&5", "./p", "!cat; echo x", "./q"];
+    let out = both(&sb, &script, &input);
+    assert_both_same(&sb, &out, &["p", "q"]);
+    let state = fs::read(sb.join("ours/p/state")).unwrap();
+    assert!(state.starts_with(b"state\nstate\n"), "the processor read the old state on fd 4");
+}
+
+#[test]
+fn multilog_restarts_on_existing_directories_like_daemontools() {
+    let sb = Sandbox::new();
+    for side in ["ours", "theirs"] {
+        for (dir, mode) in [("clean", 0o744), ("unclean", 0o644)] {
+            let d = sb.join(side).join(dir);
+            fs::create_dir_all(&d).unwrap();
+            fs::write(d.join("current"), b"old line\n").unwrap();
+            fs::set_permissions(d.join("current"), fs::Permissions::from_mode(mode)).unwrap();
+            fs::write(d.join("previous"), b"half done\n").unwrap();
+            fs::write(d.join("state"), b"old state\n").unwrap();
+        }
+    }
+    let out = both(&sb, &["./clean", "./unclean"], b"new line\n");
+    assert_both_same(&sb, &out, &["clean", "unclean"]);
+    assert_eq!(fs::read(sb.join("ours/clean/current")).unwrap(), b"old line\nnew line\n");
+    assert_eq!(archives(&sb.join("ours/unclean")).len(), 2, "previous and current became .u");
+}
+
+#[test]
+fn multilog_fatal_errors_like_daemontools_before_reading_input() {
+    let mut sb = Sandbox::new();
+    for side in ["ours", "theirs"] {
+        fs::create_dir_all(sb.join(side)).unwrap();
+        fs::write(sb.join(side).join("file"), b"").unwrap();
+    }
+    for script in [&["./file"][..], &["./missing/sub"], &["=missing/st", "./d"], &["./d", "=file/x"]] {
+        let out = both(&sb, script, b"line\n");
+        assert_eq!(out.0.status.code(), Some(111), "{script:?}");
+        assert_both_same(&sb, &out, &[]);
+    }
+    // A locked directory: the lock is held by a running daemontools multilog.
+    let mut holder = sb.debian("multilog");
+    holder.arg("./locked").stdin(Stdio::piped());
+    sb.spawn(holder);
+    assert!(wait_until(Duration::from_secs(10), || sb.join("locked/current").exists()));
+    let ours = run_with_input(sb.tend("multilog").arg("./locked"), b"x\n");
+    let theirs = run_with_input(sb.debian("multilog").arg("./locked"), b"x\n");
+    assert_eq!(ours.status.code(), Some(111));
+    assert_same("stderr", &ours.stderr, b"multilog: fatal: unable to lock directory ./locked: temporary failure\n");
+    assert_same("stderr", &ours.stderr, &theirs.stderr);
+}
+
+#[test]
+fn multilog_warns_about_actions_daemontools_ignores() {
+    let sb = Sandbox::new();
+    let out = run_with_input(sb.tend("multilog").args(["./d", "t", "x5", "", "./e"]), b"still works\n");
+    assert_eq!(out.status.code(), Some(0));
+    assert_same(
+        "stderr",
+        &out.stderr,
+        b"multilog: warning: ignoring unknown action: t\nmultilog: warning: ignoring unknown action: x5\n\
+multilog: warning: ignoring unknown action: \n",
+    );
+    assert_eq!(fs::read(sb.join("d/current")).unwrap(), b"still works\n");
+    assert_eq!(fs::read(sb.join("e/current")).unwrap(), b"still works\n");
+}
+
+/// Starts multilog reading a FIFO that the test holds open for writing.
+fn start_on_fifo(sb: &mut Sandbox, mut cmd: Command, fifo: &str) -> (u32, fs::File) {
+    let path = sb.join(fifo);
+    if !path.exists() {
+        assert!(Command::new("mkfifo").arg(&path).status().unwrap().success());
+    }
+    // Opening read-write never blocks and keeps the FIFO alive between readers.
+    let writer = fs::OpenOptions::new().read(true).write(true).open(&path).unwrap();
+    cmd.stdin(fs::File::open(&path).unwrap());
+    let pid = sb.spawn(cmd);
+    (pid, writer)
+}
+
+fn signal(pid: u32, sig: i32) {
+    // SAFETY: signalling a process this test started.
+    unsafe { libc::kill(pid as i32, sig) };
+}
+
+/// What is left unread in a FIFO (read without blocking).
+fn drain(path: &Path) -> Vec<u8> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path).unwrap();
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = f.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+    out
+}
+
+#[test]
+fn multilog_term_finishes_the_line_and_leaves_the_rest_like_daemontools() {
+    let mut sb = Sandbox::new();
+    for (side, mut cmd) in [("ours", sb.tend("multilog")), ("theirs", sb.debian("multilog"))] {
+        // A script that selects holds an unfinished line until its newline.
+        cmd.args(["-x*", &format!("./{side}")]);
+        let (pid, mut w) = start_on_fifo(&mut sb, cmd, &format!("{side}.fifo"));
+        w.write_all(b"first\nabc").unwrap();
+        let current = sb.join(side).join("current");
+        // "first" is written before the next read.
+        assert!(wait_until(Duration::from_secs(10), || fs::read(&current).unwrap_or_default() == b"first\n"));
+        signal(pid, libc::SIGTERM);
+        std::thread::sleep(Duration::from_millis(200));
+        w.write_all(b"def\nghi\n").unwrap();
+        let status = sb.take_child(pid).wait().unwrap();
+        assert_eq!(status.code(), Some(0), "{side}");
+        assert_eq!(fs::read(&current).unwrap(), b"first\nabcdef\n", "{side}");
+        assert_eq!(fs::metadata(&current).unwrap().mode() & 0o777, 0o744, "{side}: closed cleanly");
+        assert_eq!(drain(&sb.join(&format!("{side}.fifo"))), b"ghi\n".to_vec(), "{side}: the rest stays in the pipe");
+    }
+}
+
+#[test]
+fn multilog_alrm_rotates_nonempty_currents() {
+    let mut sb = Sandbox::new();
+    let mut cmd = sb.tend("multilog");
+    cmd.args(["./a", "-*", "./empty"]);
+    let (pid, mut w) = start_on_fifo(&mut sb, cmd, "fifo");
+    w.write_all(b"one\n").unwrap();
+    assert!(wait_until(Duration::from_secs(10), || fs::read(sb.join("a/current")).unwrap_or_default() == b"one\n"));
+    signal(pid, libc::SIGALRM);
+    assert!(wait_until(Duration::from_secs(10), || archives(&sb.join("a")).iter().any(|n| n.ends_with(".s"))));
+    let name = &archives(&sb.join("a"))[0];
+    assert_eq!(fs::read(sb.join("a").join(name)).unwrap(), b"one\n");
+    assert_eq!(fs::metadata(sb.join("a").join(name)).unwrap().mode() & 0o777, 0o744);
+    assert!(archives(&sb.join("empty")).is_empty(), "an empty current is not rotated");
+    drop(w);
+    assert_eq!(sb.take_child(pid).wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn multilog_archive_names_never_go_backwards_after_a_clock_step() {
+    let mut sb = Sandbox::new();
+    let stamp = sb.join("faketime");
+    fs::write(&stamp, "@2030-01-01 12:00:00\n").unwrap();
+    let mut cmd = sb.tend("multilog");
+    cmd.args(["n4", "./d"])
+        .env("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .env("FAKETIME_TIMESTAMP_FILE", &stamp)
+        .env("FAKETIME_NO_CACHE", "1");
+    let (pid, mut w) = start_on_fifo(&mut sb, cmd, "fifo");
+    let mut names_in_order = Vec::new();
+    for (i, time) in ["@2030-01-01 12:00:00", "@2030-01-01 12:00:01", "@2030-01-01 11:00:00", "@2030-01-01 10:00:00"]
+        .iter()
+        .enumerate()
+    {
+        fs::write(&stamp, format!("{time}\n")).unwrap();
+        w.write_all(format!("batch {i}\n").as_bytes()).unwrap();
+        let current = sb.join("d/current");
+        assert!(wait_until(Duration::from_secs(10), || fs::read(&current).unwrap_or_default()
+            == format!("batch {i}\n").as_bytes()));
+        let before = archives(&sb.join("d")).len();
+        signal(pid, libc::SIGALRM);
+        assert!(wait_until(Duration::from_secs(10), || {
+            let a = archives(&sb.join("d"));
+            a.len() > before.min(2)
+                && a.last().is_some_and(|n| n.ends_with(".s"))
+                && fs::read(sb.join("d").join(a.last().unwrap())).unwrap() == format!("batch {i}\n").as_bytes()
+        }));
+        names_in_order.push(archives(&sb.join("d")).last().unwrap().clone());
+    }
+    let mut sorted = names_in_order.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted, names_in_order, "each new archive sorts after the previous ones");
+    // n4: three archives kept, and they are the newest three.
+    let kept: Vec<Vec<u8>> = archives(&sb.join("d")).iter().map(|n| fs::read(sb.join("d").join(n)).unwrap()).collect();
+    assert_eq!(kept, vec![b"batch 1\n".to_vec(), b"batch 2\n".to_vec(), b"batch 3\n".to_vec()]);
+    drop(w);
+    assert_eq!(sb.take_child(pid).wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn multilog_sigkill_loses_no_line() {
+    let mut sb = Sandbox::new();
+    let total = 20_000;
+    let input = lines(total, 10..60, 17);
+    let fifo = sb.join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    // A slow processor on a small size makes multilog stall mid-stream, so
+    // the kill lands while input is still flowing.
+    let start = |sb: &mut Sandbox| {
+        let mut cmd = sb.tend("multilog");
+        cmd.args(["s4096", "n100000", "!sleep 0.02; cat", "./d"]).stdin(fs::File::open(&fifo).unwrap());
+        sb.spawn(cmd)
+    };
+    let mut w = fs::OpenOptions::new().read(true).write(true).open(&fifo).unwrap();
+    let first = start(&mut sb);
+    let writer = {
+        let input = input.clone();
+        let mut w2 = w.try_clone().unwrap();
+        std::thread::spawn(move || w2.write_all(&input).unwrap())
+    };
+    assert!(wait_until(Duration::from_secs(20), || archives(&sb.join("d")).len() >= 3));
+    signal(first, libc::SIGKILL);
+    let _ = sb.take_child(first).wait();
+    let second = start(&mut sb);
+    writer.join().unwrap();
+    w.flush().unwrap();
+    drop(w);
+    let mut child = sb.take_child(second);
+    // The second multilog needs EOF: every writer (ours) is closed now.
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let logged = logged(&sb.join("d"));
+    // Every line is there, in order; only the batch in flight may repeat.
+    let mut seen = vec![false; total];
+    let mut last = None;
+    for line in logged.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+        let n: usize = std::str::from_utf8(&line[5..line.iter().skip(5).position(|&c| c == b' ').unwrap() + 5])
+            .unwrap()
+            .parse()
+            .unwrap();
+        if let Some(prev) = last {
+            assert!(n == prev + 1 || (n <= prev && seen[n]), "line {n} after {prev}");
+        }
+        seen[n] = true;
+        last = Some(n);
+    }
+    let missing: Vec<usize> = (0..total).filter(|&i| !seen[i]).collect();
+    assert!(missing.is_empty(), "lost {} lines, first {:?}", missing.len(), missing.first());
+}
+
+#[test]
+fn multilog_streams_a_huge_line_in_bounded_memory() {
+    let sb = Sandbox::new();
+    let mut input = b"start ".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 40_000_000));
+    input.extend_from_slice(b"\nafter\n");
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.current_dir(sb.path()).args(["-f", "%M"]).arg(sb.bin.join("multilog")).args(["s16777215", "n20", "./d"]);
+    let out = run_with_input(&mut cmd, &input);
+    assert!(out.status.success());
+    let max_rss_kib: u64 = String::from_utf8_lossy(&out.stderr).trim().parse().unwrap();
+    assert!(max_rss_kib < 16 * 1024, "peak RSS {max_rss_kib} KiB for a 40 MB line");
+    assert_same("logged", &logged(&sb.join("d")), &input);
+    let sizes: Vec<u64> =
+        archives(&sb.join("d")).iter().map(|n| fs::metadata(sb.join("d").join(n)).unwrap().len()).collect();
+    assert_eq!(sizes, vec![16_777_215, 16_777_215], "cut at the size limit");
+}
+
+#[test]
+fn multilog_seals_archives_off_the_input_path_and_only_after_fsync() {
+    let sb = Sandbox::new();
+    let input = lines(20_000, 10..100, 23);
+    let trace = sb.join("trace");
+    let mut cmd = Command::new("strace");
+    cmd.current_dir(sb.path())
+        .args(["-f", "-qq", "-e", "trace=fsync,rename,write", "-o"])
+        .arg(&trace)
+        .arg(sb.bin.join("multilog"))
+        .args(["s4096", "n1000", "./d"]);
+    let out = run_with_input(&mut cmd, &input);
+    assert!(out.status.success());
+    assert_same("logged", &logged(&sb.join("d")), &input);
+    let text = fs::read_to_string(&trace).unwrap();
+    let main_pid = text.lines().next().unwrap().split_whitespace().next().unwrap().to_string();
+    let mut synced_by: Vec<(String, String)> = Vec::new();
+    let mut main_fsyncs = 0;
+    let mut sealed = 0;
+    let mut main_writes = 0;
+    for line in text.lines() {
+        let mut parts = line.splitn(2, ' ');
+        let (pid, call) = (parts.next().unwrap(), parts.next().unwrap_or("").trim_start());
+        if call.starts_with("fsync(") {
+            if pid == main_pid {
+                main_fsyncs += 1;
+            }
+            synced_by.push((pid.to_string(), call.to_string()));
+        }
+        if call.starts_with("write(") && pid == main_pid {
+            main_writes += 1;
+        }
+        if call.starts_with("rename(") && call.contains(".u\", ") {
+            let target = call.split('"').nth(3).unwrap();
+            if target.ends_with(".s") {
+                sealed += 1;
+                assert_ne!(pid, main_pid, "sealing happens off the input thread");
+                assert!(synced_by.iter().any(|(p, _)| p == pid), "renamed to .s before any fsync: {line}");
+            }
+        }
+    }
+    let rotations = archives(&sb.join("d")).len();
+    assert!(rotations > 100);
+    assert_eq!(sealed, rotations);
+    assert_eq!(main_fsyncs, 1, "the input thread fsyncs only current, at exit");
+    // One write per flush per batch, not per line.
+    assert!(main_writes < 20_000 / 5, "{main_writes} writes for 20000 lines");
+}
+
+#[test]
+fn multilog_pauses_on_a_full_disk_and_loses_nothing() {
+    let sb = Sandbox::new();
+    let input = lines(4000, 20..80, 29);
+    fs::write(sb.join("input"), &input).unwrap();
+    // A 256 KiB tmpfs in a private mount namespace: filled by `filler`, then
+    // freed once multilog has reported the full disk.
+    let script = format!(
+        r#"set -e
+mount -t tmpfs -o size=256k tmpfs "$1/small"
+head -c 200000 /dev/zero > "$1/small/filler" || true
+"$2" n1000 "$1/small/d" < "$1/input" 2> "$1/err" &
+pid=$!
+i=0
+until grep -q 'out of disk space' "$1/err"; do sleep 0.1; i=$((i+1)); [ $i -lt 300 ] || exit 3; done
+rm "$1/small/filler"
+wait $pid
+cat "$1/small/d/"@* "$1/small/d/current" > "$1/result"
+"#
+    );
+    fs::create_dir(sb.join("small")).unwrap();
+    let out = sb
+        .command("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &script, "sh"])
+        .arg(sb.path())
+        .arg(sb.bin.join("multilog"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = fs::read_to_string(sb.join("err")).unwrap();
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with("multilog: warning: unable to write to ")
+                && l.ends_with(", pausing: out of disk space")),
+        "{err}"
+    );
+    assert_same("logged", &fs::read(sb.join("result")).unwrap(), &input);
+}
+
+#[test]
+fn multilog_survives_garbage_input_and_arguments() {
+    let sb = Sandbox::new();
+    let mut x: u64 = 0x1234_5678_9abc_def1;
+    let mut input = Vec::new();
+    for _ in 0..300_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        input.push((x >> 24) as u8);
+    }
+    let script = ["t", "+\u{1}*\n*", "-**", "e", "=st", "+*", "-", "+", "./e", "s0", "n0", "!", "./d"];
+    let out = run_with_input(sb.tend("multilog").args(script), &input);
+    assert_eq!(out.status.code(), Some(0));
+    let mut plain = input.clone();
+    plain.push(b'\n');
+    let e = logged(&sb.join("e"));
+    assert_eq!(e.iter().filter(|&&c| c == b'\n').count(), plain.iter().filter(|&&c| c == b'\n').count());
+}

@@ -1,0 +1,242 @@
+//! The input loop and the per-line selection of daemontools 0.76.
+//!
+//! Each line (with its label under `t`) is selected or not by the actions in
+//! script order, on its first 1000 bytes; `e` and `=` see those bytes, and
+//! every directory gets the whole line if it was selected where the
+//! directory appears. A line longer than 1000 bytes streams through: memory
+//! stays bounded by the batch and buffer sizes whatever the line length.
+//! One wall-clock reading labels every line that starts in a batch.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+
+use tai64::{Clock, Label};
+
+use crate::input::{Event, Input, BATCH};
+use crate::logdir::LogDir;
+use crate::pattern::matches;
+use crate::pause::retry;
+use crate::script::{Action, Script};
+use crate::sealer::Sealer;
+use crate::sys;
+use crate::Fatal;
+
+/// The part of a line selection, `e` and `=` look at.
+pub const HEAD: usize = 1000;
+/// `e` copies at most this much of a line.
+const STDERR_MAX: usize = 200;
+
+/// Runs multilog: opens every `=file` and directory (fatal errors come back
+/// before any input is read), then logs stdin until EOF or SIGTERM.
+pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
+    let mut input = Input::new().map_err(|e| Fatal(format!("unable to block signals: {}", strerr::errstr(&e))))?;
+    let status = open_status_files(script)?;
+    let mut dirs = script.dirs.iter().map(|d| LogDir::open(d, clock)).collect::<Result<Vec<_>, _>>()?;
+    let mut sealer = Sealer::start().map_err(|e| Fatal(format!("unable to start a thread: {}", strerr::errstr(&e))))?;
+    let mut lines = Lines::new(script, status);
+    let mut buf = vec![0u8; BATCH];
+    let mut term = false;
+    // Bytes of an undecided line head that are still in stdin (peeking only).
+    let mut in_pipe = 0;
+    loop {
+        let limit = match (term, lines.at_line_start, input.can_peek()) {
+            (true, true, _) => break,
+            // Finishing the line after SIGTERM: take no byte past its newline.
+            (true, false, false) => 1,
+            _ => buf.len(),
+        };
+        match input.next(&mut buf, limit) {
+            Event::Eof => break,
+            Event::Signals { term: t, alrm } => {
+                term |= t;
+                if alrm {
+                    for d in dirs.iter_mut().filter(|d| d.bytes() > 0) {
+                        d.rotate(clock, &sealer);
+                    }
+                }
+            }
+            // Only the held head is there: let it go, so that poll can block.
+            Event::Data(n) if n <= in_pipe => {
+                input.consume(n);
+                in_pipe = 0;
+            }
+            Event::Data(n) => {
+                let mut take = n;
+                if term {
+                    take = sys::memchr(b'\n', &buf[in_pipe..n]).map_or(n, |i| in_pipe + i + 1);
+                }
+                lines.feed(&buf[in_pipe..take], &mut dirs, clock, &sealer);
+                for d in &mut dirs {
+                    d.flush();
+                }
+                // What is written leaves stdin; an undecided head stays there.
+                in_pipe = if input.can_peek() { lines.held().min(take) } else { 0 };
+                input.consume(take - in_pipe);
+            }
+        }
+    }
+    if !lines.at_line_start {
+        lines.piece(b"\n", &[], &mut dirs, clock, &sealer);
+    }
+    for d in &mut dirs {
+        d.flush();
+    }
+    sealer.finish();
+    for d in &mut dirs {
+        d.close();
+    }
+    Ok(())
+}
+
+/// `=file`s, opened as 0.76 does: created 0600 if missing, then opened for writing.
+fn open_status_files(script: &Script) -> Result<Vec<(File, String)>, Fatal> {
+    let mut files = Vec::new();
+    for path in &script.status_files {
+        let name = path.to_string_lossy().into_owned();
+        let fail = |what: &str, e: std::io::Error| Fatal(format!("unable to {what} {name}: {}", strerr::errstr(&e)));
+        OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .map_err(|e| fail("create", e))?;
+        let f =
+            OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| fail("write", e))?;
+        files.push((f, name));
+    }
+    Ok(files)
+}
+
+/// The line being read and what the script decided about it.
+struct Lines<'s> {
+    actions: &'s [Action],
+    timestamp: bool,
+    /// No action looks at lines: every line goes to every directory.
+    pass_all: bool,
+    status: Vec<(File, String)>,
+    at_line_start: bool,
+    /// The line's first bytes (label included), until selection is decided.
+    head: Vec<u8>,
+    /// Length of the label at the start of `head`.
+    label_len: usize,
+    decided: bool,
+    selected: Vec<bool>,
+    /// `=file` contents: the head padded with newlines.
+    status_buf: Vec<u8>,
+}
+
+impl<'s> Lines<'s> {
+    fn new(script: &'s Script, status: Vec<(File, String)>) -> Lines<'s> {
+        Lines {
+            actions: &script.actions,
+            timestamp: script.timestamp,
+            pass_all: !script.inspects_lines(),
+            status,
+            at_line_start: true,
+            head: Vec::with_capacity(HEAD),
+            label_len: 0,
+            decided: false,
+            selected: vec![true; script.dirs.len()],
+            status_buf: vec![b'\n'; HEAD + 1],
+        }
+    }
+
+    /// Splits a batch into line pieces; lines starting here get one label.
+    fn feed(&mut self, mut batch: &[u8], dirs: &mut [LogDir], clock: &dyn Clock, sealer: &Sealer) {
+        let mut label = [b' '; 26];
+        if self.timestamp {
+            label[..25].copy_from_slice(&Label::from_wall(clock.wall()).to_hex());
+        }
+        let label: &[u8] = if self.timestamp { &label } else { &[] };
+        while !batch.is_empty() {
+            let end = sys::memchr(b'\n', batch).map_or(batch.len(), |i| i + 1);
+            self.piece(&batch[..end], label, dirs, clock, sealer);
+            batch = &batch[end..];
+        }
+    }
+
+    /// Takes the next piece of the current line: all of it up to and
+    /// including its newline, or a part without one.
+    fn piece(&mut self, piece: &[u8], label: &[u8], dirs: &mut [LogDir], clock: &dyn Clock, sealer: &Sealer) {
+        let ends = piece.last() == Some(&b'\n');
+        let starts = std::mem::replace(&mut self.at_line_start, ends);
+        if self.pass_all {
+            for d in dirs.iter_mut() {
+                if starts {
+                    d.put(label, clock, sealer);
+                }
+                d.put(piece, clock, sealer);
+            }
+            return;
+        }
+        if starts {
+            self.head.clear();
+            self.head.extend_from_slice(label);
+            self.label_len = label.len();
+            self.decided = false;
+        }
+        let mut rest = piece;
+        if !self.decided {
+            let content = &piece[..piece.len() - ends as usize];
+            let take = (HEAD - self.head.len()).min(content.len());
+            self.head.extend_from_slice(&content[..take]);
+            rest = &piece[take..];
+            if self.head.len() < HEAD && !ends {
+                return;
+            }
+            self.decide();
+            let head = std::mem::take(&mut self.head);
+            for (d, _) in dirs.iter_mut().zip(&self.selected).filter(|(_, &s)| s) {
+                d.put(&head, clock, sealer);
+            }
+            self.head = head;
+        }
+        for (d, _) in dirs.iter_mut().zip(&self.selected).filter(|(_, &s)| s) {
+            d.put(rest, clock, sealer);
+        }
+    }
+
+    /// Input bytes held in memory, not yet written: the head of a line
+    /// whose selection is still open.
+    fn held(&self) -> usize {
+        if self.at_line_start || self.decided || self.pass_all {
+            0
+        } else {
+            self.head.len() - self.label_len
+        }
+    }
+
+    /// Runs the actions on the head of the line.
+    fn decide(&mut self) {
+        self.decided = true;
+        let head = &self.head[..];
+        let mut selected = true;
+        for action in self.actions {
+            match action {
+                Action::Select(p) => selected = selected || matches(p, head),
+                Action::Deselect(p) => selected = selected && !matches(p, head),
+                Action::Stderr if selected => {
+                    let mut out = Vec::with_capacity(STDERR_MAX + 4);
+                    if head.len() > STDERR_MAX {
+                        out.extend_from_slice(&head[..STDERR_MAX]);
+                        out.extend_from_slice(b"...\n");
+                    } else {
+                        out.extend_from_slice(head);
+                        out.push(b'\n');
+                    }
+                    let _ = std::io::stderr().lock().write_all(&out);
+                }
+                Action::Status(i) if selected => {
+                    self.status_buf[..head.len()].copy_from_slice(head);
+                    let (file, name) = &self.status[*i];
+                    retry(|| file.write_all_at(&self.status_buf, 0), || format!("unable to write {name}"));
+                    self.status_buf[..head.len()].fill(b'\n');
+                }
+                Action::Dir(j) => self.selected[*j] = selected,
+                Action::Stderr | Action::Status(_) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! One automatically rotated log directory: the daemontools 0.76 protocol
+//! (`lock`, `current`, `state`, `@<tai64n>.s`/`.u`, `previous`/`processed`).
+
+use std::ffi::OsStr;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use tai64::{Clock, Label};
+
+use crate::pause::retry;
+use crate::processor;
+use crate::rotation::{archive_name, excess, Budget, Namer};
+use crate::script::DirSpec;
+use crate::sealer::{Job, Sealer};
+use crate::sys;
+use crate::Fatal;
+
+/// Output is written to `current` once this much is buffered.
+const FLUSH_AT: usize = 64 * 1024;
+
+/// A log directory's place on disk and how its archives are named and kept.
+struct Place {
+    path: PathBuf,
+    /// The directory as the script spells it, for messages.
+    name: String,
+    /// Files to keep, counting `current`.
+    num: u64,
+    namer: Namer,
+}
+
+/// An open, locked log directory.
+pub struct LogDir {
+    place: Place,
+    processor: Option<Vec<u8>>,
+    _lock: File,
+    current: File,
+    budget: Budget,
+    pending: Vec<u8>,
+}
+
+fn fatal(what: String, e: io::Error) -> Fatal {
+    Fatal(format!("{what}: {}", strerr::errstr(&e)))
+}
+
+fn open_append(path: &Path, mode: u32) -> io::Result<File> {
+    OpenOptions::new().append(true).create(true).mode(mode).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+fn set_mode(f: &File, mode: u32) -> io::Result<()> {
+    f.set_permissions(fs::Permissions::from_mode(mode))
+}
+
+impl LogDir {
+    /// Creates (if needed), locks and recovers the directory as daemontools'
+    /// `restart()` does. Errors are fatal and name the directory.
+    pub fn open(spec: &DirSpec, clock: &dyn Clock) -> Result<LogDir, Fatal> {
+        let path = spec.path.clone();
+        let name = path.to_string_lossy().into_owned();
+        let _ = fs::DirBuilder::new().mode(0o700).create(&path);
+        let dir = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_NONBLOCK)
+            .open(&path)
+            .map_err(|e| fatal(format!("unable to open directory {name}"), e))?;
+        drop(dir);
+        let lock = open_append(&path.join("lock"), 0o600)
+            .and_then(|f| sys::lock_exclusive_nonblocking(&f).map(|()| f))
+            .map_err(|e| fatal(format!("unable to lock directory {name}"), e))?;
+        let mut namer = Namer::default();
+        for entry in fs::read_dir(&path).map_err(|e| fatal(format!("unable to read directory {name}"), e))? {
+            let entry = entry.map_err(|e| fatal(format!("unable to read directory {name}"), e))?;
+            namer.saw(entry.file_name().as_bytes());
+        }
+        let mut place = Place { path, name, num: spec.num, namer };
+        let (current, bytes) = place.recover(clock)?;
+        Ok(LogDir {
+            place,
+            processor: spec.processor.clone(),
+            _lock: lock,
+            current,
+            budget: Budget { bytes, size: spec.size },
+            pending: Vec::new(),
+        })
+    }
+    /// Bytes in `current`, buffered ones included.
+    pub fn bytes(&self) -> u64 {
+        self.budget.bytes
+    }
+
+    /// Appends part of one line: `data` holds a newline only as its last byte.
+    /// Rotates before `current` would exceed its size, and after a newline
+    /// once it is within 2000 bytes of it.
+    pub fn put(&mut self, mut data: &[u8], clock: &dyn Clock, sealer: &Sealer) {
+        let Some(&last) = data.last() else { return };
+        while !data.is_empty() {
+            if self.budget.full() {
+                self.rotate(clock, sealer);
+            }
+            let n = self.budget.room(data.len());
+            if n >= FLUSH_AT {
+                self.flush();
+                self.write_current(&data[..n]);
+            } else {
+                self.pending.extend_from_slice(&data[..n]);
+                if self.pending.len() >= FLUSH_AT {
+                    self.flush();
+                }
+            }
+            self.budget.wrote(n);
+            data = &data[n..];
+        }
+        if last == b'\n' && self.budget.done_at_newline() {
+            self.rotate(clock, sealer);
+        }
+    }
+
+    /// Writes out the buffered output.
+    pub fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            let pending = std::mem::take(&mut self.pending);
+            self.write_current(&pending);
+            self.pending = pending;
+            self.pending.clear();
+        }
+    }
+
+    fn write_current(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            match self.current.write(data) {
+                Ok(n) if n > 0 => data = &data[n..],
+                Ok(_) => crate::pause::warn_pause(
+                    &format!("unable to write to {}/current", self.place.name),
+                    &io::Error::from(io::ErrorKind::WriteZero),
+                ),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => crate::pause::warn_pause(&format!("unable to write to {}/current", self.place.name), &e),
+            }
+        }
+    }
+
+    /// Starts a new `current`. Without a processor the old one is renamed
+    /// `@label.u` at once and handed to the sealer; with one, daemontools'
+    /// synchronous protocol runs (`previous`, processor, `processed`).
+    pub fn rotate(&mut self, clock: &dyn Clock, sealer: &Sealer) {
+        self.flush();
+        match self.processor.clone() {
+            None => {
+                let label = self.place.namer.next(Label::from_wall(clock.wall()));
+                let unclean = String::from_utf8_lossy(&archive_name(label, b'u')).into_owned();
+                let sealed = String::from_utf8_lossy(&archive_name(label, b's')).into_owned();
+                retry(
+                    || fs::rename(self.place.file("current"), self.place.file(&unclean)),
+                    || format!("unable to rename current to {unclean} in directory {}", self.place.name),
+                );
+                let old = self.new_current();
+                sealer.seal(Job {
+                    file: old,
+                    dir: self.place.path.clone(),
+                    dir_name: self.place.name.clone(),
+                    unclean,
+                    sealed,
+                    num: self.place.num,
+                });
+            }
+            Some(command) => {
+                retry(|| self.current.sync_all(), || format!("unable to write {}/current to disk", self.place.name));
+                retry(
+                    || fs::rename(self.place.file("current"), self.place.file("previous")),
+                    || format!("unable to rename current to previous in directory {}", self.place.name),
+                );
+                drop(self.new_current());
+                retry(
+                    || fs::set_permissions(self.place.file("previous"), fs::Permissions::from_mode(0o744)),
+                    || format!("unable to set mode of {}/previous", self.place.name),
+                );
+                processor::run(&self.place.path, &self.place.name, &command);
+                self.place.finish("processed", b's', clock);
+            }
+        }
+    }
+
+    /// Opens a fresh `current` (0644) and returns the old one.
+    fn new_current(&mut self) -> File {
+        let f = retry(
+            || open_append(&self.place.file("current"), 0o644),
+            || format!("unable to create {}/current", self.place.name),
+        );
+        retry(|| set_mode(&f, 0o644), || format!("unable to set mode of {}/current", self.place.name));
+        self.budget.bytes = 0;
+        std::mem::replace(&mut self.current, f)
+    }
+
+    /// At exit: flush, fsync and mark `current` as cleanly closed (u+x).
+    pub fn close(&mut self) {
+        self.flush();
+        retry(|| self.current.sync_all(), || format!("unable to write {}/current to disk", self.place.name));
+        retry(|| set_mode(&self.current, 0o744), || format!("unable to set mode of {}/current", self.place.name));
+    }
+}
+
+impl Place {
+    fn file(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Resumes a cleanly closed `current`, or finishes what an unclean stop
+    /// left; returns `current` and its size.
+    fn recover(&mut self, clock: &dyn Clock) -> Result<(File, u64), Fatal> {
+        let name = self.name.clone();
+        match fs::metadata(self.file("current")) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(fatal(format!("unable to stat {name}/current"), e))
+            }
+            Ok(st) if st.mode() & 0o100 != 0 => {
+                let f = open_append(&self.file("current"), 0o644)
+                    .map_err(|e| fatal(format!("unable to append to {name}/current"), e))?;
+                set_mode(&f, 0o644).map_err(|e| fatal(format!("unable to set mode of {name}/current"), e))?;
+                return Ok((f, st.len()));
+            }
+            _ => {}
+        }
+        let _ = fs::remove_file(self.file("state"));
+        let _ = fs::remove_file(self.file("newstate"));
+        let processed_done = match fs::metadata(self.file("processed")) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(fatal(format!("unable to stat {name}/processed"), e))
+            }
+            Ok(st) => st.mode() & 0o100 != 0,
+            Err(_) => false,
+        };
+        if processed_done {
+            let _ = fs::remove_file(self.file("previous"));
+            self.finish("processed", b's', clock);
+        } else {
+            let _ = fs::remove_file(self.file("processed"));
+            self.finish("previous", b'u', clock);
+        }
+        self.finish("current", b'u', clock);
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(self.file("state"))
+            .map_err(|e| fatal(format!("unable to write to {name}/state"), e))?;
+        let f = open_append(&self.file("current"), 0o644)
+            .map_err(|e| fatal(format!("unable to write to {name}/current"), e))?;
+        set_mode(&f, 0o644).map_err(|e| fatal(format!("unable to set mode of {name}/current"), e))?;
+        Ok((f, 0))
+    }
+
+    /// Gives `file` its archive name (`@label.code`) and trims, as
+    /// daemontools' `finish()`; a missing file is nothing to do.
+    pub(crate) fn finish(&mut self, file: &str, code: u8, clock: &dyn Clock) {
+        let path = self.file(file);
+        let st = retry(
+            || match fs::metadata(&path) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                other => other.map(Some),
+            },
+            || format!("unable to stat {}/{file}", self.name),
+        );
+        let Some(st) = st else { return };
+        if st.nlink() == 1 {
+            let label = self.namer.next(Label::from_wall(clock.wall()));
+            let archive = archive_name(label, code);
+            let target = self.path.join(OsStr::from_bytes(&archive));
+            retry(
+                || fs::hard_link(&path, &target),
+                || format!("unable to link to {}/{}", self.name, String::from_utf8_lossy(&archive)),
+            );
+        }
+        retry(|| fs::remove_file(&path), || format!("unable to remove {}/{file}", self.name));
+        trim(&self.path, &self.name, self.num);
+    }
+}
+
+/// Removes the oldest archives until at most `num - 1` remain.
+pub(crate) fn trim(dir: &Path, dir_name: &str, num: u64) {
+    let names = retry(
+        || fs::read_dir(dir)?.map(|e| e.map(|e| e.file_name().as_bytes().to_vec())).collect::<io::Result<Vec<_>>>(),
+        || format!("unable to read {dir_name}"),
+    );
+    for old in excess(names, num) {
+        let _ = fs::remove_file(dir.join(OsStr::from_bytes(&old)));
+    }
+}

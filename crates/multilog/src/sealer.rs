@@ -1,0 +1,95 @@
+//! Finishing rotated files off the input path.
+//!
+//! A rotated `current` is renamed at once to its archive name with the `.u`
+//! suffix (so a crash leaves it exactly as daemontools leaves an unclean
+//! file), and the input goes on into a fresh `current`. This thread then
+//! fsyncs the file, sets its mode to 0744, renames it to `.s` and trims the
+//! directory: a file carries its final `.s` name only once it is on disk.
+
+use std::fs::{self, File};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::JoinHandle;
+
+use crate::logdir::trim;
+use crate::pause::retry;
+
+/// Files waiting for their fsync before input stalls (bounds open descriptors).
+const QUEUE: usize = 16;
+
+/// One rotated file to finish.
+pub struct Job {
+    pub file: File,
+    /// The log directory, and its name as the script spells it.
+    pub dir: PathBuf,
+    pub dir_name: String,
+    /// `@label.u` and `@label.s`.
+    pub unclean: String,
+    pub sealed: String,
+    /// Files to keep, counting `current`.
+    pub num: u64,
+}
+
+/// The background thread and its queue.
+pub struct Sealer {
+    queue: Option<SyncSender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Sealer {
+    /// Starts the thread (call after blocking signals, so it inherits the mask).
+    pub fn start() -> std::io::Result<Sealer> {
+        let (tx, rx) = sync_channel(QUEUE);
+        let thread = std::thread::Builder::new().name("sealer".into()).spawn(move || run(rx))?;
+        Ok(Sealer { queue: Some(tx), thread: Some(thread) })
+    }
+
+    /// Queues a job; blocks only when [`QUEUE`] files are already waiting.
+    pub fn seal(&self, job: Job) {
+        if let Some(q) = &self.queue {
+            if let Err(e) = q.send(job) {
+                // The thread is gone (it cannot panic in practice): do it here.
+                seal_one(e.0);
+            }
+        }
+    }
+
+    /// Waits until every queued file is finished.
+    pub fn finish(&mut self) {
+        self.queue = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Sealer {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn run(rx: Receiver<Job>) {
+    for job in rx {
+        seal_one(job);
+    }
+}
+
+fn seal_one(job: Job) {
+    let unclean_path = || format!("{}/{}", job.dir_name, job.unclean);
+    retry(|| job.file.sync_all(), || format!("unable to write {} to disk", unclean_path()));
+    retry(
+        || job.file.set_permissions(fs::Permissions::from_mode(0o744)),
+        || format!("unable to set mode of {}", unclean_path()),
+    );
+    retry(
+        || match fs::rename(job.dir.join(&job.unclean), job.dir.join(&job.sealed)) {
+            // Trimming removed it already: nothing left to name.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        },
+        || format!("unable to rename {} to {}", unclean_path(), job.sealed),
+    );
+    trim(&job.dir, &job.dir_name, job.num);
+}
