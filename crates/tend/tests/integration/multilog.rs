@@ -519,8 +519,7 @@ fn multilog_pauses_on_a_full_disk_and_loses_nothing() {
     fs::write(sb.join("input"), &input).unwrap();
     // A 256 KiB tmpfs in a private mount namespace: filled by `filler`, then
     // freed once multilog has reported the full disk.
-    let script = format!(
-        r#"set -e
+    let script = r#"set -e
 mount -t tmpfs -o size=256k tmpfs "$1/small"
 head -c 200000 /dev/zero > "$1/small/filler" || true
 "$2" n1000 "$1/small/d" < "$1/input" 2> "$1/err" &
@@ -530,12 +529,11 @@ until grep -q 'out of disk space' "$1/err"; do sleep 0.1; i=$((i+1)); [ $i -lt 3
 rm "$1/small/filler"
 wait $pid
 cat "$1/small/d/"@* "$1/small/d/current" > "$1/result"
-"#
-    );
+"#;
     fs::create_dir(sb.join("small")).unwrap();
     let out = sb
         .command("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &script, "sh"])
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
         .arg(sb.path())
         .arg(sb.bin.join("multilog"))
         .output()
