@@ -89,3 +89,30 @@ fn garbage_is_no_peer() {
         assert!(parse_chronyc_tracking(junk).is_none(), "{junk:?}");
     }
 }
+
+#[test]
+fn seed_001_as_a_verdict() {
+    use clock::daemon::{parse_ntp, Kind, Running};
+    use clock::report::{analyse, DaemonReport, NtpReport, Report, Thresholds};
+    use clock::Level;
+    let view = View { tracking: None, peers: parse_ntpq(&recorded("ntpq-p-seed001-local-only.txt")) };
+    let config = parse_ntp("server clock.trit.net\nserver 127.127.1.0\nfudge 127.127.1.0 stratum 10\n");
+    let daemon = DaemonReport {
+        running: Running { kind: Kind::Ntpd, pid: 1234, cmdline: vec!["ntpd".into()] },
+        config_path: "/etc/ntp.conf".into(),
+        config: Ok(config),
+        view: Some(Ok(view)),
+    };
+    let mut r = Report {
+        ntp: Some(NtpReport { daemons: vec![daemon], servers_given: false, servers: vec![] }),
+        ..Report::default()
+    };
+    analyse(&mut r, &Thresholds::default());
+    assert_eq!(r.verdict(), Level::Critical);
+    let f = r.findings.iter().find(|f| f.key == "local_clock").unwrap();
+    assert_eq!(
+        f.what,
+        "ntpd is synchronised only to an undisciplined local clock: its system peer is the local clock \
+         LOCAL(0) (refid .LOCL.) while the real upstream offset is -545.846000 s"
+    );
+}
