@@ -3,7 +3,8 @@
 # against Debian's daemontools 0.76 / runit 2.1.2 chpst, measured with
 # hyperfine as the wall time of `TOOL ARGS true` (no shell; `true` alone is the
 # baseline), plus readproctitle's throughput on 4 MiB of input (daemontools
-# reads one byte per system call). Prints a Markdown table.
+# reads one byte per system call). Prints a Markdown table of medians and
+# minimums (the machine is shared; means are noisy).
 # Knobs: RUNS (default 300), WARMUP (20), INPUT_MIB (4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,14 +39,14 @@ measure() { # name ours theirs
     python3 - "$json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
-f = lambda x: f"{x['mean'] * 1e3:.3f} ± {x['stddev'] * 1e3:.3f} ms"
-print(f"{f(r[0])} | {f(r[1])} | {r[1]['mean'] / r[0]['mean']:.2f}x")
+f = lambda x: f"{x['median'] * 1e3:.3f} ms (min {x['min'] * 1e3:.3f})"
+print(f"{f(r[0])} | {f(r[1])} | {r[1]['median'] / r[0]['median']:.2f}x")
 PY
 }
-echo "| program | tend | Debian | Debian / tend |"
+echo "| program | tend, median (min) | Debian, median (min) | Debian / tend (medians) |"
 echo "|---|---|---|---|"
 base="$(hyperfine -N --style none --warmup "$WARMUP" --runs "$RUNS" --export-json "$json" "$TRUE" >/dev/null 2>&1;
-        python3 -c "import json,sys; x=json.load(open('$json'))['results'][0]; print(f\"{x['mean']*1e3:.3f} ± {x['stddev']*1e3:.3f} ms\")")"
+        python3 -c "import json,sys; x=json.load(open('$json'))['results'][0]; print(f\"{x['median']*1e3:.3f} ms (min {x['min']*1e3:.3f})\")")"
 echo "| \`true\` alone (baseline) | $base | $base | |"
 for c in "${cases[@]}"; do
     name="${c%%|*}"; args="${c#*|}"; prog="${args%% *}"; rest="${args#* }"
