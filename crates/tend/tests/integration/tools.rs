@@ -302,6 +302,14 @@ fn softlimit_same_as_daemontools() {
 }
 
 #[test]
+fn softlimit_takes_a_value_from_the_next_argument() {
+    // `softlimit -m 3000000 qmail-smtpd` is how run scripts use it.
+    let sb = Sandbox::new();
+    let out = run(ours(&sb, "softlimit", &["-o", "100", "-c", "0", "sh", "-c", "ulimit -Sn; ulimit -Sc"]));
+    assert_eq!((text(&out.stdout), text(&out.stderr)), ("100\n0\n".to_string(), String::new()));
+}
+
+#[test]
 fn softlimit_caps_an_overflowing_number_at_the_hard_limit() {
     // daemontools wraps 99999999999999999999 around to 7766279631452241919.
     let sb = Sandbox::new();
