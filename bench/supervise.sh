@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Benchmarks 8b, 8c, 8d of issue 3: tend's supervise against daemontools'
+# supervise, runit's runsv and s6's s6-supervise, in one run. Prints a
+# Markdown table. Knobs: N_STEADY (default 20), N_START (10), N_CRASH (20),
+# N_PSS (100 supervisors).
+#   8b  svc -d -> service exit (pidfd), steady and right after a start
+#   8c  SIGKILL of a service that ran > 1 s -> new pid in supervise/status
+#   8d  total Pss of N_PSS supervisors, each with one `sleep` service
+# Every process is started in its own session and killed by process group.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -p tend --quiet
+TEND="$(realpath "${CARGO_TARGET_DIR:-target}/release/tend")"
+export TEND
+exec python3 - <<'PY'
+import os, select, signal, subprocess, sys, tempfile, time
+
+TEND = os.environ["TEND"]
+N_STEADY = int(os.environ.get("N_STEADY", "20"))
+N_START = int(os.environ.get("N_START", "10"))
+N_CRASH = int(os.environ.get("N_CRASH", "20"))
+N_PSS = int(os.environ.get("N_PSS", "100"))
+work = tempfile.mkdtemp(prefix="tend-bench-supervise-")
+os.symlink(TEND, os.path.join(work, "supervise"))
+SUPERVISORS = [
+    ("tend supervise", [os.path.join(work, "supervise")], "djb"),
+    ("daemontools supervise", ["/usr/bin/supervise"], "djb"),
+    ("runit runsv", ["/usr/bin/runsv"], "djb"),
+    ("s6-supervise", ["/usr/bin/s6-supervise"], "s6"),
+]
+groups = []
+
+def service(path):
+    os.makedirs(path)
+    with open(os.path.join(path, "run"), "w") as f:
+        f.write("#!/bin/sh\nexec sleep 86401\n")
+    os.chmod(os.path.join(path, "run"), 0o755)
+
+services = set()
+
+def start(cmd, path):
+    p = subprocess.Popen(cmd + [os.path.basename(path)], cwd=os.path.dirname(path), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    groups.append(p.pid)
+    return p
+
+def pid_of(path, layout):
+    try:
+        with open(os.path.join(path, "supervise/status"), "rb") as f:
+            b = f.read()
+    except OSError:
+        return 0
+    if layout == "s6":
+        return int.from_bytes(b[24:32], "big") if len(b) >= 35 else 0
+    return int.from_bytes(b[12:16], "little") if len(b) >= 18 else 0
+
+def wait_pid(path, layout, unlike=0, limit=10.0):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        p = pid_of(path, layout)
+        if p and p != unlike:
+            services.add(p)
+            return p
+        time.sleep(0.0001)
+    raise SystemExit(f"no new start in {path}")
+
+def wait_down(path, layout):
+    while pid_of(path, layout) != 0:
+        time.sleep(0.001)
+
+def send(path, letter):
+    fd = os.open(os.path.join(path, "supervise/control"), os.O_WRONLY | os.O_NONBLOCK)
+    os.write(fd, letter)
+    os.close(fd)
+
+def until_exit(pid, action):
+    """ms from action() to the death of pid (None if it was already gone)."""
+    try:
+        pfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return None
+    t0 = time.perf_counter_ns()
+    action()
+    p = select.poll()
+    p.register(pfd, select.POLLIN)
+    p.poll(10000)
+    t1 = time.perf_counter_ns()
+    os.close(pfd)
+    return (t1 - t0) / 1e6
+
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q / 100 * (len(xs) - 1))))]
+
+def fmt(xs):
+    return f"{pct(xs, 50):.2f} / {pct(xs, 99):.2f}"
+
+def stop_all():
+    # s6-supervise puts services in their own session: kill them by pid.
+    for pid in services:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    services.clear()
+    for g in groups:
+        try:
+            os.killpg(g, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for g in groups:
+        try:
+            os.waitpid(g, 0)
+        except ChildProcessError:
+            pass
+    groups.clear()
+
+def latencies(name, cmd, layout):
+    """s6-supervise sometimes replaces a freshly started service at once;
+    a sample whose pid is already gone is taken again."""
+    d = os.path.join(work, "lat-" + name.replace(" ", "_"))
+    service(d)
+    start(cmd, d)
+    pid = wait_pid(d, layout)
+    steady, after_start, crash = [], [], []
+    while len(steady) < N_STEADY:
+        time.sleep(1.1)
+        pid = wait_pid(d, layout)
+        ms = until_exit(pid, lambda: send(d, b"d"))
+        if ms is not None:
+            steady.append(ms)
+        wait_down(d, layout)
+        send(d, b"u")
+        pid = wait_pid(d, layout, unlike=pid)
+    while len(after_start) < N_START:
+        time.sleep(1.1)
+        send(d, b"d")
+        wait_down(d, layout)
+        send(d, b"u")
+        pid = wait_pid(d, layout, unlike=pid)
+        ms = until_exit(pid, lambda: send(d, b"d"))
+        if ms is not None:
+            after_start.append(ms)
+    wait_down(d, layout)
+    send(d, b"u")
+    pid = wait_pid(d, layout, unlike=pid)
+    while len(crash) < N_CRASH:
+        time.sleep(1.1)
+        pid = wait_pid(d, layout)
+        t0 = time.perf_counter_ns()
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        pid = wait_pid(d, layout, unlike=pid)
+        crash.append((time.perf_counter_ns() - t0) / 1e6)
+    stop_all()
+    return steady, after_start, crash
+
+def pss(name, cmd, layout):
+    base = os.path.join(work, "pss-" + name.replace(" ", "_"))
+    procs = []
+    for i in range(N_PSS):
+        d = os.path.join(base, f"s{i}")
+        service(d)
+        procs.append(start(cmd, d))
+    for i in range(N_PSS):
+        wait_pid(os.path.join(base, f"s{i}"), layout)
+    time.sleep(1)
+    os.sync()
+    total = 0
+    for p in procs:
+        with open(f"/proc/{p.pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+    stop_all()
+    return total
+
+rows = []
+try:
+    for name, cmd, layout in SUPERVISORS:
+        steady, after_start, crash = latencies(name, cmd, layout)
+        rows.append((name, fmt(steady), fmt(after_start), fmt(crash), pss(name, cmd, layout)))
+finally:
+    stop_all()
+print(f"| supervisor | 8b svc -d → exit, p50 / p99 ms (n={N_STEADY}) | 8b right after a start, p50 / p99 ms (n={N_START}) "
+      f"| 8c crash → new start, p50 / p99 ms (n={N_CRASH}) | 8d Pss of {N_PSS} supervisors, KiB |")
+print("|---|---|---|---|---|")
+for r in rows:
+    print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} |")
+PY
