@@ -526,6 +526,24 @@ fn svscanboot_stops_the_old_tree_and_shows_svscans_errors() {
 }
 
 #[test]
+fn svscanboot_runs_a_real_tree_with_tends_programs() {
+    let mut sb = Sandbox::new();
+    sb.script("service/a/run", "#!/bin/sh\necho hello from run >&2\nexec sleep 100\n");
+    let mut cmd = sb.tend("svscanboot");
+    cmd.env("SVSCANBOOT_DIR", sb.join("service")).env("SVSCANBOOT_PATH", format!("{}:{PATH}", sb.bin.display()));
+    let boot = sb.spawn(cmd);
+    let title = || {
+        let children = fs::read_to_string(format!("/proc/{boot}/task/{boot}/children")).unwrap_or_default();
+        children.split_whitespace().map(|p| shown_arguments(p.parse().unwrap())).find(|a| a.starts_with(b"service\0"))
+    };
+    assert!(
+        wait_until(Duration::from_secs(10), || title().is_some_and(|t| t.ends_with(b"...hello from run\n\0"))),
+        "{:?}",
+        title().map(|t| text(&t))
+    );
+}
+
+#[test]
 fn svscanboot_with_no_services_passes_the_patterns_through() {
     let mut sb = Sandbox::new();
     sb.script("fake/svc", "#!/bin/sh\necho \"$@\" > \"$SVSCANBOOT_TEST/svc.args\"\n");
