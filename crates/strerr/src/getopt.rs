@@ -86,30 +86,26 @@ impl Iterator for Getopt<'_> {
         let arg = self.args[self.index].as_bytes();
         let letter = arg[self.offset];
         self.offset += 1;
-        let at_end = self.offset >= arg.len();
-        let result = match self.takes_argument(letter) {
+        let rest = &arg[self.offset..];
+        let (result, next_arg) = match self.takes_argument(letter) {
             None => {
                 self.report("illegal option", letter);
-                Opt::Bad(letter)
+                (Opt::Bad(letter), rest.is_empty())
             }
-            Some(false) => Opt::Flag(letter),
-            Some(true) if !at_end => {
-                let value = OsStr::from_bytes(&arg[self.offset..]).to_os_string();
-                self.offset = arg.len();
-                Opt::Arg(letter, value)
-            }
+            Some(false) => (Opt::Flag(letter), rest.is_empty()),
+            Some(true) if !rest.is_empty() => (Opt::Arg(letter, OsStr::from_bytes(rest).to_os_string()), true),
             Some(true) => match self.args.get(self.index + 1) {
                 Some(value) => {
                     self.index += 1;
-                    Opt::Arg(letter, value.clone())
+                    (Opt::Arg(letter, value.clone()), true)
                 }
                 None => {
                     self.report("option requires an argument", letter);
-                    Opt::Bad(letter)
+                    (Opt::Bad(letter), true)
                 }
             },
         };
-        if self.offset >= self.args[self.index.min(self.args.len() - 1)].len() {
+        if next_arg {
             self.index += 1;
             self.offset = 0;
         }
@@ -135,6 +131,16 @@ mod tests {
         assert_eq!(g.next(), Some(Opt::Arg(b'o', "7".into())));
         assert_eq!(g.next(), None);
         assert_eq!(g.operands(), &args(&["svc", "-u"])[..]);
+    }
+
+    #[test]
+    fn a_separate_value_is_skipped_whole() {
+        let a = args(&["-m", "3000000", "-u", "root:users", "child", "-x"]);
+        let mut g = Getopt::new(&a, "m:u:x");
+        assert_eq!(g.next(), Some(Opt::Arg(b'm', "3000000".into())));
+        assert_eq!(g.next(), Some(Opt::Arg(b'u', "root:users".into())));
+        assert_eq!(g.next(), None);
+        assert_eq!(g.operands(), &args(&["child", "-x"])[..]);
     }
 
     #[test]
