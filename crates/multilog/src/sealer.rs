@@ -5,18 +5,23 @@
 //! file), and the input goes on into a fresh `current`. This thread then
 //! fsyncs the file, sets its mode to 0744, renames it to `.s` and trims the
 //! directory: a file carries its final `.s` name only once it is on disk.
+//!
+//! When several files are waiting, one syncfs(2) puts them all on disk with
+//! one journal commit instead of one fsync each; files that trimming already
+//! removed are not synced at all.
 
 use std::fs::{self, File};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 use crate::logdir::trim;
 use crate::pause::retry;
+use crate::sys;
 
 /// Files waiting for their fsync before input stalls (bounds open descriptors).
-const QUEUE: usize = 16;
+const QUEUE: usize = 64;
 
 /// One rotated file to finish.
 pub struct Job {
@@ -71,25 +76,50 @@ impl Drop for Sealer {
 }
 
 fn run(rx: Receiver<Job>) {
-    for job in rx {
-        seal_one(job);
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        batch.extend(rx.try_iter());
+        seal_batch(batch);
     }
 }
 
 fn seal_one(job: Job) {
-    let unclean_path = || format!("{}/{}", job.dir_name, job.unclean);
-    retry(|| job.file.sync_all(), || format!("unable to write {} to disk", unclean_path()));
-    retry(
-        || job.file.set_permissions(fs::Permissions::from_mode(0o744)),
-        || format!("unable to set mode of {}", unclean_path()),
-    );
-    retry(
-        || match fs::rename(job.dir.join(&job.unclean), job.dir.join(&job.sealed)) {
-            // Trimming removed it already: nothing left to name.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            other => other,
-        },
-        || format!("unable to rename {} to {}", unclean_path(), job.sealed),
-    );
-    trim(&job.dir, &job.dir_name, job.num);
+    seal_batch(vec![job]);
+}
+
+fn seal_batch(mut batch: Vec<Job>) {
+    // A file trimming removed before its turn needs nothing more.
+    batch.retain(|job| job.file.metadata().map_or(true, |m| m.nlink() > 0));
+    match &batch[..] {
+        [] => return,
+        [job] => retry(|| job.file.sync_all(), || format!("unable to write {} to disk", job.unclean_path())),
+        [job, ..] => retry(|| sys::syncfs(&job.file), || format!("unable to write {} to disk", job.unclean_path())),
+    }
+    for job in &batch {
+        retry(
+            || job.file.set_permissions(fs::Permissions::from_mode(0o744)),
+            || format!("unable to set mode of {}", job.unclean_path()),
+        );
+        retry(
+            || match fs::rename(job.dir.join(&job.unclean), job.dir.join(&job.sealed)) {
+                // Trimming removed it already: nothing left to name.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                other => other,
+            },
+            || format!("unable to rename {} to {}", job.unclean_path(), job.sealed),
+        );
+    }
+    let mut trimmed: Vec<&PathBuf> = Vec::new();
+    for job in batch.iter().rev() {
+        if !trimmed.contains(&&job.dir) {
+            trim(&job.dir, &job.dir_name, job.num);
+            trimmed.push(&job.dir);
+        }
+    }
+}
+
+impl Job {
+    fn unclean_path(&self) -> String {
+        format!("{}/{}", self.dir_name, self.unclean)
+    }
 }

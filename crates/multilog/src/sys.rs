@@ -35,6 +35,12 @@ pub fn lock_exclusive_nonblocking(f: &File) -> io::Result<()> {
     check(unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }).map(|_| ())
 }
 
+/// syncfs(2): writes out everything of the filesystem holding `f`.
+pub fn syncfs(f: &File) -> io::Result<()> {
+    // SAFETY: syncfs on a descriptor we own; no memory is passed.
+    check(unsafe { libc::syncfs(f.as_raw_fd()) }).map(|_| ())
+}
+
 /// The position of the first `byte` in `hay` (glibc's vectorised memchr).
 pub fn memchr(byte: u8, hay: &[u8]) -> Option<usize> {
     // SAFETY: the pointer and length describe `hay`, which outlives the call.
@@ -122,6 +128,12 @@ pub fn is_pipe(fd: RawFd) -> bool {
     r == 0 && st.st_mode & libc::S_IFMT == libc::S_IFIFO
 }
 
+/// Raises the capacity of the pipe `fd` towards `size` (failures are harmless).
+pub fn set_pipe_size(fd: RawFd, size: usize) {
+    // SAFETY: fcntl on a pipe descriptor; no memory is passed.
+    unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, size as libc::c_int) };
+}
+
 /// A close-on-exec pipe, its capacity raised towards `size`: (read end,
 /// write end, capacity).
 pub fn pipe_of_size(size: usize) -> io::Result<(OwnedFd, OwnedFd, usize)> {
@@ -130,8 +142,7 @@ pub fn pipe_of_size(size: usize) -> io::Result<(OwnedFd, OwnedFd, usize)> {
     check(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
     // SAFETY: pipe2 just created these descriptors and nothing else owns them.
     let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-    // SAFETY: fcntl on a descriptor we own; failures leave the default size.
-    unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, size as libc::c_int) };
+    set_pipe_size(w.as_raw_fd(), size);
     // SAFETY: as above.
     let capacity = check(unsafe { libc::fcntl(w.as_raw_fd(), libc::F_GETPIPE_SZ) })? as usize;
     Ok((r, w, capacity))

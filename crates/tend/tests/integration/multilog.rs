@@ -475,7 +475,7 @@ fn multilog_seals_archives_off_the_input_path_and_only_after_fsync() {
     let trace = sb.join("trace");
     let mut cmd = Command::new("strace");
     cmd.current_dir(sb.path())
-        .args(["-f", "-qq", "-e", "trace=fsync,rename,write", "-o"])
+        .args(["-f", "-qq", "-e", "trace=fsync,syncfs,rename,write", "-o"])
         .arg(&trace)
         .arg(sb.bin.join("multilog"))
         .args(["s4096", "n1000", "./d"]);
@@ -484,28 +484,39 @@ fn multilog_seals_archives_off_the_input_path_and_only_after_fsync() {
     assert_same("logged", &logged(&sb.join("d")), &input);
     let text = fs::read_to_string(&trace).unwrap();
     let main_pid = text.lines().next().unwrap().split_whitespace().next().unwrap().to_string();
-    let mut synced_by: Vec<(String, String)> = Vec::new();
+    // For each archive: when the input thread renamed current to `.u`.
+    let mut unclean_at = std::collections::HashMap::new();
+    // (event index, thread) of every fsync/syncfs.
+    let mut syncs: Vec<(usize, String)> = Vec::new();
     let mut main_fsyncs = 0;
     let mut sealed = 0;
     let mut main_writes = 0;
-    for line in text.lines() {
+    for (at, line) in text.lines().enumerate() {
         let mut parts = line.splitn(2, ' ');
         let (pid, call) = (parts.next().unwrap(), parts.next().unwrap_or("").trim_start());
-        if call.starts_with("fsync(") {
+        if call.starts_with("fsync(") || call.starts_with("syncfs(") {
             if pid == main_pid {
                 main_fsyncs += 1;
             }
-            synced_by.push((pid.to_string(), call.to_string()));
+            syncs.push((at, pid.to_string()));
         }
         if call.starts_with("write(") && pid == main_pid {
             main_writes += 1;
         }
-        if call.starts_with("rename(") && call.contains(".u\", ") {
-            let target = call.split('"').nth(3).unwrap();
-            if target.ends_with(".s") {
+        if call.starts_with("rename(") {
+            let (from, to) = (call.split('"').nth(1).unwrap(), call.split('"').nth(3).unwrap());
+            if to.ends_with(".u") {
+                assert!(from.ends_with("current"));
+                unclean_at.insert(to.to_string(), at);
+            }
+            if to.ends_with(".s") {
                 sealed += 1;
                 assert_ne!(pid, main_pid, "sealing happens off the input thread");
-                assert!(synced_by.iter().any(|(p, _)| p == pid), "renamed to .s before any fsync: {line}");
+                let since = unclean_at[from];
+                assert!(
+                    syncs.iter().any(|(i, p)| *i > since && p == pid),
+                    "{to} named before a sync that followed its rotation"
+                );
             }
         }
     }
