@@ -254,7 +254,7 @@ impl Place {
 
     /// Gives `file` its archive name (`@label.code`) and trims, as
     /// daemontools' `finish()`; a missing file is nothing to do.
-    pub(crate) fn finish(&mut self, file: &str, code: u8, clock: &dyn Clock) {
+    fn finish(&mut self, file: &str, code: u8, clock: &dyn Clock) {
         let path = self.file(file);
         let st = retry(
             || match fs::metadata(&path) {
@@ -286,5 +286,80 @@ pub(crate) fn trim(dir: &Path, dir_name: &str, num: u64) {
     );
     for old in excess(names, num) {
         let _ = fs::remove_file(dir.join(OsStr::from_bytes(&old)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tai64::TestClock;
+
+    use super::*;
+
+    /// A fresh directory under the system's temporary directory.
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("multilog-unit-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut n: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        n.sort();
+        n
+    }
+
+    #[test]
+    fn a_wall_clock_step_back_neither_reorders_nor_trims_the_newest() {
+        let path = scratch("step");
+        let spec = DirSpec { path: path.clone(), size: 4096, num: 3, processor: None };
+        let clock = TestClock::new(Duration::from_secs(2_000_000_000));
+        let mut sealer = Sealer::start().unwrap();
+        let mut d = LogDir::open(&spec, &clock).unwrap();
+        for (i, step) in [0i64, -3600, -3600, 10].iter().enumerate() {
+            clock.step_wall(*step);
+            clock.advance(Duration::from_secs(1));
+            d.put(format!("batch {i}\n").as_bytes(), &clock, &sealer);
+            d.rotate(&clock, &sealer);
+        }
+        sealer.finish();
+        d.close();
+        let archives: Vec<String> = names(&path).into_iter().filter(|n| n.starts_with('@')).collect();
+        assert_eq!(archives.len(), 2, "n3: two archives beside current");
+        let kept: Vec<Vec<u8>> = archives.iter().map(|n| fs::read(path.join(n)).unwrap()).collect();
+        assert_eq!(kept, vec![b"batch 2\n".to_vec(), b"batch 3\n".to_vec()], "the newest survive");
+        assert!(archives.iter().all(|n| n.ends_with(".s")));
+        assert_eq!(fs::metadata(path.join("current")).unwrap().mode() & 0o777, 0o744);
+        fs::remove_dir_all(&path).unwrap();
+    }
+
+    #[test]
+    fn lines_rotate_at_the_size_and_near_it_at_a_newline() {
+        let path = scratch("size");
+        let spec = DirSpec { path: path.clone(), size: 4096, num: 100, processor: None };
+        let clock = TestClock::new(Duration::from_secs(2_000_000_000));
+        let mut sealer = Sealer::start().unwrap();
+        let mut d = LogDir::open(&spec, &clock).unwrap();
+        // 2095 bytes: not yet within 2000 of 4096; one more line is.
+        d.put(&[b'a'; 2094], &clock, &sealer);
+        d.put(b"\n", &clock, &sealer);
+        assert_eq!(d.bytes(), 2095);
+        d.put(b"b\n", &clock, &sealer);
+        assert_eq!(d.bytes(), 0, "rotated after the newline");
+        // A line longer than the size is cut at the size.
+        d.put(&[b'c'; 5000], &clock, &sealer);
+        d.put(b"\n", &clock, &sealer);
+        assert_eq!(d.bytes(), 5001 - 4096);
+        sealer.finish();
+        d.close();
+        let sizes: Vec<u64> = names(&path)
+            .iter()
+            .filter(|n| n.starts_with('@'))
+            .map(|n| fs::metadata(path.join(n)).unwrap().len())
+            .collect();
+        assert_eq!(sizes, vec![2097, 4096]);
+        fs::remove_dir_all(&path).unwrap();
     }
 }
