@@ -380,3 +380,17 @@ fn as_pid_1_it_reaps_orphans_and_shuts_down_on_sigterm() {
     assert_eq!(status_pid(&a), None);
     assert_eq!(fs::read(sb.join("stderr")).unwrap(), b"");
 }
+
+#[test]
+fn sigint_and_sigpwr_shut_down_like_sigterm() {
+    for sig in [libc::SIGINT, libc::SIGPWR] {
+        let mut sb = Sandbox::new();
+        let a = service(&sb, "a", "exec sleep 1000");
+        let svscan = start_svscan(&mut sb);
+        assert!(wait_until(LIMIT, || status_pid(&a).is_some()));
+        let service_pid = status_pid(&a).unwrap();
+        signal(svscan, sig);
+        assert_eq!(wait_exit(&mut sb, svscan), Some(0), "signal {sig}");
+        assert!(!alive(service_pid), "signal {sig}");
+    }
+}

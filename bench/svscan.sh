@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Benchmarks 8a and 8e of issue 3: tend's svscan + supervise against
+# daemontools' svscan + supervise, runit's runsvdir + runsv and s6's
+# s6-svscan + s6-supervise, in one run. Prints a Markdown table.
+#   8a  wakeups per minute of an idle tree of 10 services: voluntary +
+#       involuntary context switches of the scanner and its 10 supervisors
+#       (from /proc/PID/status), over IDLE_SECONDS (default 60), scaled to a
+#       minute; the four trees are measured side by side in the same window.
+#   8e  time from starting the scanner until all N_UP (default 1000) `run`
+#       scripts have started (each creates a marker file first); one suite
+#       at a time.
+# Every process started lives in the bench's temporary directory (its cwd is
+# there) and is killed at the end, even on error or Ctrl-C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -p tend --quiet
+TEND="$(realpath "${CARGO_TARGET_DIR:-target}/release/tend")"
+export TEND
+exec python3 - <<'PY'
+import os, shutil, signal, subprocess, sys, tempfile, time
+
+TEND = os.environ["TEND"]
+IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", "60"))
+N_UP = int(os.environ.get("N_UP", "1000"))
+work = tempfile.mkdtemp(prefix="tend-bench-svscan-")
+bindir = os.path.join(work, "bin")
+os.mkdir(bindir)
+subprocess.run([TEND, "install", bindir], check=True)
+SYSTEM_PATH = os.environ.get("PATH", "/usr/bin:/bin")
+
+# name, scanner argv (the scan dir is appended), PATH for the scanner
+SUITES = [
+    ("tend svscan + supervise", [os.path.join(bindir, "svscan")], bindir + ":" + SYSTEM_PATH),
+    ("daemontools svscan + supervise", ["/usr/bin/svscan"], "/usr/bin:" + SYSTEM_PATH),
+    ("runit runsvdir + runsv", ["/usr/bin/runsvdir"], "/usr/bin:" + SYSTEM_PATH),
+    ("s6-svscan + s6-supervise", ["/usr/bin/s6-svscan", "-c", str(4 * N_UP)], "/usr/bin:" + SYSTEM_PATH),
+]
+
+def tree(path, n, marker_dir=None):
+    """A scan directory with n services whose run optionally leaves a marker, then sleeps."""
+    os.makedirs(path)
+    for i in range(n):
+        d = os.path.join(path, f"s{i}")
+        os.mkdir(d)
+        mark = f": > {marker_dir}/s{i}\n" if marker_dir else ""
+        with open(os.path.join(d, "run"), "w") as f:
+            f.write(f"#!/bin/sh\n{mark}exec sleep 100000\n")
+        os.chmod(os.path.join(d, "run"), 0o755)
+
+def start(argv, scan, path):
+    env = dict(os.environ, PATH=path)
+    return subprocess.Popen(argv + [scan], cwd=scan, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+def ours():
+    """Pids of every process whose working directory is in the bench's directory."""
+    found = []
+    for e in os.listdir("/proc"):
+        if e.isdigit() and int(e) != os.getpid():
+            try:
+                cwd = os.readlink(f"/proc/{e}/cwd")
+            except OSError:
+                continue
+            if cwd == work or cwd.startswith(work + "/"):
+                found.append(int(e))
+    return found
+
+def sweep(procs):
+    """Kills the scanners first (so nothing restarts), then everything else left."""
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+    for _ in range(50):
+        left = ours()
+        if not left:
+            return
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.1)
+
+def children(pid):
+    kids = []
+    for e in os.listdir("/proc"):
+        if e.isdigit():
+            try:
+                with open(f"/proc/{e}/stat") as f:
+                    s = f.read()
+            except OSError:
+                continue
+            if int(s[s.rindex(")") + 2:].split()[1]) == pid:
+                kids.append(int(e))
+    return kids
+
+def switches(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return sum(int(l.split()[1]) for l in f if "ctxt_switches" in l)
+    except OSError:
+        return 0
+
+def wait_for(cond, limit):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.005)
+    return False
+
+procs = []
+def on_signal(sig, frame):
+    sweep(procs)
+    shutil.rmtree(work, ignore_errors=True)
+    sys.exit(130)
+signal.signal(signal.SIGINT, on_signal)
+signal.signal(signal.SIGTERM, on_signal)
+
+results = {}
+try:
+    # 8a: four idle trees of 10 services, measured in the same window.
+    idle = []
+    for i, (name, argv, path) in enumerate(SUITES):
+        scan = os.path.join(work, f"idle{i}")
+        tree(scan, 10)
+        p = start(argv, scan, path)
+        procs.append(p)
+        idle.append((name, p))
+    for name, p in idle:
+        if not wait_for(lambda: len(children(p.pid)) == 10, 30):
+            raise SystemExit(f"{name}: the 10 supervisors did not start")
+    time.sleep(3)  # let every tree settle after its starts
+    watched = {name: [p.pid] + children(p.pid) for name, p in idle}
+    before = {name: sum(switches(q) for q in pids) for name, pids in watched.items()}
+    time.sleep(IDLE_SECONDS)
+    for name, pids in watched.items():
+        results[name] = [round((sum(switches(q) for q in pids) - before[name]) * 60 / IDLE_SECONDS, 1)]
+    sweep(procs)
+    procs.clear()
+
+    # 8e: N_UP services, one suite at a time.
+    for i, (name, argv, path) in enumerate(SUITES):
+        scan = os.path.join(work, f"up{i}")
+        marks = os.path.join(work, f"marks{i}")
+        os.mkdir(marks)
+        tree(scan, N_UP, marks)
+        t0 = time.monotonic()
+        p = start(argv, scan, path)
+        procs.append(p)
+        ok = wait_for(lambda: len(os.listdir(marks)) >= N_UP, 300)
+        results[name].append(round(time.monotonic() - t0, 2) if ok else "timeout")
+        sweep(procs)
+        procs.clear()
+finally:
+    sweep(procs)
+    shutil.rmtree(work, ignore_errors=True)
+
+print(f"| Suite | 8a idle wakeups/min, scanner + 10 supervisors | 8e time to start {N_UP} services (s) |")
+print("|---|---:|---:|")
+for name, _, _ in SUITES:
+    a, e = results[name]
+    print(f"| {name} | {a} | {e} |")
+print()
+print(f"8a over {IDLE_SECONDS:g} s (context switches, /proc/PID/status); 8e until every run script ran.")
+PY
