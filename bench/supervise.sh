@@ -6,14 +6,24 @@
 #   8b  svc -d -> service exit (pidfd), steady and right after a start
 #   8c  SIGKILL of a service that ran > 1 s -> new pid in supervise/status
 #   8d  total Pss of N_PSS supervisors, each with one `sleep` service
+# STATIC=1 adds a row for tend built static and non-PIE (glibc crt-static,
+# relocation-model=static), which has no per-process relocated pages.
 # Every process is started in its own session and killed by process group.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p tend --quiet
 TEND="$(realpath "${CARGO_TARGET_DIR:-target}/release/tend")"
 export TEND
+TEND_STATIC=""
+if [ "${STATIC:-0}" = 1 ]; then
+    static_dir="${CARGO_TARGET_DIR:-target}-static"
+    CARGO_TARGET_DIR="$static_dir" RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" \
+        cargo build --release -p tend --quiet
+    TEND_STATIC="$(realpath "$static_dir/release/tend")"
+fi
+export TEND_STATIC
 exec python3 - <<'PY'
-import os, select, signal, subprocess, sys, tempfile, time
+import os, select, shutil, signal, subprocess, tempfile, time
 
 TEND = os.environ["TEND"]
 N_STEADY = int(os.environ.get("N_STEADY", "20"))
@@ -22,8 +32,13 @@ N_CRASH = int(os.environ.get("N_CRASH", "20"))
 N_PSS = int(os.environ.get("N_PSS", "100"))
 work = tempfile.mkdtemp(prefix="tend-bench-supervise-")
 os.symlink(TEND, os.path.join(work, "supervise"))
+if os.environ.get("TEND_STATIC"):
+    os.mkdir(os.path.join(work, "static"))
+    os.symlink(os.environ["TEND_STATIC"], os.path.join(work, "static", "supervise"))
 SUPERVISORS = [
     ("tend supervise", [os.path.join(work, "supervise")], "djb"),
+] + ([("tend supervise (static build)", [os.path.join(work, "static", "supervise")], "djb")]
+     if os.environ.get("TEND_STATIC") else []) + [
     ("daemontools supervise", ["/usr/bin/supervise"], "djb"),
     ("runit runsv", ["/usr/bin/runsv"], "djb"),
     ("s6-supervise", ["/usr/bin/s6-supervise"], "s6"),
@@ -184,6 +199,7 @@ try:
         rows.append((name, fmt(steady), fmt(after_start), fmt(crash), pss(name, cmd, layout)))
 finally:
     stop_all()
+    shutil.rmtree(work, ignore_errors=True)
 print(f"| supervisor | 8b svc -d → exit, p50 / p99 ms (n={N_STEADY}) | 8b right after a start, p50 / p99 ms (n={N_START}) "
       f"| 8c crash → new start, p50 / p99 ms (n={N_CRASH}) | 8d Pss of {N_PSS} supervisors, KiB |")
 print("|---|---|---|---|---|")

@@ -46,14 +46,16 @@ pub fn read_status(dir: &Path) -> Result<Status, ReadError> {
     Status::decode(&buf[..len]).map_err(|DecodeError::Short(_)| ReadError::BadFormat)
 }
 
-/// Writes `DIR/supervise/status`, then runit's `stat` and `pid`, each as
+/// Writes runit's `stat` and `pid`, then `DIR/supervise/status`, each as
 /// `NAME.new` renamed over `NAME`, so a reader never sees a partial file.
+/// `status` comes last: a client that sees it change finds supervise
+/// already back in its loop, ready for the next command.
 pub fn write_status(dir: &Path, status: &Status) -> io::Result<()> {
     let sup = dir.join("supervise");
-    replace(&sup, "status", &status.encode())?;
     replace(&sup, "stat", status.stat_text().as_bytes())?;
     let pid = if status.pid == 0 { String::new() } else { format!("{}\n", status.pid) };
-    replace(&sup, "pid", pid.as_bytes())
+    replace(&sup, "pid", pid.as_bytes())?;
+    replace(&sup, "status", &status.encode())
 }
 
 fn replace(sup: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
