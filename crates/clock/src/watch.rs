@@ -247,6 +247,7 @@ impl Watcher {
     /// The replies of one round of queries.
     pub fn servers(&mut self, results: &[ServerResult]) -> Vec<Event> {
         let mut ev = Vec::new();
+        let mut round_worst: Option<(String, f64)> = None;
         for r in results {
             let name = r.name.clone();
             let was_failed = self.servers_failed.contains(&name);
@@ -265,9 +266,10 @@ impl Watcher {
                         self.servers_high.retain(|n| n != &name);
                         ev.push(Event::OffsetNormal { server: name.clone(), offset: s.offset });
                     }
-                    if self.last_offset.as_ref().is_none_or(|(_, o)| s.offset.abs() >= o.abs()) || results.len() == 1 {
-                        self.last_offset = Some((name, s.offset));
-                    }
+                    round_worst = match round_worst {
+                        Some((_, o)) if f64::abs(o) >= s.offset.abs() => round_worst,
+                        _ => Some((name, s.offset)),
+                    };
                 }
                 Err(e) => {
                     if !was_failed {
@@ -276,6 +278,9 @@ impl Watcher {
                     }
                 }
             }
+        }
+        if round_worst.is_some() {
+            self.last_offset = round_worst;
         }
         ev
     }
@@ -559,6 +564,7 @@ mod tests {
             w.servers(&[ok(0.0)]),
             vec![Event::ServerBack { server: "s".into() }, Event::OffsetNormal { server: "s".into(), offset: 0.0 }]
         );
+        assert!(w.summary(&c).line().ends_with(", offset +0.000000 s (s)"), "{}", w.summary(&c).line());
         assert!(matches!(w.daemon(Some("LOCAL(0)".into())), Some(Event::LocalClockOnly(_))));
         assert_eq!(w.daemon(Some("LOCAL(0)".into())), None);
         assert_eq!(w.daemon(None), Some(Event::LocalClockNoLonger));
