@@ -439,3 +439,23 @@ fn clockwatch_reports_offsets_clocksource_kernel_lines_and_steal() {
     assert!(wait_until(Duration::from_secs(10), || read().contains("steal: 50.0% over")), "{}", read());
     assert_eq!(read().matches(&offset_line).count(), 1, "an offset beyond the threshold is reported once");
 }
+
+#[test]
+fn clock_and_clockwatch_usage_errors_exit_100() {
+    let sb = Sandbox::new();
+    for (prog, args, message) in [
+        ("clock", &["--bogus"][..], "unknown option --bogus"),
+        ("clock", &["--timeout"][..], "option --timeout requires a value"),
+        ("clock", &["--warn-offset", "-1"][..], "option --warn-offset needs a non-negative number, not -1"),
+        ("clock", &["--check", "ntp,foo"][..], "unknown check foo"),
+        ("clock", &["--json", "--prometheus"][..], "--json and --prometheus both want stdout"),
+        ("clockwatch", &["--interval", "0"][..], "--interval and --summary must be above zero"),
+    ] {
+        let o = run(sb.tend(prog).args(args));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(100), "{prog} {args:?}: {err}");
+        assert!(err.contains(&format!("{prog}: fatal: {message}\n")), "{prog} {args:?}: {err}");
+        assert!(err.contains(&format!("{prog}: usage: ")), "{err}");
+        assert!(o.stdout.is_empty());
+    }
+}
