@@ -335,21 +335,56 @@ fn multilog_term_finishes_the_line_and_leaves_the_rest_like_daemontools() {
 }
 
 #[test]
-fn multilog_alrm_rotates_nonempty_currents() {
+fn multilog_alrm_rotates_nonempty_currents_like_daemontools() {
     let mut sb = Sandbox::new();
-    let mut cmd = sb.tend("multilog");
-    cmd.args(["./a", "-*", "./empty"]);
-    let (pid, mut w) = start_on_fifo(&mut sb, cmd, "fifo");
-    w.write_all(b"one\n").unwrap();
-    assert!(wait_until(Duration::from_secs(10), || fs::read(sb.join("a/current")).unwrap_or_default() == b"one\n"));
-    signal(pid, libc::SIGALRM);
-    assert!(wait_until(Duration::from_secs(10), || archives(&sb.join("a")).iter().any(|n| n.ends_with(".s"))));
-    let name = &archives(&sb.join("a"))[0];
-    assert_eq!(fs::read(sb.join("a").join(name)).unwrap(), b"one\n");
-    assert_eq!(fs::metadata(sb.join("a").join(name)).unwrap().mode() & 0o777, 0o744);
-    assert!(archives(&sb.join("empty")).is_empty(), "an empty current is not rotated");
-    drop(w);
-    assert_eq!(sb.take_child(pid).wait().unwrap().code(), Some(0));
+    for (side, mut cmd) in [("ours", sb.tend("multilog")), ("theirs", sb.debian("multilog"))] {
+        let (a, empty) = (format!("{side}/a"), format!("{side}/empty"));
+        fs::create_dir(sb.join(side)).unwrap();
+        cmd.args([&format!("./{a}"), "-*", &format!("./{empty}")]);
+        let (pid, mut w) = start_on_fifo(&mut sb, cmd, &format!("{side}.fifo"));
+        w.write_all(b"one\n").unwrap();
+        assert!(wait_until(Duration::from_secs(10), || fs::read(sb.join(&a).join("current")).unwrap_or_default()
+            == b"one\n"));
+        signal(pid, libc::SIGALRM);
+        assert!(wait_until(Duration::from_secs(10), || archives(&sb.join(&a)).iter().any(|n| n.ends_with(".s"))));
+        let name = &archives(&sb.join(&a))[0];
+        assert_eq!(fs::read(sb.join(&a).join(name)).unwrap(), b"one\n", "{side}");
+        assert_eq!(fs::metadata(sb.join(&a).join(name)).unwrap().mode() & 0o777, 0o744, "{side}");
+        assert!(archives(&sb.join(&empty)).is_empty(), "{side}: an empty current is not rotated");
+        drop(w);
+        assert_eq!(sb.take_child(pid).wait().unwrap().code(), Some(0), "{side}");
+        assert_eq!(fs::read(sb.join(&a).join("current")).unwrap(), b"", "{side}");
+    }
+}
+
+#[test]
+fn multilog_reruns_a_failing_processor_like_daemontools() {
+    let mut sb = Sandbox::new();
+    let input = lines(10, 600..700, 31);
+    fs::write(sb.join("input"), &input).unwrap();
+    // Fails once (exit 1), then succeeds: 0.76 pauses 5 s and reruns it.
+    let script = ["s4096", "!if [ -e ran ]; then tr a-z A-Z; else touch ran; exit 1; fi", "./d"];
+    let mut pids = Vec::new();
+    for (side, mut cmd) in [("ours", sb.tend("multilog")), ("theirs", sb.debian("multilog"))] {
+        fs::create_dir(sb.join(side)).unwrap();
+        cmd.current_dir(sb.join(side))
+            .args(script)
+            .stdin(fs::File::open(sb.join("input")).unwrap())
+            .stderr(fs::File::create(sb.join(&format!("{side}.err"))).unwrap());
+        pids.push(sb.spawn(cmd));
+    }
+    for pid in pids {
+        assert_eq!(sb.take_child(pid).wait().unwrap().code(), Some(0));
+    }
+    let ours = fs::read(sb.join("ours.err")).unwrap();
+    assert_same("stderr", &ours, b"multilog: warning: processor failed in ./d, pausing\n");
+    assert_same("stderr", &ours, &fs::read(sb.join("theirs.err")).unwrap());
+    assert_same("d", &snapshot(&sb.join("ours/d")), &snapshot(&sb.join("theirs/d")));
+    let archive = &archives(&sb.join("ours/d"))[0];
+    assert_eq!(
+        fs::read(sb.join("ours/d").join(archive)).unwrap(),
+        input[..fs::metadata(sb.join("ours/d").join(archive)).unwrap().len() as usize].to_ascii_uppercase()
+    );
 }
 
 #[test]
