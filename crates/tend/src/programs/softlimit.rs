@@ -39,7 +39,13 @@ pub fn main(args: &[OsString]) -> ExitCode {
             b"=" => Soft::Hard,
             text => match limit::parse_number(text) {
                 Some(n) => Soft::AtMost(n),
-                None => return strerr::usage(USAGE),
+                // daemontools prints only its usage line; name the culprit first.
+                None => {
+                    let flag = [b'-', letter];
+                    let flag = String::from_utf8_lossy(&flag);
+                    strerr::fatal(&["invalid number for ", &flag, ": ", &value.to_string_lossy()]);
+                    return strerr::usage(USAGE);
+                }
             },
         };
         for &resource in resources(letter) {
