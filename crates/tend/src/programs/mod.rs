@@ -78,6 +78,10 @@ const TEND_USAGE: &str = "tend PROGRAM [ARGS...] | tend --list | tend install DI
 
 /// `tend ...`: a program by name, `--list`, or `install DIR`.
 pub fn tend(args: &[OsString]) -> ExitCode {
+    if let Some(p) = args.first().and_then(|name| find(name.as_bytes())) {
+        strerr::set_program(p.name);
+        return (p.main)(&args[1..]);
+    }
     strerr::set_program("tend");
     let Some(first) = args.first() else { return strerr::usage(TEND_USAGE) };
     match first.as_bytes() {
@@ -97,16 +101,10 @@ pub fn tend(args: &[OsString]) -> ExitCode {
             Some([dir]) => install(Path::new(dir)),
             _ => strerr::usage("tend install DIR"),
         },
-        name => match find(name) {
-            Some(p) => {
-                strerr::set_program(p.name);
-                (p.main)(&args[1..])
-            }
-            None => strerr::die(
-                strerr::EXIT_USAGE,
-                &["unknown program ", &first.to_string_lossy(), " (tend --list shows them)"],
-            ),
-        },
+        _ => strerr::die(
+            strerr::EXIT_USAGE,
+            &["unknown program ", &first.to_string_lossy(), " (tend --list shows them)"],
+        ),
     }
 }
 

@@ -37,3 +37,11 @@ fn unknown_program_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(100));
     assert_eq!(out.stderr, b"tend: fatal: unknown program nosuch (tend --list shows them)\n");
 }
+
+#[test]
+fn messages_name_the_program_when_run_as_tend_program() {
+    let sb = Sandbox::new();
+    let out = sb.command(env!("CARGO_BIN_EXE_tend")).args(["setuidgid", "nosuch-account", "true"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(111));
+    assert_eq!(out.stderr, b"setuidgid: fatal: unknown account nosuch-account\n");
+}
