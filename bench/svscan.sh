@@ -8,7 +8,9 @@
 #       minute; the four trees are measured side by side in the same window.
 #   8e  time from starting the scanner until all N_UP (default 1000) `run`
 #       scripts have started (each creates a marker file first); one suite
-#       at a time.
+#       at a time, ROUNDS (default 3) rounds in turn, the best round shown.
+# The row "tend svscan + daemontools supervise" separates the scanner's
+# share from the supervisors'.
 # Every process started lives in the bench's temporary directory (its cwd is
 # there) and is killed at the end, even on error or Ctrl-C.
 set -euo pipefail
@@ -22,6 +24,7 @@ import os, shutil, signal, subprocess, sys, tempfile, time
 TEND = os.environ["TEND"]
 IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", "60"))
 N_UP = int(os.environ.get("N_UP", "1000"))
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
 work = tempfile.mkdtemp(prefix="tend-bench-svscan-")
 bindir = os.path.join(work, "bin")
 os.mkdir(bindir)
@@ -31,6 +34,7 @@ SYSTEM_PATH = os.environ.get("PATH", "/usr/bin:/bin")
 # name, scanner argv (the scan dir is appended), PATH for the scanner
 SUITES = [
     ("tend svscan + supervise", [os.path.join(bindir, "svscan")], bindir + ":" + SYSTEM_PATH),
+    ("tend svscan + daemontools supervise", [os.path.join(bindir, "svscan")], "/usr/bin:" + SYSTEM_PATH),
     ("daemontools svscan + supervise", ["/usr/bin/svscan"], "/usr/bin:" + SYSTEM_PATH),
     ("runit runsvdir + runsv", ["/usr/bin/runsvdir"], "/usr/bin:" + SYSTEM_PATH),
     ("s6-svscan + s6-supervise", ["/usr/bin/s6-svscan", "-c", str(4 * N_UP)], "/usr/bin:" + SYSTEM_PATH),
@@ -129,7 +133,7 @@ try:
         procs.append(p)
         idle.append((name, p))
     for name, p in idle:
-        if not wait_for(lambda: len(children(p.pid)) == 10, 30):
+        if not wait_for(lambda: len(children(p.pid)) == 10, 60):
             raise SystemExit(f"{name}: the 10 supervisors did not start")
     time.sleep(3)  # let every tree settle after its starts
     watched = {name: [p.pid] + children(p.pid) for name, p in idle}
@@ -140,19 +144,25 @@ try:
     sweep(procs)
     procs.clear()
 
-    # 8e: N_UP services, one suite at a time.
-    for i, (name, argv, path) in enumerate(SUITES):
-        scan = os.path.join(work, f"up{i}")
-        marks = os.path.join(work, f"marks{i}")
-        os.mkdir(marks)
-        tree(scan, N_UP, marks)
-        t0 = time.monotonic()
-        p = start(argv, scan, path)
-        procs.append(p)
-        ok = wait_for(lambda: len(os.listdir(marks)) >= N_UP, 300)
-        results[name].append(round(time.monotonic() - t0, 2) if ok else "timeout")
-        sweep(procs)
-        procs.clear()
+    # 8e: N_UP services, one suite at a time, the suites in turn each round.
+    best = {}
+    for r in range(ROUNDS):
+        for i, (name, argv, path) in enumerate(SUITES):
+            scan = os.path.join(work, f"up{r}-{i}")
+            marks = os.path.join(work, f"marks{r}-{i}")
+            os.mkdir(marks)
+            tree(scan, N_UP, marks)
+            t0 = time.monotonic()
+            p = start(argv, scan, path)
+            procs.append(p)
+            ok = wait_for(lambda: len(os.listdir(marks)) >= N_UP, 300)
+            took = time.monotonic() - t0 if ok else float("inf")
+            best[name] = min(best.get(name, took), took)
+            sweep(procs)
+            procs.clear()
+            shutil.rmtree(scan, ignore_errors=True)
+    for name, took in best.items():
+        results[name].append(round(took, 2) if took != float("inf") else "timeout")
 finally:
     sweep(procs)
     shutil.rmtree(work, ignore_errors=True)
@@ -163,5 +173,5 @@ for name, _, _ in SUITES:
     a, e = results[name]
     print(f"| {name} | {a} | {e} |")
 print()
-print(f"8a over {IDLE_SECONDS:g} s (context switches, /proc/PID/status); 8e until every run script ran.")
+print(f"8a over {IDLE_SECONDS:g} s (context switches, /proc/PID/status); 8e until every run script ran, best of {ROUNDS}.")
 PY
