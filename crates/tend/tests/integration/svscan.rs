@@ -125,6 +125,32 @@ fn one_supervise_per_directory_log_in_its_service_dir_dot_names_and_files_skippe
     assert_eq!(log.2, sb.join("scan/b/log").canonicalize().unwrap());
     assert!(wait_until(LIMIT, || status_pid(&sb.join("scan/a")).is_some()));
     assert!(!sb.join("scan/.hidden/supervise").exists());
+
+    // daemontools' svscan on a copy of the tree starts the same processes.
+    for (from, to) in [("scan/a/run", "theirs/a/run"), ("scan/b/run", "theirs/b/run")] {
+        sb.script(to, &fs::read_to_string(sb.join(from)).unwrap());
+    }
+    sb.script("theirs/b/log/run", "#!/bin/sh\nexec cat > /dev/null\n");
+    sb.script("theirs/.hidden/run", "#!/bin/sh\nexec sleep 1000\n");
+    fs::write(sb.join("theirs/plainfile"), "x").unwrap();
+    let mut cmd = sb.debian("svscan");
+    cmd.arg("theirs").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    let debian = sb.spawn(cmd);
+    assert!(wait_until(LIMIT, || supervise_argvs(debian) == want), "{:?}", supervise_argvs(debian));
+}
+
+#[test]
+fn a_directory_moved_in_is_started_without_a_signal() {
+    let mut sb = Sandbox::new();
+    fs::create_dir(sb.join("scan")).unwrap();
+    let svscan = start_svscan(&mut sb);
+    sb.script("new/run", "#!/bin/sh\nexec sleep 1000\n");
+    sb.script("new/log/run", "#!/bin/sh\nexec cat > /dev/null\n");
+    std::thread::sleep(Duration::from_millis(100));
+    fs::rename(sb.join("new"), sb.join("scan/new")).unwrap();
+    assert!(wait_until(LIMIT, || status_pid(&sb.join("scan/new")).is_some()));
+    assert!(wait_until(LIMIT, || status_pid(&sb.join("scan/new/log")).is_some()));
+    assert_eq!(supervise_argvs(svscan), [argv(&[b"supervise", b"log"]), argv(&[b"supervise", b"new"])]);
 }
 
 #[test]
