@@ -107,7 +107,6 @@ enum Phase {
     Finishing {
         pid: u32,
         kill_at: Option<Duration>,
-        permanent_on: i32,
     },
 }
 
@@ -198,10 +197,6 @@ impl Machine {
                 self.paused = false;
                 self.got_term = false;
                 self.ready_at = None;
-                if self.want == Want::Down {
-                    // `d` cannot arrive while Starting, but a config may ask for down at once.
-                    self.send_down_signal(now, pid, &mut out);
-                }
                 self.announce(now, &mut out);
             }
             (Phase::Starting, Event::SpawnFailed) => {
@@ -210,7 +205,7 @@ impl Machine {
             }
             (Phase::StartingFinish, Event::Spawned(pid)) => {
                 let kill_at = self.config.timeout_finish.map(|t| now.mono + t);
-                self.phase = Phase::Finishing { pid, kill_at, permanent_on: FINISH_PERMANENT };
+                self.phase = Phase::Finishing { pid, kill_at };
                 self.changed = now.mono;
                 self.announce(now, &mut out);
             }
@@ -228,17 +223,17 @@ impl Machine {
                     self.after_down(now, false, &mut out);
                 }
             }
-            (Phase::Finishing { pid, permanent_on, .. }, Event::ChildExited { pid: dead, wstatus }) if pid == dead => {
-                let permanent = libc::WIFEXITED(wstatus) && libc::WEXITSTATUS(wstatus) == permanent_on;
+            (Phase::Finishing { pid, .. }, Event::ChildExited { pid: dead, wstatus }) if pid == dead => {
+                let permanent = libc::WIFEXITED(wstatus) && libc::WEXITSTATUS(wstatus) == FINISH_PERMANENT;
                 self.after_down(now, permanent, &mut out);
             }
             (Phase::Running { pid, since, kill_at: Some(at), .. }, Event::Timer) if now.mono >= at => {
                 out.push(Action::Signal { pid, signal: libc::SIGKILL });
                 self.phase = Phase::Running { pid, since, ready: self.is_ready(), kill_at: None };
             }
-            (Phase::Finishing { pid, kill_at: Some(at), permanent_on }, Event::Timer) if now.mono >= at => {
+            (Phase::Finishing { pid, kill_at: Some(at) }, Event::Timer) if now.mono >= at => {
                 out.push(Action::Signal { pid, signal: libc::SIGKILL });
-                self.phase = Phase::Finishing { pid, kill_at: None, permanent_on };
+                self.phase = Phase::Finishing { pid, kill_at: None };
             }
             (Phase::Down { next_start: Some(at) }, Event::Timer) if now.mono >= at => {
                 self.phase = Phase::Down { next_start: None };

@@ -282,3 +282,33 @@ fn strangers_and_early_timers_are_ignored() {
     assert_eq!(s.step(Event::ChildExited { pid: 1, wstatus: 0 }), vec![]);
     assert_eq!(s.step(Event::Timer), vec![]);
 }
+
+#[test]
+fn exit_while_down_is_immediate() {
+    let mut s = Sim::new(Config::default(), false);
+    s.step(Event::Boot);
+    assert_eq!(s.cmd(b'x').last(), Some(&Action::Exit));
+}
+
+#[test]
+fn down_during_finish_sends_nothing_and_prevents_the_restart() {
+    let mut s = Sim::new(Config { finish: true, ..Config::default() }, true);
+    s.step(Event::Boot);
+    s.advance(2000);
+    s.die(exited(0));
+    assert_eq!(s.status().state, RunState::Finish);
+    let a = s.cmd(b'd');
+    assert!(!a.iter().any(|a| matches!(a, Action::Signal { .. })), "{a:?}");
+    assert_eq!(spawns(&s.die(exited(0))), 0);
+    assert_eq!(s.status().state, RunState::Down);
+    assert_eq!(s.m.deadline(), None);
+}
+
+#[test]
+fn signals_go_to_finish_while_it_runs() {
+    let mut s = Sim::new(Config { finish: true, ..Config::default() }, true);
+    s.step(Event::Boot);
+    s.die(exited(0));
+    let finish = s.m.pid().unwrap();
+    assert_eq!(s.cmd(b'k'), vec![Action::Signal { pid: finish, signal: libc::SIGKILL }]);
+}
