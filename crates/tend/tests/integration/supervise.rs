@@ -480,3 +480,40 @@ fn wall_clock_steps_keep_svstat_right() {
         assert!((2..=4).contains(&s), "after a {step} step svstat shows {s} seconds");
     }
 }
+
+#[test]
+fn backoff_max_spaces_out_a_crash_loop() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "echo start >> ../starts; exit 1");
+    fs::write(sb.join("s/backoff-max"), "4000\n").unwrap();
+    let t0 = Instant::now();
+    start(&mut sb, "s");
+    assert!(wait_until(LONG, || lines(&sb.join("starts")) >= 3));
+    // Starts at 0, 1 and 3 s (delays 1 s, 2 s): the third cannot come
+    // before 3 s, where the plain policy would start it at 2 s.
+    assert!(t0.elapsed() >= Duration::from_millis(2900), "third start after {:?}", t0.elapsed());
+}
+
+/// An idle supervise sleeps in poll with no timeout: no system call at all
+/// while nothing happens (daemontools' wakes every hour, with a deadline).
+#[test]
+fn an_idle_supervise_makes_no_system_calls() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    let sup = start(&mut sb, "s");
+    wait_up(&sb, "s");
+    std::thread::sleep(Duration::from_millis(200));
+    let trace = sb.join("strace.out");
+    let out = sb
+        .command("timeout")
+        .args(["-s", "INT", "2", "strace", "-qq", "-p", &sup.to_string(), "-o"])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    let text = fs::read_to_string(&trace).unwrap_or_default();
+    assert!(trace.exists(), "strace failed: {out:?}");
+    // Attaching shows the sleeping call as `restart_syscall(<... resuming
+    // ...> <detached ...>`; a call that completed ends in `= RESULT`.
+    let completed: Vec<&str> = text.lines().filter(|l| l.contains(" = ")).collect();
+    assert!(completed.is_empty(), "idle supervise made system calls:\n{text}");
+}
