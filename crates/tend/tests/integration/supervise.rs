@@ -517,3 +517,16 @@ fn an_idle_supervise_makes_no_system_calls() {
     let completed: Vec<&str> = text.lines().filter(|l| l.contains(" = ")).collect();
     assert!(completed.is_empty(), "idle supervise made system calls:\n{text}");
 }
+
+/// Debian's patch 0002: `supervise` may be a dangling symlink; its target is created.
+#[test]
+fn supervise_may_be_a_dangling_symlink() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    fs::create_dir(sb.join("state")).unwrap();
+    std::os::unix::fs::symlink("../state/s", sb.join("s/supervise")).unwrap();
+    start(&mut sb, "s");
+    wait_up(&sb, "s");
+    assert!(sb.join("state/s/status").exists());
+    assert!(sb.join("state/s/lock").exists());
+}
