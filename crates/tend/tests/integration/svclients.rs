@@ -295,3 +295,23 @@ fn svstat_without_permission_matches_daemontools() {
         assert_eq!(ours.status.code(), theirs.status.code());
     }
 }
+
+fn starts(sb: &Sandbox) -> usize {
+    fs::read_to_string(sb.join("starts")).map_or(0, |s| s.lines().count())
+}
+
+/// s6-supervise has a control FIFO but no `ok` FIFO: our svc drives it, and
+/// svstat/svok say what daemontools' say.
+#[test]
+fn our_clients_on_s6_supervise() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "echo start >> ../starts; exec sleep 100");
+    let mut cmd = sb.command("/usr/bin/s6-supervise");
+    cmd.arg("s");
+    sb.spawn(cmd);
+    assert!(wait_until(LONG, || starts(&sb) == 1));
+    same_as_debian(&sb, "svstat", &["s"]);
+    same_as_debian(&sb, "svok", &["s"]);
+    svc(&sb, "k", "s");
+    assert!(wait_until(LONG, || starts(&sb) == 2));
+}
