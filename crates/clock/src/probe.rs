@@ -135,7 +135,8 @@ pub fn vm(paths: &Paths, processes: &Processes, current_clocksource: Option<&str
     VmReport { detected, tools, advice }
 }
 
-/// Runs a query tool with stdout captured, killing it after `timeout`.
+/// Runs a query tool with its output captured, killing it after `timeout`.
+/// A thread reads the output; this one waits for it without polling.
 pub fn run_bounded(program: &str, args: &[&str], timeout: Duration) -> Result<String, String> {
     let mut child = Command::new(program)
         .args(args)
@@ -144,27 +145,24 @@ pub fn run_bounded(program: &str, args: &[&str], timeout: Duration) -> Result<St
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("unable to run {program}: {}", strerr::errstr(&e)))?;
-    let clock = SystemClock;
-    let start = clock.monotonic();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if clock.monotonic() - start < timeout => std::thread::sleep(Duration::from_millis(5)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("{program} gave no answer within {:.1} s", timeout.as_secs_f64()));
-            }
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut out, mut err) = (String::new(), String::new());
+        if let Some(mut s) = stdout {
+            let _ = s.read_to_string(&mut out);
         }
+        if let Some(mut s) = stderr {
+            let _ = s.read_to_string(&mut err);
+        }
+        let _ = tx.send((out, err));
+    });
+    let Ok((out, err)) = rx.recv_timeout(timeout) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(format!("{program} gave no answer within {:.1} s", timeout.as_secs_f64()));
     };
-    let mut out = String::new();
-    let mut err = String::new();
-    if let Some(mut s) = child.stdout.take() {
-        let _ = s.read_to_string(&mut out);
-    }
-    if let Some(mut s) = child.stderr.take() {
-        let _ = s.read_to_string(&mut err);
-    }
+    let status = child.wait().map_err(|e| format!("unable to wait for {program}: {}", strerr::errstr(&e)))?;
     if !status.success() {
         let why = err.lines().next().unwrap_or("").trim().to_string();
         return Err(format!("{program} failed: {}", if why.is_empty() { status.to_string() } else { why }));
@@ -264,4 +262,23 @@ pub fn check(o: &CheckOptions) -> Report {
     });
     report::analyse(&mut r, &o.thresholds);
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_bounded_output_failure_and_timeout() {
+        assert_eq!(run_bounded("sh", &["-c", "echo hi"], Duration::from_secs(5)), Ok("hi\n".into()));
+        assert_eq!(
+            run_bounded("sh", &["-c", "echo oops >&2; exit 3"], Duration::from_secs(5)),
+            Err("sh failed: oops".into())
+        );
+        let e = run_bounded("sleep", &["30"], Duration::from_millis(100)).unwrap_err();
+        assert_eq!(e, "sleep gave no answer within 0.1 s");
+        assert!(run_bounded("/nonexistent/chronyc", &[], Duration::from_secs(1))
+            .unwrap_err()
+            .starts_with("unable to run"));
+    }
 }
