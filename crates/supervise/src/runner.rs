@@ -48,6 +48,7 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
     // Held open for writing too, so the FIFO never reports end of file.
     let _control_writer = open_fifo(name, svstatus::CONTROL, true)
         .map_err(|e| fatal(&[b"unable to write ", name, b"/supervise/control: "], &e))?;
+    sys::ignore_sigpipe();
     let signals = sys::signalfd(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP])
         .map_err(|e| fatal(&[b"unable to create signalfd for ", name, b": "], &e))?;
     // Without it (old kernels) steps are still noticed at the next wake-up.

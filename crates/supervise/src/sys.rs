@@ -53,6 +53,13 @@ pub fn read_signals(fd: &OwnedFd) -> Vec<i32> {
     }
 }
 
+/// Ignores SIGPIPE: a warning to a stderr pipe whose reader died must not
+/// kill supervise (and with it the service's supervision).
+pub fn ignore_sigpipe() {
+    // SAFETY: setting a standard disposition for a valid signal number.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
 /// poll(2); EINTR counts as a wake-up with nothing ready.
 pub fn poll(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<()> {
     let ms = match timeout {
@@ -136,7 +143,7 @@ pub struct Exec<'a> {
 }
 
 /// fork + exec of `exec.argv[0]` with supervise's environment; the child
-/// gets an empty signal mask. Exec failures are reported by the child
+/// gets an empty signal mask and SIGPIPE back at its default action. Exec failures are reported by the child
 /// (daemontools' behaviour), which exits 111.
 pub fn spawn(exec: &Exec) -> io::Result<u32> {
     let mut argv: Vec<*const libc::c_char> = exec.argv.iter().map(|a| a.as_ptr()).collect();
@@ -153,6 +160,7 @@ pub fn spawn(exec: &Exec) -> io::Result<u32> {
         // SAFETY: in the child; only async-signal-safe calls, on data prepared before fork.
         unsafe {
             libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
             if let Some((from, to)) = exec.notify {
                 if from == to {
                     libc::fcntl(from, libc::F_SETFD, 0);

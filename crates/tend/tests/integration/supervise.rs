@@ -530,3 +530,16 @@ fn supervise_may_be_a_dangling_symlink() {
     assert!(sb.join("state/s/status").exists());
     assert!(sb.join("state/s/lock").exists());
 }
+
+/// supervise ignores SIGPIPE for itself (its stderr may be a dead pipe),
+/// but the service gets the default action back, as under daemontools.
+#[test]
+fn the_service_gets_sigpipe_at_its_default_action() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "grep SigIgn /proc/$$/status > ../sigign; exec sleep 100");
+    start(&mut sb, "s");
+    assert!(wait_until(LONG, || fs::read_to_string(sb.join("sigign")).is_ok_and(|s| s.ends_with('\n'))));
+    let mask = fs::read_to_string(sb.join("sigign")).unwrap();
+    let bits = u64::from_str_radix(mask.split_whitespace().nth(1).unwrap(), 16).unwrap();
+    assert_eq!(bits & (1 << (libc::SIGPIPE - 1)), 0, "SIGPIPE ignored in the service: {mask}");
+}
