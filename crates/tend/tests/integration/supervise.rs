@@ -543,3 +543,18 @@ fn the_service_gets_sigpipe_at_its_default_action() {
     let bits = u64::from_str_radix(mask.split_whitespace().nth(1).unwrap(), 16).unwrap();
     assert_eq!(bits & (1 << (libc::SIGPIPE - 1)), 0, "SIGPIPE ignored in the service: {mask}");
 }
+
+/// The service inherits no descriptor of supervise's beyond 0, 1 and 2:
+/// the same set as under Debian's supervise.
+#[test]
+fn the_service_inherits_the_same_descriptors_as_under_daemontools() {
+    let mut sb = Sandbox::new();
+    for dir in ["ours", "theirs"] {
+        service(&sb, dir, "exec ls /proc/self/fd > fds; exec sleep 100");
+        let cmd = if dir == "ours" { sb.tend("supervise") } else { sb.debian("supervise") };
+        start_with(&mut sb, cmd, dir);
+    }
+    let fds = |d: &str| fs::read_to_string(sb.join(&format!("{d}/fds"))).unwrap_or_default();
+    assert!(wait_until(LONG, || !fds("ours").is_empty() && !fds("theirs").is_empty()));
+    assert_eq!(fds("ours"), fds("theirs"));
+}
