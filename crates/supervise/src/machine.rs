@@ -300,6 +300,18 @@ impl Machine {
                     out.push(Action::Exit);
                 }
             }
+            Command::OnceAtMost => {
+                self.want = Want::Once;
+                if let Phase::Down { .. } = self.phase {
+                    self.phase = Phase::Down { next_start: None };
+                }
+                self.announce(now, out);
+            }
+            Command::Restart => {
+                if let Phase::Running { pid, .. } = self.phase {
+                    out.push(Action::Signal { pid, signal: self.config.down_signal });
+                }
+            }
             Command::Signal(signal) => {
                 if let Some(pid) = self.pid() {
                     out.push(Action::Signal { pid, signal });

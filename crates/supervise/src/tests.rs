@@ -312,3 +312,19 @@ fn signals_go_to_finish_while_it_runs() {
     let finish = s.m.pid().unwrap();
     assert_eq!(s.cmd(b'k'), vec![Action::Signal { pid: finish, signal: libc::SIGKILL }]);
 }
+
+#[test]
+fn s6_restart_and_once_at_most() {
+    let mut s = Sim::new(Config { down_signal: libc::SIGHUP, ..Config::default() }, true);
+    s.step(Event::Boot);
+    let pid = s.m.pid().unwrap();
+    assert_eq!(s.cmd(b'r'), vec![Action::Signal { pid, signal: libc::SIGHUP }]);
+    assert_eq!(s.status().want, Want::Up);
+    s.advance(1500);
+    assert_eq!(spawns(&s.die(KILLED_BY_TERM)), 1);
+    s.cmd(b'O');
+    assert_eq!(s.status().want, Want::Once);
+    s.advance(1500);
+    assert_eq!(spawns(&s.die(exited(0))), 0);
+    assert_eq!(s.m.deadline(), None);
+}

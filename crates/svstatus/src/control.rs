@@ -23,7 +23,11 @@ pub enum Command {
     Continue,
     /// `x`: exit once the service is down.
     Exit,
-    /// `a h i t k q 1 2 w`: send this signal to the service.
+    /// `O` (s6): no restart after the next death, no start if down.
+    OnceAtMost,
+    /// `r` (s6): send the down signal, keeping the want up: a restart.
+    Restart,
+    /// `a h i t k q 1 2 w`, and s6's `y b`: send this signal to the service.
     Signal(i32),
 }
 
@@ -45,7 +49,10 @@ impl Command {
             b'q' => Command::Signal(libc::SIGQUIT),
             b'1' => Command::Signal(libc::SIGUSR1),
             b'2' => Command::Signal(libc::SIGUSR2),
-            b'w' => Command::Signal(libc::SIGWINCH),
+            b'w' | b'y' => Command::Signal(libc::SIGWINCH),
+            b'b' => Command::Signal(libc::SIGABRT),
+            b'O' => Command::OnceAtMost,
+            b'r' => Command::Restart,
             _ => return None,
         })
     }
@@ -91,6 +98,8 @@ mod tests {
         assert_eq!(Command::from_byte(b'd'), Some(Command::Down));
         assert_eq!(Command::from_byte(b'w'), Some(Command::Signal(libc::SIGWINCH)));
         assert_eq!(Command::from_byte(b'2'), Some(Command::Signal(libc::SIGUSR2)));
+        assert_eq!(Command::from_byte(b'y'), Some(Command::Signal(libc::SIGWINCH)));
+        assert_eq!(Command::from_byte(b'r'), Some(Command::Restart));
         assert_eq!(Command::from_byte(b'Z'), None);
     }
 

@@ -239,6 +239,11 @@ fn s6_svc_drives_our_supervise() {
     assert_ne!(first, second);
     assert!(s6("-k").success());
     assert!(wait_until(LONG, || json(&sb, "s").contains("\"last_exit\":{\"signal\":9}")));
+    let third = wait_up(&sb, "s");
+    // -r: restart with the down signal; the want stays up.
+    assert!(s6("-r").success());
+    assert!(wait_until(LONG, || json(&sb, "s").contains("\"last_exit\":{\"signal\":15}")));
+    assert!(wait_until(LONG, || ![0, third].contains(&status_pid(&sb, "s"))));
 }
 
 #[test]
