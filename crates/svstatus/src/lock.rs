@@ -12,7 +12,9 @@ use crate::sys;
 /// (daemontools and runit use flock; s6 uses fcntl locks, which Linux keeps
 /// apart). The descriptor is close-on-exec, so services do not inherit it.
 #[derive(Debug)]
-pub struct Lock(#[allow(dead_code)] File);
+pub struct Lock {
+    _held: File,
+}
 
 impl Lock {
     /// Takes the lock without waiting; EWOULDBLOCK (`temporary failure`) if held.
@@ -24,7 +26,7 @@ impl Lock {
             .custom_flags(libc::O_NONBLOCK)
             .open(dir.join(LOCK))?;
         sys::flock_exclusive_nb(&f)?;
-        Ok(Lock(f))
+        Ok(Lock { _held: f })
     }
 }
 
