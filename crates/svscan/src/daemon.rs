@@ -19,7 +19,7 @@ use tai64::Clock;
 use crate::listing;
 use crate::report::{prefix, warn};
 use crate::sys::{self, Launch};
-use crate::table::{Action, Key, Role, Table};
+use crate::table::{Action, Key, Role, Table, MAX_SERVICES};
 
 /// After the scan directory changes, wait this long before scanning, so that
 /// a service directory made with `mkdir -p NAME/log` or copied with `cp -a`
@@ -41,6 +41,11 @@ const SIGNALS: [libc::c_int; 9] = [
     libc::SIGUSR2,
     libc::SIGQUIT,
 ];
+
+/// svscan raises its own open-files limit to this (if the hard limit allows),
+/// since it holds two pipe ends for each logged service: 1000 of them would
+/// not fit in the usual 1024. Every supervise gets the original limit back.
+const NOFILE: u64 = 4 * MAX_SERVICES as u64;
 
 /// Why svscan could not run: `WHAT: ERR`, with WHAT as bytes (it may hold a
 /// directory name that is not UTF-8).
@@ -68,6 +73,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
         std::env::set_current_dir(d).map_err(|e| Error::new(&[b"unable to chdir to ", d.as_bytes()], e))?;
     }
     sys::ignore_sigpipe();
+    let nofile = sys::raise_nofile(NOFILE);
     let signals = sys::signalfd(&SIGNALS).map_err(|e| Error::new(&[b"unable to set up signals"], e))?;
     let scan_dir = listing::key_of(Path::new(".")).map_err(|e| Error::new(&[b"unable to stat ."], e))?;
     let watch = match sys::watch_dir(c".") {
@@ -77,7 +83,8 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
             None
         }
     };
-    let mut d = Daemon { clock, table: Table::new(), pipes: HashMap::new(), scan_dir, polling: watch.is_none() };
+    let mut d =
+        Daemon { clock, table: Table::new(), pipes: HashMap::new(), scan_dir, polling: watch.is_none(), nofile };
     d.table.request_scan(clock.monotonic());
     loop {
         if d.table.scan_due(clock.monotonic()) {
@@ -112,6 +119,8 @@ struct Daemon<'c> {
     scan_dir: Key,
     /// No inotify: schedule the next scan after each one.
     polling: bool,
+    /// The open-files limit to give back to children.
+    nofile: Option<libc::rlimit>,
 }
 
 impl Daemon<'_> {
@@ -214,6 +223,7 @@ impl Daemon<'_> {
                 argv: [supervise, cname],
                 fd,
                 dir: None,
+                nofile: self.nofile,
                 fd_failed: prefix(&[b"unable to set up descriptors for ", n, b": "]),
                 chdir_failed: Vec::new(),
                 exec_failed: prefix(&[b"unable to start supervise ", n, b": "]),
@@ -222,6 +232,7 @@ impl Daemon<'_> {
                 argv: [supervise, c"log".to_owned()],
                 fd,
                 dir: Some(cname),
+                nofile: self.nofile,
                 fd_failed: prefix(&[b"unable to set up descriptors for ", n, b"/log: "]),
                 chdir_failed: prefix(&[b"unable to switch to ", n, b": "]),
                 exec_failed: prefix(&[b"unable to start supervise ", n, b"/log: "]),

@@ -113,6 +113,19 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
+/// Raises the soft limit on open files to `want` (at most the hard limit);
+/// returns the limit as it was, for children to get back, if it changed.
+pub fn raise_nofile(want: u64) -> Option<libc::rlimit> {
+    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `old` is a writable rlimit.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut old) } == -1 || old.rlim_cur >= want {
+        return None;
+    }
+    let new = libc::rlimit { rlim_cur: want.min(old.rlim_max), rlim_max: old.rlim_max };
+    // SAFETY: `new` is a valid rlimit no higher than the hard limit.
+    (new.rlim_cur > old.rlim_cur && unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &new) } == 0).then_some(old)
+}
+
 /// How to start one `supervise`, prepared before the fork so that the child
 /// only makes syscalls.
 pub struct Launch {
@@ -122,6 +135,8 @@ pub struct Launch {
     pub fd: Option<(RawFd, RawFd)>,
     /// chdir here first (the service directory, for `supervise log`).
     pub dir: Option<CString>,
+    /// The open-files limit svscan was started with, if it raised its own.
+    pub nofile: Option<libc::rlimit>,
     /// The warnings the child prints before `ERR` when a step fails.
     pub fd_failed: Vec<u8>,
     pub chdir_failed: Vec<u8>,
@@ -139,10 +154,14 @@ pub fn spawn(l: &Launch) -> io::Result<i32> {
         return Ok(pid);
     }
     let empty = sigset(&[]);
-    // SAFETY: restoring the default signal state for the program we exec.
+    // SAFETY: restoring the default signal state and the original open-files
+    // limit for the program we exec.
     unsafe {
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        if let Some(limit) = &l.nofile {
+            libc::setrlimit(libc::RLIMIT_NOFILE, limit);
+        }
     }
     if let Some((from, to)) = l.fd {
         // SAFETY: both are descriptor numbers; dup2 leaves the copy open across exec.

@@ -420,3 +420,23 @@ fn sigint_and_sigpwr_shut_down_like_sigterm() {
         assert!(!alive(service_pid), "signal {sig}");
     }
 }
+
+#[test]
+fn logged_services_beyond_the_open_files_limit_start_and_services_keep_that_limit() {
+    let mut sb = Sandbox::new();
+    // 150 logged services need 300 pipe ends, more than a limit of 256.
+    for i in 0..150 {
+        service(&sb, &format!("s{i}"), "ulimit -n > nofile\nexec sleep 1000");
+        sb.script(&format!("scan/s{i}/log/run"), "#!/bin/sh\nexec cat > /dev/null\n");
+    }
+    let mut cmd = sb.command("sh");
+    cmd.args(["-c", "ulimit -S -n 256 && exec svscan scan"]).stdin(Stdio::null()).stdout(Stdio::null());
+    cmd.stderr(fs::File::create(sb.join("stderr")).unwrap());
+    let sh = sb.spawn(cmd);
+    assert!(wait_until(Duration::from_secs(60), || children(sh).len() == 300), "{}", children(sh).len());
+    for i in 0..150 {
+        let nofile = sb.join(&format!("scan/s{i}/nofile"));
+        assert!(wait_until(LIMIT, || lines(&nofile) == ["256"]), "s{i}: {:?}", lines(&nofile));
+    }
+    assert_eq!(fs::read_to_string(sb.join("stderr")).unwrap(), "");
+}
