@@ -373,11 +373,12 @@ fn stray_signals_do_not_kill_svscan_and_sighup_rescans() {
 fn as_pid_1_it_reaps_orphans_and_shuts_down_on_sigterm() {
     let mut sb = Sandbox::new();
     // Orphans of a service go to the nearest subreaper or PID 1; with
-    // daemontools' supervise (no subreaper) they come to svscan.
+    // daemontools' supervise (no subreaper) they come to svscan. A user
+    // namespace lets the test run without root.
     let a = service(&sb, "a", "sh -c 'sleep 0.2 &'\nsh -c 'sleep 0.3 &'\nexec sleep 1000");
     let mut cmd = sb.command("unshare");
     let path = format!("/usr/bin:{}", std::env::var("PATH").unwrap_or_default());
-    cmd.args(["--pid", "--fork"]).arg(sb.bin.join("svscan")).arg("scan").env("PATH", path);
+    cmd.args(["--user", "--map-root-user", "--pid", "--fork"]).arg(sb.bin.join("svscan")).arg("scan").env("PATH", path);
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(fs::File::create(sb.join("stderr")).unwrap());
     let unshare = sb.spawn(cmd);
     assert!(wait_until(LIMIT, || children(unshare).len() == 1), "unshare --pid --fork did not start svscan");
