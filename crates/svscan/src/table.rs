@@ -471,6 +471,19 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_back_while_its_service_stops_is_started_again_once_stopped() {
+        let mut t = Table::new();
+        let mut pid = 100;
+        let a = t.scan(vec![found("a", 1, false)], secs(0.0));
+        spawn_all(&mut t, a, &mut pid, secs(0.0));
+        assert!(matches!(t.scan(vec![], secs(5.0))[..], [Action::Stop { pid: 101, .. }]));
+        assert!(t.scan(vec![found("a", 1, false)], secs(5.5)).is_empty(), "not while it stops");
+        assert_eq!(t.exited(101, secs(6.0)), [Action::Forget { id: 1 }]);
+        assert!(t.scan_due(secs(6.0)), "a rescan is asked for");
+        assert_eq!(spawns(&t.scan(vec![found("a", 1, false)], secs(6.0))), [("a".into(), Role::Main)]);
+    }
+
+    #[test]
     fn a_logger_that_does_not_drain_gets_sigterm_once() {
         let mut t = Table::new();
         let mut pid = 100;
