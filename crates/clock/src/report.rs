@@ -234,7 +234,10 @@ fn ntp_findings(n: &NtpReport, t: &Thresholds, f: &mut Vec<Finding>) {
     for s in &n.servers {
         server_findings(s, t, f);
     }
-    let configured = n.daemons.iter().any(|d| d.config.as_ref().map_or(true, |c| !c.sources.is_empty()));
+    // timesyncd without NTP= uses its compiled-in fallback servers.
+    let configured = n.daemons.iter().any(|d| {
+        d.running.kind == crate::daemon::Kind::Timesyncd || d.config.as_ref().map_or(true, |c| !c.sources.is_empty())
+    });
     if !n.daemons.is_empty() && !configured && !n.servers_given {
         f.push(finding(
             Level::Warning,

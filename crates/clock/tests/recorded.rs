@@ -116,3 +116,15 @@ fn seed_001_as_a_verdict() {
          LOCAL(0) (refid .LOCL.) while the real upstream offset is -545.846000 s"
     );
 }
+
+#[test]
+fn debian_12_shipped_configurations() {
+    use clock::daemon::{parse_chrony, parse_timesyncd};
+    let c = parse_chrony(&recorded("debian12-chrony.conf"));
+    assert_eq!(c.sources.iter().map(|s| s.spec()).collect::<Vec<_>>(), ["2.debian.pool.ntp.org"]);
+    assert_eq!(c.sources[0].directive, "pool");
+    assert!(!c.local_clock);
+    assert_eq!(c.includes, ["/etc/chrony/conf.d", "/run/chrony-dhcp", "/etc/chrony/sources.d"]);
+    // Everything is commented out in Debian's timesyncd.conf: no servers.
+    assert!(parse_timesyncd(&recorded("debian12-timesyncd.conf")).sources.is_empty());
+}
