@@ -8,8 +8,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt};
 use std::path::Path;
+use std::time::Duration;
 
-use svstatus::{report, Command, Lock};
+use svstatus::{report, Command, Lock, Status};
 use tai64::SystemClock;
 
 use crate::config::Config;
@@ -60,12 +61,14 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
         notify: None,
         ok: None,
         fork_error: None,
+        runit_pending: None,
     };
-    if runner.perform(Event::Boot)? {
-        return Ok(());
+    if !runner.perform(Event::Boot)? {
+        runner.open_ok()?;
+        runner.main_loop(&signals, &control, step_timer.as_ref())?;
     }
-    runner.open_ok()?;
-    runner.main_loop(&signals, &control, step_timer.as_ref())
+    runner.write_runit_files();
+    Ok(())
 }
 
 /// `mkdir supervise` (errors ignored, as daemontools does); a dangling
@@ -104,6 +107,10 @@ struct Runner {
     /// `supervise/ok`, held open for reading: clients' liveness test.
     ok: Option<File>,
     fork_error: Option<io::Error>,
+    /// runit's `stat` and `pid` still to write for this status: they wait
+    /// until the commands already queued are handled, so that neither a
+    /// restart nor a command waits for two more file replacements.
+    runit_pending: Option<Status>,
 }
 
 impl Runner {
@@ -121,7 +128,11 @@ impl Runner {
         let mut buf = [0u8; 256];
         loop {
             let before = Now::read(&SystemClock);
-            let timeout = self.machine.deadline().map(|d| d.saturating_sub(before.mono));
+            let runit_due = self.runit_pending.is_some();
+            let timeout = match self.machine.deadline() {
+                _ if runit_due => Some(Duration::ZERO),
+                deadline => deadline.map(|d| d.saturating_sub(before.mono)),
+            };
             let mut fds = vec![pollfd(signals.as_raw_fd()), pollfd(control.as_raw_fd())];
             fds.push(pollfd(timer.map_or(-1, |t| t.as_raw_fd())));
             fds.push(pollfd(self.notify.as_ref().map_or(-1, |n| n.as_raw_fd())));
@@ -156,6 +167,17 @@ impl Runner {
             }
             if self.perform(Event::Wake)? {
                 return Ok(());
+            }
+            if runit_due {
+                self.write_runit_files();
+            }
+        }
+    }
+
+    fn write_runit_files(&mut self) {
+        if let Some(status) = self.runit_pending.take() {
+            if let Err(e) = svstatus::write_runit_files(Path::new(HERE), &status) {
+                report::warn(&[b"unable to write ", &self.name, b"/supervise/stat: ", &report::why(&e)]);
             }
         }
     }
@@ -212,6 +234,7 @@ impl Runner {
                     if let Err(e) = svstatus::write_status(Path::new(HERE), &status) {
                         report::warn(&[b"unable to write ", &self.name, b"/supervise/status: ", &report::why(&e)]);
                     }
+                    self.runit_pending = Some(status);
                     None
                 }
                 Action::WarnForkFailed => {

@@ -46,16 +46,19 @@ pub fn read_status(dir: &Path) -> Result<Status, ReadError> {
     Status::decode(&buf[..len]).map_err(|DecodeError::Short(_)| ReadError::BadFormat)
 }
 
-/// Writes runit's `stat` and `pid`, then `DIR/supervise/status`, each as
-/// `NAME.new` renamed over `NAME`, so a reader never sees a partial file.
-/// `status` comes last: a client that sees it change finds supervise
-/// already back in its loop, ready for the next command.
+/// Writes `DIR/supervise/status` as `status.new` renamed over `status`, so a
+/// reader never sees a partial record.
 pub fn write_status(dir: &Path, status: &Status) -> io::Result<()> {
+    replace(&dir.join("supervise"), "status", &status.encode())
+}
+
+/// Writes runit's `DIR/supervise/stat` and `DIR/supervise/pid` for `status`,
+/// the same way.
+pub fn write_runit_files(dir: &Path, status: &Status) -> io::Result<()> {
     let sup = dir.join("supervise");
     replace(&sup, "stat", status.stat_text().as_bytes())?;
     let pid = if status.pid == 0 { String::new() } else { format!("{}\n", status.pid) };
-    replace(&sup, "pid", pid.as_bytes())?;
-    replace(&sup, "status", &status.encode())
+    replace(&sup, "pid", pid.as_bytes())
 }
 
 fn replace(sup: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
@@ -102,6 +105,7 @@ mod tests {
         fs::create_dir(d.path().join("supervise")).unwrap();
         let s = Status { pid: 77, state: RunState::Run, want: Want::Down, ..Status::default() };
         write_status(d.path(), &s).unwrap();
+        write_runit_files(d.path(), &s).unwrap();
         assert_eq!(read_status(d.path()).unwrap().pid, 77);
         assert_eq!(fs::read_to_string(d.path().join("supervise/pid")).unwrap(), "77\n");
         assert_eq!(fs::read_to_string(d.path().join("supervise/stat")).unwrap(), "run, want down\n");

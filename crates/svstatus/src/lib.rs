@@ -8,7 +8,8 @@
 //! - [`Status`]: the status record, pure [`Status::encode`] / [`Status::decode`]
 //!   in runit's 20-byte layout (a superset of daemontools' 18 bytes) followed by
 //!   tend's [`Extras`], which old readers never see;
-//! - [`read_status`] / [`write_status`]: the files, written as `*.new` + rename;
+//! - [`read_status`] / [`write_status`] / [`write_runit_files`]: the files,
+//!   written as `*.new` + rename;
 //! - [`Command`]: the control letters, and [`send_commands`] for clients;
 //! - [`probe_ok`]: liveness through the `ok` FIFO, as daemontools' clients test it;
 //! - [`Lock`]: the `flock` that keeps a second supervisor out;
@@ -34,7 +35,9 @@ pub mod report;
 mod sys;
 
 pub use control::{send_commands, Command, SendError};
-pub use files::{probe_ok, read_status, write_status, ReadError, SavedCwd, CONTROL, LOCK, OK, STATUS};
+pub use files::{
+    probe_ok, read_status, write_runit_files, write_status, ReadError, SavedCwd, CONTROL, LOCK, OK, STATUS,
+};
 pub use lock::Lock;
 pub use record::{DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN, RECORD_LEN, RUNIT_LEN};
 pub use sys::mkfifo as create_fifo;
