@@ -26,6 +26,10 @@ use crate::Fatal;
 pub const HEAD: usize = 1000;
 /// `e` copies at most this much of a line.
 const STDERR_MAX: usize = 200;
+/// 0.76 reads stdin this much at a time and writes every directory's buffer
+/// before each read; we mark the same points in each batch, so that files
+/// are cut where 0.76 cuts them.
+const READ: usize = 1024;
 
 /// Runs multilog: opens every `=file` and directory (fatal errors come back
 /// before any input is read), then logs stdin until EOF or SIGTERM.
@@ -68,6 +72,7 @@ pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
                 }
                 lines.feed(&buf[in_pipe..take], &mut dirs, clock, &sealer);
                 for d in &mut dirs {
+                    d.sync(clock, &sealer);
                     d.flush();
                 }
                 // What is written leaves stdin; an undecided head stays there.
@@ -80,6 +85,7 @@ pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
         lines.piece(b"\n", &[], &mut dirs, clock, &sealer);
     }
     for d in &mut dirs {
+        d.sync(clock, &sealer);
         d.flush();
     }
     sealer.finish();
@@ -113,8 +119,6 @@ fn open_status_files(script: &Script) -> Result<Vec<(File, String)>, Fatal> {
 struct Lines<'s> {
     actions: &'s [Action],
     timestamp: bool,
-    /// No action looks at lines: every line goes to every directory.
-    pass_all: bool,
     status: Vec<(File, String)>,
     at_line_start: bool,
     /// The line's first bytes (label included), until selection is decided.
@@ -132,7 +136,6 @@ impl<'s> Lines<'s> {
         Lines {
             actions: &script.actions,
             timestamp: script.timestamp,
-            pass_all: !script.inspects_lines(),
             status,
             at_line_start: true,
             head: Vec::with_capacity(HEAD),
@@ -143,17 +146,25 @@ impl<'s> Lines<'s> {
         }
     }
 
-    /// Splits a batch into line pieces; lines starting here get one label.
-    fn feed(&mut self, mut batch: &[u8], dirs: &mut [LogDir], clock: &dyn Clock, sealer: &Sealer) {
+    /// Splits a batch into 0.76's reads and line pieces; lines starting
+    /// here get one label.
+    fn feed(&mut self, batch: &[u8], dirs: &mut [LogDir], clock: &dyn Clock, sealer: &Sealer) {
         let mut label = [b' '; 26];
         if self.timestamp {
             label[..25].copy_from_slice(&Label::from_wall(clock.wall()).to_hex());
         }
         let label: &[u8] = if self.timestamp { &label } else { &[] };
-        while !batch.is_empty() {
-            let end = sys::memchr(b'\n', batch).map_or(batch.len(), |i| i + 1);
-            self.piece(&batch[..end], label, dirs, clock, sealer);
-            batch = &batch[end..];
+        for (i, mut read) in batch.chunks(READ).enumerate() {
+            if i > 0 {
+                for d in dirs.iter_mut() {
+                    d.sync(clock, sealer);
+                }
+            }
+            while !read.is_empty() {
+                let end = sys::memchr(b'\n', read).map_or(read.len(), |i| i + 1);
+                self.piece(&read[..end], label, dirs, clock, sealer);
+                read = &read[end..];
+            }
         }
     }
 
@@ -162,15 +173,6 @@ impl<'s> Lines<'s> {
     fn piece(&mut self, piece: &[u8], label: &[u8], dirs: &mut [LogDir], clock: &dyn Clock, sealer: &Sealer) {
         let ends = piece.last() == Some(&b'\n');
         let starts = std::mem::replace(&mut self.at_line_start, ends);
-        if self.pass_all {
-            for d in dirs.iter_mut() {
-                if starts {
-                    d.put(label, clock, sealer);
-                }
-                d.put(piece, clock, sealer);
-            }
-            return;
-        }
         if starts {
             self.head.clear();
             self.head.extend_from_slice(label);
@@ -189,19 +191,19 @@ impl<'s> Lines<'s> {
             self.decide();
             let head = std::mem::take(&mut self.head);
             for (d, _) in dirs.iter_mut().zip(&self.selected).filter(|(_, &s)| s) {
-                d.put(&head, clock, sealer);
+                d.put_head(&head, clock, sealer);
             }
             self.head = head;
         }
         for (d, _) in dirs.iter_mut().zip(&self.selected).filter(|(_, &s)| s) {
-            d.put(rest, clock, sealer);
+            d.put_bytes(rest, clock, sealer);
         }
     }
 
     /// Input bytes held in memory, not yet written: the head of a line
     /// whose selection is still open.
     fn held(&self) -> usize {
-        if self.at_line_start || self.decided || self.pass_all {
+        if self.at_line_start || self.decided {
             0
         } else {
             self.head.len() - self.label_len

@@ -20,6 +20,9 @@ use crate::Fatal;
 
 /// Output is written to `current` once this much is buffered.
 const FLUSH_AT: usize = 64 * 1024;
+/// The size of 0.76's output buffer per directory. Its flushes decide where
+/// files are cut, so it is kept as a model in front of the real buffer.
+const CHUNK: usize = 512;
 
 /// A log directory's place on disk and how its archives are named and kept.
 struct Place {
@@ -38,6 +41,9 @@ pub struct LogDir {
     _lock: File,
     current: File,
     budget: Budget,
+    /// 0.76's 512-byte buffer (see [`CHUNK`]).
+    chunk: Vec<u8>,
+    /// Bytes cut for `current`, not yet written to it.
     pending: Vec<u8>,
 }
 
@@ -82,38 +88,71 @@ impl LogDir {
             _lock: lock,
             current,
             budget: Budget { bytes, size: spec.size },
+            chunk: Vec::with_capacity(CHUNK),
             pending: Vec::new(),
         })
     }
-    /// Bytes in `current`, buffered ones included.
+    /// Bytes in `current`, those in the real output buffer included.
     pub fn bytes(&self) -> u64 {
         self.budget.bytes
     }
 
-    /// Appends part of one line: `data` holds a newline only as its last byte.
-    /// Rotates before `current` would exceed its size, and after a newline
-    /// once it is within 2000 bytes of it.
-    pub fn put(&mut self, mut data: &[u8], clock: &dyn Clock, sealer: &Sealer) {
-        let Some(&last) = data.last() else { return };
+    /// Puts the head of a line (its first bytes, label included, up to
+    /// [`crate::HEAD`]) as 0.76 does with one `substdio_put`: into the
+    /// 512-byte buffer if it fits; else the buffer is written first, and a
+    /// head longer than the buffer is written directly.
+    pub fn put_head(&mut self, head: &[u8], clock: &dyn Clock, sealer: &Sealer) {
+        if head.len() > CHUNK - self.chunk.len() {
+            self.sync(clock, sealer);
+            if head.len() > CHUNK {
+                return self.write_cut(head, clock, sealer);
+            }
+        }
+        self.chunk.extend_from_slice(head);
+    }
+
+    /// Puts bytes one at a time, as 0.76 puts the rest of a long line and
+    /// the newline: the buffer is written whenever it is full.
+    pub fn put_bytes(&mut self, mut data: &[u8], clock: &dyn Clock, sealer: &Sealer) {
+        while !data.is_empty() {
+            if self.chunk.len() == CHUNK {
+                self.sync(clock, sealer);
+            }
+            let n = (CHUNK - self.chunk.len()).min(data.len());
+            self.chunk.extend_from_slice(&data[..n]);
+            data = &data[n..];
+        }
+    }
+
+    /// Writes the 512-byte buffer, as 0.76 does before every read of stdin.
+    pub fn sync(&mut self, clock: &dyn Clock, sealer: &Sealer) {
+        if !self.chunk.is_empty() {
+            let chunk = std::mem::take(&mut self.chunk);
+            self.write_cut(&chunk, clock, sealer);
+            self.chunk = chunk;
+            self.chunk.clear();
+        }
+    }
+
+    /// 0.76's `c_write`, until all of `data` is written: rotates a full
+    /// `current` first, cuts each write where [`Budget::cut`] says, and
+    /// rotates after a write that ends with a newline within 2000 bytes of
+    /// the size. The bytes go to the real output buffer.
+    fn write_cut(&mut self, mut data: &[u8], clock: &dyn Clock, sealer: &Sealer) {
         while !data.is_empty() {
             if self.budget.full() {
                 self.rotate(clock, sealer);
             }
-            let n = self.budget.room(data.len());
-            if n >= FLUSH_AT {
+            let n = self.budget.cut(data);
+            self.pending.extend_from_slice(&data[..n]);
+            if self.pending.len() >= FLUSH_AT {
                 self.flush();
-                self.write_current(&data[..n]);
-            } else {
-                self.pending.extend_from_slice(&data[..n]);
-                if self.pending.len() >= FLUSH_AT {
-                    self.flush();
-                }
             }
             self.budget.wrote(n);
+            if data[n - 1] == b'\n' && self.budget.done_at_newline() {
+                self.rotate(clock, sealer);
+            }
             data = &data[n..];
-        }
-        if last == b'\n' && self.budget.done_at_newline() {
-            self.rotate(clock, sealer);
         }
     }
 
@@ -193,7 +232,8 @@ impl LogDir {
         std::mem::replace(&mut self.current, f)
     }
 
-    /// At exit: flush, fsync and mark `current` as cleanly closed (u+x).
+    /// At exit (after [`LogDir::sync`]): flush, fsync and mark `current` as
+    /// cleanly closed (u+x).
     pub fn close(&mut self) {
         self.flush();
         retry(|| self.current.sync_all(), || format!("unable to write {}/current to disk", self.place.name));
@@ -321,7 +361,8 @@ mod tests {
         for (i, step) in [0i64, -3600, -3600, 10].iter().enumerate() {
             clock.step_wall(*step);
             clock.advance(Duration::from_secs(1));
-            d.put(format!("batch {i}\n").as_bytes(), &clock, &sealer);
+            d.put_bytes(format!("batch {i}\n").as_bytes(), &clock, &sealer);
+            d.sync(&clock, &sealer);
             d.rotate(&clock, &sealer);
         }
         sealer.finish();
@@ -336,22 +377,35 @@ mod tests {
     }
 
     #[test]
-    fn lines_rotate_at_the_size_and_near_it_at_a_newline() {
+    fn files_are_cut_where_daemontools_512_byte_buffer_cuts_them() {
         let path = scratch("size");
         let spec = DirSpec { path: path.clone(), size: 4096, num: 100, processor: None };
         let clock = TestClock::new(Duration::from_secs(2_000_000_000));
         let mut sealer = Sealer::start().unwrap();
         let mut d = LogDir::open(&spec, &clock).unwrap();
-        // 2095 bytes: not yet within 2000 of 4096; one more line is.
-        d.put(&[b'a'; 2094], &clock, &sealer);
-        d.put(b"\n", &clock, &sealer);
-        assert_eq!(d.bytes(), 2095);
-        d.put(b"b\n", &clock, &sealer);
-        assert_eq!(d.bytes(), 0, "rotated after the newline");
+        // A 2094-byte head is written at once (longer than the buffer); its
+        // newline waits in the buffer, so nothing rotates yet.
+        d.put_head(&[b'a'; 2094], &clock, &sealer);
+        d.put_bytes(b"\n", &clock, &sealer);
+        assert_eq!(d.bytes(), 2094);
+        // Short lines fill the buffer; when it is written, it is cut after
+        // its last newline, and the file rotates there.
+        for _ in 0..300 {
+            d.put_head(b"b", &clock, &sealer);
+            d.put_bytes(b"\n", &clock, &sealer);
+        }
+        // The 256th line's "b" filled the buffer; its newline wrote it: 2094
+        // + 511 bytes up to the buffer's last newline rotate, the "b" after
+        // it starts the next file.
+        assert_eq!(d.bytes(), 1);
         // A line longer than the size is cut at the size.
-        d.put(&[b'c'; 5000], &clock, &sealer);
-        d.put(b"\n", &clock, &sealer);
-        assert_eq!(d.bytes(), 5001 - 4096);
+        d.put_head(&[b'c'; 1000], &clock, &sealer);
+        d.put_bytes(&[b'c'; 4000], &clock, &sealer);
+        d.put_bytes(b"\n", &clock, &sealer);
+        d.sync(&clock, &sealer);
+        // The next file holds 1 + 89 bytes of short lines and the long
+        // line up to the size; the rest of the long line is in `current`.
+        assert_eq!(d.bytes(), 5001 - (4096 - 90));
         sealer.finish();
         d.close();
         let sizes: Vec<u64> = names(&path)
@@ -359,7 +413,7 @@ mod tests {
             .filter(|n| n.starts_with('@'))
             .map(|n| fs::metadata(path.join(n)).unwrap().len())
             .collect();
-        assert_eq!(sizes, vec![2097, 4096]);
+        assert_eq!(sizes, vec![2605, 4096]);
         fs::remove_dir_all(&path).unwrap();
     }
 }

@@ -29,6 +29,20 @@ impl Budget {
         self.bytes += n as u64;
     }
 
+    /// How many bytes of `buf` daemontools' `c_write` puts into `current` in
+    /// one write (call when not full): no more than fit, and once that
+    /// reaches within [`NEWLINE_SLACK`] of the size, only up to the last
+    /// newline among them, if there is one.
+    pub fn cut(&self, buf: &[u8]) -> usize {
+        let len = self.room(buf.len());
+        if self.bytes + len as u64 >= self.size.saturating_sub(NEWLINE_SLACK) {
+            if let Some(i) = buf[..len].iter().rposition(|&c| c == b'\n') {
+                return i + 1;
+            }
+        }
+        len
+    }
+
     /// After a newline: whether `current` is close enough to full to rotate.
     pub fn done_at_newline(&self) -> bool {
         self.bytes >= self.size.saturating_sub(NEWLINE_SLACK)
@@ -117,6 +131,14 @@ mod tests {
         b.wrote(2000);
         assert!(b.full());
         assert_eq!(b.room(5), 0);
+        // Writes are cut at the size, and near it after their last newline.
+        let b = Budget { bytes: 0, size: 4096 };
+        assert_eq!(b.cut(&[b'x'; 5000]), 4096);
+        assert_eq!(b.cut(b"ab\ncd"), 5, "far from the size: whole");
+        let near = Budget { bytes: 2090, size: 4096 };
+        assert_eq!(near.cut(b"abcdef\ngh\nij"), 10, "within 2000 bytes: up to the last newline");
+        assert_eq!(near.cut(b"abcdefgh"), 8, "no newline: whole");
+        assert_eq!(Budget { bytes: 4090, size: 4096 }.cut(b"abc\nefgh\n"), 4, "the newline within what fits");
         // An oversized current found at start is full at once.
         assert!(Budget { bytes: 10_000, size: 4096 }.full());
     }

@@ -60,14 +60,6 @@ pub struct Script {
     pub ignored: Vec<OsString>,
 }
 
-impl Script {
-    /// Whether any action can deselect a line or needs its head (`e`, `=`):
-    /// without one, every line goes to every directory untouched.
-    pub fn inspects_lines(&self) -> bool {
-        self.actions.iter().any(|a| !matches!(a, Action::Dir(_)))
-    }
-}
-
 /// Parses `args` (argv without argv[0]). Never fails: 0.76 accepts any script.
 pub fn parse(args: &[OsString]) -> Script {
     let mut script = Script::default();
@@ -155,7 +147,5 @@ mod tests {
         );
         assert_eq!(s.status_files, vec![PathBuf::from("st")]);
         assert_eq!(s.ignored, vec![OsString::from(""), OsString::from("?")]);
-        assert!(s.inspects_lines());
-        assert!(!p(&["t", "./d", "/e"]).inspects_lines());
     }
 }
