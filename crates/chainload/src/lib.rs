@@ -6,7 +6,8 @@
 //! ([`Environment`]), accounts and dropping privileges ([`account`]), resource
 //! limits ([`limit`]), lock files ([`lock`]), environment directories
 //! ([`envdir`]: a pure value parser apart from the directory walk), the
-//! readproctitle display ([`proctitle`]), and the few process calls
+//! readproctitle display ([`proctitle`]), the start-up state a C program
+//! keeps and the Rust runtime changes ([`startup`]), and the few process calls
 //! (session, fork, wait, descriptors) the tools need ([`process`]). Every libc
 //! call is in the private `sys` module. Nothing here exits or prints: the
 //! programs pick messages and exit codes.
@@ -23,6 +24,7 @@ pub mod limit;
 pub mod lock;
 pub mod process;
 pub mod proctitle;
+pub mod startup;
 
 mod env;
 mod sys;

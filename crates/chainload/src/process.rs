@@ -37,3 +37,9 @@ pub fn wait(pid: libc::pid_t) -> io::Result<Exit> {
     let status = sys::waitpid(pid)?;
     Ok(if libc::WIFEXITED(status) { Exit::Code(libc::WEXITSTATUS(status) as u8) } else { Exit::Crashed })
 }
+
+/// Reads from descriptor 0 directly: `std::io::stdin` reports a closed
+/// descriptor 0 as end of file, where daemontools' programs see an error.
+pub fn read_stdin(buf: &mut [u8]) -> io::Result<usize> {
+    sys::read(0, buf)
+}

@@ -118,6 +118,7 @@ fn parse(args: &[OsString]) -> Result<(Options, &[OsString]), ExitCode> {
 }
 
 pub fn main(args: &[OsString]) -> ExitCode {
+    chainload::startup::restore();
     let (o, child) = match parse(args) {
         Ok(parsed) => parsed,
         Err(code) => return code,

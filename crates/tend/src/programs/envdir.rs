@@ -9,6 +9,7 @@ use chainload::Environment;
 use strerr::{errstr, EXIT_SYSTEM};
 
 pub fn main(args: &[OsString]) -> ExitCode {
+    chainload::startup::restore();
     let [dir, child @ ..] = args else { return usage() };
     if child.is_empty() {
         return usage();

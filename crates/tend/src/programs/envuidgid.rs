@@ -9,6 +9,7 @@ use strerr::{errstr, EXIT_SYSTEM};
 const USAGE: &str = "envuidgid account child";
 
 pub fn main(args: &[OsString]) -> ExitCode {
+    chainload::startup::restore();
     let [name, child @ ..] = args else { return strerr::usage(USAGE) };
     if child.is_empty() {
         return strerr::usage(USAGE);

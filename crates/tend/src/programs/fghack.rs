@@ -16,6 +16,7 @@ use strerr::{errstr, EXIT_SYSTEM};
 const COPIES: usize = 30;
 
 pub fn main(args: &[OsString]) -> ExitCode {
+    chainload::startup::restore();
     let Some(program) = args.first() else { return strerr::usage("fghack child") };
     let (read_end, write_end) = match process::pipe() {
         Ok(p) => p,

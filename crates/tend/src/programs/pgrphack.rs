@@ -7,6 +7,7 @@ use chainload::{process, Environment};
 use strerr::{errstr, EXIT_SYSTEM};
 
 pub fn main(args: &[OsString]) -> ExitCode {
+    chainload::startup::restore();
     let Some(child) = args.first() else { return strerr::usage("pgrphack child") };
     process::new_session();
     let e = chainload::exec::run(child, args, &Environment::current());

@@ -2,13 +2,13 @@
 //! that `ps` displays the latest errors of a service tree (svscanboot).
 
 use std::ffi::OsString;
-use std::io::{self, ErrorKind, Read};
 use std::process::ExitCode;
 
 use chainload::proctitle::{LastArgument, Title};
 use strerr::{EXIT_SYSTEM, EXIT_USAGE};
 
 pub fn main(args: &[OsString]) -> ExitCode {
+    chainload::startup::restore();
     // Like daemontools: no argument, or a last one under 5 bytes, exits 100 silently.
     let Some(last) = args.last() else { return ExitCode::from(EXIT_USAGE) };
     let Some(mut title) = Title::new(last.len()) else { return ExitCode::from(EXIT_USAGE) };
@@ -20,16 +20,15 @@ pub fn main(args: &[OsString]) -> ExitCode {
         }
     };
     show(&title);
-    let mut stdin = io::stdin().lock();
     let mut buf = [0u8; 4096];
     loop {
-        match stdin.read(&mut buf) {
+        // Not std's stdin, which reads a closed descriptor 0 as end of file.
+        match chainload::process::read_stdin(&mut buf) {
             Ok(0) => return ExitCode::SUCCESS,
             Ok(n) => {
                 title.push(&buf[..n]);
                 show(&title);
             }
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(_) => return ExitCode::from(EXIT_SYSTEM),
         }
     }

@@ -10,6 +10,7 @@ use strerr::{errstr, Getopt, Opt, EXIT_SYSTEM};
 const USAGE: &str = "setlock [ -nNxX ] file program [ arg ... ]";
 
 pub fn main(args: &[OsString]) -> ExitCode {
+    chainload::startup::restore();
     let mut nonblocking = false;
     let mut quiet_failure = false;
     let mut opts = Getopt::new(args, "nNxX");

@@ -11,6 +11,7 @@ use strerr::{errstr, EXIT_SYSTEM};
 const USAGE: &str = "setuidgid account child";
 
 pub fn main(args: &[OsString]) -> ExitCode {
+    chainload::startup::restore();
     let (supplementary, args) = match args.split_first() {
         Some((flag, rest)) if flag == "-s" => (Supplementary::FromDatabase, rest),
         _ => (Supplementary::None, args),

@@ -30,6 +30,7 @@ fn resources(letter: u8) -> &'static [Resource] {
 }
 
 pub fn main(args: &[OsString]) -> ExitCode {
+    chainload::startup::restore();
     let mut opts = Getopt::new(args, "a:c:d:f:l:m:o:p:r:s:t:");
     // Limits are applied as they are parsed, as daemontools does: a bad value
     // after a good one leaves the good one set (harmless: we exit).
