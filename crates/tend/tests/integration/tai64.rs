@@ -2,8 +2,25 @@
 
 use crate::util::{assert_same, run_with_input, Sandbox};
 
-const ZONES: &[&str] =
-    &["UTC", "US/Pacific", "Europe/Madrid", "Asia/Tokyo", "Australia/Lord_Howe", "Asia/Kolkata", "EST5EDT"];
+/// Zone files, POSIX TZ strings (with and without rules), a `:` path, an
+/// unknown zone and an empty TZ; `None` is TZ unset (the system's zone).
+const ZONES: &[Option<&str>] = &[
+    Some("UTC"),
+    Some("US/Pacific"),
+    Some("Europe/Madrid"),
+    Some("Asia/Tokyo"),
+    Some("Australia/Lord_Howe"),
+    Some("Asia/Kolkata"),
+    Some("EST5EDT"),
+    Some("JST-9"),
+    Some(":America/New_York"),
+    Some("<+0530>-5:30"),
+    Some("CET-1CEST,M3.5.0,M10.5.0/3"),
+    Some("Pacific/Chatham"),
+    Some("No/Such_Zone"),
+    Some(""),
+    None,
+];
 
 /// Well-formed labels over a wide range of times, with varied line endings.
 fn labelled_lines() -> Vec<u8> {
@@ -30,6 +47,9 @@ fn labelled_lines() -> Vec<u8> {
         s.extend_from_slice(format!("@{:016x}00000000 edge\n", secs + (1 << 62) + 10).as_bytes());
     }
     s.extend_from_slice(b"@00004000000037c219bf2ef02e94 long\n");
+    // Nanoseconds past 999999999 (ten digits) and a carriage return.
+    s.extend_from_slice(b"@4000000037c219bfffffffff ten-digit nanoseconds\n");
+    s.extend_from_slice(b"@4000000037c219bf0000000a\r\n");
     s.extend_from_slice(b"no label here\n\n@4000000037c219bf2ef02e94");
     s
 }
@@ -38,9 +58,17 @@ fn labelled_lines() -> Vec<u8> {
 fn tai64nlocal_matches_daemontools_in_every_zone() {
     let sb = Sandbox::new();
     let input = labelled_lines();
-    for tz in ZONES {
-        let ours = run_with_input(sb.tend("tai64nlocal").env("TZ", tz), &input);
-        let theirs = run_with_input(sb.debian("tai64nlocal").env("TZ", tz), &input);
+    for &zone in ZONES {
+        let (mut ours, mut theirs) = (sb.tend("tai64nlocal"), sb.debian("tai64nlocal"));
+        for cmd in [&mut ours, &mut theirs] {
+            match zone {
+                Some(tz) => cmd.env("TZ", tz),
+                None => cmd.env_remove("TZ"),
+            };
+        }
+        let tz = zone.unwrap_or("(unset)");
+        let ours = run_with_input(&mut ours, &input);
+        let theirs = run_with_input(&mut theirs, &input);
         assert_eq!(ours.status.code(), theirs.status.code(), "exit code, TZ={tz}");
         // daemontools drops a label that ends the input (it exits while still
         // reading the digits); we keep it, so compare all but that tail.
