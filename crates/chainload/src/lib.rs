@@ -9,8 +9,9 @@
 //! readproctitle display ([`proctitle`]), the start-up state a C program
 //! keeps and the Rust runtime changes ([`startup`]), and the few process calls
 //! (session, fork, wait, descriptors) the tools need ([`process`]). Every libc
-//! call is in the private `sys` module. Nothing here exits or prints: the
-//! programs pick messages and exit codes.
+//! call is in the private `sys` module. Nothing here exits: the programs pick
+//! messages and exit codes, and print them with [`message`] (bytes, since
+//! names need not be UTF-8) or `strerr`.
 //!
 //! ```
 //! assert_eq!(chainload::envdir::value(b"value \t\nignored"), Some(b"value".to_vec()));
@@ -22,6 +23,7 @@ pub mod envdir;
 pub mod exec;
 pub mod limit;
 pub mod lock;
+pub mod message;
 pub mod process;
 pub mod proctitle;
 pub mod startup;

@@ -2,14 +2,14 @@
 //! root, priority, lock, closed descriptors and limits, then run a program.
 //! Options, order of the changes and messages follow runit 2.1.2.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use chainload::account::{self, DropError};
 use chainload::envdir::{self, DirError};
 use chainload::limit::{self, LimitError, Resource, Soft};
-use chainload::{lock, process, Environment};
+use chainload::{lock, message, process, Environment};
 use strerr::{errstr, Getopt, Opt, EXIT_SYSTEM, EXIT_USAGE};
 
 const USAGE: &str = "usage: chpst [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog\n\n";
@@ -54,8 +54,9 @@ fn fatal(what: &str, e: &std::io::Error) -> ExitCode {
     strerr::die(EXIT_SYSTEM, &[what, ": ", &errstr(e)])
 }
 
-fn fatal2(what: &str, culprit: &OsString, e: &std::io::Error) -> ExitCode {
-    strerr::die(EXIT_SYSTEM, &[what, ": ", &culprit.to_string_lossy(), ": ", &errstr(e)])
+fn fatal2(what: &str, culprit: &OsStr, e: &std::io::Error) -> ExitCode {
+    let e = errstr(e);
+    message::die(EXIT_SYSTEM, &[what.as_bytes(), b": ", culprit.as_bytes(), b": ", e.as_bytes()])
 }
 
 /// runit reads limits as `long`: a number beyond its range means the hard limit.
@@ -205,25 +206,25 @@ fn read_env_dir(dir: &OsString, verbose: bool, env: &mut Environment) -> Result<
         DirError::List(e) => fatal2("unable to read directory", dir, &e),
         DirError::Return(e) => fatal("unable to switch to starting directory", &e),
     })?;
-    let shown = dir.to_string_lossy();
     for entry in entries {
-        let name = entry.name.to_string_lossy();
+        let (dir, name) = (dir.as_bytes(), entry.name.as_bytes());
         let value = match entry.value {
             Ok(v) => v,
             Err(e) if e.raw_os_error() == Some(libc::EISDIR) => {
                 if verbose {
-                    strerr::warn(&["unable to read ", &shown, "/", &name, ": ", &errstr(&e)]);
+                    message::warn(&[b"unable to read ", dir, b"/", name, b": ", errstr(&e).as_bytes()]);
                 }
                 continue;
             }
             Err(e) => {
-                return Err(strerr::die(EXIT_SYSTEM, &["unable to read ", &shown, "/", &name, ": ", &errstr(&e)]))
+                let e = errstr(&e);
+                return Err(message::die(EXIT_SYSTEM, &[b"unable to read ", dir, b"/", name, b": ", e.as_bytes()]));
             }
         };
-        if entry.name.as_bytes().contains(&b'=') {
-            return Err(strerr::die(EXIT_SYSTEM, &["invalid variable name: ", &shown, "/", &name, ": contains ="]));
+        if name.contains(&b'=') {
+            return Err(message::die(EXIT_SYSTEM, &[b"invalid variable name: ", dir, b"/", name, b": contains ="]));
         }
-        env.set(entry.name.as_bytes(), value.as_deref());
+        env.set(name, value.as_deref());
     }
     Ok(())
 }
@@ -232,15 +233,14 @@ fn read_env_dir(dir: &OsString, verbose: bool, env: &mut Environment) -> Result<
 /// the uid and the groups, the first being the primary one.
 fn ids(spec: &OsString) -> Result<(libc::uid_t, Vec<libc::gid_t>), ExitCode> {
     let bytes = spec.as_bytes();
-    let unknown = || strerr::die(EXIT_SYSTEM, &["unknown user/group: ", &spec.to_string_lossy()]);
+    let unknown = || message::die(EXIT_SYSTEM, &[b"unknown user/group: ", bytes]);
     let db_error = |e: std::io::Error| fatal("unable to get password/group file entry", &e);
     if let Some(numbers) = bytes.strip_prefix(b":") {
-        return numeric_ids(numbers)
-            .ok_or_else(|| strerr::die(EXIT_SYSTEM, &["invalid uid/gids: ", &String::from_utf8_lossy(numbers)]));
+        return numeric_ids(numbers).ok_or_else(|| message::die(EXIT_SYSTEM, &[b"invalid uid/gids: ", numbers]));
     }
     let mut parts = bytes.split(|&c| c == b':');
     let user = parts.next().unwrap_or_default();
-    let account = account::lookup(std::ffi::OsStr::from_bytes(user)).map_err(db_error)?.ok_or_else(unknown)?;
+    let account = account::lookup(OsStr::from_bytes(user)).map_err(db_error)?.ok_or_else(unknown)?;
     let mut groups = Vec::new();
     for name in parts {
         groups.push(account::group_id(name).map_err(db_error)?.ok_or_else(unknown)?);

@@ -5,7 +5,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use chainload::envdir::{self, DirError};
-use chainload::Environment;
+use chainload::{message, Environment};
 use strerr::{errstr, EXIT_SYSTEM};
 
 pub fn main(args: &[OsString]) -> ExitCode {
@@ -14,37 +14,39 @@ pub fn main(args: &[OsString]) -> ExitCode {
     if child.is_empty() {
         return usage();
     }
-    let shown = dir.to_string_lossy();
+    let dir_error = |what: &[u8], e: std::io::Error| {
+        let e = errstr(&e);
+        message::die(EXIT_SYSTEM, &[what, dir.as_bytes(), b": ", e.as_bytes()])
+    };
     let entries = match envdir::read(dir) {
         Ok(entries) => entries,
         Err(DirError::Cwd(e)) => {
             return strerr::die(EXIT_SYSTEM, &["unable to switch to current directory: ", &errstr(&e)])
         }
-        Err(DirError::Switch(e)) => {
-            return strerr::die(EXIT_SYSTEM, &["unable to switch to directory ", &shown, ": ", &errstr(&e)])
-        }
-        Err(DirError::Open(e) | DirError::List(e)) => {
-            return strerr::die(EXIT_SYSTEM, &["unable to read directory ", &shown, ": ", &errstr(&e)])
-        }
+        Err(DirError::Switch(e)) => return dir_error(b"unable to switch to directory ", e),
+        Err(DirError::Open(e) | DirError::List(e)) => return dir_error(b"unable to read directory ", e),
         Err(DirError::Return(e)) => {
             return strerr::die(EXIT_SYSTEM, &["unable to switch to starting directory: ", &errstr(&e)])
         }
     };
     let mut env = Environment::current();
     for entry in entries {
-        let name = entry.name.to_string_lossy();
+        let (dir, name) = (dir.as_bytes(), entry.name.as_bytes());
         let value = match entry.value {
             Ok(v) => v,
-            Err(e) => return strerr::die(EXIT_SYSTEM, &["unable to read ", &shown, "/", &name, ": ", &errstr(&e)]),
+            Err(e) => {
+                let e = errstr(&e);
+                return message::die(EXIT_SYSTEM, &[b"unable to read ", dir, b"/", name, b": ", e.as_bytes()]);
+            }
         };
         // daemontools would set the variable named by what precedes the `=`.
-        if entry.name.as_bytes().contains(&b'=') {
-            return strerr::die(EXIT_SYSTEM, &["invalid variable name ", &shown, "/", &name, ": contains ="]);
+        if name.contains(&b'=') {
+            return message::die(EXIT_SYSTEM, &[b"invalid variable name ", dir, b"/", name, b": contains ="]);
         }
-        env.set(entry.name.as_bytes(), value.as_deref());
+        env.set(name, value.as_deref());
     }
     let e = chainload::exec::run(&child[0], child, &env);
-    strerr::die(EXIT_SYSTEM, &["unable to run ", &child[0].to_string_lossy(), ": ", &errstr(&e)])
+    message::run_failed(&child[0], &e)
 }
 
 /// daemontools' envdir exits 111, not 100, on a usage error.

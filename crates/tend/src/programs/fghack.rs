@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 use std::process::ExitCode;
 
 use chainload::process::{self, Exit};
-use chainload::Environment;
+use chainload::{message, Environment};
 use strerr::{errstr, EXIT_SYSTEM};
 
 /// Duplicates of the pipe's write end the child gets besides the pipe itself,
@@ -35,7 +35,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
                 let _ = process::dup(write_end.as_raw_fd());
             }
             let e = chainload::exec::run(program, args, &env);
-            return strerr::die(EXIT_SYSTEM, &["unable to run ", &program.to_string_lossy(), ": ", &errstr(&e)]);
+            return message::run_failed(program, &e);
         }
     };
     drop(write_end);

@@ -1,10 +1,11 @@
 //! setlock: run a program holding an exclusive lock on a file.
 
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use chainload::lock::{self, LockError};
-use chainload::Environment;
+use chainload::{message, Environment};
 use strerr::{errstr, Getopt, Opt, EXIT_SYSTEM};
 
 const USAGE: &str = "setlock [ -nNxX ] file program [ arg ... ]";
@@ -32,11 +33,11 @@ pub fn main(args: &[OsString]) -> ExitCode {
             return ExitCode::SUCCESS;
         }
         let (what, e) = match e {
-            LockError::Open(e) => ("unable to open ", e),
-            LockError::Lock(e) => ("unable to lock ", e),
+            LockError::Open(e) => (b"unable to open ".as_slice(), e),
+            LockError::Lock(e) => (b"unable to lock ".as_slice(), e),
         };
-        return strerr::die(EXIT_SYSTEM, &[what, &file.to_string_lossy(), ": ", &errstr(&e)]);
+        return message::die(EXIT_SYSTEM, &[what, file.as_bytes(), b": ", errstr(&e).as_bytes()]);
     }
     let e = chainload::exec::run(&child[0], child, &Environment::current());
-    strerr::die(EXIT_SYSTEM, &["unable to run ", &child[0].to_string_lossy(), ": ", &errstr(&e)])
+    message::run_failed(&child[0], &e)
 }

@@ -2,10 +2,11 @@
 //! group (daemontools), or with its supplementary groups too (`-s`, as encore).
 
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use chainload::account::{self, DropError, Supplementary};
-use chainload::Environment;
+use chainload::{message, Environment};
 use strerr::{errstr, EXIT_SYSTEM};
 
 const USAGE: &str = "setuidgid account child";
@@ -22,7 +23,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
     }
     let account = match account::lookup(name) {
         Ok(Some(a)) => a,
-        Ok(None) => return strerr::die(EXIT_SYSTEM, &["unknown account ", &name.to_string_lossy()]),
+        Ok(None) => return message::die(EXIT_SYSTEM, &[b"unknown account ", name.as_bytes()]),
         Err(e) => return strerr::die(EXIT_SYSTEM, &["unable to read the account database: ", &errstr(&e)]),
     };
     if let Err(e) = account::become_account(&account, supplementary) {
@@ -33,5 +34,5 @@ pub fn main(args: &[OsString]) -> ExitCode {
         return strerr::die(EXIT_SYSTEM, &[what, &errstr(&e)]);
     }
     let e = chainload::exec::run(&child[0], child, &Environment::current());
-    strerr::die(EXIT_SYSTEM, &["unable to run ", &child[0].to_string_lossy(), ": ", &errstr(&e)])
+    message::run_failed(&child[0], &e)
 }

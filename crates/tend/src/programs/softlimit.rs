@@ -5,7 +5,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use chainload::limit::{self, LimitError, Resource, Soft};
-use chainload::Environment;
+use chainload::{message, Environment};
 use strerr::{errstr, Getopt, Opt, EXIT_SYSTEM};
 
 const USAGE: &str = "softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child";
@@ -42,9 +42,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
                 Some(n) => Soft::AtMost(n),
                 // daemontools prints only its usage line; name the culprit first.
                 None => {
-                    let flag = [b'-', letter];
-                    let flag = String::from_utf8_lossy(&flag);
-                    strerr::fatal(&["invalid number for ", &flag, ": ", &value.to_string_lossy()]);
+                    message::fatal(&[b"invalid number for -", &[letter], b": ", value.as_bytes()]);
                     return strerr::usage(USAGE);
                 }
             },
@@ -62,5 +60,5 @@ pub fn main(args: &[OsString]) -> ExitCode {
     let child = opts.operands();
     let Some(program) = child.first() else { return strerr::usage(USAGE) };
     let e = chainload::exec::run(program, child, &Environment::current());
-    strerr::die(EXIT_SYSTEM, &["unable to run ", &program.to_string_lossy(), ": ", &errstr(&e)])
+    message::run_failed(program, &e)
 }
