@@ -99,7 +99,7 @@ pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
 fn open_status_files(script: &Script) -> Result<Vec<(File, String)>, Fatal> {
     let mut files = Vec::new();
     for path in &script.status_files {
-        let name = path.to_string_lossy().into_owned();
+        let name = crate::names::display(path);
         let fail = |what: &str, e: std::io::Error| Fatal(format!("unable to {what} {name}: {}", strerr::errstr(&e)));
         OpenOptions::new()
             .append(true)

@@ -20,6 +20,7 @@
 mod engine;
 mod input;
 mod logdir;
+mod names;
 mod pattern;
 mod pause;
 mod processor;
@@ -36,6 +37,13 @@ pub use script::{parse, Action, DirSpec, Script};
 /// A startup failure: the text after `multilog: fatal: ` (the program exits 111).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fatal(pub String);
+
+impl Fatal {
+    /// The message as written: file names byte for byte, as given.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        names::to_bytes(&self.0)
+    }
+}
 
 /// Sets the umask daemontools' multilog starts with (022).
 pub fn set_umask() {

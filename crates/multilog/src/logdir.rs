@@ -64,7 +64,7 @@ impl LogDir {
     /// `restart()` does. Errors are fatal and name the directory.
     pub fn open(spec: &DirSpec, clock: &dyn Clock) -> Result<LogDir, Fatal> {
         let path = spec.path.clone();
-        let name = path.to_string_lossy().into_owned();
+        let name = crate::names::display(&path);
         let _ = fs::DirBuilder::new().mode(0o700).create(&path);
         let dir = OpenOptions::new()
             .read(true)

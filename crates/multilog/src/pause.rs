@@ -23,6 +23,12 @@ pub fn retry<T>(mut op: impl FnMut() -> io::Result<T>, what: impl Fn() -> String
 
 /// Prints `WHAT, pausing: ERR` and sleeps.
 pub fn warn_pause(what: &str, e: &io::Error) {
-    strerr::warn(&[what, ", pausing: ", &strerr::errstr(e)]);
+    warn(&format!("{what}, pausing: {}", strerr::errstr(e)));
     sys::sleep_monotonic(PAUSE);
+}
+
+/// Prints `multilog: warning: MESSAGE`, file names in it byte for byte.
+pub fn warn(message: &str) {
+    let line = format!("{}: warning: {message}\n", strerr::program());
+    strerr::write_stderr(&crate::names::to_bytes(&line));
 }

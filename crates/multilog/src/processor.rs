@@ -13,7 +13,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::Command;
 
-use crate::pause::{retry, warn_pause, PAUSE};
+use crate::pause::{retry, warn, warn_pause, PAUSE};
 use crate::sys;
 
 /// Runs the processor on `dir/previous` until it succeeds, leaving
@@ -27,7 +27,7 @@ pub fn run(dir: &Path, name: &str, command: &[u8]) {
                     warn_pause(&format!("processor crashed in {name}"), &io::Error::other(format!("signal {sig}")))
                 }
                 None => {
-                    strerr::warn(&["processor failed in ", name, ", pausing"]);
+                    warn(&format!("processor failed in {name}, pausing"));
                     sys::sleep_monotonic(PAUSE);
                 }
             },

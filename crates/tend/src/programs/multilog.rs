@@ -4,21 +4,31 @@
 //! doc/multilog.md). An argument 0.76 silently ignores still is ignored, but
 //! now with a warning naming it. Startup failures (a directory that cannot be
 //! opened or locked, an `=file` that cannot be created) exit 111 before any
-//! input is read; later disk errors pause and retry.
+//! input is read; later disk errors pause and retry. Names appear in messages
+//! byte for byte as given, UTF-8 or not.
 
 use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use tai64::SystemClock;
+
+/// `multilog: KIND: ` + `text` + newline, as one write.
+fn message(kind: &[u8], text: &[u8]) {
+    strerr::write_stderr(&[strerr::program().as_bytes(), b": ", kind, text, b"\n"].concat());
+}
 
 pub fn main(args: &[OsString]) -> ExitCode {
     multilog::set_umask();
     let script = multilog::parse(args);
     for arg in &script.ignored {
-        strerr::warn(&["ignoring unknown action: ", &arg.to_string_lossy()]);
+        message(b"warning: ignoring unknown action: ", arg.as_bytes());
     }
     match multilog::run(&script, &SystemClock) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(multilog::Fatal(message)) => strerr::die(strerr::EXIT_SYSTEM, &[&message]),
+        Err(fatal) => {
+            message(b"fatal: ", &fatal.to_bytes());
+            ExitCode::from(strerr::EXIT_SYSTEM)
+        }
     }
 }

@@ -285,6 +285,38 @@ fn multilog_fatal_errors_like_daemontools_before_reading_input() {
 }
 
 #[test]
+fn multilog_names_files_byte_for_byte_in_messages_like_daemontools() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let sb = Sandbox::new();
+    for side in ["ours", "theirs"] {
+        fs::create_dir_all(sb.join(side)).unwrap();
+        fs::write(sb.join(side).join(OsStr::from_bytes(b"file\xff")), b"").unwrap();
+    }
+    // Names that are not UTF-8 (or are, with non-ASCII) in every startup
+    // failure: a missing parent, a file where a directory should be, an
+    // `=file` that cannot be created.
+    let scripts: [&[&[u8]]; 5] = [
+        &[b"./\xff/sub"],
+        &[b"./file\xff"],
+        &[b"=\xfe\xff/st", b"./d"],
+        &[b"./d\xc3\xa9", b"./\xc3/\x80"],
+        &[b"=./file\xff/\xe9t\xe9"],
+    ];
+    for script in scripts {
+        let args: Vec<&OsStr> = script.iter().map(|a| OsStr::from_bytes(a)).collect();
+        let mut ours = sb.tend("multilog");
+        ours.current_dir(sb.join("ours")).args(&args);
+        let mut theirs = sb.debian("multilog");
+        theirs.current_dir(sb.join("theirs")).args(&args);
+        let (ours, theirs) = (run_with_input(&mut ours, b"x\n"), run_with_input(&mut theirs, b"x\n"));
+        assert_eq!(ours.status.code(), Some(111), "{script:?}");
+        assert_eq!(ours.status.code(), theirs.status.code(), "{script:?}");
+        assert_same("stderr", &ours.stderr, &theirs.stderr);
+    }
+}
+
+#[test]
 fn multilog_warns_about_actions_daemontools_ignores() {
     let sb = Sandbox::new();
     let out = run_with_input(sb.tend("multilog").args(["./d", "t", "x5", "", "./e"]), b"still works\n");
