@@ -707,3 +707,126 @@ fn children_inherit_signal_state_as_under_daemontools() {
         assert_eq!(ign & (1 << (libc::SIGPIPE - 1)), 0, "{program}");
     }
 }
+
+/// Runs `program args` both ways under `sh -c 'SHELL; exec "$@"'`, so that
+/// the shell can first close descriptors or ignore signals, and asserts the
+/// same stdout, stderr and exit status.
+#[track_caller]
+fn same_under_shell(sb: &Sandbox, shell: &str, program: &str, args: &[&str]) -> Output {
+    let wrap = |inner: Command| {
+        let mut c = Command::new("/bin/sh");
+        c.current_dir(sb.path()).env("PATH", PATH);
+        c.arg("-c").arg(format!("{shell}; exec \"$@\"")).arg("sh").arg(inner.get_program()).args(inner.get_args());
+        c
+    };
+    let (a, b) = (run(wrap(ours(sb, program, args))), run(wrap(theirs(sb, program, args))));
+    let what = format!("{shell}: {program} {args:?}");
+    assert_same(&format!("{what}: stdout"), &a.stdout, &b.stdout);
+    assert_same(&format!("{what}: stderr"), &a.stderr, &b.stderr);
+    assert_eq!((a.status.code(), a.status.signal()), (b.status.code(), b.status.signal()), "{what}: exit status");
+    a
+}
+
+/// Every chain-loader, with `child` as the program it runs.
+fn every_chain_loader(child: &[&'static str]) -> Vec<(&'static str, Vec<&'static str>)> {
+    let with = |prefix: &[&'static str]| -> Vec<&'static str> { prefix.iter().chain(child).copied().collect() };
+    vec![
+        ("setuidgid", with(&["root"])),
+        ("envuidgid", with(&["root"])),
+        ("envdir", with(&["env"])),
+        ("softlimit", with(&["-o", "="])),
+        ("setlock", with(&["lock"])),
+        ("setlock", with(&["-nx", "lock"])),
+        ("pgrphack", with(&[])),
+        ("fghack", with(&[])),
+        ("chpst", with(&["-e", "env", "-l", "lock"])),
+    ]
+}
+
+/// The Rust runtime opens /dev/null on closed descriptors 0-2 before main; C
+/// programs do not, so the child of daemontools' tools inherits them closed
+/// and the tools' own first open (setlock's lock, fghack's pipe) takes the
+/// lowest free number.
+#[test]
+fn closed_standard_descriptors_stay_closed_like_daemontools() {
+    let sb = Sandbox::new();
+    write(&sb, "env/V", b"v\n");
+    // Reports on descriptor 9 (a copy of the original stdout) which of 0-4 are open, and what they are.
+    let report = [
+        "sh",
+        "-c",
+        "for fd in 0 1 2 3 4; do if [ -e /proc/$$/fd/$fd ]; then echo \"$fd $(readlink /proc/$$/fd/$fd | cut -c1-5)\"; \
+         else echo \"$fd closed\"; fi; done >&9",
+    ];
+    for closed in ["0<&-", "1>&-", "2>&-", "0<&- 1>&- 2>&-"] {
+        let shell = format!("exec 9>&1 {closed}");
+        for (program, args) in every_chain_loader(&report) {
+            let out = same_under_shell(&sb, &shell, program, &args);
+            // Not the runtime's /dev/null (the harness gives pipes and sandbox files).
+            assert!(!text(&out.stdout).contains("/dev/"), "{shell}: {program}: {}", text(&out.stdout));
+        }
+        // The failure messages go where daemontools' go (nowhere if stderr is closed).
+        same_under_shell(&sb, &shell, "setuidgid", &["nosuch", "true"]);
+        same_under_shell(&sb, &shell, "envdir", &["env", "./nosuch"]);
+        same_under_shell(&sb, &shell, "chpst", &["-0", "-1", "-2", "true"]);
+    }
+    // A closed stdin is a read error for readproctitle (111), not end of file.
+    let out = same_under_shell(&sb, "exec 0<&-", "readproctitle", &["title", "....."]);
+    assert_eq!(out.status.code(), Some(111));
+}
+
+/// SIGPIPE ignored by the parent (`trap '' PIPE`) stays ignored in the child,
+/// as under daemontools, although the Rust runtime changes it before main.
+#[test]
+fn an_ignored_sigpipe_stays_ignored_for_the_child_like_daemontools() {
+    let sb = Sandbox::new();
+    write(&sb, "env/V", b"v\n");
+    let signals = ["grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"];
+    for (program, args) in every_chain_loader(&signals) {
+        let out = same_under_shell(&sb, "trap '' PIPE HUP", program, &args);
+        let ign = text(&out.stdout).lines().find_map(|l| l.strip_prefix("SigIgn:\t").map(str::to_string));
+        let ign = u64::from_str_radix(&ign.unwrap(), 16).unwrap();
+        let pipe_and_hup = 1 << (libc::SIGPIPE - 1) | 1 << (libc::SIGHUP - 1);
+        assert_eq!(ign & pipe_and_hup, pipe_and_hup, "{program}");
+    }
+}
+
+/// Names from the command line and from directories are printed as the
+/// bytes given, not as UTF-8 with replacement characters.
+#[test]
+fn names_that_are_not_utf8_are_printed_as_given() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let sb = Sandbox::new();
+    let odd = OsStr::from_bytes(b"\xff\xfe");
+    let dir = OsStr::from_bytes(b"e\xff");
+    // A subdirectory where a variable's file should be: "unable to read e\xff/\xff\xfe: is a directory".
+    fs::create_dir_all(sb.path().join(dir).join(odd)).unwrap();
+    let lock = OsStr::from_bytes(b"nodir/\xff\xfe");
+    let cases: Vec<(&str, Vec<&OsStr>)> = vec![
+        ("setuidgid", vec![odd, "true".as_ref()]),
+        ("setuidgid", vec!["root".as_ref(), odd]),
+        ("envuidgid", vec![odd, "true".as_ref()]),
+        ("envdir", vec![odd, "true".as_ref()]),
+        ("envdir", vec![dir, "true".as_ref()]),
+        ("setlock", vec![lock, "true".as_ref()]),
+        ("pgrphack", vec![odd]),
+        ("fghack", vec![odd]),
+        ("softlimit", vec!["-o".as_ref(), "1".as_ref(), odd]),
+        ("chpst", vec!["-u".as_ref(), odd, "true".as_ref()]),
+        ("chpst", vec!["-u".as_ref(), OsStr::from_bytes(b":\xff:0"), "true".as_ref()]),
+        ("chpst", vec!["-e".as_ref(), odd, "true".as_ref()]),
+        ("chpst", vec!["-l".as_ref(), lock, "true".as_ref()]),
+        ("chpst", vec![odd]),
+    ];
+    for (program, args) in cases {
+        let mut a = ours(&sb, program, &[]);
+        a.args(&args);
+        let mut b = theirs(&sb, program, &[]);
+        b.args(&args);
+        let (a, b) = (run(a), run(b));
+        assert_same(&format!("{program} {args:?}: stderr"), &a.stderr, &b.stderr);
+        assert_eq!(a.status.code(), b.status.code(), "{program} {args:?}");
+        assert!(a.stderr.contains(&0xff), "{program} {args:?}: {:?}", a.stderr);
+    }
+}
