@@ -131,3 +131,44 @@ fn tai64n_labels_each_line_like_daemontools() {
     }
     assert!(ours.stdout.ends_with(b" last without newline"));
 }
+
+/// Runs `program` (ours, or Debian's with `debian`) under `sh -c SCRIPT` with
+/// stdin `input`; the script names the program `$0` and writes its exit code
+/// to `rc` in the sandbox.
+fn exit_code_under_shell(sb: &Sandbox, script: &str, program: &str, debian: bool, input: &[u8]) -> String {
+    let path = if debian { format!("/usr/bin/{program}") } else { program.to_string() };
+    let _ = std::fs::remove_file(sb.join("rc"));
+    let out = run_with_input(sb.command("sh").args(["-c", &format!("{script}; echo $? > rc"), &path]), input);
+    assert!(out.status.success(), "{script}: {out:?}");
+    std::fs::read_to_string(sb.join("rc")).unwrap()
+}
+
+#[test]
+fn tai64_closed_descriptors_and_pipe_errors_exit_like_daemontools() {
+    let sb = Sandbox::new();
+    // A closed stdin or stdout is an error (111) once there is something to
+    // read or write; a full disk too; a reader that goes away kills with
+    // SIGPIPE, unless SIGPIPE was ignored by the parent: then EPIPE, 111.
+    let cases = [
+        ("\"$0\" <&- > /dev/null", &b"x\n"[..]),
+        ("\"$0\" >&-", b"@4000000037c219bf2ef02e94 x\n"),
+        ("\"$0\" >&-", b""),
+        ("\"$0\" > /dev/full", b"x\n"),
+        ("seq 1 200000 | \"$0\" | head -n 1 > /dev/null", b""),
+        ("trap '' PIPE; seq 1 200000 | \"$0\" | head -n 1 > /dev/null", b""),
+    ];
+    for program in ["tai64n", "tai64nlocal"] {
+        for (script, input) in cases {
+            // The pipelines report the last command's code: run the
+            // program in a group that records its own.
+            let script = script.replace("\"$0\" |", "{ \"$0\"; echo $? > prc; } |");
+            let ours = exit_code_under_shell(&sb, &script, program, false, input);
+            let ours_p = std::fs::read_to_string(sb.join("prc")).unwrap_or_default();
+            let _ = std::fs::remove_file(sb.join("prc"));
+            let theirs = exit_code_under_shell(&sb, &script, program, true, input);
+            let theirs_p = std::fs::read_to_string(sb.join("prc")).unwrap_or_default();
+            let _ = std::fs::remove_file(sb.join("prc"));
+            assert_eq!((&ours, &ours_p), (&theirs, &theirs_p), "{program}: {script}");
+        }
+    }
+}
