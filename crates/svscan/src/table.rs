@@ -9,6 +9,11 @@ use std::time::Duration;
 pub const MAX_SERVICES: usize = 1000;
 /// A supervise is not started again sooner than this after its previous start.
 pub const RESTART_GAP: Duration = Duration::from_secs(1);
+/// A supervise that keeps exiting soon after it starts (a `log` that is a
+/// file, a directory it cannot use) waits twice as long each time, up to
+/// daemontools' scan period, so that a broken entry costs no more wakeups
+/// than under daemontools.
+pub const MAX_RESTART_GAP: Duration = Duration::from_secs(5);
 /// How long a logger may take to drain its pipe, once its service is down,
 /// before its supervise gets SIGTERM.
 pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
@@ -62,12 +67,22 @@ pub enum Action {
 struct Slot {
     pid: Option<i32>,
     started: Option<Duration>,
+    /// How long after `started` the next start may be.
+    gap: Duration,
 }
 
 impl Slot {
     /// When this slot may be started again.
     fn ready_at(&self) -> Duration {
-        self.started.map_or(Duration::ZERO, |s| s + RESTART_GAP)
+        self.started.map_or(Duration::ZERO, |s| s + self.gap.max(RESTART_GAP))
+    }
+
+    /// Its supervise exited, or could not be started, at `now`: one that
+    /// lasted less than [`MAX_RESTART_GAP`] doubles the gap.
+    fn ended(&mut self, now: Duration) {
+        self.pid = None;
+        let quick = self.started.is_some_and(|s| now < s + MAX_RESTART_GAP);
+        self.gap = if quick { (self.gap * 2).clamp(RESTART_GAP, MAX_RESTART_GAP) } else { RESTART_GAP };
     }
 
     fn due(&self, now: Duration) -> bool {
@@ -246,8 +261,8 @@ impl Table {
     /// A supervise could not be started (the loop has warned): retry after the gap.
     pub fn spawn_failed(&mut self, id: u64, role: Role, now: Duration) {
         if let Some(slot) = self.slot(id, role) {
-            slot.pid = None;
             slot.started = Some(now);
+            slot.ended(now);
         }
     }
 
@@ -272,12 +287,12 @@ impl Table {
         };
         let e = &mut self.entries[i];
         if e.main.pid == Some(pid) {
-            e.main.pid = None;
+            e.main.ended(now);
             if e.phase == Phase::StoppingMain {
                 drain(e, now, &mut actions);
             }
         } else if let Some(log) = e.log.as_mut() {
-            log.pid = None;
+            log.ended(now);
         }
         if e.phase != Phase::Running && e.idle() {
             actions.push(Action::Forget { id: e.id });
@@ -441,6 +456,30 @@ mod tests {
         // One that ran for a long time comes back at once.
         t.exited(102, secs(100.0));
         assert!(t.scan_due(secs(100.0)));
+    }
+
+    #[test]
+    fn a_supervise_that_keeps_exiting_at_once_waits_longer_each_time_up_to_five_seconds() {
+        let mut t = Table::new();
+        let mut pid = 100;
+        let mut now = secs(0.0);
+        let a = t.scan(vec![found("a", 1, true)], now);
+        spawn_all(&mut t, a, &mut pid, now);
+        // Only the logger keeps dying (a `log` that is a file).
+        let mut gaps = Vec::new();
+        for _ in 0..6 {
+            t.exited(pid, now + secs(0.1));
+            let at = t.deadline().unwrap();
+            gaps.push((at - now).as_secs_f64());
+            now = at;
+            let a = t.scan(vec![found("a", 1, true)], now);
+            assert_eq!(spawns(&a), [("a".into(), Role::Log)]);
+            spawn_all(&mut t, a, &mut pid, now);
+        }
+        assert_eq!(gaps, [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]);
+        // Once it stays up longer than that, the next restart is at once again.
+        t.exited(pid, now + secs(60.0));
+        assert_eq!(t.deadline(), Some(now + secs(1.0)));
     }
 
     #[test]

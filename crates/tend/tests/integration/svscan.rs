@@ -441,3 +441,50 @@ fn logged_services_beyond_the_open_files_limit_start_and_services_keep_that_limi
     }
     assert_eq!(fs::read_to_string(sb.join("stderr")).unwrap(), "");
 }
+
+/// Broken entries of every kind: svscan warns about them as daemontools does,
+/// sleeps while nothing changes, and a supervise that exits at once every
+/// time (`log` is a file) is restarted ever later (1, 2, 4, then every 5
+/// seconds, daemontools' scan period), not every second.
+#[test]
+fn broken_entries_cost_no_more_wakeups_than_under_daemontools() {
+    let mut sb = Sandbox::new();
+    fs::create_dir(sb.join("scan")).unwrap();
+    for (link, target) in [("dangling", "/nonexistent"), ("loop", "loop"), ("self", "."), ("up", "../scan")] {
+        std::os::unix::fs::symlink(target, sb.join("scan").join(link)).unwrap();
+    }
+    fs::write(sb.join("scan/file"), b"x").unwrap();
+    let fifo = std::ffi::CString::new(sb.join("scan/fifo").as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    fs::create_dir(sb.join("scan/.hidden")).unwrap();
+    service(&sb, "ok", "exec sleep 1000");
+    let svscan = start_svscan(&mut sb);
+    assert!(wait_until(LIMIT, || status_pid(&sb.join("scan/ok")).is_some()));
+    let warned = || lines(&sb.join("stderr"));
+    assert!(wait_until(LIMIT, || warned().len() == 2), "{:?}", warned());
+    let mut expected = ["unable to stat dangling: file does not exist", "unable to stat loop: symbolic link loop"]
+        .map(|w| format!("svscan: warning: {w}"));
+    let mut got = warned();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+    let before = context_switches(svscan);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(context_switches(svscan), before, "svscan woke up with only broken entries changing nothing");
+    assert_eq!(supervise_argvs(svscan), [argv(&[b"supervise", b"ok"])]);
+
+    // A logged service whose log is a file: daemontools' supervise fails at once, every time.
+    // (Built aside and moved in whole: svscan checks for log when it first sees the directory.)
+    sb.script("aside/logfile/run", "#!/bin/sh\nexec sleep 1000\n");
+    fs::write(sb.join("aside/logfile/log"), b"not a directory").unwrap();
+    fs::rename(sb.join("aside/logfile"), sb.join("scan/logfile")).unwrap();
+    let failures =
+        || warned().iter().filter(|l| *l == "supervise: fatal: unable to chdir to log: not a directory").count();
+    assert!(wait_until(LIMIT, || failures() >= 1), "{:?}", warned());
+    let first = failures();
+    std::thread::sleep(Duration::from_secs(6));
+    // Restarts 1, 3 and 7 seconds after the first failure: at most 3 more within
+    // 6 seconds (a restart every second would give 6).
+    assert!(failures() - first <= 3, "{} restarts in 6 s: {:?}", failures() - first, warned());
+}
