@@ -129,6 +129,8 @@ pub struct Table {
     scan_at: Option<Duration>,
     /// No scan before this moment (after a failed listing).
     hold_until: Duration,
+    /// How long after the latest failed listing the next one may be; zero after a complete one.
+    failed_gap: Duration,
 }
 
 impl Table {
@@ -157,9 +159,11 @@ impl Table {
         }
     }
 
-    /// The listing failed: try again no sooner than `now + RESTART_GAP`.
+    /// The listing failed: try again a second later, then twice as long
+    /// after each further failure, up to [`MAX_RESTART_GAP`].
     pub fn scan_failed(&mut self, now: Duration) {
-        self.hold_until = now + RESTART_GAP;
+        self.failed_gap = (self.failed_gap * 2).clamp(RESTART_GAP, MAX_RESTART_GAP);
+        self.hold_until = now + self.failed_gap;
         self.scan_at = Some(self.hold_until);
     }
 
@@ -199,6 +203,7 @@ impl Table {
             return actions;
         }
         self.scan_at = None;
+        self.failed_gap = Duration::ZERO;
         for e in &mut self.entries {
             e.active = false;
         }
@@ -616,5 +621,19 @@ mod tests {
         assert!(!t.scan_due(secs(0.5)));
         assert!(t.scan_due(secs(1.0)));
         assert_eq!(t.deadline(), Some(secs(1.0)));
+        // Failing again and again (an unreadable directory), it backs off to five seconds.
+        let mut now = secs(1.0);
+        let mut gaps = Vec::new();
+        for _ in 0..5 {
+            t.scan_failed(now);
+            let at = t.deadline().unwrap();
+            gaps.push((at - now).as_secs_f64());
+            now = at;
+        }
+        assert_eq!(gaps, [2.0, 4.0, 5.0, 5.0, 5.0]);
+        // A complete listing starts the count again.
+        t.scan(Vec::new(), now);
+        t.scan_failed(now);
+        assert_eq!(t.deadline(), Some(now + secs(1.0)));
     }
 }

@@ -488,3 +488,34 @@ fn broken_entries_cost_no_more_wakeups_than_under_daemontools() {
     // 6 seconds (a restart every second would give 6).
     assert!(failures() - first <= 3, "{} restarts in 6 s: {:?}", failures() - first, warned());
 }
+
+/// A scan directory svscan may enter but not list: daemontools' warning, and
+/// retries that back off to daemontools' five seconds instead of one a second.
+#[test]
+fn an_unlistable_directory_is_retried_ever_later_with_daemontools_warning() {
+    let mut sb = Sandbox::new();
+    fs::set_permissions(sb.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::create_dir(sb.join("scan")).unwrap();
+    fs::set_permissions(sb.join("scan"), fs::Permissions::from_mode(0o711)).unwrap();
+    // As nobody, since root may list anything.
+    let as_nobody = |sb: &Sandbox, program: &OsStr| {
+        let mut c = sb.command("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(program).arg("scan");
+        c.stdin(Stdio::null()).stdout(Stdio::null());
+        c
+    };
+    let mut ours = as_nobody(&sb, sb.tend("svscan").get_program());
+    ours.stderr(fs::File::create(sb.join("stderr")).unwrap());
+    sb.spawn(ours);
+    let mut theirs = as_nobody(&sb, OsStr::new("/usr/bin/svscan"));
+    theirs.stderr(fs::File::create(sb.join("theirs")).unwrap());
+    sb.spawn(theirs);
+    let warning = "svscan: warning: unable to read directory: access denied";
+    let count = |file: &str| lines(&sb.join(file)).iter().filter(|l| *l == warning).count();
+    assert!(wait_until(LIMIT, || count("stderr") >= 1 && count("theirs") >= 1), "{:?}", lines(&sb.join("stderr")));
+    let first = count("stderr");
+    std::thread::sleep(Duration::from_secs(6));
+    // Retries 1, 3 and 7 seconds after the first: at most 3 more within 6
+    // seconds (one a second would give 6; daemontools gives 1 or 2).
+    assert!(count("stderr") - first <= 3, "{:?}", lines(&sb.join("stderr")));
+}
