@@ -28,6 +28,12 @@ extern "C" fn note_start_state() {
 #[link_section = ".init_array"]
 static NOTE_START_STATE: extern "C" fn() = note_start_state;
 
+/// Whether SIGPIPE was ignored when the process started (the Rust runtime
+/// ignores it anyway, so asking the kernel later cannot tell).
+pub fn sigpipe_was_ignored() -> bool {
+    AT_START.load(Ordering::Relaxed) & SIGPIPE_IGNORED != 0
+}
+
 /// Closes again those of descriptors 0, 1 and 2 that were closed when the
 /// process started (the Rust runtime's `/dev/null` copies) and ignores
 /// SIGPIPE again if it was ignored, so that the program and its child see

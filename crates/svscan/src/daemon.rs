@@ -74,7 +74,12 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
     }
     sys::ignore_sigpipe();
     let nofile = sys::raise_nofile(NOFILE);
-    let signals = sys::signalfd(&SIGNALS).map_err(|e| Error::new(&[b"unable to set up signals"], e))?;
+    let (signals, mut ignored) = sys::signalfd(&SIGNALS).map_err(|e| Error::new(&[b"unable to set up signals"], e))?;
+    // supervise needs SIGCHLD; the others go back to what daemontools' children would inherit.
+    ignored.retain(|&s| s != libc::SIGCHLD);
+    if chainload::startup::sigpipe_was_ignored() {
+        ignored.push(libc::SIGPIPE);
+    }
     let scan_dir = listing::key_of(Path::new(".")).map_err(|e| Error::new(&[b"unable to stat ."], e))?;
     let watch = match sys::watch_dir(c".") {
         Ok(fd) => Some(fd),
@@ -83,8 +88,15 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
             None
         }
     };
-    let mut d =
-        Daemon { clock, table: Table::new(), pipes: HashMap::new(), scan_dir, polling: watch.is_none(), nofile };
+    let mut d = Daemon {
+        clock,
+        table: Table::new(),
+        pipes: HashMap::new(),
+        scan_dir,
+        polling: watch.is_none(),
+        nofile,
+        ignored,
+    };
     d.table.request_scan(clock.monotonic());
     loop {
         if d.table.scan_due(clock.monotonic()) {
@@ -121,6 +133,8 @@ struct Daemon<'c> {
     polling: bool,
     /// The open-files limit to give back to children.
     nofile: Option<libc::rlimit>,
+    /// The signals svscan was started with ignored, to ignore again in children.
+    ignored: Vec<libc::c_int>,
 }
 
 impl Daemon<'_> {
@@ -224,6 +238,7 @@ impl Daemon<'_> {
                 fd,
                 dir: None,
                 nofile: self.nofile,
+                ignored: self.ignored.clone(),
                 fd_failed: prefix(&[b"unable to set up descriptors for ", n, b": "]),
                 chdir_failed: Vec::new(),
                 exec_failed: prefix(&[b"unable to start supervise ", n, b": "]),
@@ -233,6 +248,7 @@ impl Daemon<'_> {
                 fd,
                 dir: Some(cname),
                 nofile: self.nofile,
+                ignored: self.ignored.clone(),
                 fd_failed: prefix(&[b"unable to set up descriptors for ", n, b"/log: "]),
                 chdir_failed: prefix(&[b"unable to switch to ", n, b": "]),
                 exec_failed: prefix(&[b"unable to start supervise ", n, b"/log: "]),

@@ -27,20 +27,26 @@ fn sigset(signals: &[libc::c_int]) -> libc::sigset_t {
 }
 
 /// Blocks `signals` and returns a signalfd that reports them (nonblocking, close-on-exec).
-pub fn signalfd(signals: &[libc::c_int]) -> io::Result<OwnedFd> {
+///
+/// Also returns those of `signals` that were ignored, for the children to
+/// inherit them ignored as they would from daemontools' svscan.
+pub fn signalfd(signals: &[libc::c_int]) -> io::Result<(OwnedFd, Vec<libc::c_int>)> {
     let set = sigset(signals);
     // SAFETY: `set` is initialised; the old mask is not wanted.
     check(unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) })?;
     // An ignored signal is discarded even while blocked, and a shell starts
     // background jobs with SIGINT ignored: take the default back.
+    let mut ignored = Vec::new();
     for &s in signals {
         // SAFETY: setting a valid signal's disposition to SIG_DFL; it is blocked, so nothing runs.
-        unsafe { libc::signal(s, libc::SIG_DFL) };
+        if unsafe { libc::signal(s, libc::SIG_DFL) } == libc::SIG_IGN {
+            ignored.push(s);
+        }
     }
     // SAFETY: -1 asks for a new descriptor; `set` is initialised.
     let fd = check(unsafe { libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) })?;
     // SAFETY: signalfd returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    Ok((unsafe { OwnedFd::from_raw_fd(fd) }, ignored))
 }
 
 /// The signals waiting on a signalfd, in arrival order.
@@ -137,6 +143,8 @@ pub struct Launch {
     pub dir: Option<CString>,
     /// The open-files limit svscan was started with, if it raised its own.
     pub nofile: Option<libc::rlimit>,
+    /// Signals svscan was started with ignored: ignored again in the child.
+    pub ignored: Vec<libc::c_int>,
     /// The warnings the child prints before `ERR` when a step fails.
     pub fd_failed: Vec<u8>,
     pub chdir_failed: Vec<u8>,
@@ -159,6 +167,9 @@ pub fn spawn(l: &Launch) -> io::Result<i32> {
     unsafe {
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        for &s in &l.ignored {
+            libc::signal(s, libc::SIG_IGN);
+        }
         if let Some(limit) = &l.nofile {
             libc::setrlimit(libc::RLIMIT_NOFILE, limit);
         }

@@ -519,3 +519,41 @@ fn an_unlistable_directory_is_retried_ever_later_with_daemontools_warning() {
     // seconds (one a second would give 6; daemontools gives 1 or 2).
     assert!(count("stderr") - first <= 3, "{:?}", lines(&sb.join("stderr")));
 }
+
+/// Signals svscan was started with ignored (`trap '' ...`, a background job's
+/// SIGINT and SIGQUIT) are ignored in the supervise processes, as under
+/// daemontools, although svscan itself takes SIGINT, SIGHUP and the rest.
+#[test]
+fn supervise_inherits_the_signals_svscan_was_started_with_ignored() {
+    let mut sb = Sandbox::new();
+    let mut pids = Vec::new();
+    for (scan, svscan, path) in [
+        ("scan", sb.tend("svscan").get_program().to_owned(), None),
+        ("theirs", "/usr/bin/svscan".into(), Some("/usr/bin:/bin")),
+    ] {
+        sb.script(&format!("{scan}/a/run"), "#!/bin/sh\nexec sleep 1000\n");
+        let mut c = sb.command("/bin/sh");
+        c.args(["-c", "trap '' PIPE HUP USR1 INT QUIT; exec \"$@\"", "sh"]).arg(svscan).arg(scan);
+        if let Some(path) = path {
+            c.env("PATH", path);
+        }
+        c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        pids.push(sb.spawn(c));
+    }
+    let ignored = |pid: u32| {
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status.lines().find_map(|l| l.strip_prefix("SigIgn:\t").map(str::to_string))
+    };
+    let supervise = |svscan: u32| children(svscan).first().map(|c| c.0);
+    assert!(wait_until(LIMIT, || pids.iter().all(|&p| supervise(p).is_some())));
+    let (ours, theirs) = (ignored(supervise(pids[0]).unwrap()), ignored(supervise(pids[1]).unwrap()));
+    assert_eq!(ours, theirs);
+    let mask = u64::from_str_radix(&ours.unwrap(), 16).unwrap();
+    for sig in [libc::SIGPIPE, libc::SIGHUP, libc::SIGUSR1, libc::SIGINT, libc::SIGQUIT] {
+        assert_ne!(mask & 1 << (sig - 1), 0, "signal {sig} not ignored");
+    }
+    // Our svscan still runs and starts new services.
+    service(&sb, "b", "exec sleep 1000");
+    signal(pids[0], libc::SIGHUP);
+    assert!(wait_until(LIMIT, || children(pids[0]).len() == 2));
+}
