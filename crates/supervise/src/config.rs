@@ -49,7 +49,7 @@ impl Config {
         let mut c = Config::default();
         let mut problems = Vec::new();
         let mut read = |file: &'static str| -> Option<String> {
-            match fs::read(dir.join(file)) {
+            match fs::read(svstatus::in_dir(dir, Path::new(file))) {
                 Ok(b) => Some(String::from_utf8_lossy(&b).trim().to_string()),
                 Err(e) if e.kind() == io::ErrorKind::NotFound => None,
                 Err(e) => {
@@ -58,7 +58,7 @@ impl Config {
                 }
             }
         };
-        c.finish = dir.join("finish").exists();
+        c.finish = svstatus::in_dir(dir, Path::new("finish")).exists();
         let millis = |s: &str| s.parse::<u64>().ok().map(Duration::from_millis);
         let mut bad = Vec::new();
         if let Some(s) = read("timeout-finish") {

@@ -16,7 +16,7 @@
 //! let clock = TestClock::new(Duration::from_secs(1_700_000_000));
 //! let mut m = Machine::new(Now::read(&clock), true, Config::default());
 //! let actions = m.step(Now::read(&clock), Event::Boot);
-//! assert_eq!(actions.last(), Some(&Action::Spawn));
+//! assert_eq!(actions.last(), Some(Action::Spawn));
 //! ```
 
 mod config;
@@ -25,7 +25,7 @@ mod runner;
 mod sys;
 
 pub use config::{signal_number, Config, Problem};
-pub use machine::{Action, Event, Machine, Now, FINISH_PERMANENT, FORK_RETRY};
+pub use machine::{Action, Actions, Event, Machine, Now, FINISH_PERMANENT, FORK_RETRY};
 pub use runner::{supervise, Fatal};
 
 #[cfg(test)]

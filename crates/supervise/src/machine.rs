@@ -1,7 +1,8 @@
 //! The supervision state machine of one service (no I/O).
 //!
 //! [`Machine::step`] takes the time and one [`Event`] and returns the
-//! [`Action`]s the runner performs, in order. All timers are deadlines on the
+//! [`Action`]s the runner performs, in order (as [`Actions`], which never
+//! allocates for the handful a step produces). All timers are deadlines on the
 //! monotonic clock; [`Machine::deadline`] tells the runner when to call back
 //! with [`Event::Timer`]. The wall clock is read only to stamp the status
 //! record, and the stamp is derived from monotonic time, so a wall-clock step
@@ -86,6 +87,53 @@ pub enum Action {
     WarnForkFailed,
     /// Exit 0.
     Exit,
+}
+
+/// The actions of a step, first in first out. A step makes at most five (a
+/// `Terminate` while running), so they are kept inline: supervising does not
+/// touch the heap, whose pages would otherwise be private to every one of
+/// hundreds of supervise processes. Pushes beyond the inline slots spill to
+/// a heap queue, so nothing is ever lost.
+#[derive(Debug, Default)]
+pub struct Actions {
+    inline: [Option<Action>; INLINE_ACTIONS],
+    /// Next slot to pop / to push; `head <= tail`.
+    head: usize,
+    tail: usize,
+    spill: std::collections::VecDeque<Action>,
+}
+
+const INLINE_ACTIONS: usize = 8;
+
+impl Actions {
+    pub fn push(&mut self, action: Action) {
+        match self.inline.get_mut(self.tail) {
+            Some(slot) if self.spill.is_empty() => {
+                *slot = Some(action);
+                self.tail += 1;
+            }
+            _ => self.spill.push_back(action),
+        }
+    }
+}
+
+impl Iterator for Actions {
+    type Item = Action;
+    fn next(&mut self) -> Option<Action> {
+        if self.head < self.tail {
+            self.head += 1;
+            return self.inline[self.head - 1].take();
+        }
+        self.spill.pop_front()
+    }
+}
+
+impl Extend<Action> for Actions {
+    fn extend<I: IntoIterator<Item = Action>>(&mut self, actions: I) {
+        for a in actions {
+            self.push(a);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,8 +222,8 @@ impl Machine {
     }
 
     /// Handles one event.
-    pub fn step(&mut self, now: Now, event: Event) -> Vec<Action> {
-        let mut out = Vec::new();
+    pub fn step(&mut self, now: Now, event: Event) -> Actions {
+        let mut out = Actions::default();
         match (self.phase, event) {
             (_, Event::Boot) => {
                 self.announce(now, &mut out);
@@ -260,7 +308,7 @@ impl Machine {
         out
     }
 
-    fn command(&mut self, now: Now, c: Command, out: &mut Vec<Action>) {
+    fn command(&mut self, now: Now, c: Command, out: &mut Actions) {
         match c {
             Command::Up | Command::Once => {
                 self.want = if c == Command::Up { Want::Up } else { Want::Once };
@@ -322,7 +370,7 @@ impl Machine {
 
     /// The down signal, then SIGCONT (a stopped process could not act on it),
     /// and the SIGKILL deadline if `timeout-kill` asks for one.
-    fn send_down_signal(&mut self, now: Now, pid: u32, out: &mut Vec<Action>) {
+    fn send_down_signal(&mut self, now: Now, pid: u32, out: &mut Actions) {
         out.push(Action::Signal { pid, signal: self.config.down_signal });
         out.push(Action::Signal { pid, signal: libc::SIGCONT });
         self.paused = false;
@@ -334,7 +382,7 @@ impl Machine {
     }
 
     /// The service (and its finish script) is down.
-    fn after_down(&mut self, now: Now, permanent: bool, out: &mut Vec<Action>) {
+    fn after_down(&mut self, now: Now, permanent: bool, out: &mut Actions) {
         self.changed = now.mono;
         self.ready_at = None;
         self.phase = Phase::Down { next_start: None };
@@ -380,7 +428,7 @@ impl Machine {
         }
     }
 
-    fn start_when_allowed(&mut self, now: Now, out: &mut Vec<Action>) {
+    fn start_when_allowed(&mut self, now: Now, out: &mut Actions) {
         if self.earliest_start <= now.mono {
             self.phase = Phase::Starting;
             out.push(Action::Spawn);
@@ -393,7 +441,7 @@ impl Machine {
         matches!(self.phase, Phase::Running { ready: true, .. })
     }
 
-    fn announce(&mut self, now: Now, out: &mut Vec<Action>) {
+    fn announce(&mut self, now: Now, out: &mut Actions) {
         self.written_offset = Some(now.offset());
         out.push(Action::WriteStatus(self.status(now)));
     }

@@ -1,6 +1,5 @@
 //! The thin edge around [`Machine`]: files, processes and one poll loop.
 
-use std::collections::VecDeque;
 use std::ffi::{CString, OsStr};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind};
@@ -133,9 +132,12 @@ impl Runner {
                 _ if runit_due => Some(Duration::ZERO),
                 deadline => deadline.map(|d| d.saturating_sub(before.mono)),
             };
-            let mut fds = vec![pollfd(signals.as_raw_fd()), pollfd(control.as_raw_fd())];
-            fds.push(pollfd(timer.map_or(-1, |t| t.as_raw_fd())));
-            fds.push(pollfd(self.notify.as_ref().map_or(-1, |n| n.as_raw_fd())));
+            let mut fds = [
+                pollfd(signals.as_raw_fd()),
+                pollfd(control.as_raw_fd()),
+                pollfd(timer.map_or(-1, |t| t.as_raw_fd())),
+                pollfd(self.notify.as_ref().map_or(-1, |n| n.as_raw_fd())),
+            ];
             if let Err(e) = sys::poll(&mut fds, timeout) {
                 report::warn(&[b"unable to poll for ", &self.name, b": ", &report::why(&e)]);
             }
@@ -184,7 +186,7 @@ impl Runner {
 
     /// Returns true when supervise must exit.
     fn signals(&mut self, fd: &OwnedFd) -> Result<bool, Fatal> {
-        for signal in sys::read_signals(fd) {
+        while let Some(signal) = sys::read_signal(fd) {
             let exit = match signal {
                 libc::SIGCHLD => {
                     let mut exit = false;
@@ -221,8 +223,8 @@ impl Runner {
     /// Steps the machine and performs its actions (and those that follow
     /// from spawning). Returns true when supervise must exit.
     fn perform(&mut self, event: Event) -> Result<bool, Fatal> {
-        let mut queue: VecDeque<Action> = self.machine.step(Now::read(&SystemClock), event).into();
-        while let Some(action) = queue.pop_front() {
+        let mut queue = self.machine.step(Now::read(&SystemClock), event);
+        while let Some(action) = queue.next() {
             let answer = match action {
                 Action::Spawn => Some(self.spawn_run()),
                 Action::SpawnFinish { code, signal } => Some(self.spawn_finish(code, signal)),
@@ -270,7 +272,7 @@ impl Runner {
             },
             None => None,
         };
-        let argv = [cstring(b"./run")];
+        let argv = [c"./run"];
         let failure = self.failure(b"/run: ");
         let exec = sys::Exec {
             argv: &argv,
@@ -283,13 +285,15 @@ impl Runner {
     }
 
     fn spawn_finish(&mut self, code: i32, signal: i32) -> Event {
-        let argv = [cstring(b"./finish"), cstring(code.to_string().as_bytes()), cstring(signal.to_string().as_bytes())];
+        let (code, signal) = (cstring(code.to_string().as_bytes()), cstring(signal.to_string().as_bytes()));
+        let argv = [c"./finish", &code, &signal];
         let failure = self.failure(b"/finish: ");
         self.answer(sys::spawn(&sys::Exec { argv: &argv, notify: None, failure: &failure }))
     }
 
-    fn failure(&self, file: &[u8]) -> Vec<u8> {
-        [strerr::program().as_bytes(), b": fatal: unable to start ", &self.name, file].concat()
+    /// The message of a child whose exec failed, in parts.
+    fn failure<'a>(&'a self, file: &'a [u8]) -> [&'a [u8]; 4] {
+        [strerr::program().as_bytes(), b": fatal: unable to start ", &self.name, file]
     }
 
     fn answer(&mut self, spawned: io::Result<u32>) -> Event {

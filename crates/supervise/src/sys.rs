@@ -1,6 +1,6 @@
 //! The libc calls of this crate.
 
-use std::ffi::CString;
+use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
@@ -37,20 +37,14 @@ pub fn signalfd(signals: &[i32]) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// The signals pending on a signalfd.
-pub fn read_signals(fd: &OwnedFd) -> Vec<i32> {
-    let mut out = Vec::new();
-    loop {
-        // SAFETY: an all-zero siginfo is valid storage.
-        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
-        let size = std::mem::size_of::<libc::signalfd_siginfo>();
-        // SAFETY: `info` is writable for `size` bytes.
-        let n = unsafe { libc::read(fd.as_raw_fd(), (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
-        if n != size as isize {
-            return out;
-        }
-        out.push(info.ssi_signo as i32);
-    }
+/// The next signal pending on a signalfd, if any.
+pub fn read_signal(fd: &OwnedFd) -> Option<i32> {
+    // SAFETY: an all-zero siginfo is valid storage.
+    let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+    let size = std::mem::size_of::<libc::signalfd_siginfo>();
+    // SAFETY: `info` is writable for `size` bytes.
+    let n = unsafe { libc::read(fd.as_raw_fd(), (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
+    (n == size as isize).then_some(info.ssi_signo as i32)
 }
 
 /// Ignores SIGPIPE: a warning to a stderr pipe whose reader died must not
@@ -133,25 +127,37 @@ pub fn arm_wall_step_timer(fd: &OwnedFd) -> io::Result<()> {
     check(unsafe { libc::timerfd_settime(fd.as_raw_fd(), flags, &spec, std::ptr::null_mut()) }).map(|_| ())
 }
 
-/// What a forked child does before exec.
+/// The most arguments [`spawn`] passes (`./finish CODE SIGNAL`).
+pub const MAX_ARGS: usize = 3;
+
+/// What a forked child does before exec. Nothing here is allocated: a
+/// supervise that allocates nothing after startup keeps one heap page.
 pub struct Exec<'a> {
-    pub argv: &'a [CString],
+    /// At most [`MAX_ARGS`].
+    pub argv: &'a [&'a CStr],
     /// (pipe end, fd number): the notification fd for readiness.
     pub notify: Option<(RawFd, RawFd)>,
-    /// Printed, followed by daemontools' text for errno, if exec fails.
-    pub failure: &'a [u8],
+    /// Printed one after the other (800 bytes at most), followed by
+    /// daemontools' text for errno, if exec fails.
+    pub failure: &'a [&'a [u8]],
 }
 
 /// fork + exec of `exec.argv[0]` with supervise's environment; the child
 /// gets an empty signal mask and SIGPIPE back at its default action. Exec failures are reported by the child
 /// (daemontools' behaviour), which exits 111.
 pub fn spawn(exec: &Exec) -> io::Result<u32> {
-    let mut argv: Vec<*const libc::c_char> = exec.argv.iter().map(|a| a.as_ptr()).collect();
-    argv.push(std::ptr::null());
+    let mut argv = [std::ptr::null::<libc::c_char>(); MAX_ARGS + 1];
+    for (slot, arg) in argv.iter_mut().zip(exec.argv.iter().take(MAX_ARGS)) {
+        *slot = arg.as_ptr();
+    }
     // Prepare everything the child needs before fork: it must not allocate.
     let mut message = [0u8; 1024];
-    let prefix_len = exec.failure.len().min(800);
-    message[..prefix_len].copy_from_slice(&exec.failure[..prefix_len]);
+    let mut prefix_len = 0;
+    for part in exec.failure {
+        let n = part.len().min(800 - prefix_len);
+        message[prefix_len..prefix_len + n].copy_from_slice(&part[..n]);
+        prefix_len += n;
+    }
     let empty = sigset(&[]);
     // SAFETY: supervise is single-threaded, so the child may run the
     // async-signal-safe calls below between fork and exec.

@@ -5,7 +5,7 @@ use std::time::Duration;
 use svstatus::{Command, LastExit, RunState, Want};
 use tai64::{Clock, TestClock};
 
-use crate::{Action, Config, Event, Machine, Now};
+use crate::{Action, Actions, Config, Event, Machine, Now};
 
 const EXITED_0: i32 = 0;
 const KILLED_BY_TERM: i32 = libc::SIGTERM;
@@ -33,7 +33,7 @@ impl Sim {
     /// Steps and answers every spawn request at once (as the runner does).
     fn step(&mut self, e: Event) -> Vec<Action> {
         let mut all = Vec::new();
-        let mut acts = self.m.step(self.now(), e);
+        let mut acts: Vec<Action> = self.m.step(self.now(), e).collect();
         loop {
             let spawn = acts.iter().any(|a| matches!(a, Action::Spawn | Action::SpawnFinish { .. }));
             all.extend(acts);
@@ -41,7 +41,7 @@ impl Sim {
                 return all;
             }
             self.next_pid += 1;
-            acts = self.m.step(self.now(), Event::Spawned(self.next_pid));
+            acts = self.m.step(self.now(), Event::Spawned(self.next_pid)).collect();
         }
     }
     fn advance(&mut self, ms: u64) -> Vec<Action> {
@@ -327,4 +327,14 @@ fn s6_restart_and_once_at_most() {
     s.advance(1500);
     assert_eq!(spawns(&s.die(exited(0))), 0);
     assert_eq!(s.m.deadline(), None);
+}
+
+#[test]
+fn actions_keep_their_order_past_the_inline_slots() {
+    let all: Vec<Action> = (1..=20).map(|signal| Action::Signal { pid: 7, signal }).collect();
+    let mut queue = Actions::default();
+    queue.extend(all[..5].iter().cloned());
+    assert_eq!(queue.next(), Some(all[0].clone()));
+    queue.extend(all[5..].iter().cloned());
+    assert_eq!(queue.collect::<Vec<_>>(), all[1..]);
 }

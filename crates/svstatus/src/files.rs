@@ -1,6 +1,7 @@
 //! The files under `S/supervise/`: status (+ runit's stat and pid), the ok
 //! FIFO as liveness test, and the working directory dance of the clients.
 
+use std::borrow::Cow;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -49,24 +50,44 @@ pub fn read_status(dir: &Path) -> Result<Status, ReadError> {
 /// Writes `DIR/supervise/status` as `status.new` renamed over `status`, so a
 /// reader never sees a partial record.
 pub fn write_status(dir: &Path, status: &Status) -> io::Result<()> {
-    replace(&dir.join("supervise"), "status", &status.encode())
+    replace(dir, "supervise/status.new", "supervise/status", &status.encode())
 }
 
 /// Writes runit's `DIR/supervise/stat` and `DIR/supervise/pid` for `status`,
-/// the same way.
+/// the same way. Like [`write_status`], it does not allocate (with `dir`
+/// `.`): supervise calls both at every change, and heap pages would be
+/// private to each of hundreds of supervise processes.
 pub fn write_runit_files(dir: &Path, status: &Status) -> io::Result<()> {
-    let sup = dir.join("supervise");
-    replace(&sup, "stat", status.stat_text().as_bytes())?;
-    let pid = if status.pid == 0 { String::new() } else { format!("{}\n", status.pid) };
-    replace(&sup, "pid", pid.as_bytes())
+    let mut line = [0u8; 64];
+    let mut w = &mut line[..];
+    status.write_stat_line(&mut w)?;
+    let len = 64 - w.len();
+    replace(dir, "supervise/stat.new", "supervise/stat", &line[..len])?;
+    let mut w = &mut line[..];
+    if status.pid != 0 {
+        writeln!(w, "{}", status.pid)?;
+    }
+    let len = 64 - w.len();
+    replace(dir, "supervise/pid.new", "supervise/pid", &line[..len])
 }
 
-fn replace(sup: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    let new = sup.join(format!("{name}.new"));
+/// Writes `DIR/NEW`, then renames it over `DIR/FILE`.
+fn replace(dir: &Path, new: &str, file: &str, bytes: &[u8]) -> io::Result<()> {
+    let new = in_dir(dir, Path::new(new));
     let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o644).open(&new)?;
     f.write_all(bytes)?;
     drop(f);
-    fs::rename(&new, sup.join(name))
+    fs::rename(&new, in_dir(dir, Path::new(file)))
+}
+
+/// `dir/file`, borrowed as is when `dir` is `.` (supervise's case: its
+/// status writes then allocate nothing).
+pub fn in_dir<'a>(dir: &Path, file: &'a Path) -> Cow<'a, Path> {
+    if dir == Path::new(".") {
+        Cow::Borrowed(file)
+    } else {
+        Cow::Owned(dir.join(file))
+    }
 }
 
 /// Is a supervisor listening on `DIR/supervise/ok`? Opening a FIFO for
@@ -110,6 +131,18 @@ mod tests {
         assert_eq!(fs::read_to_string(d.path().join("supervise/pid")).unwrap(), "77\n");
         assert_eq!(fs::read_to_string(d.path().join("supervise/stat")).unwrap(), "run, want down\n");
         assert!(!d.path().join("supervise/status.new").exists());
+        write_runit_files(d.path(), &Status { pid: 0, state: RunState::Down, ..s }).unwrap();
+        assert_eq!(fs::read_to_string(d.path().join("supervise/pid")).unwrap(), "");
+        assert_eq!(fs::read_to_string(d.path().join("supervise/stat")).unwrap(), "down\n");
+        assert!(!d.path().join("supervise/stat.new").exists());
+    }
+
+    #[test]
+    fn in_dir_borrows_for_the_current_directory() {
+        assert!(
+            matches!(in_dir(Path::new("."), Path::new("supervise/ok")), Cow::Borrowed(p) if p == Path::new("supervise/ok"))
+        );
+        assert_eq!(in_dir(Path::new("/srv/a"), Path::new("down")), Path::new("/srv/a/down"));
     }
 
     #[test]

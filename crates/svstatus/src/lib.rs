@@ -36,7 +36,7 @@ mod sys;
 
 pub use control::{send_commands, Command, SendError};
 pub use files::{
-    probe_ok, read_status, write_runit_files, write_status, ReadError, SavedCwd, CONTROL, LOCK, OK, STATUS,
+    in_dir, probe_ok, read_status, write_runit_files, write_status, ReadError, SavedCwd, CONTROL, LOCK, OK, STATUS,
 };
 pub use lock::Lock;
 pub use record::{DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN, RECORD_LEN, RUNIT_LEN};

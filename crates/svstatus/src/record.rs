@@ -189,20 +189,20 @@ impl Status {
         })
     }
 
-    /// runit's `supervise/stat` line: `run`, `, paused`, `, got TERM`, `, want down`.
-    pub fn stat_text(&self) -> String {
-        let mut s = String::from(self.state.word());
+    /// Writes runit's `supervise/stat` line (at most 37 bytes): `run`,
+    /// `, paused`, `, got TERM`, `, want down`.
+    pub fn write_stat_line(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(self.state.word().as_bytes())?;
         if self.paused {
-            s.push_str(", paused");
+            out.write_all(b", paused")?;
         }
         if self.got_term {
-            s.push_str(", got TERM");
+            out.write_all(b", got TERM")?;
         }
         if self.state != RunState::Down && self.want != Want::Up {
-            s.push_str(", want down");
+            out.write_all(b", want down")?;
         }
-        s.push('\n');
-        s
+        out.write_all(b"\n")
     }
 }
 
@@ -285,7 +285,14 @@ mod tests {
     #[test]
     fn stat_text_like_runit() {
         let s = Status { state: RunState::Run, want: Want::Down, got_term: true, ..Status::default() };
-        assert_eq!(s.stat_text(), "run, got TERM, want down\n");
-        assert_eq!(Status::default().stat_text(), "down\n");
+        let line = |s: &Status| {
+            let mut v = Vec::new();
+            s.write_stat_line(&mut v).unwrap();
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(line(&s), "run, got TERM, want down\n");
+        assert_eq!(line(&Status::default()), "down\n");
+        let longest = Status { state: RunState::Finish, paused: true, ..s };
+        assert_eq!(line(&longest), "finish, paused, got TERM, want down\n");
     }
 }
