@@ -59,10 +59,21 @@ fn fatal2(what: &str, culprit: &OsStr, e: &std::io::Error) -> ExitCode {
     message::die(EXIT_SYSTEM, &[what.as_bytes(), b": ", culprit.as_bytes(), b": ", e.as_bytes()])
 }
 
-/// runit reads limits as `long`: a number beyond its range means the hard limit.
-fn soft_limit(text: &[u8]) -> Option<Soft> {
+/// A limit option's value: `None` for a number that is not one (usage), else
+/// what to do with the limit, `None` meaning leave it alone.
+///
+/// runit keeps the number in a `long`: from 2^63 on it wraps around to a
+/// negative value, of which -1 (2^64-1) means the hard limit and any other
+/// leaves the limit as it is (cancelling an earlier option for it). A number
+/// too large for 64 bits, which runit wraps around again to an arbitrary
+/// value, means the hard limit, as in softlimit.
+fn soft_limit(text: &[u8]) -> Option<Option<Soft>> {
     let n = limit::parse_number(text)?;
-    Some(if n > i64::MAX as u64 { Soft::Hard } else { Soft::AtMost(n) })
+    Some(match n as i64 {
+        -1 => Some(Soft::Hard),
+        wrapped if wrapped < 0 => None,
+        _ => Some(Soft::AtMost(n)),
+    })
 }
 
 /// `-n`: `-N` lowers the niceness increment, `+N` or `N` raises it.
@@ -98,7 +109,7 @@ fn parse(args: &[OsString]) -> Result<(Options, &[OsString]), ExitCode> {
                 let letters: &[u8] = if letter == b'm' { b"slad" } else { std::slice::from_ref(&letter) };
                 for &l in letters {
                     if let Some(i) = LIMITS.iter().position(|&(x, _)| x == l) {
-                        o.limits[i] = Some(soft);
+                        o.limits[i] = soft;
                     }
                 }
             }

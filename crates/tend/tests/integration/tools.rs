@@ -830,3 +830,30 @@ fn names_that_are_not_utf8_are_printed_as_given() {
         assert!(a.stderr.contains(&0xff), "{program} {args:?}: {:?}", a.stderr);
     }
 }
+
+/// runit keeps a limit in a `long`: 2^63 and above wrap around to negative
+/// values, -1 (2^64-1) means the hard limit and the other negative ones leave
+/// the limit alone, even one an earlier option set.
+#[test]
+fn chpst_limits_from_2_to_the_63_on_as_runit() {
+    let sb = Sandbox::new();
+    let lowered = "ulimit -Sc 1000; ulimit -Sd 1000000; ulimit -Sf 1000000; ulimit -St 100000; ulimit -Sn 512";
+    let limits = ["cat", "/proc/self/limits"];
+    for letter in ["-c", "-d", "-f", "-m", "-o", "-p", "-r", "-t"] {
+        for value in [
+            "9223372036854775807",
+            "9223372036854775808",
+            "9223372036854775809",
+            "18446744073709551614",
+            "18446744073709551615",
+        ] {
+            let args: Vec<&str> = [letter, value].into_iter().chain(limits).collect();
+            same_under_shell(&sb, lowered, "chpst", &args);
+        }
+        let args: Vec<&str> = [letter, "5", letter, "9223372036854775808"].into_iter().chain(limits).collect();
+        same_under_shell(&sb, lowered, "chpst", &args);
+    }
+    let out =
+        same_under_shell(&sb, lowered, "chpst", &["-c", "5", "-c", "9223372036854775808", "cat", "/proc/self/limits"]);
+    assert!(text(&out.stdout).contains("Max core file size        512000 "), "{}", text(&out.stdout));
+}
