@@ -11,20 +11,32 @@ use strerr::{errstr, EXIT_SYSTEM};
 
 const USAGE: &str = "setuidgid account child";
 
+/// `ACCOUNT CHILD...` as setuidgid and envuidgid take them: the account from
+/// the user database and the child's argv, or the exit daemontools gives.
+pub(super) fn account_and_child<'a>(
+    args: &'a [OsString],
+    usage: &str,
+) -> Result<(account::Account, &'a [OsString]), ExitCode> {
+    let [name, child @ ..] = args else { return Err(strerr::usage(usage)) };
+    if child.is_empty() {
+        return Err(strerr::usage(usage));
+    }
+    match account::lookup(name) {
+        Ok(Some(a)) => Ok((a, child)),
+        Ok(None) => Err(message::die(EXIT_SYSTEM, &[b"unknown account ", name.as_bytes()])),
+        Err(e) => Err(strerr::die(EXIT_SYSTEM, &["unable to read the account database: ", &errstr(&e)])),
+    }
+}
+
 pub fn main(args: &[OsString]) -> ExitCode {
     chainload::startup::restore();
     let (supplementary, args) = match args.split_first() {
         Some((flag, rest)) if flag == "-s" => (Supplementary::FromDatabase, rest),
         _ => (Supplementary::None, args),
     };
-    let [name, child @ ..] = args else { return strerr::usage(USAGE) };
-    if child.is_empty() {
-        return strerr::usage(USAGE);
-    }
-    let account = match account::lookup(name) {
-        Ok(Some(a)) => a,
-        Ok(None) => return message::die(EXIT_SYSTEM, &[b"unknown account ", name.as_bytes()]),
-        Err(e) => return strerr::die(EXIT_SYSTEM, &["unable to read the account database: ", &errstr(&e)]),
+    let (account, child) = match account_and_child(args, USAGE) {
+        Ok(found) => found,
+        Err(code) => return code,
     };
     if let Err(e) = account::become_account(&account, supplementary) {
         let (what, e) = match e {
