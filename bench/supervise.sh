@@ -6,8 +6,10 @@
 #   8b  svc -d -> service exit (pidfd), steady and right after a start
 #   8c  SIGKILL of a service that ran > 1 s -> new pid in supervise/status
 #   8d  total Pss of N_PSS supervisors, each with one `sleep` service
-# STATIC=1 adds a row for tend built static and non-PIE (glibc crt-static,
-# relocation-model=static), which has no per-process relocated pages.
+# tend is built as `cargo build --release` builds it (.cargo/config.toml:
+# non-PIE, unwinder from libgcc_eh). STATIC=1 adds a row for tend built
+# static and non-PIE (glibc crt-static, relocation-model=static), a reference
+# only: the release build must stay dynamic (libfaketime, NSS).
 # Every process is started in its own session and killed by process group.
 set -euo pipefail
 cd "$(dirname "$0")/.."
