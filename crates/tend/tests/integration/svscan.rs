@@ -216,8 +216,12 @@ fn a_removed_directory_has_its_service_stopped_and_its_supervise_exit() {
             status_pid(d).unwrap()
         })
         .collect();
-    fs::remove_dir_all(&a).unwrap();
-    fs::remove_dir_all(&b).unwrap();
+    // supervise may be writing supervise/stat.new or pid.new while the tree
+    // goes, which fails a removal with "directory not empty"; retry, as a
+    // second `rm -rf` would.
+    for dir in [&a, &b] {
+        assert!(wait_until(LIMIT, || fs::remove_dir_all(dir).is_ok() || !dir.exists()), "cannot remove {dir:?}");
+    }
     assert!(wait_until(LIMIT, || pids.iter().all(|&p| !alive(p))), "services still running");
     assert!(wait_until(LIMIT, || supervise_argvs(svscan) == [argv(&[b"supervise", b"c"])]));
 }
