@@ -97,8 +97,14 @@ fn starts_run_and_writes_every_status_file() {
     let status = fs::read(sb.join("s/supervise/status")).unwrap();
     assert_eq!(status.len(), 44);
     assert_eq!(&status[16..20], &[0, b'u', 0, 1]);
-    assert_eq!(fs::read_to_string(sb.join("s/supervise/stat")).unwrap(), "run\n");
-    assert_eq!(fs::read_to_string(sb.join("s/supervise/pid")).unwrap(), format!("{pid}\n"));
+    // runit's text files follow the status record once queued commands are handled.
+    let text = |f: &str| fs::read_to_string(sb.join(f)).unwrap_or_default();
+    assert!(
+        wait_until(Duration::from_secs(10), || text("s/supervise/stat") == "run\n"),
+        "{}",
+        text("s/supervise/stat")
+    );
+    assert!(wait_until(Duration::from_secs(10), || text("s/supervise/pid") == format!("{pid}\n")));
     let mode = |f: &str| fs::metadata(sb.join(f)).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode("s/supervise"), 0o700);
     assert_eq!(mode("s/supervise/lock"), 0o600);
