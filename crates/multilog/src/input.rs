@@ -15,6 +15,8 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 
+use signals::SignalFd;
+
 use crate::sys;
 
 /// Bytes taken from stdin at a time, at most.
@@ -40,7 +42,7 @@ enum Source {
 
 /// stdin and the signalfd.
 pub struct Input {
-    signals: OwnedFd,
+    signals: SignalFd,
     source: Source,
 }
 
@@ -48,7 +50,7 @@ impl Input {
     /// Blocks SIGTERM and SIGALRM (call before starting any thread) and
     /// prepares stdin.
     pub fn new() -> io::Result<Input> {
-        let signals = sys::signalfd_term_alrm()?;
+        let signals = SignalFd::block(&[libc::SIGTERM, libc::SIGALRM])?;
         let source = if sys::is_pipe(STDIN) { tee_source().unwrap_or(Source::Plain) } else { Source::Plain };
         Ok(Input { signals, source })
     }
@@ -64,7 +66,11 @@ impl Input {
         loop {
             let (data, signalled) = sys::poll_two(STDIN, self.signals.as_raw_fd());
             if signalled {
-                let (term, alrm) = sys::read_signals(&self.signals);
+                let (mut term, mut alrm) = (false, false);
+                while let Some(signal) = self.signals.next() {
+                    term |= signal == libc::SIGTERM;
+                    alrm |= signal == libc::SIGALRM;
+                }
                 if term || alrm {
                     return Event::Signals { term, alrm };
                 }

@@ -77,48 +77,6 @@ pub fn sleep_monotonic(d: Duration) {
     }
 }
 
-/// Blocks SIGTERM and SIGALRM in this thread (and every thread it starts
-/// later) and returns a non-blocking signalfd that reports them.
-pub fn signalfd_term_alrm() -> io::Result<OwnedFd> {
-    // SAFETY: an all-zero sigset_t is valid storage; sigemptyset initialises it.
-    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is valid storage for the duration of these calls.
-    unsafe {
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        libc::sigaddset(&mut set, libc::SIGALRM);
-    }
-    // SAFETY: `set` is initialised; the old mask is not requested.
-    let r = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
-    if r != 0 {
-        return Err(io::Error::from_raw_os_error(r));
-    }
-    // SAFETY: `set` is initialised; -1 asks for a new descriptor.
-    let fd = check(unsafe { libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) })?;
-    // SAFETY: signalfd just returned this descriptor and nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// Drains a signalfd: (SIGTERM seen, SIGALRM seen).
-pub fn read_signals(fd: &OwnedFd) -> (bool, bool) {
-    let (mut term, mut alrm) = (false, false);
-    loop {
-        // SAFETY: an all-zero signalfd_siginfo is valid storage.
-        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
-        let size = std::mem::size_of::<libc::signalfd_siginfo>();
-        // SAFETY: `info` is writable for `size` bytes.
-        let n = unsafe { libc::read(fd.as_raw_fd(), (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
-        if n != size as libc::ssize_t {
-            return (term, alrm);
-        }
-        match info.ssi_signo as libc::c_int {
-            libc::SIGTERM => term = true,
-            libc::SIGALRM => alrm = true,
-            _ => {}
-        }
-    }
-}
-
 /// Whether `fd` is a pipe (or FIFO).
 pub fn is_pipe(fd: RawFd) -> bool {
     // SAFETY: an all-zero stat is valid storage.

@@ -4,6 +4,8 @@ use std::ffi::{CString, OsStr};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind};
 use std::os::fd::{AsRawFd, OwnedFd};
+
+use signals::SignalFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt};
 use std::path::Path;
@@ -49,7 +51,7 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
     let _control_writer = open_fifo(name, svstatus::CONTROL, true)
         .map_err(|e| fatal(&[b"unable to write ", name, b"/supervise/control: "], &e))?;
     sys::ignore_sigpipe();
-    let signals = sys::signalfd(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP])
+    let signals = SignalFd::block(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP])
         .map_err(|e| fatal(&[b"unable to create signalfd for ", name, b": "], &e))?;
     // Without it (old kernels) steps are still noticed at the next wake-up.
     let step_timer = sys::wall_step_timer().ok();
@@ -123,7 +125,7 @@ impl Runner {
         Ok(())
     }
 
-    fn main_loop(&mut self, signals: &OwnedFd, control: &File, timer: Option<&OwnedFd>) -> Result<(), Fatal> {
+    fn main_loop(&mut self, signals: &SignalFd, control: &File, timer: Option<&OwnedFd>) -> Result<(), Fatal> {
         let mut buf = [0u8; 256];
         loop {
             let before = Now::read(&SystemClock);
@@ -185,8 +187,8 @@ impl Runner {
     }
 
     /// Returns true when supervise must exit.
-    fn signals(&mut self, fd: &OwnedFd) -> Result<bool, Fatal> {
-        while let Some(signal) = sys::read_signal(fd) {
+    fn signals(&mut self, fd: &SignalFd) -> Result<bool, Fatal> {
+        while let Some(signal) = fd.next() {
             let exit = match signal {
                 libc::SIGCHLD => {
                     let mut exit = false;

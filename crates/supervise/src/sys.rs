@@ -13,40 +13,6 @@ fn check(r: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
-fn sigset(signals: &[i32]) -> libc::sigset_t {
-    // SAFETY: an all-zero sigset_t is valid storage; sigemptyset initialises it.
-    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is valid, writable storage for the duration of the calls.
-    unsafe {
-        libc::sigemptyset(&mut set);
-        for &s in signals {
-            libc::sigaddset(&mut set, s);
-        }
-    }
-    set
-}
-
-/// Blocks `signals` and returns a signalfd (non-blocking, close-on-exec) that reports them.
-pub fn signalfd(signals: &[i32]) -> io::Result<OwnedFd> {
-    let set = sigset(signals);
-    // SAFETY: `set` is an initialised sigset; the old mask is not wanted.
-    check(unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) })?;
-    // SAFETY: -1 asks for a new descriptor; `set` is initialised.
-    let fd = check(unsafe { libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) })?;
-    // SAFETY: signalfd returned a new descriptor that nothing else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// The next signal pending on a signalfd, if any.
-pub fn read_signal(fd: &OwnedFd) -> Option<i32> {
-    // SAFETY: an all-zero siginfo is valid storage.
-    let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
-    let size = std::mem::size_of::<libc::signalfd_siginfo>();
-    // SAFETY: `info` is writable for `size` bytes.
-    let n = unsafe { libc::read(fd.as_raw_fd(), (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
-    (n == size as isize).then_some(info.ssi_signo as i32)
-}
-
 /// Ignores SIGPIPE: a warning to a stderr pipe whose reader died must not
 /// kill supervise (and with it the service's supervision).
 pub fn ignore_sigpipe() {
@@ -158,7 +124,7 @@ pub fn spawn(exec: &Exec) -> io::Result<u32> {
         message[prefix_len..prefix_len + n].copy_from_slice(&part[..n]);
         prefix_len += n;
     }
-    let empty = sigset(&[]);
+    let empty = signals::set_of(&[]);
     // SAFETY: supervise is single-threaded, so the child may run the
     // async-signal-safe calls below between fork and exec.
     let pid = check(unsafe { libc::fork() })?;

@@ -14,6 +14,7 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::Duration;
 
+use signals::SignalFd;
 use tai64::Clock;
 
 use crate::listing;
@@ -74,7 +75,10 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
     }
     sys::ignore_sigpipe();
     let nofile = sys::raise_nofile(NOFILE);
-    let (signals, mut ignored) = sys::signalfd(&SIGNALS).map_err(|e| Error::new(&[b"unable to set up signals"], e))?;
+    let signals = SignalFd::block(&SIGNALS).map_err(|e| Error::new(&[b"unable to set up signals"], e))?;
+    // An ignored signal is discarded even while blocked, and a shell starts
+    // background jobs with SIGINT ignored: take the default back.
+    let mut ignored = signals::take_defaults(&SIGNALS);
     // supervise needs SIGCHLD; the others go back to what daemontools' children would inherit.
     ignored.retain(|&s| s != libc::SIGCHLD);
     if chainload::startup::sigpipe_was_ignored() {
@@ -112,7 +116,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
         fds.extend(watch.as_ref().map(|w| w.as_fd()));
         let ready = sys::poll(&fds, timeout).map_err(|e| Error::new(&[b"unable to poll"], e))?;
         if ready[0] {
-            for sig in sys::read_signals(&signals) {
+            while let Some(sig) = signals.next() {
                 d.signal(sig);
             }
         }

@@ -1,4 +1,4 @@
-//! Every libc call of svscan: signalfd, inotify, poll, fork/exec, waitpid, kill.
+//! Every libc call of svscan: inotify, poll, fork/exec, waitpid, kill (signals: the `signals` crate).
 
 use std::ffi::{CStr, CString};
 use std::io;
@@ -10,58 +10,6 @@ fn check(r: libc::c_int) -> io::Result<libc::c_int> {
         Err(io::Error::last_os_error())
     } else {
         Ok(r)
-    }
-}
-
-fn sigset(signals: &[libc::c_int]) -> libc::sigset_t {
-    // SAFETY: sigset_t is plain data; sigemptyset initialises it before use.
-    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is a valid sigset_t and every signal number is a valid constant.
-    unsafe {
-        libc::sigemptyset(&mut set);
-        for &s in signals {
-            libc::sigaddset(&mut set, s);
-        }
-    }
-    set
-}
-
-/// Blocks `signals` and returns a signalfd that reports them (nonblocking, close-on-exec).
-///
-/// Also returns those of `signals` that were ignored, for the children to
-/// inherit them ignored as they would from daemontools' svscan.
-pub fn signalfd(signals: &[libc::c_int]) -> io::Result<(OwnedFd, Vec<libc::c_int>)> {
-    let set = sigset(signals);
-    // SAFETY: `set` is initialised; the old mask is not wanted.
-    check(unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) })?;
-    // An ignored signal is discarded even while blocked, and a shell starts
-    // background jobs with SIGINT ignored: take the default back.
-    let mut ignored = Vec::new();
-    for &s in signals {
-        // SAFETY: setting a valid signal's disposition to SIG_DFL; it is blocked, so nothing runs.
-        if unsafe { libc::signal(s, libc::SIG_DFL) } == libc::SIG_IGN {
-            ignored.push(s);
-        }
-    }
-    // SAFETY: -1 asks for a new descriptor; `set` is initialised.
-    let fd = check(unsafe { libc::signalfd(-1, &set, libc::SFD_NONBLOCK | libc::SFD_CLOEXEC) })?;
-    // SAFETY: signalfd returned a new descriptor that nothing else owns.
-    Ok((unsafe { OwnedFd::from_raw_fd(fd) }, ignored))
-}
-
-/// The signals waiting on a signalfd, in arrival order.
-pub fn read_signals(fd: &OwnedFd) -> Vec<libc::c_int> {
-    let mut out = Vec::new();
-    loop {
-        // SAFETY: signalfd_siginfo is plain data, fully written by read().
-        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
-        let size = std::mem::size_of::<libc::signalfd_siginfo>();
-        // SAFETY: `info` is a writable buffer of `size` bytes.
-        let n = unsafe { libc::read(fd.as_raw_fd(), (&mut info as *mut libc::signalfd_siginfo).cast(), size) };
-        if n != size as isize {
-            return out;
-        }
-        out.push(info.ssi_signo as libc::c_int);
     }
 }
 
@@ -161,7 +109,7 @@ pub fn spawn(l: &Launch) -> io::Result<i32> {
     if pid > 0 {
         return Ok(pid);
     }
-    let empty = sigset(&[]);
+    let empty = signals::set_of(&[]);
     // SAFETY: restoring the default signal state and the original open-files
     // limit for the program we exec.
     unsafe {
