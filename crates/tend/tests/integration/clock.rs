@@ -15,8 +15,19 @@ use crate::util::{wait_until, Sandbox};
 
 const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
+/// A UDP port on 127.0.0.1 that nothing uses and nothing else in this test
+/// run will take: below the kernel's ephemeral range (which every
+/// `bind(":0")` of the parallel tests draws from), a different one per call.
 fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 500) as u16 * 20;
+    loop {
+        let port = base + NEXT.fetch_add(1, Ordering::SeqCst) % 2_000;
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// True once something answers an NTP request on 127.0.0.1:`port`.
