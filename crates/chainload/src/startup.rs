@@ -47,6 +47,6 @@ pub fn restore() {
         let _ = sys::close(fd);
     }
     if state & SIGPIPE_IGNORED != 0 {
-        sys::ignore_sigpipe();
+        signals::ignore(libc::SIGPIPE);
     }
 }

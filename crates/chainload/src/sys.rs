@@ -301,9 +301,3 @@ pub fn sigpipe_ignored() -> bool {
     let r = unsafe { libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) };
     r == 0 && old.sa_sigaction == libc::SIG_IGN
 }
-
-/// Ignores SIGPIPE.
-pub fn ignore_sigpipe() {
-    // SAFETY: installing SIG_IGN has no memory effects.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-}

@@ -44,6 +44,13 @@ pub fn take_defaults(signals: &[libc::c_int]) -> Vec<libc::c_int> {
         .collect()
 }
 
+/// Ignores `signal` (SIGPIPE, so that a write to a pipe or FIFO whose reader
+/// died fails with EPIPE instead of killing the writer).
+pub fn ignore(signal: libc::c_int) {
+    // SAFETY: setting a valid signal's disposition to SIG_IGN.
+    unsafe { libc::signal(signal, libc::SIG_IGN) };
+}
+
 /// A non-blocking, close-on-exec signalfd for a set of blocked signals.
 #[derive(Debug)]
 pub struct SignalFd(OwnedFd);

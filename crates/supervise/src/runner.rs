@@ -50,7 +50,8 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
     // Held open for writing too, so the FIFO never reports end of file.
     let _control_writer = open_fifo(name, svstatus::CONTROL, true)
         .map_err(|e| fatal(&[b"unable to write ", name, b"/supervise/control: "], &e))?;
-    sys::ignore_sigpipe();
+    // A warning to a stderr pipe whose reader died must not kill supervise.
+    signals::ignore(libc::SIGPIPE);
     let signals = SignalFd::block(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP])
         .map_err(|e| fatal(&[b"unable to create signalfd for ", name, b": "], &e))?;
     // Without it (old kernels) steps are still noticed at the next wake-up.

@@ -13,13 +13,6 @@ fn check(r: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
-/// Ignores SIGPIPE: a warning to a stderr pipe whose reader died must not
-/// kill supervise (and with it the service's supervision).
-pub fn ignore_sigpipe() {
-    // SAFETY: setting a standard disposition for a valid signal number.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-}
-
 /// poll(2); EINTR counts as a wake-up with nothing ready.
 pub fn poll(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<()> {
     let ms = match timeout {

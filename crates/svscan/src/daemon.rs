@@ -73,7 +73,9 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
     if let Some(d) = dir {
         std::env::set_current_dir(d).map_err(|e| Error::new(&[b"unable to chdir to ", d.as_bytes()], e))?;
     }
-    sys::ignore_sigpipe();
+    // A supervise that dies while we write to its control FIFO must not kill
+    // svscan; children get the default back before exec.
+    signals::ignore(libc::SIGPIPE);
     let nofile = sys::raise_nofile(NOFILE);
     let signals = SignalFd::block(&SIGNALS).map_err(|e| Error::new(&[b"unable to set up signals"], e))?;
     // An ignored signal is discarded even while blocked, and a shell starts

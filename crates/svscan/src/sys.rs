@@ -13,13 +13,6 @@ fn check(r: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
-/// Ignores SIGPIPE (a supervise that dies while we write to its control FIFO
-/// must not kill svscan); children get the default back before exec.
-pub fn ignore_sigpipe() {
-    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-}
-
 /// An inotify descriptor watching `dir` for entries created, removed or renamed.
 pub fn watch_dir(dir: &CStr) -> io::Result<OwnedFd> {
     // SAFETY: plain syscall with valid flags.

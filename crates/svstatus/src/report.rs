@@ -29,5 +29,3 @@ pub fn fatal(parts: &[&[u8]]) {
 pub fn why(e: &io::Error) -> Vec<u8> {
     strerr::errstr(e).into_bytes()
 }
-
-pub use crate::sys::ignore_sigpipe;

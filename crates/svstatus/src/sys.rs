@@ -43,9 +43,3 @@ pub fn fchdir(dir: &File) -> io::Result<()> {
     // SAFETY: the descriptor is owned by `dir` and open.
     check(unsafe { libc::fchdir(dir.as_raw_fd()) })
 }
-
-/// Ignores SIGPIPE, so that a write to a FIFO whose reader died returns EPIPE.
-pub fn ignore_sigpipe() {
-    // SAFETY: setting a standard disposition for a valid signal number.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-}

@@ -29,7 +29,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
             }
         }
     }
-    report::ignore_sigpipe();
+    signals::ignore(libc::SIGPIPE);
     let cwd = match SavedCwd::save() {
         Ok(c) => c,
         Err(e) => {
