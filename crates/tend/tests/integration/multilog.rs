@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::util::{assert_same, run_with_input, wait_until, Sandbox};
+use crate::util::{assert_same, run_with_input, signal, wait_until, Sandbox};
 
 /// `@` and 24 lowercase hex digits, wherever they appear, become `@LABEL`.
 fn mask_labels(bytes: &[u8]) -> Vec<u8> {
@@ -342,11 +342,6 @@ fn start_on_fifo(sb: &mut Sandbox, mut cmd: Command, fifo: &str) -> (u32, fs::Fi
     cmd.stdin(fs::File::open(&path).unwrap());
     let pid = sb.spawn(cmd);
     (pid, writer)
-}
-
-fn signal(pid: u32, sig: i32) {
-    // SAFETY: signalling a process this test started.
-    unsafe { libc::kill(pid as i32, sig) };
 }
 
 /// What is left unread in a FIFO (read without blocking).

@@ -6,10 +6,10 @@ use std::fs::{self, File};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{assert_same, wait_until, Sandbox};
+use crate::util::{alive, assert_same, wait_until, Sandbox};
 
 const LONG: Duration = Duration::from_secs(10);
 
@@ -62,25 +62,6 @@ pub fn json(sb: &Sandbox, dir: &str) -> String {
 pub fn svc(sb: &Sandbox, letters: &str, dir: &str) {
     let st = sb.tend("svc").arg(format!("-{letters}")).arg(dir).status().unwrap();
     assert!(st.success());
-}
-
-/// Waits for a spawned supervise to exit.
-pub fn wait_exit(sb: &mut Sandbox, pid: u32) -> ExitStatus {
-    let mut child = sb.take_child(pid);
-    let mut status = None;
-    assert!(wait_until(LONG, || {
-        status = child.try_wait().unwrap();
-        status.is_some()
-    }));
-    status.unwrap()
-}
-
-fn alive(pid: u32) -> bool {
-    // A zombie still answers kill(0); read its state instead.
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(s) => !s.rsplit(") ").next().unwrap_or("").starts_with('Z'),
-        Err(_) => false,
-    }
 }
 
 fn lines(p: &Path) -> usize {
@@ -149,7 +130,7 @@ fn svc_dx_stops_the_service_and_exits_0() {
     let sup = start(&mut sb, "s");
     let pid = wait_up(&sb, "s");
     svc(&sb, "dx", "s");
-    assert!(wait_exit(&mut sb, sup).success());
+    assert!(sb.wait_exit(sup).success());
     assert!(!alive(pid));
     assert_eq!(status_pid(&sb, "s"), 0);
 }
@@ -162,7 +143,7 @@ fn sigterm_means_down_and_exit() {
     let pid = wait_up(&sb, "s");
     // SAFETY: signalling the supervise this test started.
     unsafe { libc::kill(sup as i32, libc::SIGTERM) };
-    assert!(wait_exit(&mut sb, sup).success());
+    assert!(sb.wait_exit(sup).success());
     assert!(!alive(pid));
     assert!(json(&sb, "s").contains("\"error\":\"supervise not running\""));
 }
@@ -380,7 +361,7 @@ fn control_replaced_by_a_regular_file_is_recreated() {
     wait_up(&sb, "s");
     assert!(stderr_of(&sb, "s").contains("supervise: warning: s/supervise/control is not a FIFO, replacing it"));
     svc(&sb, "dx", "s");
-    assert!(wait_exit(&mut sb, sup).success());
+    assert!(sb.wait_exit(sup).success());
 }
 
 #[test]
@@ -446,7 +427,7 @@ fn names_with_spaces_newlines_and_other_bytes() {
     assert!(String::from_utf8_lossy(&j.stdout).starts_with("{\"directory\":\"a b\\u000ac\u{fffd}\",\"up\":true"));
     let st = sb.tend("svc").arg("-dx").arg(name).status().unwrap();
     assert!(st.success());
-    assert!(wait_exit(&mut sb, sup).success());
+    assert!(sb.wait_exit(sup).success());
 }
 
 /// The wall clock steps under a supervise run with libfaketime; a wake-up

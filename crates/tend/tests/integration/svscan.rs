@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::util::{assert_same, wait_until, Sandbox};
+use crate::util::{alive, assert_same, signal, wait_until, Sandbox};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -66,12 +66,6 @@ fn status_pid(dir: &Path) -> Option<u32> {
     (pid != 0).then_some(pid)
 }
 
-/// Whether `pid` is a live process (not gone, not a zombie).
-fn alive(pid: u32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|s| s.rfind(')').is_some_and(|i| !s[i + 2..].starts_with('Z')))
-}
-
 fn lines(path: &Path) -> Vec<String> {
     fs::read_to_string(path).unwrap_or_default().lines().map(String::from).collect()
 }
@@ -83,30 +77,6 @@ fn context_switches(pid: u32) -> u64 {
         .filter(|l| l.contains("ctxt_switches"))
         .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         .sum()
-}
-
-fn signal(pid: u32, sig: i32) {
-    // SAFETY: signalling a process this test started.
-    unsafe { libc::kill(pid as i32, sig) };
-}
-
-/// Waits for a spawned child to exit; returns its exit code.
-fn wait_exit(sb: &mut Sandbox, pid: u32) -> Option<i32> {
-    let mut child = sb.take_child(pid);
-    let mut code = None;
-    let done = wait_until(LIMIT, || match child.try_wait() {
-        Ok(Some(st)) => {
-            code = st.code();
-            true
-        }
-        _ => false,
-    });
-    if !done {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("process {pid} did not exit");
-    }
-    code
 }
 
 #[test]
@@ -261,7 +231,7 @@ fn sigterm_stops_every_service_and_the_logger_writes_the_last_lines() {
     let mut pids: Vec<u32> = children(svscan).iter().map(|c| c.0).collect();
     pids.extend([status_pid(&b).unwrap(), status_pid(&b.join("log")).unwrap(), status_pid(&c).unwrap()]);
     signal(svscan, libc::SIGTERM);
-    assert_eq!(wait_exit(&mut sb, svscan), Some(0));
+    assert_eq!(sb.wait_exit(svscan).code(), Some(0));
     assert_eq!(lines(&b.join("got")), ["hello", "goodbye"]);
     assert!(pids.iter().all(|&p| !alive(p)), "a supervise or service outlived svscan");
     assert_eq!(fs::read(sb.join("stderr")).unwrap(), b"");
@@ -409,7 +379,7 @@ fn as_pid_1_it_reaps_orphans_and_shuts_down_on_sigterm() {
         signal(svscan, sig);
     }
     signal(svscan, libc::SIGTERM);
-    assert_eq!(wait_exit(&mut sb, unshare), Some(0));
+    assert_eq!(sb.wait_exit(unshare).code(), Some(0));
     // supervise recorded the stop: the service was stopped, not killed with the namespace.
     assert_eq!(status_pid(&a), None);
     assert_eq!(fs::read(sb.join("stderr")).unwrap(), b"");
@@ -424,7 +394,7 @@ fn sigint_and_sigpwr_shut_down_like_sigterm() {
         assert!(wait_until(LIMIT, || status_pid(&a).is_some()));
         let service_pid = status_pid(&a).unwrap();
         signal(svscan, sig);
-        assert_eq!(wait_exit(&mut sb, svscan), Some(0), "signal {sig}");
+        assert_eq!(sb.wait_exit(svscan).code(), Some(0), "signal {sig}");
         assert!(!alive(service_pid), "signal {sig}");
     }
 }

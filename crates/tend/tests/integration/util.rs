@@ -8,7 +8,7 @@ use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -96,6 +96,22 @@ impl Sandbox {
         self.children.remove(i)
     }
 
+    /// Waits (up to 10 s) for a spawned child to exit and returns its status;
+    /// kills it and fails the test if it does not exit.
+    pub fn wait_exit(&mut self, pid: u32) -> ExitStatus {
+        let mut child = self.take_child(pid);
+        let mut status = None;
+        if !wait_until(Duration::from_secs(10), || {
+            status = child.try_wait().ok().flatten();
+            status.is_some()
+        }) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("process {pid} did not exit");
+        }
+        status.expect("exited")
+    }
+
     /// Writes an executable script.
     pub fn script(&self, rel: &str, body: &str) -> PathBuf {
         let p = self.join(rel);
@@ -165,6 +181,19 @@ impl Drop for Sandbox {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// Whether `pid` is a live process: not gone, and not a zombie (which still
+/// answers kill(0)).
+pub fn alive(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s.rfind(')').is_some_and(|i| !s[i + 2..].starts_with('Z')))
+}
+
+/// Sends `sig` to `pid`, a process the test started.
+pub fn signal(pid: u32, sig: i32) {
+    // SAFETY: signalling a process this test started.
+    unsafe { libc::kill(pid as i32, sig) };
 }
 
 /// Polls `f` every 10 ms until it is true or `limit` passes; returns whether it became true.
