@@ -1,6 +1,6 @@
 //! Running a program through PATH exactly as daemontools' `pathexec_run` does.
 
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{CString, OsStr};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 
@@ -17,7 +17,7 @@ const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 /// EACCES, EPERM and EISDIR are remembered and the search goes on; ENOENT
 /// goes on; any other error stops it. Returns only on failure, with the last
 /// remembered error, else the last one seen.
-pub fn run(file: &OsStr, argv: &[OsString], env: &Environment) -> io::Error {
+pub fn run(file: &OsStr, argv: &[&OsStr], env: &Environment) -> io::Error {
     let argv: Result<Vec<CString>, _> = argv.iter().map(|a| CString::new(a.as_bytes())).collect();
     let Ok(argv) = argv else { return io::Error::from_raw_os_error(libc::EINVAL) };
     let envp = match env.to_cstrings() {

@@ -6,8 +6,7 @@
 //! ([`Environment`]), accounts and dropping privileges ([`account`]), resource
 //! limits ([`limit`]), lock files ([`lock`]), environment directories
 //! ([`envdir`]: a pure value parser apart from the directory walk), the
-//! readproctitle display ([`proctitle`]), the start-up state a C program
-//! keeps and the Rust runtime changes ([`startup`]), and the few process calls
+//! readproctitle display ([`proctitle`]), and the few process calls
 //! (session, fork, wait, descriptors) the tools need ([`process`]). Every libc
 //! call is in the private `sys` module. Nothing here exits: the programs pick
 //! messages and exit codes, and print them with [`message`] (bytes, since
@@ -26,7 +25,6 @@ pub mod lock;
 pub mod message;
 pub mod process;
 pub mod proctitle;
-pub mod startup;
 
 mod env;
 mod sys;

@@ -62,7 +62,14 @@ pub enum LimitError {
 }
 
 /// Sets the soft limit of `resource`, never above its hard limit.
+///
+/// The heap is made to exist first. tend starts without one (see the
+/// `tend` crate), and a limit below what is already mapped (`softlimit -a 0`)
+/// makes every later brk and mmap fail, while the messages and the exec that
+/// follow still allocate a little; glibc keeps over 100 KiB of a heap it has
+/// grown once. daemontools' programs serve such requests from a static pool.
 pub fn lower_soft(resource: Resource, soft: Soft) -> Result<(), LimitError> {
+    drop(std::hint::black_box(Vec::<u8>::with_capacity(4096)));
     let (_, hard) = sys::getrlimit(resource.raw()).map_err(LimitError::Get)?;
     let value = match soft {
         Soft::Hard => hard,

@@ -5,7 +5,6 @@
 use std::ffi::OsStr;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::process::ExitCode;
 
 fn line(kind: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut s = Vec::with_capacity(128);
@@ -28,13 +27,13 @@ pub fn fatal(parts: &[&[u8]]) {
 }
 
 /// `PROG: fatal: PARTS...` in one write, and `code` for `main` to return.
-pub fn die(code: u8, parts: &[&[u8]]) -> ExitCode {
+pub fn die(code: u8, parts: &[&[u8]]) -> u8 {
     fatal(parts);
-    ExitCode::from(code)
+    code
 }
 
 /// daemontools' `PROG: fatal: unable to run PROGRAM: ERR`, exit code 111.
-pub fn run_failed(program: &OsStr, e: &io::Error) -> ExitCode {
+pub fn run_failed(program: &OsStr, e: &io::Error) -> u8 {
     let e = strerr::errstr(e);
     die(strerr::EXIT_SYSTEM, &[b"unable to run ", program.as_bytes(), b": ", e.as_bytes()])
 }

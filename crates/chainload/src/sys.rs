@@ -274,12 +274,6 @@ pub fn keep_on_exec(fd: RawFd) -> io::Result<()> {
     check(unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) }).map(drop)
 }
 
-/// Whether descriptor `fd` is open.
-pub fn is_open(fd: RawFd) -> bool {
-    // SAFETY: fcntl F_GETFD on a descriptor number has no memory effects.
-    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
-}
-
 /// read(2) on a descriptor number, retrying on EINTR.
 pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     loop {
@@ -291,13 +285,4 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
             Err(_) => return Err(io::Error::last_os_error()),
         }
     }
-}
-
-/// Whether SIGPIPE is ignored.
-pub fn sigpipe_ignored() -> bool {
-    // SAFETY: a zeroed sigaction is a valid out-parameter; a null new action only queries.
-    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-    // SAFETY: `old` is valid and writable; the new action is null.
-    let r = unsafe { libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) };
-    r == 0 && old.sa_sigaction == libc::SIG_IGN
 }

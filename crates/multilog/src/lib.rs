@@ -11,7 +11,7 @@
 //!
 //! ```
 //! use multilog::{matches, parse};
-//! let script = parse(&["t".into(), "-*debug*".into(), "s4096".into(), "./log".into()]);
+//! let script = parse(&["t", "-*debug*", "s4096", "./log"].map(std::ffi::OsStr::new));
 //! assert!(script.timestamp);
 //! assert_eq!(script.dirs[0].size, 4096);
 //! assert!(matches(b"named[*]: *", b"named[135]: Cleaned cache"));

@@ -6,7 +6,7 @@
 //! apply to the directories that follow them. Everything else is ignored, as
 //! in 0.76, but reported in [`Script::ignored`] so the program can warn.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
@@ -61,7 +61,7 @@ pub struct Script {
 }
 
 /// Parses `args` (argv without argv[0]). Never fails: 0.76 accepts any script.
-pub fn parse(args: &[OsString]) -> Script {
+pub fn parse(args: &[&OsStr]) -> Script {
     let mut script = Script::default();
     let mut size = DEFAULT_SIZE;
     let mut num = DEFAULT_NUM;
@@ -76,16 +76,16 @@ pub fn parse(args: &[OsString]) -> Script {
             Some(b'e') => script.actions.push(Action::Stderr),
             Some(b'=') => {
                 script.actions.push(Action::Status(script.status_files.len()));
-                script.status_files.push(PathBuf::from(std::ffi::OsStr::from_bytes(rest)));
+                script.status_files.push(PathBuf::from(OsStr::from_bytes(rest)));
             }
             Some(b's') => size = scan_ulong(rest).clamp(MIN_SIZE, MAX_SIZE),
             Some(b'n') => num = scan_ulong(rest).max(MIN_NUM),
             Some(b'!') => processor = Some(rest.to_vec()),
             Some(b'.' | b'/') => {
                 script.actions.push(Action::Dir(script.dirs.len()));
-                script.dirs.push(DirSpec { path: PathBuf::from(arg), size, num, processor: processor.clone() });
+                script.dirs.push(DirSpec { path: PathBuf::from(*arg), size, num, processor: processor.clone() });
             }
-            _ => script.ignored.push(arg.clone()),
+            _ => script.ignored.push(arg.to_os_string()),
         }
     }
     script
@@ -101,7 +101,7 @@ mod tests {
     use super::*;
 
     fn p(args: &[&str]) -> Script {
-        parse(&args.iter().map(OsString::from).collect::<Vec<_>>())
+        parse(&args.iter().map(OsStr::new).collect::<Vec<_>>())
     }
 
     #[test]

@@ -51,6 +51,17 @@ pub fn ignore(signal: libc::c_int) {
     unsafe { libc::signal(signal, libc::SIG_IGN) };
 }
 
+/// Whether `signal` is ignored. exec keeps an ignored signal ignored, so a
+/// program that ignores one for itself (SIGPIPE) asks first what its own
+/// children must get back.
+pub fn is_ignored(signal: libc::c_int) -> bool {
+    // SAFETY: a zeroed sigaction is a valid out-parameter; a null new action only queries.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: `old` is valid and writable; the new action is null.
+    let r = unsafe { libc::sigaction(signal, std::ptr::null(), &mut old) };
+    r == 0 && old.sa_sigaction == libc::SIG_IGN
+}
+
 /// A non-blocking, close-on-exec signalfd for a set of blocked signals.
 #[derive(Debug)]
 pub struct SignalFd(OwnedFd);

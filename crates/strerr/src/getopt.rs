@@ -26,7 +26,7 @@ pub enum Opt {
 
 /// An iterator over the options of `args` (which excludes argv[0]).
 pub struct Getopt<'a> {
-    args: &'a [OsString],
+    args: &'a [&'a OsStr],
     optstring: &'a [u8],
     index: usize,
     offset: usize,
@@ -34,7 +34,7 @@ pub struct Getopt<'a> {
 }
 
 impl<'a> Getopt<'a> {
-    pub fn new(args: &'a [OsString], optstring: &'a str) -> Self {
+    pub fn new(args: &'a [&'a OsStr], optstring: &'a str) -> Self {
         Getopt { args, optstring: optstring.as_bytes(), index: 0, offset: 0, quiet: false }
     }
 
@@ -45,7 +45,7 @@ impl<'a> Getopt<'a> {
     }
 
     /// The operands left once [`Iterator::next`] has returned `None`.
-    pub fn operands(&self) -> &'a [OsString] {
+    pub fn operands(&self) -> &'a [&'a OsStr] {
         &self.args[self.index.min(self.args.len())..]
     }
 
@@ -97,7 +97,7 @@ impl Iterator for Getopt<'_> {
             Some(true) => match self.args.get(self.index + 1) {
                 Some(value) => {
                     self.index += 1;
-                    (Opt::Arg(letter, value.clone()), true)
+                    (Opt::Arg(letter, value.to_os_string()), true)
                 }
                 None => {
                     self.report("option requires an argument", letter);
@@ -117,8 +117,8 @@ impl Iterator for Getopt<'_> {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<OsString> {
-        list.iter().map(OsString::from).collect()
+    fn args<'a>(list: &'a [&'a str]) -> Vec<&'a OsStr> {
+        list.iter().map(OsStr::new).collect()
     }
 
     #[test]

@@ -10,16 +10,16 @@ pub const EXIT_SYSTEM: u8 = 111;
 /// Exit code for an internal bug.
 pub const EXIT_BUG: u8 = 101;
 
-static PROGRAM: OnceLock<String> = OnceLock::new();
+static PROGRAM: OnceLock<&str> = OnceLock::new();
 
 /// Sets the name every message starts with. The first call wins.
-pub fn set_program(name: &str) {
-    let _ = PROGRAM.set(name.to_string());
+pub fn set_program(name: &'static str) {
+    let _ = PROGRAM.set(name);
 }
 
 /// The name set by [`set_program`], or `tend`.
 pub fn program() -> &'static str {
-    PROGRAM.get().map(String::as_str).unwrap_or("tend")
+    PROGRAM.get().copied().unwrap_or("tend")
 }
 
 /// Writes `bytes` to stderr in one `write` (djb's `strerr` does the same),
@@ -51,13 +51,13 @@ pub fn fatal(parts: &[&str]) {
 }
 
 /// `PROG: usage: TEXT` and exit code 100, as a value for `main` to return.
-pub fn usage(text: &str) -> std::process::ExitCode {
+pub fn usage(text: &str) -> u8 {
     write_stderr(&line("usage: ", &[text]));
-    std::process::ExitCode::from(EXIT_USAGE)
+    EXIT_USAGE
 }
 
 /// `PROG: fatal: PARTS...` and the exit code, as a value for `main` to return.
-pub fn die(code: u8, parts: &[&str]) -> std::process::ExitCode {
+pub fn die(code: u8, parts: &[&str]) -> u8 {
     fatal(parts);
-    std::process::ExitCode::from(code)
+    code
 }

@@ -2,7 +2,7 @@
 //! before every start, so edits apply at the next start).
 
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::Path;
 use std::time::Duration;
 
@@ -40,60 +40,77 @@ impl Default for Config {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub file: &'static str,
-    pub why: String,
+    pub why: &'static str,
 }
 
 impl Config {
     /// Reads the files in `dir`; unusable ones are reported and ignored.
+    /// Nothing is allocated unless there is a problem: supervise reads these
+    /// files before every start.
     pub fn load(dir: &Path) -> (Config, Vec<Problem>) {
         let mut c = Config::default();
         let mut problems = Vec::new();
-        let mut read = |file: &'static str| -> Option<String> {
-            match fs::read(svstatus::in_dir(dir, Path::new(file))) {
-                Ok(b) => Some(String::from_utf8_lossy(&b).trim().to_string()),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-                Err(e) => {
-                    problems.push(Problem { file, why: strerr::errstr(&e) });
-                    None
-                }
-            }
-        };
         c.finish = svstatus::in_dir(dir, Path::new("finish")).exists();
         let millis = |s: &str| s.parse::<u64>().ok().map(Duration::from_millis);
-        let mut bad = Vec::new();
-        if let Some(s) = read("timeout-finish") {
-            match millis(&s) {
-                Some(d) => c.timeout_finish = (!d.is_zero()).then_some(d),
-                None => bad.push("timeout-finish"),
-            }
+        let off_if_zero = |d: Duration| (!d.is_zero()).then_some(d);
+        if let Some(d) = setting(dir, "timeout-finish", &mut problems, millis) {
+            c.timeout_finish = off_if_zero(d);
         }
-        if let Some(s) = read("timeout-kill") {
-            match millis(&s) {
-                Some(d) => c.timeout_kill = (!d.is_zero()).then_some(d),
-                None => bad.push("timeout-kill"),
-            }
+        if let Some(d) = setting(dir, "timeout-kill", &mut problems, millis) {
+            c.timeout_kill = off_if_zero(d);
         }
-        if let Some(s) = read("down-signal") {
-            match signal_number(&s) {
-                Some(n) => c.down_signal = n,
-                None => bad.push("down-signal"),
-            }
+        if let Some(n) = setting(dir, "down-signal", &mut problems, signal_number) {
+            c.down_signal = n;
         }
-        if let Some(s) = read("notification-fd") {
-            match s.parse::<i32>() {
-                Ok(n) if n >= 3 => c.notification_fd = Some(n),
-                _ => bad.push("notification-fd"),
-            }
-        }
-        if let Some(s) = read("backoff-max") {
-            match millis(&s) {
-                Some(d) if !d.is_zero() => c.backoff_max = Some(d),
-                _ => bad.push("backoff-max"),
-            }
-        }
-        problems.extend(bad.into_iter().map(|file| Problem { file, why: "bad format".to_string() }));
+        let fd = |s: &str| s.parse::<i32>().ok().filter(|&n| n >= 3);
+        c.notification_fd = setting(dir, "notification-fd", &mut problems, fd);
+        c.backoff_max = setting(dir, "backoff-max", &mut problems, |s| millis(s).filter(|d| !d.is_zero()));
         (c, problems)
     }
+}
+
+/// The longest value a setting file may hold (a number or a signal name).
+const MAX_VALUE: usize = 63;
+
+/// `dir/file`'s text, trimmed, as `parse` reads it; None if the file does
+/// not exist or cannot be used (recorded in `problems`: the error, or `bad
+/// format`). Read on the stack.
+fn setting<T>(
+    dir: &Path,
+    file: &'static str,
+    problems: &mut Vec<Problem>,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Option<T> {
+    let mut buf = [0u8; MAX_VALUE + 1];
+    let len = match read_start(&svstatus::in_dir(dir, Path::new(file)), &mut buf) {
+        Ok(len) => len,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            problems.push(Problem { file, why: e.raw_os_error().map_or("unknown error", strerr::errno_str) });
+            return None;
+        }
+    };
+    let value = (len <= MAX_VALUE).then(|| std::str::from_utf8(&buf[..len]).ok()).flatten();
+    let parsed = value.map(str::trim).and_then(parse);
+    if parsed.is_none() {
+        problems.push(Problem { file, why: "bad format" });
+    }
+    parsed
+}
+
+/// Reads the start of `path` into `buf`, until it is full or the file ends.
+fn read_start(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
+    let mut f = fs::File::open(path)?;
+    let mut len = 0;
+    while len < buf.len() {
+        match f.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(len)
 }
 
 /// `TERM`, `SIGTERM` or `15`.
@@ -152,7 +169,7 @@ mod tests {
         assert_eq!(c.down_signal, libc::SIGHUP);
         assert_eq!(c.notification_fd, Some(3));
         assert_eq!(c.backoff_max, None);
-        assert_eq!(p, vec![Problem { file: "backoff-max", why: "bad format".into() }]);
+        assert_eq!(p, vec![Problem { file: "backoff-max", why: "bad format" }]);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The thin edge around [`Machine`]: files, processes and one poll loop.
 
-use std::ffi::{CString, OsStr};
+use std::ffi::{CStr, OsStr};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, ErrorKind};
+use std::io::{self, ErrorKind, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use signals::SignalFd;
@@ -50,7 +50,9 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
     // Held open for writing too, so the FIFO never reports end of file.
     let _control_writer = open_fifo(name, svstatus::CONTROL, true)
         .map_err(|e| fatal(&[b"unable to write ", name, b"/supervise/control: "], &e))?;
-    // A warning to a stderr pipe whose reader died must not kill supervise.
+    // A warning to a stderr pipe whose reader died must not kill supervise;
+    // the service gets the disposition supervise was started with.
+    let sigpipe_ignored = signals::is_ignored(libc::SIGPIPE);
     signals::ignore(libc::SIGPIPE);
     let signals = SignalFd::block(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP])
         .map_err(|e| fatal(&[b"unable to create signalfd for ", name, b": "], &e))?;
@@ -58,7 +60,8 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
     let step_timer = sys::wall_step_timer().ok();
     let now = Now::read(&SystemClock);
     let mut runner = Runner {
-        name: name.to_vec(),
+        name,
+        sigpipe_ignored,
         machine: Machine::new(now, normally_up, Config::load(Path::new(HERE)).0),
         notify: None,
         ok: None,
@@ -101,8 +104,12 @@ fn open_fifo(name: &[u8], path: &str, write: bool) -> io::Result<File> {
     OpenOptions::new().read(!write).write(write).custom_flags(libc::O_NONBLOCK).open(path)
 }
 
-struct Runner {
-    name: Vec<u8>,
+/// Borrows the service's name from argv: supervise allocates nothing, so
+/// that a hundred of them share all but their stacks and a few data pages.
+struct Runner<'a> {
+    name: &'a [u8],
+    /// SIGPIPE was ignored when supervise started: it stays so for `run`.
+    sigpipe_ignored: bool,
     machine: Machine,
     /// Read end of the readiness pipe of the running service.
     notify: Option<OwnedFd>,
@@ -115,12 +122,12 @@ struct Runner {
     runit_pending: Option<Status>,
 }
 
-impl Runner {
+impl Runner<'_> {
     fn open_ok(&mut self) -> Result<(), Fatal> {
         if self.ok.is_none() {
-            let name = self.name.clone();
-            let f = open_fifo(&name, svstatus::OK, false)
-                .map_err(|e| fatal(&[b"unable to read ", &name, b"/supervise/ok: "], &e))?;
+            let name = self.name;
+            let f = open_fifo(name, svstatus::OK, false)
+                .map_err(|e| fatal(&[b"unable to read ", name, b"/supervise/ok: "], &e))?;
             self.ok = Some(f);
         }
         Ok(())
@@ -142,7 +149,7 @@ impl Runner {
                 pollfd(self.notify.as_ref().map_or(-1, |n| n.as_raw_fd())),
             ];
             if let Err(e) = sys::poll(&mut fds, timeout) {
-                report::warn(&[b"unable to poll for ", &self.name, b": ", &report::why(&e)]);
+                report::warn(&[b"unable to poll for ", self.name, b": ", &report::why(&e)]);
             }
             let ready = |i: usize| fds[i].revents != 0;
             if ready(0) && self.signals(signals)? {
@@ -182,7 +189,7 @@ impl Runner {
     fn write_runit_files(&mut self) {
         if let Some(status) = self.runit_pending.take() {
             if let Err(e) = svstatus::write_runit_files(Path::new(HERE), &status) {
-                report::warn(&[b"unable to write ", &self.name, b"/supervise/stat: ", &report::why(&e)]);
+                report::warn(&[b"unable to write ", self.name, b"/supervise/stat: ", &report::why(&e)]);
             }
         }
     }
@@ -237,14 +244,14 @@ impl Runner {
                 }
                 Action::WriteStatus(status) => {
                     if let Err(e) = svstatus::write_status(Path::new(HERE), &status) {
-                        report::warn(&[b"unable to write ", &self.name, b"/supervise/status: ", &report::why(&e)]);
+                        report::warn(&[b"unable to write ", self.name, b"/supervise/status: ", &report::why(&e)]);
                     }
                     self.runit_pending = Some(status);
                     None
                 }
                 Action::WarnForkFailed => {
                     let why = self.fork_error.take().map(|e| report::why(&e)).unwrap_or_default();
-                    report::warn(&[b"unable to fork for ", &self.name, b", sleeping 60 seconds: ", &why]);
+                    report::warn(&[b"unable to fork for ", self.name, b", sleeping 60 seconds: ", &why]);
                     None
                 }
                 Action::Exit => return Ok(true),
@@ -261,7 +268,7 @@ impl Runner {
     fn spawn_run(&mut self) -> Event {
         let (config, problems) = Config::load(Path::new(HERE));
         for p in problems {
-            report::warn(&[b"unable to use ", &self.name, b"/", p.file.as_bytes(), b": ", p.why.as_bytes()]);
+            report::warn(&[b"unable to use ", self.name, b"/", p.file.as_bytes(), b": ", p.why.as_bytes()]);
         }
         self.machine.config = config;
         self.notify = None;
@@ -269,7 +276,7 @@ impl Runner {
             Some(fd) => match sys::pipe() {
                 Ok(p) => Some((p, fd)),
                 Err(e) => {
-                    report::warn(&[b"unable to create pipe for ", &self.name, b": ", &report::why(&e)]);
+                    report::warn(&[b"unable to create pipe for ", self.name, b": ", &report::why(&e)]);
                     None
                 }
             },
@@ -280,6 +287,7 @@ impl Runner {
         let exec = sys::Exec {
             argv: &argv,
             notify: pipe.as_ref().map(|((_, w), fd)| (w.as_raw_fd(), *fd)),
+            sigpipe_ignored: self.sigpipe_ignored,
             failure: &failure,
         };
         let event = self.answer(sys::spawn(&exec));
@@ -288,15 +296,16 @@ impl Runner {
     }
 
     fn spawn_finish(&mut self, code: i32, signal: i32) -> Event {
-        let (code, signal) = (cstring(code.to_string().as_bytes()), cstring(signal.to_string().as_bytes()));
-        let argv = [c"./finish", &code, &signal];
+        let (mut code_buf, mut signal_buf) = ([0u8; DECIMAL_LEN], [0u8; DECIMAL_LEN]);
+        let argv = [c"./finish", decimal(code, &mut code_buf), decimal(signal, &mut signal_buf)];
         let failure = self.failure(b"/finish: ");
-        self.answer(sys::spawn(&sys::Exec { argv: &argv, notify: None, failure: &failure }))
+        let exec = sys::Exec { argv: &argv, notify: None, sigpipe_ignored: self.sigpipe_ignored, failure: &failure };
+        self.answer(sys::spawn(&exec))
     }
 
     /// The message of a child whose exec failed, in parts.
     fn failure<'a>(&'a self, file: &'a [u8]) -> [&'a [u8]; 4] {
-        [strerr::program().as_bytes(), b": fatal: unable to start ", &self.name, file]
+        [strerr::program().as_bytes(), b": fatal: unable to start ", self.name, file]
     }
 
     fn answer(&mut self, spawned: io::Result<u32>) -> Event {
@@ -314,7 +323,15 @@ fn pollfd(fd: i32) -> libc::pollfd {
     libc::pollfd { fd, events: libc::POLLIN, revents: 0 }
 }
 
-fn cstring(b: &[u8]) -> CString {
-    // Our own literals and decimal numbers: never contain NUL.
-    CString::new(b).unwrap_or_default()
+/// Room for an i32 in decimal, its sign and a NUL.
+const DECIMAL_LEN: usize = 12;
+
+/// `n` in decimal as a C string in `buf` (finish's arguments, without allocating).
+fn decimal(n: i32, buf: &mut [u8; DECIMAL_LEN]) -> &CStr {
+    let mut w = &mut buf[..DECIMAL_LEN - 1];
+    // An i32 takes at most 11 bytes: the write cannot fail.
+    let _ = write!(w, "{n}");
+    let len = DECIMAL_LEN - 1 - w.len();
+    buf[len] = 0;
+    CStr::from_bytes_with_nul(&buf[..=len]).unwrap_or_default()
 }

@@ -90,20 +90,22 @@ pub fn arm_wall_step_timer(fd: &OwnedFd) -> io::Result<()> {
 pub const MAX_ARGS: usize = 3;
 
 /// What a forked child does before exec. Nothing here is allocated: a
-/// supervise that allocates nothing after startup keeps one heap page.
+/// supervise that allocates nothing has no heap at all.
 pub struct Exec<'a> {
     /// At most [`MAX_ARGS`].
     pub argv: &'a [&'a CStr],
     /// (pipe end, fd number): the notification fd for readiness.
     pub notify: Option<(RawFd, RawFd)>,
+    /// Leave SIGPIPE ignored (else the child gets the default action back).
+    pub sigpipe_ignored: bool,
     /// Printed one after the other (800 bytes at most), followed by
     /// daemontools' text for errno, if exec fails.
     pub failure: &'a [&'a [u8]],
 }
 
 /// fork + exec of `exec.argv[0]` with supervise's environment; the child
-/// gets an empty signal mask and SIGPIPE back at its default action. Exec failures are reported by the child
-/// (daemontools' behaviour), which exits 111.
+/// gets an empty signal mask and SIGPIPE as supervise was given it. Exec
+/// failures are reported by the child (daemontools' behaviour), which exits 111.
 pub fn spawn(exec: &Exec) -> io::Result<u32> {
     let mut argv = [std::ptr::null::<libc::c_char>(); MAX_ARGS + 1];
     for (slot, arg) in argv.iter_mut().zip(exec.argv.iter().take(MAX_ARGS)) {
@@ -125,7 +127,9 @@ pub fn spawn(exec: &Exec) -> io::Result<u32> {
         // SAFETY: in the child; only async-signal-safe calls, on data prepared before fork.
         unsafe {
             libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
-            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            if !exec.sigpipe_ignored {
+                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            }
             if let Some((from, to)) = exec.notify {
                 if from == to {
                     libc::fcntl(from, libc::F_SETFD, 0);

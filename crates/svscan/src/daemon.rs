@@ -74,7 +74,8 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
         std::env::set_current_dir(d).map_err(|e| Error::new(&[b"unable to chdir to ", d.as_bytes()], e))?;
     }
     // A supervise that dies while we write to its control FIFO must not kill
-    // svscan; children get the default back before exec.
+    // svscan; children get the disposition svscan was started with.
+    let sigpipe_ignored = signals::is_ignored(libc::SIGPIPE);
     signals::ignore(libc::SIGPIPE);
     let nofile = sys::raise_nofile(NOFILE);
     let signals = SignalFd::block(&SIGNALS).map_err(|e| Error::new(&[b"unable to set up signals"], e))?;
@@ -83,7 +84,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
     let mut ignored = signals::take_defaults(&SIGNALS);
     // supervise needs SIGCHLD; the others go back to what daemontools' children would inherit.
     ignored.retain(|&s| s != libc::SIGCHLD);
-    if chainload::startup::sigpipe_was_ignored() {
+    if sigpipe_ignored {
         ignored.push(libc::SIGPIPE);
     }
     let scan_dir = listing::key_of(Path::new(".")).map_err(|e| Error::new(&[b"unable to stat ."], e))?;

@@ -24,7 +24,7 @@ impl Lock {
             .create(true)
             .mode(0o600)
             .custom_flags(libc::O_NONBLOCK)
-            .open(dir.join(LOCK))?;
+            .open(crate::in_dir(dir, Path::new(LOCK)))?;
         sys::flock_exclusive_nb(&f)?;
         Ok(Lock { _held: f })
     }

@@ -1,6 +1,6 @@
 //! The libc calls of this crate.
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
@@ -15,9 +15,22 @@ fn check(r: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// `mkfifo(path, 0600)` (the `control` and `ok` FIFOs).
+/// `mkfifo(path, 0600)` (the `control` and `ok` FIFOs). Short paths are
+/// made NUL-terminated on the stack: supervise allocates nothing.
 pub fn mkfifo(path: &Path) -> io::Result<()> {
-    let c = CString::new(path.as_os_str().as_bytes()).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let bytes = path.as_os_str().as_bytes();
+    let mut short = [0u8; 256];
+    let long;
+    let c = match short.get_mut(..=bytes.len()) {
+        Some(buf) => {
+            buf[..bytes.len()].copy_from_slice(bytes);
+            CStr::from_bytes_with_nul(buf).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?
+        }
+        None => {
+            long = CString::new(bytes).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+            &long
+        }
+    };
     // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
     check(unsafe { libc::mkfifo(c.as_ptr(), 0o600) })
 }

@@ -5,7 +5,6 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::process::ExitCode;
 
 /// A byte transform fed one chunk at a time.
 pub trait Transform {
@@ -20,11 +19,10 @@ pub trait Transform {
 /// Descriptors 0 and 1 are those the process started with (a closed one
 /// stays closed) and SIGPIPE has the disposition it started with, as for a
 /// C program.
-pub fn run(t: &mut dyn Transform) -> ExitCode {
-    chainload::startup::restore();
+pub fn run(t: &mut dyn Transform) -> u8 {
     match pump(t) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(_) => ExitCode::from(strerr::EXIT_SYSTEM),
+        Ok(()) => 0,
+        Err(_) => strerr::EXIT_SYSTEM,
     }
 }
 

@@ -1,10 +1,16 @@
 //! The libc calls of the multicall binary itself.
 
-/// Puts SIGPIPE back to its default action. Rust's runtime ignores it, and an
-/// ignored signal stays ignored across exec, so every program we exec (from
-/// setuidgid, supervise, ...) would otherwise start with SIGPIPE ignored,
-/// unlike under daemontools.
-pub fn restore_sigpipe() {
-    // SAFETY: setting a standard disposition for a valid signal number.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+/// Opens /dev/null on each of descriptors 0, 1 and 2 that is closed (what
+/// the Rust runtime does before an ordinary `main`), so that a file the
+/// program opens later never becomes its stdin, stdout or stderr.
+pub fn open_closed_stdio() {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD on a descriptor number has no memory effects.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            // SAFETY: a NUL-terminated literal path. open(2) returns the
+            // lowest free descriptor: `fd` itself. Without /dev/null (a bare
+            // container) the descriptor stays closed, as under a C program.
+            unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        }
+    }
 }

@@ -4,7 +4,6 @@
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
-use std::process::ExitCode;
 
 use chainload::account::{self, DropError};
 use chainload::envdir::{self, DirError};
@@ -45,16 +44,16 @@ struct Options {
     limits: [Option<Soft>; 10],
 }
 
-fn usage() -> ExitCode {
+fn usage() -> u8 {
     strerr::write_stderr(USAGE.as_bytes());
-    ExitCode::from(EXIT_USAGE)
+    EXIT_USAGE
 }
 
-fn fatal(what: &str, e: &std::io::Error) -> ExitCode {
+fn fatal(what: &str, e: &std::io::Error) -> u8 {
     strerr::die(EXIT_SYSTEM, &[what, ": ", &errstr(e)])
 }
 
-fn fatal2(what: &str, culprit: &OsStr, e: &std::io::Error) -> ExitCode {
+fn fatal2(what: &str, culprit: &OsStr, e: &std::io::Error) -> u8 {
     let e = errstr(e);
     message::die(EXIT_SYSTEM, &[what.as_bytes(), b": ", culprit.as_bytes(), b": ", e.as_bytes()])
 }
@@ -87,7 +86,7 @@ fn nice_increment(text: &[u8]) -> Option<i64> {
     Some(sign * n)
 }
 
-fn parse(args: &[OsString]) -> Result<(Options, &[OsString]), ExitCode> {
+fn parse<'a>(args: &'a [&'a OsStr]) -> Result<(Options, &'a [&'a OsStr]), u8> {
     let mut o = Options::default();
     let mut opts = Getopt::new(args, "u:U:b:e:m:d:o:p:f:c:r:t:/:n:l:L:vP012V");
     for opt in opts.by_ref() {
@@ -129,8 +128,7 @@ fn parse(args: &[OsString]) -> Result<(Options, &[OsString]), ExitCode> {
     }
 }
 
-pub fn main(args: &[OsString]) -> ExitCode {
-    chainload::startup::restore();
+pub fn main(args: &[&OsStr]) -> u8 {
     let (o, child) = match parse(args) {
         Ok(parsed) => parsed,
         Err(code) => return code,
@@ -201,15 +199,15 @@ pub fn main(args: &[OsString]) -> ExitCode {
         }
     }
     let mut argv = child.to_vec();
-    if let Some(argv0) = o.argv0 {
+    if let Some(argv0) = &o.argv0 {
         argv[0] = argv0;
     }
-    let e = chainload::exec::run(&child[0], &argv, &env);
-    fatal2("unable to run", &argv[0], &e)
+    let e = chainload::exec::run(child[0], &argv, &env);
+    fatal2("unable to run", argv[0], &e)
 }
 
 /// `-e dir`, with runit's messages; a subdirectory is skipped (with a warning under `-v`).
-fn read_env_dir(dir: &OsString, verbose: bool, env: &mut Environment) -> Result<(), ExitCode> {
+fn read_env_dir(dir: &OsString, verbose: bool, env: &mut Environment) -> Result<(), u8> {
     let entries = envdir::read(dir).map_err(|e| match e {
         DirError::Cwd(e) => fatal("unable to open current working directory", &e),
         DirError::Switch(e) => fatal2("unable to switch to directory", dir, &e),
@@ -242,7 +240,7 @@ fn read_env_dir(dir: &OsString, verbose: bool, env: &mut Environment) -> Result<
 
 /// `user[:group...]` from the databases, or `:uid:gid[:gid...]` as numbers:
 /// the uid and the groups, the first being the primary one.
-fn ids(spec: &OsString) -> Result<(libc::uid_t, Vec<libc::gid_t>), ExitCode> {
+fn ids(spec: &OsString) -> Result<(libc::uid_t, Vec<libc::gid_t>), u8> {
     let bytes = spec.as_bytes();
     let unknown = || message::die(EXIT_SYSTEM, &[b"unknown user/group: ", bytes]);
     let db_error = |e: std::io::Error| fatal("unable to get password/group file entry", &e);

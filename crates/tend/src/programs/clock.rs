@@ -1,10 +1,9 @@
 //! clock: check the clock, NTP, clocksource and hypervisor (run as `tend clock`).
 //! The first line is a verdict; exit 0 OK, 1 warning, 2 critical.
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clock::{CheckOptions, Paths, Sections};
@@ -15,7 +14,7 @@ const USAGE: &str = "tend clock [--json] [--prometheus] [--prometheus-file FILE]
 
 /// `--name VALUE` and `--name=VALUE` options, shared with clockwatch.
 pub(super) struct LongOptions<'a> {
-    args: &'a [OsString],
+    args: &'a [&'a OsStr],
     index: usize,
 }
 
@@ -23,7 +22,7 @@ pub(super) struct LongOptions<'a> {
 pub(super) struct BadOption(pub String);
 
 impl<'a> LongOptions<'a> {
-    pub(super) fn new(args: &'a [OsString]) -> Self {
+    pub(super) fn new(args: &'a [&'a OsStr]) -> Self {
         LongOptions { args, index: 0 }
     }
 
@@ -80,7 +79,7 @@ impl<'a> LongOptions<'a> {
 }
 
 /// Prints the problem and the usage line; exit 100.
-pub(super) fn bad(e: BadOption, usage: &str) -> ExitCode {
+pub(super) fn bad(e: BadOption, usage: &str) -> u8 {
     strerr::fatal(&[&e.0]);
     strerr::usage(usage)
 }
@@ -91,7 +90,7 @@ struct Output {
     prometheus_file: Option<PathBuf>,
 }
 
-fn parse(args: &[OsString]) -> Result<(CheckOptions, Output), BadOption> {
+fn parse(args: &[&OsStr]) -> Result<(CheckOptions, Output), BadOption> {
     let mut o = CheckOptions::default();
     let mut out = Output { json: false, prometheus: false, prometheus_file: None };
     let mut checks: Option<Sections> = None;
@@ -138,7 +137,7 @@ fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-pub fn main(args: &[OsString]) -> ExitCode {
+pub fn main(args: &[&OsStr]) -> u8 {
     let (options, out) = match parse(args) {
         Ok(x) => x,
         Err(e) => return bad(e, USAGE),
@@ -159,5 +158,5 @@ pub fn main(args: &[OsString]) -> ExitCode {
     };
     // A closed stdout (a monitoring agent that read only the first line) is not an error.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    ExitCode::from(report.verdict().exit_code())
+    report.verdict().exit_code()
 }

@@ -1,8 +1,7 @@
 //! clockwatch: log clock steps, sync changes, offsets, clocksource changes and
 //! steal time as they happen, one line each on stdout (for multilog).
 
-use std::ffi::OsString;
-use std::process::ExitCode;
+use std::ffi::OsStr;
 
 use clock::watch::{self, Config};
 
@@ -12,7 +11,7 @@ const USAGE: &str = "clockwatch [--interval S] [--summary S] [--query-interval S
 [--server HOST[:PORT]]... [--warn-offset S] [--warn-steal PCT] [--timeout S] \
 [--proc DIR] [--sys DIR] [--kmsg FILE] [--etc DIR]";
 
-fn parse(args: &[OsString]) -> Result<Config, BadOption> {
+fn parse(args: &[&OsStr]) -> Result<Config, BadOption> {
     let mut c = Config::default();
     let mut opts = LongOptions::new(args);
     while let Some((name, inline)) = opts.next_option()? {
@@ -35,14 +34,14 @@ fn parse(args: &[OsString]) -> Result<Config, BadOption> {
     Ok(c)
 }
 
-pub fn main(args: &[OsString]) -> ExitCode {
+pub fn main(args: &[&OsStr]) -> u8 {
     let config = match parse(args) {
         Ok(c) => c,
         Err(e) => return bad(e, USAGE),
     };
     let mut out = std::io::stdout().lock();
     match watch::run(&config, &mut out, &|w| strerr::warn(&[w])) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => strerr::die(strerr::EXIT_SYSTEM, &["unable to write to stdout: ", &strerr::errstr(&e)]),
     }
 }

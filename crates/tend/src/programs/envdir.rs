@@ -1,15 +1,13 @@
 //! envdir: set environment variables from the files of a directory, then run a program.
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::process::ExitCode;
 
 use chainload::envdir::{self, DirError};
 use chainload::{message, Environment};
 use strerr::{errstr, EXIT_SYSTEM};
 
-pub fn main(args: &[OsString]) -> ExitCode {
-    chainload::startup::restore();
+pub fn main(args: &[&OsStr]) -> u8 {
     let [dir, child @ ..] = args else { return usage() };
     if child.is_empty() {
         return usage();
@@ -45,12 +43,12 @@ pub fn main(args: &[OsString]) -> ExitCode {
         }
         env.set(name, value.as_deref());
     }
-    let e = chainload::exec::run(&child[0], child, &env);
-    message::run_failed(&child[0], &e)
+    let e = chainload::exec::run(child[0], child, &env);
+    message::run_failed(child[0], &e)
 }
 
 /// daemontools' envdir exits 111, not 100, on a usage error.
-fn usage() -> ExitCode {
+fn usage() -> u8 {
     strerr::write_stderr(b"envdir: usage: envdir dir child\n");
-    ExitCode::from(EXIT_SYSTEM)
+    EXIT_SYSTEM
 }

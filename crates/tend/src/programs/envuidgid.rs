@@ -1,14 +1,12 @@
 //! envuidgid: put an account's GID and UID in the environment, then run a program.
 
-use std::ffi::OsString;
-use std::process::ExitCode;
+use std::ffi::OsStr;
 
 use chainload::{message, Environment};
 
 const USAGE: &str = "envuidgid account child";
 
-pub fn main(args: &[OsString]) -> ExitCode {
-    chainload::startup::restore();
+pub fn main(args: &[&OsStr]) -> u8 {
     let (account, child) = match super::setuidgid::account_and_child(args, USAGE) {
         Ok(found) => found,
         Err(code) => return code,
@@ -16,6 +14,6 @@ pub fn main(args: &[OsString]) -> ExitCode {
     let mut env = Environment::current();
     env.set(b"GID", Some(account.gid.to_string().as_bytes()));
     env.set(b"UID", Some(account.uid.to_string().as_bytes()));
-    let e = chainload::exec::run(&child[0], child, &env);
-    message::run_failed(&child[0], &e)
+    let e = chainload::exec::run(child[0], child, &env);
+    message::run_failed(child[0], &e)
 }

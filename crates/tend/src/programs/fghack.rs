@@ -1,11 +1,10 @@
 //! fghack: run a daemon that puts itself in the background, and stay in the
 //! foreground until every process it started has closed its copies of a pipe.
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{ErrorKind, Read};
 use std::os::fd::AsRawFd;
-use std::process::ExitCode;
 
 use chainload::process::{self, Exit};
 use chainload::{message, Environment};
@@ -15,8 +14,7 @@ use strerr::{errstr, EXIT_SYSTEM};
 /// as in daemontools, so that a daemon closing a few descriptors still keeps one open.
 const COPIES: usize = 30;
 
-pub fn main(args: &[OsString]) -> ExitCode {
-    chainload::startup::restore();
+pub fn main(args: &[&OsStr]) -> u8 {
     let Some(program) = args.first() else { return strerr::usage("fghack child") };
     let (read_end, write_end) = match process::pipe() {
         Ok(p) => p,
@@ -41,7 +39,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
     drop(write_end);
     drain(File::from(read_end));
     match process::wait(pid) {
-        Ok(Exit::Code(code)) => ExitCode::from(code),
+        Ok(Exit::Code(code)) => code,
         Ok(Exit::Crashed) => strerr::die(EXIT_SYSTEM, &["child crashed"]),
         Err(e) => strerr::die(EXIT_SYSTEM, &["wait failed: ", &errstr(&e)]),
     }

@@ -1,9 +1,8 @@
 //! One module per program, and the one sorted table that dispatches to them.
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::ExitCode;
 
 mod chpst;
 mod clock;
@@ -29,44 +28,74 @@ mod tai64nlocal;
 /// A program of the multicall binary.
 pub struct Program {
     pub name: &'static str,
-    pub main: fn(&[OsString]) -> ExitCode,
+    /// Runs the program on its arguments (argv[0] excluded); the exit code.
+    pub main: fn(&[&OsStr]) -> u8,
+    pub start: Start,
     /// Whether `tend install` makes a symlink for it (not for `clock`, whose
     /// name is too generic for a bin directory; run it as `tend clock`).
     pub link: bool,
     pub about: &'static str,
 }
 
-const fn p(name: &'static str, main: fn(&[OsString]) -> ExitCode, about: &'static str) -> Program {
-    Program { name, main, link: true, about }
+/// What a program needs of the process state it was started with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Exactly that state, as a C program gets it: a closed descriptor 0, 1
+    /// or 2 stays closed. Chain-loaders hand it to the program they run, and
+    /// tai64n and tai64nlocal exit 111 on a closed stdin or stdout, as
+    /// daemontools' do.
+    AsGiven,
+    /// Descriptors 0-2 that are closed are opened on /dev/null first, so
+    /// that a file a daemon or client opens never becomes its stderr.
+    StdioOpen,
+}
+
+impl Program {
+    pub fn run(&self, args: &[&OsStr]) -> u8 {
+        strerr::set_program(self.name);
+        if self.start == Start::StdioOpen {
+            crate::sys::open_closed_stdio();
+        }
+        (self.main)(args)
+    }
+}
+
+const fn p(name: &'static str, main: fn(&[&OsStr]) -> u8, about: &'static str) -> Program {
+    Program { name, main, start: Start::StdioOpen, link: true, about }
+}
+
+const fn as_given(name: &'static str, main: fn(&[&OsStr]) -> u8, about: &'static str) -> Program {
+    Program { start: Start::AsGiven, ..p(name, main, about) }
 }
 
 /// Sorted by name.
 pub static PROGRAMS: &[Program] = &[
-    p("chpst", chpst::main, "runit's chpst: change process state, then run a program"),
+    as_given("chpst", chpst::main, "runit's chpst: change process state, then run a program"),
     Program {
         name: "clock",
         main: clock::main,
+        start: Start::StdioOpen,
         link: false,
         about: "check the clock, NTP, clocksource and hypervisor (tend clock)",
     },
     p("clockwatch", clockwatch::main, "log clock steps, sync changes and steal time as they happen"),
-    p("envdir", envdir::main, "set environment variables from a directory, then run a program"),
-    p("envuidgid", envuidgid::main, "set UID and GID from an account, then run a program"),
-    p("fghack", fghack::main, "keep a self-backgrounding daemon in the foreground"),
+    as_given("envdir", envdir::main, "set environment variables from a directory, then run a program"),
+    as_given("envuidgid", envuidgid::main, "set UID and GID from an account, then run a program"),
+    as_given("fghack", fghack::main, "keep a self-backgrounding daemon in the foreground"),
     p("multilog", multilog::main, "read a log from stdin, select lines, write rotated log directories"),
-    p("pgrphack", pgrphack::main, "run a program in a new session and process group"),
-    p("readproctitle", readproctitle::main, "show the tail of stdin in ps output"),
-    p("setlock", setlock::main, "run a program holding a lock file"),
-    p("setuidgid", setuidgid::main, "run a program as an account (uid, gid and only its primary group)"),
-    p("softlimit", softlimit::main, "run a program with lower resource limits"),
+    as_given("pgrphack", pgrphack::main, "run a program in a new session and process group"),
+    as_given("readproctitle", readproctitle::main, "show the tail of stdin in ps output"),
+    as_given("setlock", setlock::main, "run a program holding a lock file"),
+    as_given("setuidgid", setuidgid::main, "run a program as an account (uid, gid and only its primary group)"),
+    as_given("softlimit", softlimit::main, "run a program with lower resource limits"),
     p("supervise", supervise::main, "start a service and restart it when it dies"),
     p("svc", svc::main, "control supervised services"),
     p("svok", svok::main, "tell whether supervise is running on a directory"),
     p("svscan", svscan::main, "start and watch a supervise for every service in a directory"),
     p("svscanboot", svscanboot::main, "start svscan on /etc/service with its errors in readproctitle"),
     p("svstat", svstat::main, "print the status of supervised services"),
-    p("tai64n", tai64n::main, "prefix each line of stdin with a TAI64N label"),
-    p("tai64nlocal", tai64nlocal::main, "turn TAI64N labels into local date and time"),
+    as_given("tai64n", tai64n::main, "prefix each line of stdin with a TAI64N label"),
+    as_given("tai64nlocal", tai64nlocal::main, "turn TAI64N labels into local date and time"),
 ];
 
 /// The program called `name`.
@@ -77,10 +106,9 @@ pub fn find(name: &[u8]) -> Option<&'static Program> {
 const TEND_USAGE: &str = "tend PROGRAM [ARGS...] | tend --list | tend install DIR";
 
 /// `tend ...`: a program by name, `--list`, or `install DIR`.
-pub fn tend(args: &[OsString]) -> ExitCode {
+pub fn tend(args: &[&OsStr]) -> u8 {
     if let Some(p) = args.first().and_then(|name| find(name.as_bytes())) {
-        strerr::set_program(p.name);
-        return (p.main)(&args[1..]);
+        return p.run(&args[1..]);
     }
     strerr::set_program("tend");
     let Some(first) = args.first() else { return strerr::usage(TEND_USAGE) };
@@ -91,11 +119,11 @@ pub fn tend(args: &[OsString]) -> ExitCode {
                 out.push_str(&format!("{:<14} {}\n", p.name, p.about));
             }
             print!("{out}");
-            ExitCode::SUCCESS
+            0
         }
         b"--help" | b"-h" => {
             println!("usage: {TEND_USAGE}\nRun `tend --list` for the programs.");
-            ExitCode::SUCCESS
+            0
         }
         b"install" => match args.get(1..) {
             Some([dir]) => install(Path::new(dir)),
@@ -109,7 +137,7 @@ pub fn tend(args: &[OsString]) -> ExitCode {
 }
 
 /// Creates `DIR/NAME -> tend` for every linkable program, replacing old links.
-fn install(dir: &Path) -> ExitCode {
+fn install(dir: &Path) -> u8 {
     let exe = match std::env::current_exe().and_then(|e| e.canonicalize()) {
         Ok(e) => e,
         Err(e) => return strerr::die(strerr::EXIT_SYSTEM, &["unable to find my own path: ", &strerr::errstr(&e)]),
@@ -124,7 +152,7 @@ fn install(dir: &Path) -> ExitCode {
             return strerr::die(strerr::EXIT_SYSTEM, &["unable to create ", &what, ": ", &strerr::errstr(&e)]);
         }
     }
-    ExitCode::SUCCESS
+    0
 }
 
 #[cfg(test)]

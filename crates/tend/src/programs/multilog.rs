@@ -7,9 +7,8 @@
 //! input is read; later disk errors pause and retry. Names appear in messages
 //! byte for byte as given, UTF-8 or not.
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::process::ExitCode;
 
 use tai64::SystemClock;
 
@@ -18,17 +17,17 @@ fn message(kind: &[u8], text: &[u8]) {
     strerr::write_stderr(&[strerr::program().as_bytes(), b": ", kind, text, b"\n"].concat());
 }
 
-pub fn main(args: &[OsString]) -> ExitCode {
+pub fn main(args: &[&OsStr]) -> u8 {
     multilog::set_umask();
     let script = multilog::parse(args);
     for arg in &script.ignored {
         message(b"warning: ignoring unknown action: ", arg.as_bytes());
     }
     match multilog::run(&script, &SystemClock) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(fatal) => {
             message(b"fatal: ", &fatal.to_bytes());
-            ExitCode::from(strerr::EXIT_SYSTEM)
+            strerr::EXIT_SYSTEM
         }
     }
 }

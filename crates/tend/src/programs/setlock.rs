@@ -1,8 +1,7 @@
 //! setlock: run a program holding an exclusive lock on a file.
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::process::ExitCode;
 
 use chainload::lock::{self, LockError};
 use chainload::{message, Environment};
@@ -10,8 +9,7 @@ use strerr::{errstr, Getopt, Opt, EXIT_SYSTEM};
 
 const USAGE: &str = "setlock [ -nNxX ] file program [ arg ... ]";
 
-pub fn main(args: &[OsString]) -> ExitCode {
-    chainload::startup::restore();
+pub fn main(args: &[&OsStr]) -> u8 {
     let mut nonblocking = false;
     let mut quiet_failure = false;
     let mut opts = Getopt::new(args, "nNxX");
@@ -30,7 +28,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
     }
     if let Err(e) = lock::hold(file, nonblocking) {
         if quiet_failure {
-            return ExitCode::SUCCESS;
+            return 0;
         }
         let (what, e) = match e {
             LockError::Open(e) => (b"unable to open ".as_slice(), e),
@@ -38,6 +36,6 @@ pub fn main(args: &[OsString]) -> ExitCode {
         };
         return message::die(EXIT_SYSTEM, &[what, file.as_bytes(), b": ", errstr(&e).as_bytes()]);
     }
-    let e = chainload::exec::run(&child[0], child, &Environment::current());
-    message::run_failed(&child[0], &e)
+    let e = chainload::exec::run(child[0], child, &Environment::current());
+    message::run_failed(child[0], &e)
 }

@@ -1,9 +1,8 @@
 //! setuidgid: run a program as an account, with its primary group as the only
 //! group (daemontools), or with its supplementary groups too (`-s`, as encore).
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::process::ExitCode;
 
 use chainload::account::{self, DropError, Supplementary};
 use chainload::{message, Environment};
@@ -14,9 +13,9 @@ const USAGE: &str = "setuidgid account child";
 /// `ACCOUNT CHILD...` as setuidgid and envuidgid take them: the account from
 /// the user database and the child's argv, or the exit daemontools gives.
 pub(super) fn account_and_child<'a>(
-    args: &'a [OsString],
+    args: &'a [&'a OsStr],
     usage: &str,
-) -> Result<(account::Account, &'a [OsString]), ExitCode> {
+) -> Result<(account::Account, &'a [&'a OsStr]), u8> {
     let [name, child @ ..] = args else { return Err(strerr::usage(usage)) };
     if child.is_empty() {
         return Err(strerr::usage(usage));
@@ -28,10 +27,9 @@ pub(super) fn account_and_child<'a>(
     }
 }
 
-pub fn main(args: &[OsString]) -> ExitCode {
-    chainload::startup::restore();
+pub fn main(args: &[&OsStr]) -> u8 {
     let (supplementary, args) = match args.split_first() {
-        Some((flag, rest)) if flag == "-s" => (Supplementary::FromDatabase, rest),
+        Some((flag, rest)) if *flag == "-s" => (Supplementary::FromDatabase, rest),
         _ => (Supplementary::None, args),
     };
     let (account, child) = match account_and_child(args, USAGE) {
@@ -45,6 +43,6 @@ pub fn main(args: &[OsString]) -> ExitCode {
         };
         return strerr::die(EXIT_SYSTEM, &[what, &errstr(&e)]);
     }
-    let e = chainload::exec::run(&child[0], child, &Environment::current());
-    message::run_failed(&child[0], &e)
+    let e = chainload::exec::run(child[0], child, &Environment::current());
+    message::run_failed(child[0], &e)
 }

@@ -1,8 +1,7 @@
 //! softlimit: lower soft resource limits, then run a program.
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::process::ExitCode;
 
 use chainload::limit::{self, LimitError, Resource, Soft};
 use chainload::{message, Environment};
@@ -29,8 +28,7 @@ fn resources(letter: u8) -> &'static [Resource] {
     }
 }
 
-pub fn main(args: &[OsString]) -> ExitCode {
-    chainload::startup::restore();
+pub fn main(args: &[&OsStr]) -> u8 {
     let mut opts = Getopt::new(args, "a:c:d:f:l:m:o:p:r:s:t:");
     // Limits are applied as they are parsed, as daemontools does: a bad value
     // after a good one leaves the good one set (harmless: we exit).

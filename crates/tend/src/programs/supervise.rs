@@ -4,16 +4,15 @@
 //! `x` (or SIGTERM/SIGINT/SIGHUP) once the service is down, 100 on usage,
 //! 111 on a startup failure (a second supervise on DIR included).
 
-use std::ffi::OsString;
-use std::process::ExitCode;
+use std::ffi::OsStr;
 
-pub fn main(args: &[OsString]) -> ExitCode {
+pub fn main(args: &[&OsStr]) -> u8 {
     let [dir] = args else { return strerr::usage("supervise dir") };
     match supervise::supervise(dir) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(supervise::Fatal(message)) => {
             svstatus::report::fatal(&[&message]);
-            ExitCode::from(strerr::EXIT_SYSTEM)
+            strerr::EXIT_SYSTEM
         }
     }
 }

@@ -4,10 +4,9 @@
 //! without duplicates, are written in one write to each `DIR/supervise/control`.
 //! Failures per directory are warnings; the exit code is 0 (daemontools').
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::ExitCode;
 
 use strerr::{Getopt, Opt};
 use svstatus::{report, SavedCwd, SendError};
@@ -16,7 +15,7 @@ const LETTERS: &str = "udopchaitkxq12w";
 const USAGE: &[u8] = b"svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, \
 i interrupt, t term, k kill, q quit, 1 SIGUSR1, 2 SIGUSR2, w SIGWINCH\n";
 
-pub fn main(args: &[OsString]) -> ExitCode {
+pub fn main(args: &[&OsStr]) -> u8 {
     let mut opts = Getopt::new(args, LETTERS);
     let mut letters = Vec::new();
     for opt in opts.by_ref() {
@@ -25,7 +24,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
             Opt::Flag(_) => {}
             Opt::Arg(..) | Opt::Bad(_) => {
                 strerr::write_stderr(USAGE);
-                return ExitCode::from(strerr::EXIT_USAGE);
+                return strerr::EXIT_USAGE;
             }
         }
     }
@@ -34,7 +33,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             report::fatal(&[b"unable to open current directory: ", &report::why(&e)]);
-            return ExitCode::from(strerr::EXIT_SYSTEM);
+            return strerr::EXIT_SYSTEM;
         }
     };
     for dir in opts.operands() {
@@ -54,8 +53,8 @@ pub fn main(args: &[OsString]) -> ExitCode {
         }
         if let Err(e) = cwd.restore() {
             report::fatal(&[b"unable to set directory: ", &report::why(&e)]);
-            return ExitCode::from(strerr::EXIT_SYSTEM);
+            return strerr::EXIT_SYSTEM;
         }
     }
-    ExitCode::SUCCESS
+    0
 }

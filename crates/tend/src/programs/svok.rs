@@ -3,27 +3,26 @@
 //! `svok DIR`: exit 0 if a supervisor listens on `DIR/supervise/ok`, 100 if
 //! not (or never started there), 111 with a message on other errors.
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::ExitCode;
 
 use svstatus::report;
 
-pub fn main(args: &[OsString]) -> ExitCode {
+pub fn main(args: &[&OsStr]) -> u8 {
     let Some(dir) = args.first() else { return strerr::usage("svok dir") };
     let name = dir.as_bytes();
     if let Err(e) = std::env::set_current_dir(dir) {
         report::fatal(&[b"unable to chdir to ", name, b": ", &report::why(&e)]);
-        return ExitCode::from(strerr::EXIT_SYSTEM);
+        return strerr::EXIT_SYSTEM;
     }
     match svstatus::probe_ok(Path::new(".")) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(strerr::EXIT_USAGE),
-        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => ExitCode::from(strerr::EXIT_USAGE),
+        Ok(true) => 0,
+        Ok(false) => strerr::EXIT_USAGE,
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => strerr::EXIT_USAGE,
         Err(e) => {
             report::fatal(&[b"unable to open ", name, b"/supervise/ok: ", &report::why(&e)]);
-            ExitCode::from(strerr::EXIT_SYSTEM)
+            strerr::EXIT_SYSTEM
         }
     }
 }

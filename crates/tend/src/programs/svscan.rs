@@ -1,16 +1,15 @@
 //! svscan: start and watch a supervise for every service in a directory.
 
-use std::ffi::OsString;
-use std::process::ExitCode;
+use std::ffi::OsStr;
 
 /// `svscan [DIR]`: like daemontools, further arguments are ignored and there are no options.
-pub fn main(args: &[OsString]) -> ExitCode {
-    match svscan::run(args.first().map(OsString::as_os_str), &tai64::SystemClock) {
-        Ok(()) => ExitCode::SUCCESS,
+pub fn main(args: &[&OsStr]) -> u8 {
+    match svscan::run(args.first().copied(), &tai64::SystemClock) {
+        Ok(()) => 0,
         Err(e) => {
             let line = [strerr::program().as_bytes(), b": fatal: ", &e.message(), b"\n"].concat();
             strerr::write_stderr(&line);
-            ExitCode::from(strerr::EXIT_SYSTEM)
+            strerr::EXIT_SYSTEM
         }
     }
 }

@@ -9,7 +9,7 @@ use std::fs::{self, File};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, Stdio};
 
 use chainload::process;
 use strerr::{errstr, EXIT_SYSTEM};
@@ -19,7 +19,7 @@ const DEFAULT_PATH: &str = "/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/
 /// readproctitle's display: 400 dots, as in daemontools.
 const DOTS: usize = 400;
 
-pub fn main(_args: &[OsString]) -> ExitCode {
+pub fn main(_args: &[&OsStr]) -> u8 {
     let dir = PathBuf::from(std::env::var_os("SVSCANBOOT_DIR").unwrap_or_else(|| DEFAULT_DIR.into()));
     let path = std::env::var_os("SVSCANBOOT_PATH").unwrap_or_else(|| DEFAULT_PATH.into());
     if let Err(e) = detach_stdio() {
@@ -53,8 +53,8 @@ pub fn main(_args: &[OsString]) -> ExitCode {
         let _ = svscan.wait();
     }
     match title.and_then(|mut t| t.wait()) {
-        Ok(status) => ExitCode::from(status.code().unwrap_or(i32::from(EXIT_SYSTEM)) as u8),
-        Err(_) => ExitCode::from(EXIT_SYSTEM),
+        Ok(status) => status.code().unwrap_or(i32::from(EXIT_SYSTEM)) as u8,
+        Err(_) => EXIT_SYSTEM,
     }
 }
 

@@ -5,12 +5,11 @@
 //! what tend's supervise records beyond daemontools (readiness, last exit,
 //! restarts). Exit 0 (daemontools'), 111 only if the working directory is lost.
 
-use std::ffi::OsString;
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, ErrorKind, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::ExitCode;
 
 use svstatus::{report, LastExit, ReadError, RunState, SavedCwd, Status, Want};
 use tai64::{Clock, Label, SystemClock};
@@ -22,7 +21,7 @@ struct Found {
     seconds: u64,
 }
 
-pub fn main(args: &[OsString]) -> ExitCode {
+pub fn main(args: &[&OsStr]) -> u8 {
     let (json, dirs) = match args.first() {
         Some(a) if a.as_bytes() == b"-j" => (true, &args[1..]),
         _ => (false, args),
@@ -31,7 +30,7 @@ pub fn main(args: &[OsString]) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             report::fatal(&[b"unable to open current directory: ", &report::why(&e)]);
-            return ExitCode::from(strerr::EXIT_SYSTEM);
+            return strerr::EXIT_SYSTEM;
         }
     };
     let mut out = io::stdout().lock();
@@ -41,21 +40,21 @@ pub fn main(args: &[OsString]) -> ExitCode {
         let line = if json { json_line(name, &found) } else { text_line(name, &found) };
         if let Err(e) = out.write_all(&line).and_then(|()| out.flush()) {
             if e.kind() == ErrorKind::BrokenPipe {
-                return ExitCode::SUCCESS;
+                return 0;
             }
             report::fatal(&[b"unable to write output: ", &report::why(&e)]);
-            return ExitCode::from(strerr::EXIT_SYSTEM);
+            return strerr::EXIT_SYSTEM;
         }
         if let Err(e) = cwd.restore() {
             report::fatal(&[b"unable to set directory: ", &report::why(&e)]);
-            return ExitCode::from(strerr::EXIT_SYSTEM);
+            return strerr::EXIT_SYSTEM;
         }
     }
-    ExitCode::SUCCESS
+    0
 }
 
 /// daemontools' checks, in its order; the error text is what it prints.
-fn inspect(dir: &OsString) -> Result<Found, Vec<u8>> {
+fn inspect(dir: &OsStr) -> Result<Found, Vec<u8>> {
     let with = |what: &str, e: io::Error| [what.as_bytes(), &report::why(&e)].concat();
     std::env::set_current_dir(dir).map_err(|e| with("unable to chdir: ", e))?;
     let normally_up = match fs::metadata("down") {

@@ -4,8 +4,7 @@
 //! passed through without a newline, exit 111 silently on I/O errors. Every
 //! line that arrives in one read gets that read's time.
 
-use std::ffi::OsString;
-use std::process::ExitCode;
+use std::ffi::OsStr;
 
 use tai64::{Clock, Label, SystemClock};
 
@@ -32,6 +31,6 @@ impl Transform for Stamp {
     fn finish(&mut self, _out: &mut Vec<u8>) {}
 }
 
-pub fn main(_args: &[OsString]) -> ExitCode {
+pub fn main(_args: &[&OsStr]) -> u8 {
     filter::run(&mut Stamp { at_line_start: true })
 }

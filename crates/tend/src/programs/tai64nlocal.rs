@@ -6,8 +6,7 @@
 //! unchanged, and a label that ends the input with nothing after it is kept
 //! rather than dropped.
 
-use std::ffi::OsString;
-use std::process::ExitCode;
+use std::ffi::OsStr;
 
 use tai64::{convert_line, LocalFormatter};
 
@@ -76,6 +75,6 @@ impl Transform for Localize {
     }
 }
 
-pub fn main(_args: &[OsString]) -> ExitCode {
+pub fn main(_args: &[&OsStr]) -> u8 {
     filter::run(&mut Localize { state: State::LineStart, label: Vec::new(), fmt: LocalFormatter::new() })
 }

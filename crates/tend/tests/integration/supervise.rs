@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{alive, assert_same, wait_until, Sandbox};
+use crate::util::{alive, assert_same, signal, wait_until, Sandbox};
 
 const LONG: Duration = Duration::from_secs(10);
 
@@ -519,16 +519,55 @@ fn supervise_may_be_a_dangling_symlink() {
 }
 
 /// supervise ignores SIGPIPE for itself (its stderr may be a dead pipe),
-/// but the service gets the default action back, as under daemontools.
+/// but the service gets the disposition supervise was started with: the
+/// default, or ignored (`trap '' PIPE`), as under Debian's supervise.
 #[test]
-fn the_service_gets_sigpipe_at_its_default_action() {
+fn the_service_gets_sigpipe_as_supervise_was_given_it() {
     let mut sb = Sandbox::new();
-    service(&sb, "s", "grep SigIgn /proc/$$/status > ../sigign; exec sleep 100");
-    start(&mut sb, "s");
-    assert!(wait_until(LONG, || fs::read_to_string(sb.join("sigign")).is_ok_and(|s| s.ends_with('\n'))));
-    let mask = fs::read_to_string(sb.join("sigign")).unwrap();
-    let bits = u64::from_str_radix(mask.split_whitespace().nth(1).unwrap(), 16).unwrap();
-    assert_eq!(bits & (1 << (libc::SIGPIPE - 1)), 0, "SIGPIPE ignored in the service: {mask}");
+    let mut cases = Vec::new();
+    for (trap, ignored) in [("", false), ("trap '' PIPE; ", true)] {
+        for (side, supervise) in [("ours", sb.bin.join("supervise")), ("theirs", PathBuf::from("/usr/bin/supervise"))] {
+            let dir = format!("{side}{}", cases.len());
+            service(&sb, &dir, &format!("grep SigIgn /proc/$$/status > ../{dir}.sigign; exec sleep 100"));
+            let mut sh = sb.command("/bin/sh");
+            sh.arg("-c").arg(format!("{trap}exec \"$0\" \"$1\"")).arg(&supervise);
+            start_with(&mut sb, sh, &dir);
+            cases.push((dir, ignored));
+        }
+    }
+    for (dir, ignored) in cases {
+        let file = sb.join(&format!("{dir}.sigign"));
+        assert!(wait_until(LONG, || fs::read_to_string(&file).is_ok_and(|s| s.ends_with('\n'))), "{dir}");
+        let mask = fs::read_to_string(&file).unwrap();
+        let bits = u64::from_str_radix(mask.split_whitespace().nth(1).unwrap(), 16).unwrap();
+        assert_eq!(bits & (1 << (libc::SIGPIPE - 1)) != 0, ignored, "{dir}: SigIgn {mask}");
+    }
+}
+
+/// supervise allocates nothing, so that a hundred of them share all but
+/// their stacks and a few data pages: no heap exists after starts, a crash
+/// and restart, a finish script with its arguments, every settings file and
+/// commands.
+#[test]
+fn supervise_never_gets_a_heap() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    sb.script("s/finish", "#!/bin/sh\necho \"$1 $2\" >> ../finished\n");
+    for (file, value) in [("timeout-finish", "2000\n"), ("timeout-kill", "3000\n"), ("down-signal", "TERM\n")] {
+        fs::write(sb.join(&format!("s/{file}")), value).unwrap();
+    }
+    let supervise = start(&mut sb, "s");
+    let first = wait_up(&sb, "s");
+    signal(first, libc::SIGKILL);
+    assert!(wait_until(LONG, || lines(&sb.join("finished")) >= 1));
+    assert!(wait_until(LONG, || ![0, first].contains(&status_pid(&sb, "s"))));
+    svc(&sb, "d", "s");
+    assert!(wait_until(LONG, || lines(&sb.join("finished")) >= 2));
+    svc(&sb, "u", "s");
+    wait_up(&sb, "s");
+    svc(&sb, "pca", "s");
+    let maps = fs::read_to_string(format!("/proc/{supervise}/maps")).unwrap();
+    assert!(!maps.contains("[heap]"), "supervise has a heap:\n{maps}");
 }
 
 /// The service inherits no descriptor of supervise's beyond 0, 1 and 2:

@@ -701,7 +701,7 @@ fn children_inherit_signal_state_as_under_daemontools() {
     ] {
         let out = same(&sb, program, &args);
         assert!(text(&out.stdout).contains("SigBlk:\t0000000000000000"), "{program}: {}", text(&out.stdout));
-        // SIGPIPE is not ignored (Rust's runtime ignores it; it must not leak into the child).
+        // SIGPIPE is not ignored (a Rust program's runtime would ignore it; it must not leak into the child).
         let ign = text(&out.stdout).lines().find(|l| l.starts_with("SigIgn")).map(|l| l[7..].trim().to_string());
         let ign = u64::from_str_radix(&ign.unwrap(), 16).unwrap();
         assert_eq!(ign & (1 << (libc::SIGPIPE - 1)), 0, "{program}");
@@ -743,8 +743,8 @@ fn every_chain_loader(child: &[&'static str]) -> Vec<(&'static str, Vec<&'static
     ]
 }
 
-/// The Rust runtime opens /dev/null on closed descriptors 0-2 before main; C
-/// programs do not, so the child of daemontools' tools inherits them closed
+/// A Rust program's runtime opens /dev/null on closed descriptors 0-2 before
+/// main (tend skips it); C programs do not, so the child of daemontools' tools inherits them closed
 /// and the tools' own first open (setlock's lock, fghack's pipe) takes the
 /// lowest free number.
 #[test]
