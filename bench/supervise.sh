@@ -6,24 +6,16 @@
 #   8b  svc -d -> service exit (pidfd), steady and right after a start
 #   8c  SIGKILL of a service that ran > 1 s -> new pid in supervise/status
 #   8d  total Pss of N_PSS supervisors, each with one `sleep` service
+#       and the private part of it (Private_Clean + Private_Dirty: what
+#       each process costs beyond the pages it shares)
 # tend is built as `cargo build --release` builds it (.cargo/config.toml:
-# non-PIE, unwinder from libgcc_eh). STATIC=1 adds a row for tend built
-# static and non-PIE (glibc crt-static, relocation-model=static), a reference
-# only: the release build must stay dynamic (libfaketime, NSS).
+# non-PIE, unwinder from libgcc_eh; crates/tend/relro.ld).
 # Every process is started in its own session and killed by process group.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p tend --quiet
 TEND="$(realpath "${CARGO_TARGET_DIR:-target}/release/tend")"
 export TEND
-TEND_STATIC=""
-if [ "${STATIC:-0}" = 1 ]; then
-    static_dir="${CARGO_TARGET_DIR:-target}-static"
-    CARGO_TARGET_DIR="$static_dir" RUSTFLAGS="-C target-feature=+crt-static -C relocation-model=static" \
-        cargo build --release -p tend --quiet
-    TEND_STATIC="$(realpath "$static_dir/release/tend")"
-fi
-export TEND_STATIC
 exec python3 - <<'PY'
 import os, select, shutil, signal, subprocess, tempfile, time
 
@@ -34,13 +26,8 @@ N_CRASH = int(os.environ.get("N_CRASH", "20"))
 N_PSS = int(os.environ.get("N_PSS", "100"))
 work = tempfile.mkdtemp(prefix="tend-bench-supervise-")
 os.symlink(TEND, os.path.join(work, "supervise"))
-if os.environ.get("TEND_STATIC"):
-    os.mkdir(os.path.join(work, "static"))
-    os.symlink(os.environ["TEND_STATIC"], os.path.join(work, "static", "supervise"))
 SUPERVISORS = [
     ("tend supervise", [os.path.join(work, "supervise")], "djb"),
-] + ([("tend supervise (static build)", [os.path.join(work, "static", "supervise")], "djb")]
-     if os.environ.get("TEND_STATIC") else []) + [
     ("daemontools supervise", ["/usr/bin/supervise"], "djb"),
     ("runit runsv", ["/usr/bin/runsv"], "djb"),
     ("s6-supervise", ["/usr/bin/s6-supervise"], "s6"),
@@ -185,14 +172,17 @@ def pss(name, cmd, layout):
         wait_pid(os.path.join(base, f"s{i}"), layout)
     time.sleep(1)
     os.sync()
-    total = 0
+    total = private = 0
     for p in procs:
         with open(f"/proc/{p.pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
+                field, kib = line.split()[:2]
+                if field == "Pss:":
+                    total += int(kib)
+                elif field in ("Private_Clean:", "Private_Dirty:"):
+                    private += int(kib)
     stop_all()
-    return total
+    return f"{total} ({private})"
 
 rows = []
 try:
@@ -203,7 +193,7 @@ finally:
     stop_all()
     shutil.rmtree(work, ignore_errors=True)
 print(f"| supervisor | 8b svc -d → exit, p50 / p99 ms (n={N_STEADY}) | 8b right after a start, p50 / p99 ms (n={N_START}) "
-      f"| 8c crash → new start, p50 / p99 ms (n={N_CRASH}) | 8d Pss of {N_PSS} supervisors, KiB |")
+      f"| 8c crash → new start, p50 / p99 ms (n={N_CRASH}) | 8d Pss of {N_PSS} supervisors (private part), KiB |")
 print("|---|---|---|---|---|")
 for r in rows:
     print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} |")

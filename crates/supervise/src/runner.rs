@@ -2,7 +2,7 @@
 
 use std::ffi::{CStr, OsStr};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, ErrorKind, Write};
+use std::io::{self, ErrorKind};
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use signals::SignalFd;
@@ -296,7 +296,7 @@ impl Runner<'_> {
     }
 
     fn spawn_finish(&mut self, code: i32, signal: i32) -> Event {
-        let (mut code_buf, mut signal_buf) = ([0u8; DECIMAL_LEN], [0u8; DECIMAL_LEN]);
+        let (mut code_buf, mut signal_buf) = ([0u8; svstatus::DECIMAL_LEN + 1], [0u8; svstatus::DECIMAL_LEN + 1]);
         let argv = [c"./finish", decimal(code, &mut code_buf), decimal(signal, &mut signal_buf)];
         let failure = self.failure(b"/finish: ");
         let exec = sys::Exec { argv: &argv, notify: None, sigpipe_ignored: self.sigpipe_ignored, failure: &failure };
@@ -323,15 +323,11 @@ fn pollfd(fd: i32) -> libc::pollfd {
     libc::pollfd { fd, events: libc::POLLIN, revents: 0 }
 }
 
-/// Room for an i32 in decimal, its sign and a NUL.
-const DECIMAL_LEN: usize = 12;
-
 /// `n` in decimal as a C string in `buf` (finish's arguments, without allocating).
-fn decimal(n: i32, buf: &mut [u8; DECIMAL_LEN]) -> &CStr {
-    let mut w = &mut buf[..DECIMAL_LEN - 1];
-    // An i32 takes at most 11 bytes: the write cannot fail.
-    let _ = write!(w, "{n}");
-    let len = DECIMAL_LEN - 1 - w.len();
-    buf[len] = 0;
-    CStr::from_bytes_with_nul(&buf[..=len]).unwrap_or_default()
+fn decimal(n: i32, buf: &mut [u8; svstatus::DECIMAL_LEN + 1]) -> &CStr {
+    let mut scratch = [0; svstatus::DECIMAL_LEN];
+    let digits = svstatus::decimal(n.into(), &mut scratch);
+    buf[..digits.len()].copy_from_slice(digits);
+    buf[digits.len()] = 0;
+    CStr::from_bytes_with_nul(&buf[..=digits.len()]).unwrap_or_default()
 }

@@ -65,10 +65,34 @@ pub fn write_runit_files(dir: &Path, status: &Status) -> io::Result<()> {
     replace(dir, "supervise/stat.new", "supervise/stat", &line[..len])?;
     let mut w = &mut line[..];
     if status.pid != 0 {
-        writeln!(w, "{}", status.pid)?;
+        w.write_all(decimal(status.pid.into(), &mut [0; DECIMAL_LEN]))?;
+        w.write_all(b"\n")?;
     }
     let len = 64 - w.len();
     replace(dir, "supervise/pid.new", "supervise/pid", &line[..len])
+}
+
+/// Room for any i64 in decimal, with its sign.
+pub const DECIMAL_LEN: usize = 20;
+
+/// `n` in decimal, at the end of `buf`. Not `core::fmt`: supervise would map
+/// the pages of its code for this alone.
+pub fn decimal(n: i64, buf: &mut [u8; DECIMAL_LEN]) -> &[u8] {
+    let mut i = buf.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
 }
 
 /// Writes `DIR/NEW`, then renames it over `DIR/FILE`.
@@ -129,6 +153,9 @@ mod tests {
         write_runit_files(d.path(), &s).unwrap();
         assert_eq!(read_status(d.path()).unwrap().pid, 77);
         assert_eq!(fs::read_to_string(d.path().join("supervise/pid")).unwrap(), "77\n");
+        for n in [0, 7, -1, 15, 4_294_967_295, i64::MIN, i64::MAX] {
+            assert_eq!(decimal(n, &mut [0; DECIMAL_LEN]), n.to_string().as_bytes());
+        }
         assert_eq!(fs::read_to_string(d.path().join("supervise/stat")).unwrap(), "run, want down\n");
         assert!(!d.path().join("supervise/status.new").exists());
         write_runit_files(d.path(), &Status { pid: 0, state: RunState::Down, ..s }).unwrap();

@@ -19,7 +19,6 @@ mod sys;
 use std::ffi::{c_char, c_int, CStr, OsStr};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 
 #[no_mangle]
 extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
@@ -34,10 +33,10 @@ extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
 }
 
 fn run(args: &[&OsStr]) -> u8 {
-    let argv0 = args.first().copied().unwrap_or_default();
-    let base = Path::new(argv0).file_name().unwrap_or_default();
+    let argv0 = args.first().map_or(&b""[..], |a| a.as_bytes());
+    let base = argv0.rsplit(|&b| b == b'/').next().unwrap_or_default();
     let rest = args.get(1..).unwrap_or_default();
-    match programs::find(base.as_bytes()) {
+    match programs::find(base) {
         Some(p) => p.run(rest),
         None => programs::tend(rest),
     }
