@@ -1,10 +1,10 @@
-//! Links the binary with `relro.ld`: the pages the dynamic loader writes at
-//! start-up (.dynamic, .got, .got.plt, 1.8 KiB together) start on a page of
-//! their own, so they dirty one page per process instead of two whenever
-//! .data.rel.ro ends near a page boundary. With a hundred supervise
-//! processes that is 400 KiB (benchmark 8d).
+//! Links the binary with `layout.ld`, which groups the code and constants
+//! that supervise uses and gives the loader-written part of RELRO a page of
+//! its own: a hundred supervise processes then map about 40 of the binary's
+//! pages instead of 160, and dirty one RELRO page each instead of two
+//! (benchmark 8d, BENCHMARKS.md).
 fn main() {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("relro.ld");
-    println!("cargo:rerun-if-changed=relro.ld");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("layout.ld");
+    println!("cargo:rerun-if-changed=layout.ld");
     println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
 }

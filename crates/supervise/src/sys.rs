@@ -17,8 +17,12 @@ fn check(r: libc::c_int) -> io::Result<libc::c_int> {
 pub fn poll(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<()> {
     let ms = match timeout {
         None => -1,
-        // Round up so a deadline is never missed by a millisecond.
-        Some(d) => d.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32,
+        // Round up so a deadline is never missed by a millisecond (in u64:
+        // u128 division would map compiler-builtins' code into every supervise).
+        Some(d) => {
+            let ms = d.as_secs().saturating_mul(1000).saturating_add(d.subsec_nanos().div_ceil(1_000_000).into());
+            ms.min(i32::MAX as u64) as i32
+        }
     };
     // SAFETY: `fds` is a valid, writable array of `fds.len()` pollfds.
     let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };

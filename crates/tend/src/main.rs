@@ -45,7 +45,7 @@ fn run(args: &[&OsStr]) -> u8 {
 /// Calls `f` with argv as `&OsStr`s borrowed from the C strings, held on the
 /// stack for a short command line, so that a program which allocates nothing
 /// (supervise) never gets a heap at all.
-fn with_args<R>(argv: &[*const c_char], f: impl FnOnce(&[&OsStr]) -> R) -> R {
+fn with_args(argv: &[*const c_char], f: fn(&[&OsStr]) -> u8) -> u8 {
     // SAFETY: see `main`: every pointer is a NUL-terminated string.
     let arg = |&p: &*const c_char| OsStr::from_bytes(unsafe { CStr::from_ptr(p) }.to_bytes());
     let mut short = [OsStr::new(""); 8];
