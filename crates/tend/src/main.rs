@@ -10,7 +10,8 @@
 //! never touches the heap keeps no private heap page, times a hundred
 //! supervisors. What tend still wants of it, each program states in its
 //! [`programs::Start`].
-#![no_main]
+// The unit tests keep the test harness's own main.
+#![cfg_attr(not(test), no_main)]
 
 mod filter;
 mod programs;
@@ -20,7 +21,7 @@ use std::ffi::{c_char, c_int, CStr, OsStr};
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 
-#[no_mangle]
+#[cfg_attr(not(test), no_mangle)]
 extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     let argc = usize::try_from(argc).unwrap_or(0);
     // SAFETY: the C start-up code passes `argc` valid pointers to
