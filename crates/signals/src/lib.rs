@@ -36,12 +36,13 @@ pub fn set_of(signals: &[libc::c_int]) -> libc::sigset_t {
 /// ignored. Call it after [`SignalFd::block`], so that nothing is delivered in
 /// between.
 pub fn take_defaults(signals: &[libc::c_int]) -> Vec<libc::c_int> {
-    signals
-        .iter()
-        .copied()
-        // SAFETY: setting a valid signal's disposition to SIG_DFL.
-        .filter(|&s| unsafe { libc::signal(s, libc::SIG_DFL) } == libc::SIG_IGN)
-        .collect()
+    signals.iter().copied().filter(|&s| take_default(s)).collect()
+}
+
+/// Sets `signal` to its default action; true if it was ignored.
+pub fn take_default(signal: libc::c_int) -> bool {
+    // SAFETY: setting a valid signal's disposition to SIG_DFL.
+    unsafe { libc::signal(signal, libc::SIG_DFL) == libc::SIG_IGN }
 }
 
 /// Ignores `signal` (SIGPIPE, so that a write to a pipe or FIFO whose reader

@@ -74,7 +74,8 @@ impl Iterator for Getopt<'_> {
     fn next(&mut self) -> Option<Opt> {
         if self.offset == 0 {
             let arg = self.args.get(self.index)?.as_bytes();
-            if arg == b"--" {
+            // djb's getopt: any argument starting with `--` ends the options and is skipped.
+            if arg.starts_with(b"--") {
                 self.index += 1;
                 return None;
             }
@@ -154,6 +155,12 @@ mod tests {
         let mut g = Getopt::new(&a, "d");
         assert_eq!(g.next(), None);
         assert_eq!(g.operands().len(), 2);
+        // Anything after `--` in the same argument is thrown away with it.
+        let a = args(&["-d", "--u", "-u"]);
+        let mut g = Getopt::new(&a, "du");
+        assert_eq!(g.next(), Some(Opt::Flag(b'd')));
+        assert_eq!(g.next(), None);
+        assert_eq!(g.operands(), &args(&["-u"])[..]);
     }
 
     #[test]

@@ -56,6 +56,9 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
     signals::ignore(libc::SIGPIPE);
     let signals = SignalFd::block(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP])
         .map_err(|e| fatal(&[b"unable to create signalfd for ", name, b": "], &e))?;
+    // An ignored SIGCHLD would have the kernel reap the service unseen: no
+    // signal, no exit status (daemontools catches it too).
+    signals::take_default(libc::SIGCHLD);
     // Without it (old kernels) steps are still noticed at the next wake-up.
     let step_timer = sys::wall_step_timer().ok();
     let now = Now::read(&SystemClock);
@@ -88,12 +91,15 @@ fn make_state_dir() {
     }
 }
 
-/// Creates (if needed) and opens a FIFO without blocking. Anything else at
-/// that name is replaced, with a warning: reading a regular file would spin,
-/// and clients writing to it would talk to nobody.
+/// Creates (if needed) and opens a FIFO without blocking. A regular file (or
+/// symlink, socket, device) at that name is replaced, with a warning:
+/// reading a regular file would spin, and clients writing to it would talk
+/// to nobody. A directory is left alone and opened as daemontools opens it:
+/// for reading that works (`ok` then serves as a directory, as under
+/// daemontools), for writing it fails with daemontools' message.
 fn open_fifo(name: &[u8], path: &str, write: bool) -> io::Result<File> {
     match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_fifo() => {}
+        Ok(m) if m.file_type().is_fifo() || m.is_dir() => {}
         Ok(_) => {
             report::warn(&[name, b"/", path.as_bytes(), b" is not a FIFO, replacing it"]);
             fs::remove_file(path)?;
@@ -189,7 +195,7 @@ impl Runner<'_> {
     fn write_runit_files(&mut self) {
         if let Some(status) = self.runit_pending.take() {
             if let Err(e) = svstatus::write_runit_files(Path::new(HERE), &status) {
-                report::warn(&[b"unable to write ", self.name, b"/supervise/stat: ", &report::why(&e)]);
+                report::warn(&[&e.message(self.name)]);
             }
         }
     }
@@ -244,7 +250,7 @@ impl Runner<'_> {
                 }
                 Action::WriteStatus(status) => {
                     if let Err(e) = svstatus::write_status(Path::new(HERE), &status) {
-                        report::warn(&[b"unable to write ", self.name, b"/supervise/status: ", &report::why(&e)]);
+                        report::warn(&[&e.message(self.name)]);
                     }
                     self.runit_pending = Some(status);
                     None

@@ -209,7 +209,9 @@ impl Table {
         }
         for f in found {
             if let Some(e) = self.entries.iter_mut().find(|e| e.key == f.key) {
-                if e.phase == Phase::Running {
+                // Two names for one directory (symlinks): the first listed
+                // wins, as in daemontools.
+                if e.phase == Phase::Running && !e.active {
                     e.active = true;
                     e.name = f.name;
                 }
@@ -431,6 +433,16 @@ mod tests {
         assert!(spawn_all(&mut t, a, &mut pid, secs(0.0)).is_empty());
         assert_eq!(t.deadline(), None);
         assert!(!t.scan_due(secs(3600.0)));
+    }
+
+    #[test]
+    fn of_two_names_for_one_directory_the_first_listed_is_used() {
+        let mut t = Table::new();
+        let mut pid = 100;
+        let a = t.scan(vec![found("zzz", 1, false), found("aaa", 1, false)], secs(0.0));
+        assert_eq!(spawns(&a), [("zzz".into(), Role::Main)]);
+        spawn_all(&mut t, a, &mut pid, secs(0.0));
+        assert!(t.scan(vec![found("zzz", 1, false), found("aaa", 1, false)], secs(10.0)).is_empty());
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub fn read_status(dir: &Path) -> Result<Status, ReadError> {
 
 /// Writes `DIR/supervise/status` as `status.new` renamed over `status`, so a
 /// reader never sees a partial record.
-pub fn write_status(dir: &Path, status: &Status) -> io::Result<()> {
+pub fn write_status(dir: &Path, status: &Status) -> Result<(), WriteError> {
     replace(dir, "supervise/status.new", "supervise/status", &status.encode())
 }
 
@@ -57,19 +57,49 @@ pub fn write_status(dir: &Path, status: &Status) -> io::Result<()> {
 /// the same way. Like [`write_status`], it does not allocate (with `dir`
 /// `.`): supervise calls both at every change, and heap pages would be
 /// private to each of hundreds of supervise processes.
-pub fn write_runit_files(dir: &Path, status: &Status) -> io::Result<()> {
+pub fn write_runit_files(dir: &Path, status: &Status) -> Result<(), WriteError> {
+    // At most 37 + 11 bytes: writing into 64 cannot fail.
     let mut line = [0u8; 64];
     let mut w = &mut line[..];
-    status.write_stat_line(&mut w)?;
+    let _ = status.write_stat_line(&mut w);
     let len = 64 - w.len();
     replace(dir, "supervise/stat.new", "supervise/stat", &line[..len])?;
     let mut w = &mut line[..];
     if status.pid != 0 {
-        w.write_all(decimal(status.pid.into(), &mut [0; DECIMAL_LEN]))?;
-        w.write_all(b"\n")?;
+        let _ = w.write_all(decimal(status.pid.into(), &mut [0; DECIMAL_LEN]));
+        let _ = w.write_all(b"\n");
     }
     let len = 64 - w.len();
     replace(dir, "supervise/pid.new", "supervise/pid", &line[..len])
+}
+
+/// Why a status file could not be replaced, in daemontools' words.
+#[derive(Debug)]
+pub struct WriteError {
+    /// `open`, `write` or `rename`.
+    verb: &'static str,
+    /// The file written first (`supervise/status.new`).
+    new: &'static str,
+    /// The file renamed over (`supervise/status`), named by rename's message.
+    file: &'static str,
+    pub source: io::Error,
+}
+
+impl WriteError {
+    /// daemontools' warning text for the service directory named `dir`:
+    /// `unable to open DIR/supervise/status.new: ERR`, likewise `write`, and
+    /// `unable to rename DIR/supervise/status.new to status: ERR`.
+    pub fn message(&self, dir: &[u8]) -> Vec<u8> {
+        let mut m = [b"unable to ", self.verb.as_bytes(), b" ", dir, b"/", self.new.as_bytes()].concat();
+        if self.verb == "rename" {
+            let base = self.file.rsplit('/').next().unwrap_or(self.file);
+            m.extend_from_slice(b" to ");
+            m.extend_from_slice(base.as_bytes());
+        }
+        m.extend_from_slice(b": ");
+        m.extend_from_slice(&crate::report::why(&self.source));
+        m
+    }
 }
 
 /// Room for any i64 in decimal, with its sign.
@@ -96,12 +126,19 @@ pub fn decimal(n: i64, buf: &mut [u8; DECIMAL_LEN]) -> &[u8] {
 }
 
 /// Writes `DIR/NEW`, then renames it over `DIR/FILE`.
-fn replace(dir: &Path, new: &str, file: &str, bytes: &[u8]) -> io::Result<()> {
-    let new = in_dir(dir, Path::new(new));
-    let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(0o644).open(&new)?;
-    f.write_all(bytes)?;
+fn replace(dir: &Path, new: &'static str, file: &'static str, bytes: &[u8]) -> Result<(), WriteError> {
+    let failed = |verb| move |source| WriteError { verb, new, file, source };
+    let new_path = in_dir(dir, Path::new(new));
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .open(&new_path)
+        .map_err(failed("open"))?;
+    f.write_all(bytes).map_err(failed("write"))?;
     drop(f);
-    fs::rename(&new, in_dir(dir, Path::new(file)))
+    fs::rename(&new_path, in_dir(dir, Path::new(file))).map_err(failed("rename"))
 }
 
 /// `dir/file`, borrowed as is when `dir` is `.` (supervise's case: its

@@ -16,6 +16,9 @@ const USAGE: &[u8] = b"svc options: u up, d down, o once, x exit, p pause, c con
 i interrupt, t term, k kill, q quit, 1 SIGUSR1, 2 SIGUSR2, w SIGWINCH\n";
 
 pub fn main(args: &[&OsStr]) -> u8 {
+    // First, as daemontools' svc: a dead stderr pipe (a bad option's
+    // message) or a supervise dying while we write must not kill svc.
+    signals::ignore(libc::SIGPIPE);
     let mut opts = Getopt::new(args, LETTERS);
     let mut letters = Vec::new();
     for opt in opts.by_ref() {
@@ -28,7 +31,6 @@ pub fn main(args: &[&OsStr]) -> u8 {
             }
         }
     }
-    signals::ignore(libc::SIGPIPE);
     let cwd = match SavedCwd::save() {
         Ok(c) => c,
         Err(e) => {

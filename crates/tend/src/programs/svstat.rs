@@ -73,7 +73,10 @@ fn inspect(dir: &OsStr) -> Result<Found, Vec<u8>> {
         ReadError::BadFormat => b"unable to read supervise/status: bad format".to_vec(),
     })?;
     let now = Label::from_wall(SystemClock.wall()).secs;
-    Ok(Found { status, normally_up, seconds: now.saturating_sub(status.stamp.secs) })
+    // daemontools prints the difference through a double (`tai_approx`):
+    // exact below 2^53, rounded beyond (a garbage stamp of 0 shows it).
+    let seconds = now.saturating_sub(status.stamp.secs) as f64 as u64;
+    Ok(Found { status, normally_up, seconds })
 }
 
 fn text_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {

@@ -5,6 +5,7 @@
 use std::fs::{self, File};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -364,6 +365,34 @@ fn control_replaced_by_a_regular_file_is_recreated() {
     assert!(sb.wait_exit(sup).success());
 }
 
+/// State files that are directories: `control` is fatal, `ok` is used as
+/// it is, `status.new` and `status` give daemontools' warnings.
+#[test]
+fn state_files_that_are_directories_like_daemontools() {
+    for (state, fatal) in [("control", true), ("ok", false), ("status.new", false), ("status", false)] {
+        let mut first_lines = Vec::new();
+        for debian in [false, true] {
+            let mut sb = Sandbox::new();
+            service(&sb, "s", "echo started >> ../started; exec sleep 100");
+            fs::create_dir_all(sb.join(&format!("s/supervise/{state}"))).unwrap();
+            let cmd = if debian { sb.debian("supervise") } else { sb.tend("supervise") };
+            let pid = start_with(&mut sb, cmd, "s");
+            if fatal {
+                assert_eq!(sb.wait_exit(pid).code(), Some(111), "{state}, debian {debian}");
+            } else {
+                assert!(wait_until(LONG, || lines(&sb.join("started")) >= 1), "{state}, debian {debian}");
+            }
+            let mut first = String::new();
+            assert!(wait_until(LONG, || {
+                first = stderr_of(&sb, "s").lines().next().unwrap_or("").to_string();
+                !first.is_empty() || state == "ok"
+            }));
+            first_lines.push(first);
+        }
+        assert_eq!(first_lines[0], first_lines[1], "{state}");
+    }
+}
+
 #[test]
 fn chdir_failures_are_fatal_with_daemontools_message() {
     let sb = Sandbox::new();
@@ -541,6 +570,29 @@ fn the_service_gets_sigpipe_as_supervise_was_given_it() {
         let mask = fs::read_to_string(&file).unwrap();
         let bits = u64::from_str_radix(mask.split_whitespace().nth(1).unwrap(), 16).unwrap();
         assert_eq!(bits & (1 << (libc::SIGPIPE - 1)) != 0, ignored, "{dir}: SigIgn {mask}");
+    }
+}
+
+/// Started with SIGCHLD ignored (which would have the kernel reap the
+/// service unseen), supervise still sees every death and restarts, as
+/// Debian's supervise does.
+#[test]
+fn an_inherited_ignored_sigchld_does_not_hide_deaths() {
+    let mut sb = Sandbox::new();
+    for (dir, supervise) in [("ours", sb.bin.join("supervise")), ("theirs", PathBuf::from("/usr/bin/supervise"))] {
+        service(&sb, dir, &format!("echo x >> ../{dir}.starts; exec sleep 0.2"));
+        let mut cmd = sb.command(&supervise);
+        // SAFETY: signal(2) is async-signal-safe; the child then execs.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+                Ok(())
+            })
+        };
+        start_with(&mut sb, cmd, dir);
+    }
+    for dir in ["ours", "theirs"] {
+        assert!(wait_until(LONG, || lines(&sb.join(&format!("{dir}.starts"))) >= 3), "{dir} was not restarted");
     }
 }
 

@@ -55,11 +55,13 @@ fn svstat_errors_match_daemontools() {
     let _short = fake_supervisor(&sb, "short", b"0123456789abcdef0");
     let _garbage = fake_supervisor(&sb, "garbage", &[0xff; 18]);
     let _nostatus = fake_supervisor(&sb, "nostatus", b"");
+    // A stamp of 0: daemontools prints the age through a double, rounded.
+    let _zero = fake_supervisor(&sb, "zero", &[0; 18]);
     fs::remove_file(sb.join("nostatus/supervise/status")).unwrap();
     let out = same_as_debian(
         &sb,
         "svstat",
-        &["/nonexistent", "file", "plain", "dead", "short", "garbage", "nostatus", "plain"],
+        &["/nonexistent", "file", "plain", "dead", "short", "garbage", "nostatus", "zero", "plain"],
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("short: unable to read supervise/status: bad format\n"));
     same_as_debian(&sb, "svstat", &[]);
@@ -144,6 +146,17 @@ fn svc_messages_and_exit_codes_match_daemontools() {
     same_as_debian(&sb, "svc", &["-du", "/nonexistent", "plain", "dead"]);
     same_as_debian(&sb, "svc", &[]);
     same_as_debian(&sb, "svc", &["-d"]);
+    // djb's getopt: an argument starting with `--` ends the options, whole.
+    same_as_debian(&sb, "svc", &["--d", "/nonexistent"]);
+    same_as_debian(&sb, "svc", &["-d", "--u", "/nonexistent"]);
+    // SIGPIPE is ignored before options are parsed: a bad option's message
+    // to a dead pipe still ends in exit 100, not death by SIGPIPE.
+    for mut svc in [sb.tend("svc"), sb.debian("svc")] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let st = svc.arg("-Z").stderr(writer).status().unwrap();
+        assert_eq!(st.code(), Some(100), "{svc:?}");
+    }
     // An unknown option: same first line and exit code; our option list is longer.
     let ours = sb.tend("svc").args(["-Z", "plain"]).output().unwrap();
     let theirs = sb.debian("svc").args(["-Z", "plain"]).output().unwrap();
