@@ -7,9 +7,9 @@
 //! overflow handler, ignores SIGPIPE and opens /dev/null on closed
 //! descriptors 0-2. daemontools' programs do none of this: a chain-loader
 //! must hand its child the process state it was given, and a supervise that
-//! never touches the heap keeps no private heap page, times a hundred
-//! supervisors. What tend still wants of it, each program states in its
-//! [`programs::Start`].
+//! never touches the heap has no private heap page (one each, with a hundred
+//! supervisors running). What tend still wants of that start-up, each
+//! program states in its [`programs::Start`].
 // The unit tests keep the test harness's own main.
 #![cfg_attr(not(test), no_main)]
 
