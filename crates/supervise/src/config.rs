@@ -2,7 +2,8 @@
 //! before every start, so edits apply at the next start).
 
 use std::fs;
-use std::io::{self, Read};
+use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -98,19 +99,11 @@ fn setting<T>(
     parsed
 }
 
-/// Reads the start of `path` into `buf`, until it is full or the file ends.
+/// Reads the start of `path` into `buf`. Opened without blocking: a FIFO
+/// put there by mistake must not hang supervise.
 fn read_start(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
-    let mut f = fs::File::open(path)?;
-    let mut len = 0;
-    while len < buf.len() {
-        match f.read(&mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(len)
+    let mut f = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    svstatus::fill(&mut f, buf)
 }
 
 /// `TERM`, `SIGTERM` or `15`.

@@ -35,16 +35,23 @@ pub fn read_status(dir: &Path) -> Result<Status, ReadError> {
     let mut f =
         OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(dir.join(STATUS)).map_err(ReadError::Open)?;
     let mut buf = [0u8; RECORD_LEN];
+    let len = fill(&mut f, &mut buf).map_err(ReadError::Read)?;
+    Status::decode(&buf[..len]).map_err(|DecodeError::Short(_)| ReadError::BadFormat)
+}
+
+/// Reads into `buf` until it is full or the input ends; the length read.
+/// (`read_exact` fails at a short end; reading to the end would allocate.)
+pub fn fill(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut len = 0;
     while len < buf.len() {
-        match f.read(&mut buf[len..]) {
+        match input.read(&mut buf[len..]) {
             Ok(0) => break,
             Ok(n) => len += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(ReadError::Read(e)),
+            Err(e) => return Err(e),
         }
     }
-    Status::decode(&buf[..len]).map_err(|DecodeError::Short(_)| ReadError::BadFormat)
+    Ok(len)
 }
 
 /// Writes `DIR/supervise/status` as `status.new` renamed over `status`, so a

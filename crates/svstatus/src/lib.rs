@@ -36,8 +36,8 @@ mod sys;
 
 pub use control::{send_commands, Command, SendError};
 pub use files::{
-    decimal, in_dir, probe_ok, read_status, write_runit_files, write_status, ReadError, SavedCwd, WriteError, CONTROL,
-    DECIMAL_LEN, LOCK, OK, STATUS,
+    decimal, fill, in_dir, probe_ok, read_status, write_runit_files, write_status, ReadError, SavedCwd, WriteError,
+    CONTROL, DECIMAL_LEN, LOCK, OK, STATUS,
 };
 pub use lock::Lock;
 pub use record::{DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN, RECORD_LEN, RUNIT_LEN};

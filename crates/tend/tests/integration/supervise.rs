@@ -393,6 +393,20 @@ fn state_files_that_are_directories_like_daemontools() {
     }
 }
 
+/// A settings file that is a FIFO (nobody writing) must not hang supervise:
+/// it is read without blocking, found empty, warned about and ignored.
+#[test]
+fn a_settings_file_that_is_a_fifo_does_not_hang_supervise() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    let c = std::ffi::CString::new(sb.join("s/timeout-kill").to_str().unwrap()).unwrap();
+    // SAFETY: a valid path in the test's own directory.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    start(&mut sb, "s");
+    wait_up(&sb, "s");
+    assert!(stderr_of(&sb, "s").contains("supervise: warning: unable to use s/timeout-kill: bad format"));
+}
+
 #[test]
 fn chdir_failures_are_fatal_with_daemontools_message() {
     let sb = Sandbox::new();
