@@ -9,7 +9,7 @@
 #       and the private part of it (Private_Clean + Private_Dirty: what
 #       each process costs beyond the pages it shares)
 # tend is built as `cargo build --release` builds it (.cargo/config.toml:
-# non-PIE, unwinder from libgcc_eh; crates/tend/relro.ld).
+# non-PIE, unwinder from libgcc_eh; crates/tend/layout.ld).
 # Every process is started in its own session and killed by process group.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -52,8 +52,7 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
         .map_err(|e| fatal(&[b"unable to write ", name, b"/supervise/control: "], &e))?;
     // A warning to a stderr pipe whose reader died must not kill supervise;
     // the service gets the disposition supervise was started with.
-    let sigpipe_ignored = signals::is_ignored(libc::SIGPIPE);
-    signals::ignore(libc::SIGPIPE);
+    let sigpipe_ignored = signals::ignore(libc::SIGPIPE);
     let signals = SignalFd::block(&[libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGHUP])
         .map_err(|e| fatal(&[b"unable to create signalfd for ", name, b": "], &e))?;
     // An ignored SIGCHLD would have the kernel reap the service unseen: no

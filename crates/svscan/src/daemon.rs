@@ -75,8 +75,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
     }
     // A supervise that dies while we write to its control FIFO must not kill
     // svscan; children get the disposition svscan was started with.
-    let sigpipe_ignored = signals::is_ignored(libc::SIGPIPE);
-    signals::ignore(libc::SIGPIPE);
+    let sigpipe_ignored = signals::ignore(libc::SIGPIPE);
     let nofile = sys::raise_nofile(NOFILE);
     let signals = SignalFd::block(&SIGNALS).map_err(|e| Error::new(&[b"unable to set up signals"], e))?;
     // An ignored signal is discarded even while blocked, and a shell starts
