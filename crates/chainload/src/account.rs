@@ -3,18 +3,16 @@
 use std::ffi::OsStr;
 use std::io;
 
-use crate::sys;
-
-pub use crate::sys::Passwd as Account;
+pub use unix::account::Passwd as Account;
 
 /// The account called `name`; `Ok(None)` when the database has no such account.
 pub fn lookup(name: &OsStr) -> io::Result<Option<Account>> {
-    sys::getpwnam(name)
+    unix::account::getpwnam(name)
 }
 
 /// The id of the group called `name`; `Ok(None)` when there is none.
 pub fn group_id(name: &[u8]) -> io::Result<Option<libc::gid_t>> {
-    sys::getgrnam(name)
+    unix::account::getgrnam(name)
 }
 
 /// Which step of giving up privileges failed, so that programs can print
@@ -38,8 +36,8 @@ pub enum Supplementary {
 /// Sets the groups, then the gid, then the uid, in daemontools' order.
 pub fn become_account(account: &Account, supplementary: Supplementary) -> Result<(), DropError> {
     match supplementary {
-        Supplementary::None => sys::setgroups(&[account.gid]),
-        Supplementary::FromDatabase => sys::initgroups(&account.name, account.gid),
+        Supplementary::None => unix::account::setgroups(&[account.gid]),
+        Supplementary::FromDatabase => unix::account::initgroups(&account.name, account.gid),
     }
     .map_err(DropError::Groups)?;
     become_ids(account.uid, account.gid)
@@ -48,11 +46,11 @@ pub fn become_account(account: &Account, supplementary: Supplementary) -> Result
 /// Sets exactly `groups` (the first is the primary group), then the gid and uid.
 pub fn become_ids_with_groups(uid: libc::uid_t, groups: &[libc::gid_t]) -> Result<(), DropError> {
     let Some(&gid) = groups.first() else { return Err(DropError::Groups(io::Error::from_raw_os_error(libc::EINVAL))) };
-    sys::setgroups(groups).map_err(DropError::Groups)?;
+    unix::account::setgroups(groups).map_err(DropError::Groups)?;
     become_ids(uid, gid)
 }
 
 fn become_ids(uid: libc::uid_t, gid: libc::gid_t) -> Result<(), DropError> {
-    sys::setgid(gid).map_err(DropError::Gid)?;
-    sys::setuid(uid).map_err(DropError::Uid)
+    unix::account::setgid(gid).map_err(DropError::Gid)?;
+    unix::account::setuid(uid).map_err(DropError::Uid)
 }

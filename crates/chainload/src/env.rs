@@ -14,7 +14,7 @@ pub struct Environment {
 impl Environment {
     /// This process's environment as the C library holds it.
     pub fn current() -> Environment {
-        Environment { entries: crate::sys::environ_entries() }
+        Environment { entries: unix::env::environ_entries() }
     }
 
     /// An environment made of these `NAME=value` entries.

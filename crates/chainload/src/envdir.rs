@@ -5,8 +5,6 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 
-use crate::sys;
-
 /// The value a file's bytes give its variable: `None` (remove the variable)
 /// for an empty file, else the first line with trailing spaces and tabs
 /// removed and NULs turned into newlines (possibly empty).
@@ -49,7 +47,7 @@ pub fn read(dir: &OsStr) -> Result<Vec<Entry>, DirError> {
     let start = File::open(".").map_err(DirError::Cwd)?;
     std::env::set_current_dir(dir).map_err(DirError::Switch)?;
     let listed = list();
-    sys::fchdir(&start).map_err(DirError::Return)?;
+    unix::fd::fchdir(&start).map_err(DirError::Return)?;
     listed
 }
 

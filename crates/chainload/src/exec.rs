@@ -5,7 +5,6 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 
 use crate::env::Environment;
-use crate::sys;
 
 const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 
@@ -26,7 +25,7 @@ pub fn run(file: &OsStr, argv: &[&OsStr], env: &Environment) -> io::Error {
     };
     let file = file.as_bytes();
     if file.contains(&b'/') {
-        return sys::execve(file, &argv, &envp);
+        return unix::process::execve(file, &argv, &envp);
     }
     let path = std::env::var_os("PATH");
     let path = path.as_ref().map_or(DEFAULT_PATH, |p| p.as_bytes());
@@ -37,7 +36,7 @@ pub fn run(file: &OsStr, argv: &[&OsStr], env: &Environment) -> io::Error {
         candidate.extend_from_slice(if dir.is_empty() { b"." } else { dir });
         candidate.push(b'/');
         candidate.extend_from_slice(file);
-        let e = sys::execve(&candidate, &argv, &envp);
+        let e = unix::process::execve(&candidate, &argv, &envp);
         match e.raw_os_error() {
             Some(libc::ENOENT) => last = e,
             Some(libc::EACCES | libc::EPERM | libc::EISDIR) => saved = Some(e),

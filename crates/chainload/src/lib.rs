@@ -7,10 +7,9 @@
 //! limits ([`limit`]), lock files ([`lock`]), environment directories
 //! ([`envdir`]: a pure value parser apart from the directory walk), the
 //! readproctitle display ([`proctitle`]), and the few process calls
-//! (session, fork, wait, descriptors) the tools need ([`process`]). Every libc
-//! call is in the private `sys` module. Nothing here exits: the programs pick
-//! messages and exit codes, and print them with [`message`] (bytes, since
-//! names need not be UTF-8) or `strerr`.
+//! (session, fork, wait, descriptors) the tools need ([`process`]). The libc
+//! calls are the `unix` crate's. Nothing here exits: the programs pick
+//! messages and exit codes, and print them with `strerr`.
 //!
 //! ```
 //! assert_eq!(chainload::envdir::value(b"value \t\nignored"), Some(b"value".to_vec()));
@@ -22,11 +21,9 @@ pub mod envdir;
 pub mod exec;
 pub mod limit;
 pub mod lock;
-pub mod message;
 pub mod process;
 pub mod proctitle;
 
 mod env;
-mod sys;
 
 pub use env::Environment;

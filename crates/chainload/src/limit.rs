@@ -2,8 +2,6 @@
 
 use std::io;
 
-use crate::sys;
-
 /// A resource limit, by the letter softlimit and chpst use for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
@@ -20,7 +18,7 @@ pub enum Resource {
 }
 
 impl Resource {
-    fn raw(self) -> sys::Resource {
+    fn raw(self) -> unix::limit::Resource {
         match self {
             Resource::AddressSpace => libc::RLIMIT_AS,
             Resource::Core => libc::RLIMIT_CORE,
@@ -70,17 +68,17 @@ pub enum LimitError {
 /// grown once. daemontools' programs serve such requests from a static pool.
 pub fn lower_soft(resource: Resource, soft: Soft) -> Result<(), LimitError> {
     drop(std::hint::black_box(Vec::<u8>::with_capacity(4096)));
-    let (_, hard) = sys::getrlimit(resource.raw()).map_err(LimitError::Get)?;
+    let (_, hard) = unix::limit::getrlimit(resource.raw()).map_err(LimitError::Get)?;
     let value = match soft {
         Soft::Hard => hard,
         Soft::AtMost(n) => n.min(hard),
     };
-    sys::setrlimit(resource.raw(), value, hard).map_err(LimitError::Set)
+    unix::limit::setrlimit(resource.raw(), value, hard).map_err(LimitError::Set)
 }
 
 /// The current (soft, hard) limits of `resource`.
 pub fn current(resource: Resource) -> io::Result<(u64, u64)> {
-    sys::getrlimit(resource.raw())
+    unix::limit::getrlimit(resource.raw())
 }
 
 #[cfg(test)]

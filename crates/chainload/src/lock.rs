@@ -4,8 +4,6 @@ use std::ffi::OsStr;
 use std::io;
 use std::os::fd::RawFd;
 
-use crate::sys;
-
 /// Which step of [`hold`] failed.
 #[derive(Debug)]
 pub enum LockError {
@@ -17,7 +15,7 @@ pub enum LockError {
 /// waiting for it unless `nonblocking`. The descriptor is deliberately left
 /// open and not close-on-exec: the program exec'd next holds the lock.
 pub fn hold(path: &OsStr, nonblocking: bool) -> Result<RawFd, LockError> {
-    let fd = sys::open_append(path).map_err(LockError::Open)?;
-    sys::flock_exclusive(fd, nonblocking).map_err(LockError::Lock)?;
+    let fd = unix::fs::open_append(path).map_err(LockError::Open)?;
+    unix::fs::flock_exclusive(&fd, nonblocking).map_err(LockError::Lock)?;
     Ok(fd)
 }

@@ -158,6 +158,30 @@ pub fn advice(h: &Hypervisor, clocksource: Option<&str>, tools: &GuestTools) -> 
     a
 }
 
+/// The hypervisor's CPUID vendor signature (leaf 0x40000000), if CPUID leaf 1
+/// says a hypervisor is present.
+#[cfg(target_arch = "x86_64")]
+pub fn cpuid_hypervisor() -> Option<[u8; 12]> {
+    use core::arch::x86_64::__cpuid;
+    // CPUID exists on every x86_64 CPU; leaf 1 and the hypervisor range are
+    // read-only queries.
+    let leaf1 = __cpuid(1);
+    if leaf1.ecx & (1 << 31) == 0 {
+        return None;
+    }
+    let r = __cpuid(0x4000_0000);
+    let mut sig = [0u8; 12];
+    sig[..4].copy_from_slice(&r.ebx.to_le_bytes());
+    sig[4..8].copy_from_slice(&r.ecx.to_le_bytes());
+    sig[8..].copy_from_slice(&r.edx.to_le_bytes());
+    Some(sig)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+pub fn cpuid_hypervisor() -> Option<[u8; 12]> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

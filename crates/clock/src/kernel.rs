@@ -1,6 +1,6 @@
 //! The kernel's time discipline as adjtimex(2) reports it (read with modes = 0).
 
-use crate::sys::RawTimex;
+use unix::time::RawTimex;
 
 const STA_PLL: i32 = 0x0001;
 const STA_UNSYNC: i32 = 0x0040;

@@ -33,7 +33,6 @@ pub mod prometheus;
 pub mod report;
 pub mod sntp;
 pub mod steal;
-mod sys;
 pub mod text;
 pub mod watch;
 

@@ -16,7 +16,6 @@ use crate::peers::{self, View};
 use crate::report::{self, ClocksourceReport, DaemonReport, NtpReport, Report, StealReport, Thresholds, VmReport};
 use crate::sntp;
 use crate::steal::{self, CpuTimes};
-use crate::sys;
 
 /// Where the probes read; tests and containers point them elsewhere.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +94,9 @@ fn text_error(path: &Path, e: &std::io::Error) -> String {
 
 /// Reads the kernel's time discipline.
 pub fn kernel() -> Result<KernelTime, String> {
-    sys::adjtimex_read().map(|raw| KernelTime::from_raw(&raw)).map_err(|e| format!("adjtimex: {}", strerr::errstr(&e)))
+    unix::time::adjtimex_read()
+        .map(|raw| KernelTime::from_raw(&raw))
+        .map_err(|e| format!("adjtimex: {}", strerr::errstr(&e)))
 }
 
 /// Reads the aggregate CPU times.
@@ -108,7 +109,7 @@ pub fn cpu_times(proc: &Path) -> Result<CpuTimes, String> {
 /// Clocksource and the clock lines of the whole kernel log.
 pub fn clocksource(paths: &Paths) -> ClocksourceReport {
     let source = clocksource::read(&paths.sys).map_err(|e| format!("{}: {}", paths.sys.display(), strerr::errstr(&e)));
-    let log = sys::open_nonblocking(&paths.kmsg)
+    let log = unix::fs::open_nonblocking(&paths.kmsg)
         .and_then(|mut f| clocksource::read_log(&mut f))
         .map(|text| clocksource::scan(&text))
         .map_err(|e| text_error(&paths.kmsg, &e));
@@ -119,7 +120,7 @@ pub fn clocksource(paths: &Paths) -> ClocksourceReport {
 pub fn vm(paths: &Paths, processes: &Processes, current_clocksource: Option<&str>) -> VmReport {
     let cpuinfo = std::fs::read_to_string(paths.proc.join("cpuinfo")).unwrap_or_default();
     let evidence = Evidence {
-        cpuid: sys::cpuid_hypervisor(),
+        cpuid: crate::hypervisor::cpuid_hypervisor(),
         sys_type: std::fs::read_to_string(paths.sys.join("hypervisor/type")).ok(),
         proc_xen: paths.proc.join("xen").exists(),
         cpu_flag: hypervisor::cpuinfo_has_hypervisor_flag(&cpuinfo),

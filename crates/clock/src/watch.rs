@@ -20,7 +20,6 @@ use crate::probe::{self, Paths};
 use crate::report::secs;
 use crate::sntp::{self, ServerResult};
 use crate::steal::{self, CpuTimes};
-use crate::sys;
 
 /// clockwatch's settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -329,7 +328,7 @@ pub struct BootClock;
 
 impl Clock for BootClock {
     fn monotonic(&self) -> Duration {
-        sys::boottime()
+        unix::time::clock_gettime(libc::CLOCK_BOOTTIME)
     }
     fn wall(&self) -> Duration {
         tai64::SystemClock.wall()
@@ -388,7 +387,7 @@ struct KernelLog {
 impl KernelLog {
     fn open(path: &std::path::Path) -> io::Result<KernelLog> {
         use std::os::unix::fs::FileTypeExt;
-        let mut file = sys::open_nonblocking(path)?;
+        let mut file = unix::fs::open_nonblocking(path)?;
         file.seek(io::SeekFrom::End(0))?;
         let pollable = file.metadata()?.file_type().is_char_device();
         Ok(KernelLog { file, pollable })
@@ -403,8 +402,9 @@ impl KernelLog {
 /// cannot start) go to stderr through `warn`.
 pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Result<()> {
     let clock = BootClock;
-    let timer =
-        sys::clock_set_timerfd().map_err(|e| warn(&format!("unable to create a timerfd: {}", strerr::errstr(&e)))).ok();
+    let timer = unix::timer::wall_step_timer()
+        .map_err(|e| warn(&format!("unable to create a timerfd: {}", strerr::errstr(&e))))
+        .ok();
     let mut klog = KernelLog::open(&config.paths.kmsg)
         .map_err(|e| warn(&format!("unable to read {}: {}", config.paths.kmsg.display(), strerr::errstr(&e))))
         .ok();
@@ -435,11 +435,12 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
         if let Some(k) = klog.as_ref().filter(|k| k.pollable) {
             fds.push(k.file.as_raw_fd());
         }
-        let ready = sys::poll_readable(&fds, Some(due.saturating_sub(now)))?;
-        let signalled = timer.as_ref().is_some_and(|t| ready.first() == Some(&true) && sys::clock_was_set(t));
+        let ready = unix::poll::poll_readable(&fds, Some(due.saturating_sub(now)))?;
+        let signalled =
+            timer.as_ref().is_some_and(|t| ready.first() == Some(&true) && unix::timer::wall_was_stepped(t));
         if signalled {
             if let Some(t) = &timer {
-                sys::arm_clock_set_timerfd(t)?;
+                unix::timer::arm_wall_step_timer(t)?;
             }
         }
         let mut events: Vec<Event> = w.check_step(&clock, signalled).into_iter().collect();

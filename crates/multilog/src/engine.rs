@@ -19,7 +19,6 @@ use crate::pattern::matches;
 use crate::pause::retry;
 use crate::script::{Action, Script};
 use crate::sealer::Sealer;
-use crate::sys;
 use crate::Fatal;
 
 /// The part of a line selection, `e` and `=` look at.
@@ -68,7 +67,7 @@ pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
             Event::Data(n) => {
                 let mut take = n;
                 if term {
-                    take = sys::memchr(b'\n', &buf[in_pipe..n]).map_or(n, |i| in_pipe + i + 1);
+                    take = unix::bytes::memchr(b'\n', &buf[in_pipe..n]).map_or(n, |i| in_pipe + i + 1);
                 }
                 lines.feed(&buf[in_pipe..take], &mut dirs, clock, &sealer);
                 for d in &mut dirs {
@@ -161,7 +160,7 @@ impl<'s> Lines<'s> {
                 }
             }
             while !read.is_empty() {
-                let end = sys::memchr(b'\n', read).map_or(read.len(), |i| i + 1);
+                let end = unix::bytes::memchr(b'\n', read).map_or(read.len(), |i| i + 1);
                 self.piece(&read[..end], label, dirs, clock, sealer);
                 read = &read[end..];
             }

@@ -15,9 +15,7 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use signals::SignalFd;
-
-use crate::sys;
+use unix::signals::SignalFd;
 
 /// Bytes taken from stdin at a time, at most.
 pub const BATCH: usize = 256 * 1024;
@@ -51,7 +49,7 @@ impl Input {
     /// prepares stdin.
     pub fn new() -> io::Result<Input> {
         let signals = SignalFd::block(&[libc::SIGTERM, libc::SIGALRM])?;
-        let source = if sys::is_pipe(STDIN) { tee_source().unwrap_or(Source::Plain) } else { Source::Plain };
+        let source = if unix::pipe::is_pipe(STDIN) { tee_source().unwrap_or(Source::Plain) } else { Source::Plain };
         Ok(Input { signals, source })
     }
 
@@ -64,7 +62,7 @@ impl Input {
     pub fn next(&mut self, buf: &mut [u8], limit: usize) -> Event {
         let limit = limit.min(buf.len());
         loop {
-            let (data, signalled) = sys::poll_two(STDIN, self.signals.as_raw_fd());
+            let (data, signalled) = unix::poll::poll_two(STDIN, self.signals.as_raw_fd());
             if signalled {
                 let (mut term, mut alrm) = (false, false);
                 while let Some(signal) = self.signals.next() {
@@ -80,7 +78,7 @@ impl Input {
             }
             match &self.source {
                 Source::Tee { private_r, private_w, capacity, .. } => {
-                    match sys::tee(STDIN, private_w.as_raw_fd(), limit.min(*capacity)) {
+                    match unix::pipe::tee(STDIN, private_w.as_raw_fd(), limit.min(*capacity)) {
                         Ok(0) => return Event::Eof,
                         Ok(n) => return read_exactly(private_r, &mut buf[..n]),
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
@@ -89,7 +87,7 @@ impl Input {
                     }
                 }
                 Source::Plain => {
-                    return match sys::read(STDIN, &mut buf[..limit]) {
+                    return match unix::fd::read(STDIN, &mut buf[..limit]) {
                         Ok(0) | Err(_) => Event::Eof,
                         Ok(n) => Event::Data(n),
                     }
@@ -103,7 +101,7 @@ impl Input {
     pub fn consume(&mut self, mut n: usize) {
         let Source::Tee { null, .. } = &self.source else { return };
         while n > 0 {
-            match sys::splice(STDIN, null.as_raw_fd(), n) {
+            match unix::pipe::splice(STDIN, null.as_raw_fd(), n) {
                 Ok(0) => return,
                 Ok(k) => n -= k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -116,8 +114,8 @@ impl Input {
 fn tee_source() -> io::Result<Source> {
     // A larger stdin pipe lets each batch be a full one (fewer wakeups for
     // writer and logger); what sits in it is as safe as what sits in ours.
-    sys::set_pipe_size(STDIN, BATCH);
-    let (private_r, private_w, capacity) = sys::pipe_of_size(BATCH)?;
+    unix::pipe::set_pipe_size(STDIN, BATCH);
+    let (private_r, private_w, capacity) = unix::pipe::pipe_of_size(BATCH)?;
     let null = OpenOptions::new().write(true).open("/dev/null")?;
     Ok(Source::Tee { private_r, private_w, null, capacity })
 }
@@ -126,7 +124,7 @@ fn tee_source() -> io::Result<Source> {
 fn read_exactly(from: &OwnedFd, buf: &mut [u8]) -> Event {
     let mut got = 0;
     while got < buf.len() {
-        match sys::read(from.as_raw_fd(), &mut buf[got..]) {
+        match unix::fd::read(from.as_raw_fd(), &mut buf[got..]) {
             Ok(0) | Err(_) => break,
             Ok(k) => got += k,
         }
@@ -142,7 +140,7 @@ fn read_exactly(from: &OwnedFd, buf: &mut [u8]) -> Event {
 fn discard(mut n: usize) {
     let mut scratch = [0u8; 8192];
     while n > 0 {
-        match sys::read(STDIN, &mut scratch[..n.min(8192)]) {
+        match unix::fd::read(STDIN, &mut scratch[..n.min(8192)]) {
             Ok(0) | Err(_) => return,
             Ok(k) => n -= k,
         }

@@ -27,7 +27,6 @@ mod processor;
 mod rotation;
 mod script;
 mod sealer;
-mod sys;
 
 pub use engine::{run, HEAD};
 pub use pattern::matches;
@@ -47,5 +46,5 @@ impl Fatal {
 
 /// Sets the umask daemontools' multilog starts with (022).
 pub fn set_umask() {
-    sys::umask(0o022);
+    unix::fs::umask(0o022);
 }

@@ -15,7 +15,6 @@ use crate::processor;
 use crate::rotation::{archive_name, excess, Budget, Namer};
 use crate::script::DirSpec;
 use crate::sealer::{Job, Sealer};
-use crate::sys;
 use crate::Fatal;
 
 /// Output is written to `current` once this much is buffered.
@@ -73,7 +72,7 @@ impl LogDir {
             .map_err(|e| fatal(format!("unable to open directory {name}"), e))?;
         drop(dir);
         let lock = open_append(&path.join("lock"), 0o600)
-            .and_then(|f| sys::lock_exclusive_nonblocking(&f).map(|()| f))
+            .and_then(|f| unix::fs::flock_exclusive(&f, true).map(|()| f))
             .map_err(|e| fatal(format!("unable to lock directory {name}"), e))?;
         let mut namer = Namer::default();
         for entry in fs::read_dir(&path).map_err(|e| fatal(format!("unable to read directory {name}"), e))? {

@@ -6,8 +6,6 @@
 use std::io;
 use std::time::Duration;
 
-use crate::sys;
-
 /// How long to wait before retrying.
 pub const PAUSE: Duration = Duration::from_secs(5);
 
@@ -24,7 +22,7 @@ pub fn retry<T>(mut op: impl FnMut() -> io::Result<T>, what: impl Fn() -> String
 /// Prints `WHAT, pausing: ERR` and sleeps.
 pub fn warn_pause(what: &str, e: &io::Error) {
     warn(&format!("{what}, pausing: {}", strerr::errstr(e)));
-    sys::sleep_monotonic(PAUSE);
+    unix::time::sleep_monotonic(PAUSE);
 }
 
 /// Prints `multilog: warning: MESSAGE`, file names in it byte for byte.

@@ -14,7 +14,6 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::pause::{retry, warn, warn_pause, PAUSE};
-use crate::sys;
 
 /// Runs the processor on `dir/previous` until it succeeds, leaving
 /// `processed` (0744, synced) and the new `state` in place.
@@ -28,7 +27,7 @@ pub fn run(dir: &Path, name: &str, command: &[u8]) {
                 }
                 None => {
                     warn(&format!("processor failed in {name}, pausing"));
-                    sys::sleep_monotonic(PAUSE);
+                    unix::time::sleep_monotonic(PAUSE);
                 }
             },
             Err(e) => warn_pause(&format!("unable to run processor in {name}"), &e),
@@ -59,7 +58,7 @@ fn attempt(dir: &Path, command: &[u8]) -> io::Result<std::process::ExitStatus> {
     let newstate = trunc("newstate")?;
     let mut cmd = Command::new("/bin/sh");
     cmd.arg0("sh").arg("-c").arg(OsStr::from_bytes(command)).current_dir(dir).stdin(previous).stdout(processed);
-    sys::map_fds_4_5(&mut cmd, state.as_raw_fd(), newstate.as_raw_fd());
+    unix::process::map_fds_4_5(&mut cmd, state.as_raw_fd(), newstate.as_raw_fd());
     // std resets the signal mask in the child, so TERM and ALRM reach it.
     cmd.status()
 }

@@ -18,7 +18,6 @@ use std::thread::JoinHandle;
 
 use crate::logdir::trim;
 use crate::pause::retry;
-use crate::sys;
 
 /// Files waiting for their fsync before input stalls (bounds open descriptors).
 const QUEUE: usize = 64;
@@ -93,7 +92,9 @@ fn seal_batch(mut batch: Vec<Job>) {
     match &batch[..] {
         [] => return,
         [job] => retry(|| job.file.sync_all(), || format!("unable to write {} to disk", job.unclean_path())),
-        [job, ..] => retry(|| sys::syncfs(&job.file), || format!("unable to write {} to disk", job.unclean_path())),
+        [job, ..] => {
+            retry(|| unix::fs::syncfs(&job.file), || format!("unable to write {} to disk", job.unclean_path()))
+        }
     }
     for job in &batch {
         retry(

@@ -4,8 +4,10 @@
 //! on stderr in a single `write`, where WHY is daemontools' text for the errno
 //! (`file does not exist`, not `No such file or directory`), so scripts that
 //! grep daemontools' messages keep working. The program name is set once at
-//! dispatch ([`set_program`]). [`Getopt`] parses flags the way djb's `sgetopt`
-//! does: no reordering, options stop at the first operand.
+//! dispatch ([`set_program`]). Messages are built from byte slices: names
+//! that are not UTF-8 are printed exactly as given. [`Getopt`] parses flags
+//! the way djb's `sgetopt` does: no reordering, options stop at the first
+//! operand.
 //!
 //! ```
 //! let e = std::io::Error::from_raw_os_error(2);
@@ -19,4 +21,6 @@ mod message;
 
 pub use errstr::{errno_str, errstr};
 pub use getopt::{Getopt, Opt};
-pub use message::{die, fatal, program, set_program, usage, warn, write_stderr, EXIT_BUG, EXIT_SYSTEM, EXIT_USAGE};
+pub use message::{
+    die, fatal, program, set_program, usage, warn, warning_prefix, write_stderr, EXIT_BUG, EXIT_SYSTEM, EXIT_USAGE,
+};

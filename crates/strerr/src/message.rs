@@ -1,4 +1,7 @@
-//! `PROG: fatal: ...` and `PROG: warning: ...` lines, one write each.
+//! `PROG: fatal: ...` and `PROG: warning: ...` lines, one write each, built
+//! from byte slices: account, file, directory and service names come from
+//! the command line or a directory and need not be UTF-8, and daemontools
+//! prints them exactly as given.
 
 use std::io::{self, Write};
 use std::sync::OnceLock;
@@ -28,36 +31,61 @@ pub fn write_stderr(bytes: &[u8]) {
     let _ = io::stderr().lock().write_all(bytes);
 }
 
-fn line(kind: &str, parts: &[&str]) -> Vec<u8> {
+/// `PROG: KIND` followed by `parts`, without the newline.
+fn start(kind: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut s = Vec::with_capacity(128);
     s.extend_from_slice(program().as_bytes());
     s.extend_from_slice(b": ");
-    s.extend_from_slice(kind.as_bytes());
-    for p in parts {
-        s.extend_from_slice(p.as_bytes());
-    }
+    s.extend_from_slice(kind);
+    parts.iter().for_each(|p| s.extend_from_slice(p));
+    s
+}
+
+fn line(kind: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut s = start(kind, parts);
     s.push(b'\n');
     s
 }
 
 /// `PROG: warning: PARTS...`
-pub fn warn(parts: &[&str]) {
-    write_stderr(&line("warning: ", parts));
+pub fn warn(parts: &[&[u8]]) {
+    write_stderr(&line(b"warning: ", parts));
 }
 
 /// `PROG: fatal: PARTS...` (the caller exits).
-pub fn fatal(parts: &[&str]) {
-    write_stderr(&line("fatal: ", parts));
+pub fn fatal(parts: &[&[u8]]) {
+    write_stderr(&line(b"fatal: ", parts));
+}
+
+/// `PROG: fatal: PARTS...` and the exit code, as a value for `main` to return.
+pub fn die(code: u8, parts: &[&[u8]]) -> u8 {
+    fatal(parts);
+    code
 }
 
 /// `PROG: usage: TEXT` and exit code 100, as a value for `main` to return.
 pub fn usage(text: &str) -> u8 {
-    write_stderr(&line("usage: ", &[text]));
+    write_stderr(&line(b"usage: ", &[text.as_bytes()]));
     EXIT_USAGE
 }
 
-/// `PROG: fatal: PARTS...` and the exit code, as a value for `main` to return.
-pub fn die(code: u8, parts: &[&str]) -> u8 {
-    fatal(parts);
-    code
+/// `PROG: warning: PARTS...` without its end: the start of a line that a
+/// forked child completes with the reason and a newline.
+pub fn warning_prefix(parts: &[&[u8]]) -> Vec<u8> {
+    start(b"warning: ", parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_are_kept_as_they_are() {
+        set_program("envdir");
+        assert_eq!(
+            line(b"fatal: ", &[b"unable to read ", b"\xff\xfe", b": x"]),
+            b"envdir: fatal: unable to read \xff\xfe: x\n"
+        );
+        assert_eq!(warning_prefix(&[b"unable to start ", b"\xff", b": "]), b"envdir: warning: unable to start \xff: ");
+    }
 }

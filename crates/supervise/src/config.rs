@@ -103,7 +103,7 @@ fn setting<T>(
 /// put there by mistake must not hang supervise.
 fn read_start(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
     let mut f = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
-    svstatus::fill(&mut f, buf)
+    unix::fd::read_until_full(&mut f, buf)
 }
 
 /// `TERM`, `SIGTERM` or `15`.

@@ -22,7 +22,6 @@
 mod config;
 mod machine;
 mod runner;
-mod sys;
 
 pub use config::{signal_number, Config, Problem};
 pub use machine::{Action, Actions, Event, Machine, Now, FINISH_PERMANENT, FORK_RETRY};

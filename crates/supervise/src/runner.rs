@@ -3,20 +3,21 @@
 use std::ffi::{CStr, OsStr};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-use signals::SignalFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::Duration;
 
-use svstatus::{report, Command, Lock, Status};
+use svstatus::{Command, Lock, Status};
 use tai64::SystemClock;
+use unix::poll::pollfd;
+use unix::signals::{self, SignalFd};
+use unix::spawn::Spawn;
 
 use crate::config::Config;
 use crate::machine::{Action, Event, Machine, Now};
-use crate::sys;
 
 /// A startup failure: the text after `supervise: fatal: `, ending in the
 /// reason. The program prints it and exits 111.
@@ -25,7 +26,7 @@ pub struct Fatal(pub Vec<u8>);
 
 fn fatal(parts: &[&[u8]], e: &io::Error) -> Fatal {
     let mut v = parts.concat();
-    v.extend_from_slice(&report::why(e));
+    v.extend_from_slice(strerr::errstr(e).as_bytes());
     Fatal(v)
 }
 
@@ -59,7 +60,7 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
     // signal, no exit status (daemontools catches it too).
     signals::take_default(libc::SIGCHLD);
     // Without it (old kernels) steps are still noticed at the next wake-up.
-    let step_timer = sys::wall_step_timer().ok();
+    let step_timer = unix::timer::wall_step_timer().ok();
     let now = Now::read(&SystemClock);
     let mut runner = Runner {
         name,
@@ -100,11 +101,11 @@ fn open_fifo(name: &[u8], path: &str, write: bool) -> io::Result<File> {
     match fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_fifo() || m.is_dir() => {}
         Ok(_) => {
-            report::warn(&[name, b"/", path.as_bytes(), b" is not a FIFO, replacing it"]);
+            strerr::warn(&[name, b"/", path.as_bytes(), b" is not a FIFO, replacing it"]);
             fs::remove_file(path)?;
-            svstatus::create_fifo(Path::new(path))?;
+            unix::fs::mkfifo(Path::new(path))?;
         }
-        Err(_) => svstatus::create_fifo(Path::new(path))?,
+        Err(_) => unix::fs::mkfifo(Path::new(path))?,
     }
     OpenOptions::new().read(!write).write(write).custom_flags(libc::O_NONBLOCK).open(path)
 }
@@ -153,15 +154,15 @@ impl Runner<'_> {
                 pollfd(timer.map_or(-1, |t| t.as_raw_fd())),
                 pollfd(self.notify.as_ref().map_or(-1, |n| n.as_raw_fd())),
             ];
-            if let Err(e) = sys::poll(&mut fds, timeout) {
-                report::warn(&[b"unable to poll for ", self.name, b": ", &report::why(&e)]);
+            if let Err(e) = unix::poll::poll(&mut fds, timeout) {
+                strerr::warn(&[b"unable to poll for ", self.name, b": ", strerr::errstr(&e).as_bytes()]);
             }
             let ready = |i: usize| fds[i].revents != 0;
             if ready(0) && self.signals(signals)? {
                 return Ok(());
             }
             if ready(1) {
-                let n = sys::read(control.as_raw_fd(), &mut buf).unwrap_or(0);
+                let n = unix::fd::read(control.as_raw_fd(), &mut buf).unwrap_or(0);
                 for &b in &buf[..n] {
                     if let Some(c) = Command::from_byte(b) {
                         if self.perform(Event::Command(c))? {
@@ -172,8 +173,8 @@ impl Runner<'_> {
             }
             if let (true, Some(t)) = (ready(2), timer) {
                 // ECANCELED: the wall clock was set. Re-arm; Wake below rewrites the stamp.
-                let _ = sys::read(t.as_raw_fd(), &mut buf);
-                let _ = sys::arm_wall_step_timer(t);
+                let _ = unix::fd::read(t.as_raw_fd(), &mut buf);
+                let _ = unix::timer::arm_wall_step_timer(t);
             }
             if ready(3) {
                 self.readiness(&mut buf)?;
@@ -194,7 +195,7 @@ impl Runner<'_> {
     fn write_runit_files(&mut self) {
         if let Some(status) = self.runit_pending.take() {
             if let Err(e) = svstatus::write_runit_files(Path::new(HERE), &status) {
-                report::warn(&[&e.message(self.name)]);
+                strerr::warn(&[&e.message(self.name)]);
             }
         }
     }
@@ -205,8 +206,8 @@ impl Runner<'_> {
             let exit = match signal {
                 libc::SIGCHLD => {
                     let mut exit = false;
-                    while let Some((pid, wstatus)) = sys::reap() {
-                        exit |= self.perform(Event::ChildExited { pid, wstatus })?;
+                    while let Some((pid, wstatus)) = unix::process::reap() {
+                        exit |= self.perform(Event::ChildExited { pid: pid as u32, wstatus })?;
                     }
                     exit
                 }
@@ -222,7 +223,7 @@ impl Runner<'_> {
 
     fn readiness(&mut self, buf: &mut [u8]) -> Result<(), Fatal> {
         let Some(fd) = &self.notify else { return Ok(()) };
-        match sys::read(fd.as_raw_fd(), buf) {
+        match unix::fd::read(fd.as_raw_fd(), buf) {
             Ok(0) => self.notify = None,
             Ok(n) if buf[..n].contains(&b'\n') => {
                 self.notify = None;
@@ -244,19 +245,19 @@ impl Runner<'_> {
                 Action::Spawn => Some(self.spawn_run()),
                 Action::SpawnFinish { code, signal } => Some(self.spawn_finish(code, signal)),
                 Action::Signal { pid, signal } => {
-                    sys::kill(pid, signal);
+                    unix::process::kill(pid as libc::pid_t, signal);
                     None
                 }
                 Action::WriteStatus(status) => {
                     if let Err(e) = svstatus::write_status(Path::new(HERE), &status) {
-                        report::warn(&[&e.message(self.name)]);
+                        strerr::warn(&[&e.message(self.name)]);
                     }
                     self.runit_pending = Some(status);
                     None
                 }
                 Action::WarnForkFailed => {
-                    let why = self.fork_error.take().map(|e| report::why(&e)).unwrap_or_default();
-                    report::warn(&[b"unable to fork for ", self.name, b", sleeping 60 seconds: ", &why]);
+                    let why = self.fork_error.take().map(|e| strerr::errstr(&e)).unwrap_or_default();
+                    strerr::warn(&[b"unable to fork for ", self.name, b", sleeping 60 seconds: ", why.as_bytes()]);
                     None
                 }
                 Action::Exit => return Ok(true),
@@ -273,15 +274,15 @@ impl Runner<'_> {
     fn spawn_run(&mut self) -> Event {
         let (config, problems) = Config::load(Path::new(HERE));
         for p in problems {
-            report::warn(&[b"unable to use ", self.name, b"/", p.file.as_bytes(), b": ", p.why.as_bytes()]);
+            strerr::warn(&[b"unable to use ", self.name, b"/", p.file.as_bytes(), b": ", p.why.as_bytes()]);
         }
         self.machine.config = config;
         self.notify = None;
         let pipe = match self.machine.config.notification_fd {
-            Some(fd) => match sys::pipe() {
+            Some(fd) => match readiness_pipe() {
                 Ok(p) => Some((p, fd)),
                 Err(e) => {
-                    report::warn(&[b"unable to create pipe for ", self.name, b": ", &report::why(&e)]);
+                    strerr::warn(&[b"unable to create pipe for ", self.name, b": ", strerr::errstr(&e).as_bytes()]);
                     None
                 }
             },
@@ -289,13 +290,8 @@ impl Runner<'_> {
         };
         let argv = [c"./run"];
         let failure = self.failure(b"/run: ");
-        let exec = sys::Exec {
-            argv: &argv,
-            notify: pipe.as_ref().map(|((_, w), fd)| (w.as_raw_fd(), *fd)),
-            sigpipe_ignored: self.sigpipe_ignored,
-            failure: &failure,
-        };
-        let event = self.answer(sys::spawn(&exec));
+        let notify = pipe.as_ref().map(|((_, w), fd)| (w.as_raw_fd(), *fd));
+        let event = self.answer(unix::spawn::spawn(&self.child(&argv, notify, &failure)));
         self.notify = pipe.map(|((r, _), _)| r);
         event
     }
@@ -304,8 +300,24 @@ impl Runner<'_> {
         let (mut code_buf, mut signal_buf) = ([0u8; svstatus::DECIMAL_LEN + 1], [0u8; svstatus::DECIMAL_LEN + 1]);
         let argv = [c"./finish", decimal(code, &mut code_buf), decimal(signal, &mut signal_buf)];
         let failure = self.failure(b"/finish: ");
-        let exec = sys::Exec { argv: &argv, notify: None, sigpipe_ignored: self.sigpipe_ignored, failure: &failure };
-        self.answer(sys::spawn(&exec))
+        self.answer(unix::spawn::spawn(&self.child(&argv, None, &failure)))
+    }
+
+    /// How to start `argv` (`./run` or `./finish`): in the service
+    /// directory, `notify` (pipe end, number) as its readiness descriptor,
+    /// SIGPIPE as supervise was given it, `failure` printed if exec fails.
+    fn child<'a>(&self, argv: &'a [&'a CStr], notify: Option<(RawFd, RawFd)>, failure: &'a [&'a [u8]]) -> Spawn<'a> {
+        Spawn {
+            argv,
+            search_path: false,
+            ignored: if self.sigpipe_ignored { &[libc::SIGPIPE] } else { &[] },
+            nofile: None,
+            fd: notify,
+            fd_failed: None,
+            dir: None,
+            chdir_failed: &[],
+            exec_failed: failure,
+        }
     }
 
     /// The message of a child whose exec failed, in parts.
@@ -313,9 +325,9 @@ impl Runner<'_> {
         [strerr::program().as_bytes(), b": fatal: unable to start ", self.name, file]
     }
 
-    fn answer(&mut self, spawned: io::Result<u32>) -> Event {
+    fn answer(&mut self, spawned: io::Result<libc::pid_t>) -> Event {
         match spawned {
-            Ok(pid) => Event::Spawned(pid),
+            Ok(pid) => Event::Spawned(pid as u32),
             Err(e) => {
                 self.fork_error = Some(e);
                 Event::SpawnFailed
@@ -324,8 +336,11 @@ impl Runner<'_> {
     }
 }
 
-fn pollfd(fd: i32) -> libc::pollfd {
-    libc::pollfd { fd, events: libc::POLLIN, revents: 0 }
+/// The readiness pipe: (read end, non-blocking, for supervise; write end).
+fn readiness_pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = unix::pipe::pipe()?;
+    unix::fd::set_nonblocking(&r, true)?;
+    Ok((r, w))
 }
 
 /// `n` in decimal as a C string in `buf` (finish's arguments, without allocating).

@@ -14,12 +14,12 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::Duration;
 
-use signals::SignalFd;
+use strerr::{warn, warning_prefix};
 use tai64::Clock;
+use unix::signals::{self, SignalFd};
+use unix::spawn::Spawn;
 
 use crate::listing;
-use crate::report::{prefix, warn};
-use crate::sys::{self, Launch};
 use crate::table::{Action, Key, Role, Table, MAX_SERVICES};
 
 /// After the scan directory changes, wait this long before scanning, so that
@@ -76,7 +76,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
     // A supervise that dies while we write to its control FIFO must not kill
     // svscan; children get the disposition svscan was started with.
     let sigpipe_ignored = signals::ignore(libc::SIGPIPE);
-    let nofile = sys::raise_nofile(NOFILE);
+    let nofile = unix::limit::raise_nofile(NOFILE);
     let signals = SignalFd::block(&SIGNALS).map_err(|e| Error::new(&[b"unable to set up signals"], e))?;
     // An ignored signal is discarded even while blocked, and a shell starts
     // background jobs with SIGINT ignored: take the default back.
@@ -87,7 +87,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
         ignored.push(libc::SIGPIPE);
     }
     let scan_dir = listing::key_of(Path::new(".")).map_err(|e| Error::new(&[b"unable to stat ."], e))?;
-    let watch = match sys::watch_dir(c".") {
+    let watch = match unix::fs::watch_dir(c".") {
         Ok(fd) => Some(fd),
         Err(e) => {
             warn(&[b"unable to watch .: ", strerr::errstr(&e).as_bytes(), b"; rescanning every 5 seconds"]);
@@ -116,14 +116,14 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
         let timeout = d.table.deadline().map(|t| t.saturating_sub(clock.monotonic()));
         let mut fds = vec![signals.as_fd()];
         fds.extend(watch.as_ref().map(|w| w.as_fd()));
-        let ready = sys::poll(&fds, timeout).map_err(|e| Error::new(&[b"unable to poll"], e))?;
+        let ready = unix::poll::poll_readable(&fds, timeout).map_err(|e| Error::new(&[b"unable to poll"], e))?;
         if ready[0] {
             while let Some(sig) = signals.next() {
                 d.signal(sig);
             }
         }
         if let (Some(w), Some(true)) = (&watch, ready.get(1)) {
-            sys::drain(w);
+            unix::fd::drain(w);
             d.table.request_scan(clock.monotonic() + SETTLE);
         }
     }
@@ -148,7 +148,7 @@ impl Daemon<'_> {
         let now = self.clock.monotonic();
         match sig {
             libc::SIGCHLD => {
-                while let Some(pid) = sys::reap() {
+                while let Some((pid, _)) = unix::process::reap() {
                     let actions = self.table.exited(pid, self.clock.monotonic());
                     self.perform(actions);
                 }
@@ -192,7 +192,7 @@ impl Daemon<'_> {
                 }
                 Action::Stop { pid, name, key } => {
                     if !control(&name, key, "supervise/control", b"dx") {
-                        sys::kill(pid, libc::SIGTERM);
+                        unix::process::kill(pid, libc::SIGTERM);
                     }
                 }
                 // Without its control FIFO: SIGHUP, which tend's supervise
@@ -200,10 +200,10 @@ impl Daemon<'_> {
                 // reads to the end of the pipe and exits by itself).
                 Action::ExitLog { pid, name, key } => {
                     if !control(&name, key, "log/supervise/control", b"x") {
-                        sys::kill(pid, libc::SIGHUP);
+                        unix::process::kill(pid, libc::SIGHUP);
                     }
                 }
-                Action::Terminate { pid } => sys::kill(pid, libc::SIGTERM),
+                Action::Terminate { pid } => unix::process::kill(pid, libc::SIGTERM),
                 Action::ClosePipe { id } | Action::Forget { id } => {
                     self.pipes.remove(&id);
                 }
@@ -220,7 +220,7 @@ impl Daemon<'_> {
         let fd = if logged {
             let (r, w) = match self.pipes.entry(id) {
                 Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) => match sys::pipe() {
+                Entry::Vacant(v) => match unix::pipe::pipe() {
                     Ok(p) => v.insert(p),
                     Err(e) => {
                         warn(&[b"unable to create pipe for ", n, b": ", strerr::errstr(&e).as_bytes()]);
@@ -236,31 +236,27 @@ impl Daemon<'_> {
             None
         };
         // Names come from readdir, so they hold no NUL byte.
-        let cname = CString::new(n).ok()?;
-        let supervise = c"supervise".to_owned();
-        let launch = match role {
-            Role::Main => Launch {
-                argv: [supervise, cname],
-                fd,
-                dir: None,
-                nofile: self.nofile,
-                ignored: self.ignored.clone(),
-                fd_failed: prefix(&[b"unable to set up descriptors for ", n, b": "]),
-                chdir_failed: Vec::new(),
-                exec_failed: prefix(&[b"unable to start supervise ", n, b": "]),
-            },
-            Role::Log => Launch {
-                argv: [supervise, c"log".to_owned()],
-                fd,
-                dir: Some(cname),
-                nofile: self.nofile,
-                ignored: self.ignored.clone(),
-                fd_failed: prefix(&[b"unable to set up descriptors for ", n, b"/log: "]),
-                chdir_failed: prefix(&[b"unable to switch to ", n, b": "]),
-                exec_failed: prefix(&[b"unable to start supervise ", n, b"/log: "]),
-            },
+        let name_arg = CString::new(n).ok()?;
+        let (arg, dir, what) = match role {
+            Role::Main => (name_arg.as_c_str(), None, n.to_vec()),
+            Role::Log => (c"log", Some(name_arg.as_c_str()), [n, b"/log"].concat()),
         };
-        match sys::spawn(&launch) {
+        let fd_failed = warning_prefix(&[b"unable to set up descriptors for ", &what, b": "]);
+        let chdir_failed = warning_prefix(&[b"unable to switch to ", n, b": "]);
+        let exec_failed = warning_prefix(&[b"unable to start supervise ", &what, b": "]);
+        let fd_failed: &[&[u8]] = &[&fd_failed];
+        let spawn = Spawn {
+            argv: &[c"supervise", arg],
+            search_path: true,
+            ignored: &self.ignored,
+            nofile: self.nofile,
+            fd,
+            fd_failed: Some(fd_failed),
+            dir,
+            chdir_failed: &[&chdir_failed],
+            exec_failed: &[&exec_failed],
+        };
+        match unix::spawn::spawn(&spawn) {
             Ok(pid) => Some(pid),
             Err(e) => {
                 warn(&[b"unable to fork for ", n, b": ", strerr::errstr(&e).as_bytes()]);

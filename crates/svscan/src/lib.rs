@@ -21,8 +21,6 @@
 
 mod daemon;
 mod listing;
-mod report;
-mod sys;
 mod table;
 
 pub use daemon::{run, Error, POLL, SETTLE};

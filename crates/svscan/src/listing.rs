@@ -8,8 +8,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use crate::report::warn;
 use crate::table::{Found, Key};
+use strerr::warn;
 
 /// The identity of the directory at `path` (symlinks followed).
 pub fn key_of(path: &Path) -> io::Result<Key> {

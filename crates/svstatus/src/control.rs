@@ -6,7 +6,6 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
 use crate::files::CONTROL;
-use crate::sys;
 
 /// One byte written to `supervise/control`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +84,7 @@ pub fn send_commands(dir: &Path, letters: &[u8]) -> Result<(), SendError> {
         Ok(_) => return Err(SendError::NotFifo),
         Err(e) => return Err(SendError::Open(e)),
     }
-    sys::set_blocking(&f).map_err(SendError::Open)?;
+    unix::fd::set_nonblocking(&f, false).map_err(SendError::Open)?;
     f.write_all(letters).map_err(SendError::Write)
 }
 

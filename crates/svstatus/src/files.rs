@@ -3,12 +3,11 @@
 
 use std::borrow::Cow;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use crate::record::{DecodeError, Status, RECORD_LEN};
-use crate::sys;
 
 /// `supervise/status`
 pub const STATUS: &str = "supervise/status";
@@ -35,23 +34,8 @@ pub fn read_status(dir: &Path) -> Result<Status, ReadError> {
     let mut f =
         OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(dir.join(STATUS)).map_err(ReadError::Open)?;
     let mut buf = [0u8; RECORD_LEN];
-    let len = fill(&mut f, &mut buf).map_err(ReadError::Read)?;
+    let len = unix::fd::read_until_full(&mut f, &mut buf).map_err(ReadError::Read)?;
     Status::decode(&buf[..len]).map_err(|DecodeError::Short(_)| ReadError::BadFormat)
-}
-
-/// Reads into `buf` until it is full or the input ends; the length read.
-/// (`read_exact` fails at a short end; reading to the end would allocate.)
-pub fn fill(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut len = 0;
-    while len < buf.len() {
-        match input.read(&mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(len)
 }
 
 /// Writes `DIR/supervise/status` as `status.new` renamed over `status`, so a
@@ -104,7 +88,7 @@ impl WriteError {
             m.extend_from_slice(base.as_bytes());
         }
         m.extend_from_slice(b": ");
-        m.extend_from_slice(&crate::report::why(&self.source));
+        m.extend_from_slice(strerr::errstr(&self.source).as_bytes());
         m
     }
 }
@@ -179,7 +163,7 @@ impl SavedCwd {
         OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(".").map(SavedCwd)
     }
     pub fn restore(&self) -> io::Result<()> {
-        sys::fchdir(&self.0)
+        unix::fd::fchdir(&self.0)
     }
 }
 
@@ -231,7 +215,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         assert_eq!(probe_ok(d.path()).unwrap_err().raw_os_error(), Some(libc::ENOENT));
         fs::create_dir(d.path().join("supervise")).unwrap();
-        sys::mkfifo(&d.path().join(OK)).unwrap();
+        unix::fs::mkfifo(&d.path().join(OK)).unwrap();
         assert!(!probe_ok(d.path()).unwrap());
         let _reader = OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(d.path().join(OK)).unwrap();
         assert!(probe_ok(d.path()).unwrap());

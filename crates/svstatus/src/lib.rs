@@ -12,8 +12,7 @@
 //!   written as `*.new` + rename;
 //! - [`Command`]: the control letters, and [`send_commands`] for clients;
 //! - [`probe_ok`]: liveness through the `ok` FIFO, as daemontools' clients test it;
-//! - [`Lock`]: the `flock` that keeps a second supervisor out;
-//! - [`report`]: djb-style messages whose paths may be any bytes.
+//! - [`Lock`]: the `flock` that keeps a second supervisor out.
 //!
 //! ```
 //! use svstatus::{Extras, RunState, Status, Want};
@@ -31,14 +30,11 @@ mod control;
 mod files;
 mod lock;
 mod record;
-pub mod report;
-mod sys;
 
 pub use control::{send_commands, Command, SendError};
 pub use files::{
-    decimal, fill, in_dir, probe_ok, read_status, write_runit_files, write_status, ReadError, SavedCwd, WriteError,
-    CONTROL, DECIMAL_LEN, LOCK, OK, STATUS,
+    decimal, in_dir, probe_ok, read_status, write_runit_files, write_status, ReadError, SavedCwd, WriteError, CONTROL,
+    DECIMAL_LEN, LOCK, OK, STATUS,
 };
 pub use lock::Lock;
 pub use record::{DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN, RECORD_LEN, RUNIT_LEN};
-pub use sys::mkfifo as create_fifo;

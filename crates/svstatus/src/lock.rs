@@ -6,7 +6,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use crate::files::LOCK;
-use crate::sys;
 
 /// An exclusive `flock` on `DIR/supervise/lock`, held while the value lives
 /// (daemontools and runit use flock; s6 uses fcntl locks, which Linux keeps
@@ -25,7 +24,7 @@ impl Lock {
             .mode(0o600)
             .custom_flags(libc::O_NONBLOCK)
             .open(crate::in_dir(dir, Path::new(LOCK)))?;
-        sys::flock_exclusive_nb(&f)?;
+        unix::fs::flock_exclusive(&f, true)?;
         Ok(Lock { _held: f })
     }
 }

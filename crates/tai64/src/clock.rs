@@ -18,10 +18,10 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn monotonic(&self) -> Duration {
-        crate::sys::clock_gettime(libc::CLOCK_MONOTONIC)
+        unix::time::clock_gettime(libc::CLOCK_MONOTONIC)
     }
     fn wall(&self) -> Duration {
-        crate::sys::clock_gettime(libc::CLOCK_REALTIME)
+        unix::time::clock_gettime(libc::CLOCK_REALTIME)
     }
 }
 

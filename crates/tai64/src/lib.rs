@@ -21,7 +21,6 @@
 mod clock;
 mod label;
 mod local;
-mod sys;
 
 pub use clock::{Clock, SystemClock, TestClock};
 pub use label::{Label, UNIX_OFFSET};

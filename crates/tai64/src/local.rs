@@ -1,7 +1,6 @@
 //! TAI64N labels as local time, the way daemontools' `tai64nlocal` prints them.
 
 use crate::label::{hex_value, UNIX_OFFSET};
-use crate::sys;
 
 /// Formats unix seconds as `YYYY-MM-DD HH:MM:SS` in the local zone, caching
 /// the last second (consecutive log lines mostly share it).
@@ -14,7 +13,7 @@ pub struct LocalFormatter {
 impl LocalFormatter {
     /// Reads TZ (once per process, like the C library's first `localtime`).
     pub fn new() -> LocalFormatter {
-        sys::tzset();
+        unix::time::tzset();
         LocalFormatter::default()
     }
 
@@ -22,7 +21,7 @@ impl LocalFormatter {
     /// false (appending nothing) when the time is out of the C library's range.
     pub fn push_date_time(&mut self, unix_secs: i64, out: &mut Vec<u8>) -> bool {
         if self.cached_secs != Some(unix_secs) {
-            let Some(tm) = sys::localtime(unix_secs) else { return false };
+            let Some(tm) = unix::time::localtime(unix_secs) else { return false };
             self.cached.clear();
             // daemontools prints the year with fmt_ulong(1900 + tm_year): an
             // int converted to unsigned long, so keep that arithmetic.

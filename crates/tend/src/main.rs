@@ -15,7 +15,6 @@
 
 mod filter;
 mod programs;
-mod sys;
 
 use std::ffi::{c_char, c_int, CStr, OsStr};
 use std::io::Write;

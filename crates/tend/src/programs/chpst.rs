@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt;
 use chainload::account::{self, DropError};
 use chainload::envdir::{self, DirError};
 use chainload::limit::{self, LimitError, Resource, Soft};
-use chainload::{lock, message, process, Environment};
+use chainload::{lock, process, Environment};
 use strerr::{errstr, Getopt, Opt, EXIT_SYSTEM, EXIT_USAGE};
 
 const USAGE: &str = "usage: chpst [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog\n\n";
@@ -50,12 +50,12 @@ fn usage() -> u8 {
 }
 
 fn fatal(what: &str, e: &std::io::Error) -> u8 {
-    strerr::die(EXIT_SYSTEM, &[what, ": ", &errstr(e)])
+    strerr::die(EXIT_SYSTEM, &[what.as_bytes(), b": ", errstr(e).as_bytes()])
 }
 
 fn fatal2(what: &str, culprit: &OsStr, e: &std::io::Error) -> u8 {
     let e = errstr(e);
-    message::die(EXIT_SYSTEM, &[what.as_bytes(), b": ", culprit.as_bytes(), b": ", e.as_bytes()])
+    strerr::die(EXIT_SYSTEM, &[what.as_bytes(), b": ", culprit.as_bytes(), b": ", e.as_bytes()])
 }
 
 /// A limit option's value: `None` for a number that is not one (usage), else
@@ -221,17 +221,17 @@ fn read_env_dir(dir: &OsString, verbose: bool, env: &mut Environment) -> Result<
             Ok(v) => v,
             Err(e) if e.raw_os_error() == Some(libc::EISDIR) => {
                 if verbose {
-                    message::warn(&[b"unable to read ", dir, b"/", name, b": ", errstr(&e).as_bytes()]);
+                    strerr::warn(&[b"unable to read ", dir, b"/", name, b": ", errstr(&e).as_bytes()]);
                 }
                 continue;
             }
             Err(e) => {
                 let e = errstr(&e);
-                return Err(message::die(EXIT_SYSTEM, &[b"unable to read ", dir, b"/", name, b": ", e.as_bytes()]));
+                return Err(strerr::die(EXIT_SYSTEM, &[b"unable to read ", dir, b"/", name, b": ", e.as_bytes()]));
             }
         };
         if name.contains(&b'=') {
-            return Err(message::die(EXIT_SYSTEM, &[b"invalid variable name: ", dir, b"/", name, b": contains ="]));
+            return Err(strerr::die(EXIT_SYSTEM, &[b"invalid variable name: ", dir, b"/", name, b": contains ="]));
         }
         env.set(name, value.as_deref());
     }
@@ -242,10 +242,10 @@ fn read_env_dir(dir: &OsString, verbose: bool, env: &mut Environment) -> Result<
 /// the uid and the groups, the first being the primary one.
 fn ids(spec: &OsString) -> Result<(libc::uid_t, Vec<libc::gid_t>), u8> {
     let bytes = spec.as_bytes();
-    let unknown = || message::die(EXIT_SYSTEM, &[b"unknown user/group: ", bytes]);
+    let unknown = || strerr::die(EXIT_SYSTEM, &[b"unknown user/group: ", bytes]);
     let db_error = |e: std::io::Error| fatal("unable to get password/group file entry", &e);
     if let Some(numbers) = bytes.strip_prefix(b":") {
-        return numeric_ids(numbers).ok_or_else(|| message::die(EXIT_SYSTEM, &[b"invalid uid/gids: ", numbers]));
+        return numeric_ids(numbers).ok_or_else(|| strerr::die(EXIT_SYSTEM, &[b"invalid uid/gids: ", numbers]));
     }
     let mut parts = bytes.split(|&c| c == b':');
     let user = parts.next().unwrap_or_default();

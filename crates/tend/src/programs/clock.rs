@@ -3,6 +3,7 @@
 
 use std::ffi::OsStr;
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -80,7 +81,7 @@ impl<'a> LongOptions<'a> {
 
 /// Prints the problem and the usage line; exit 100.
 pub(super) fn bad(e: BadOption, usage: &str) -> u8 {
-    strerr::fatal(&[&e.0]);
+    strerr::fatal(&[e.0.as_bytes()]);
     strerr::usage(usage)
 }
 
@@ -145,8 +146,8 @@ pub fn main(args: &[&OsStr]) -> u8 {
     let report = clock::check(&options);
     if let Some(path) = &out.prometheus_file {
         if let Err(e) = write_atomically(path, &clock::prometheus::render(&report)) {
-            let p = path.display().to_string();
-            return strerr::die(strerr::EXIT_SYSTEM, &["unable to write ", &p, ": ", &strerr::errstr(&e)]);
+            let p = path.as_os_str().as_bytes();
+            return strerr::die(strerr::EXIT_SYSTEM, &[b"unable to write ", p, b": ", strerr::errstr(&e).as_bytes()]);
         }
     }
     let text = if out.json {

@@ -40,8 +40,8 @@ pub fn main(args: &[&OsStr]) -> u8 {
         Err(e) => return bad(e, USAGE),
     };
     let mut out = std::io::stdout().lock();
-    match watch::run(&config, &mut out, &|w| strerr::warn(&[w])) {
+    match watch::run(&config, &mut out, &|w| strerr::warn(&[w.as_bytes()])) {
         Ok(()) => 0,
-        Err(e) => strerr::die(strerr::EXIT_SYSTEM, &["unable to write to stdout: ", &strerr::errstr(&e)]),
+        Err(e) => strerr::die(strerr::EXIT_SYSTEM, &[b"unable to write to stdout: ", strerr::errstr(&e).as_bytes()]),
     }
 }

@@ -4,7 +4,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
 use chainload::envdir::{self, DirError};
-use chainload::{message, Environment};
+use chainload::Environment;
 use strerr::{errstr, EXIT_SYSTEM};
 
 pub fn main(args: &[&OsStr]) -> u8 {
@@ -14,17 +14,17 @@ pub fn main(args: &[&OsStr]) -> u8 {
     }
     let dir_error = |what: &[u8], e: std::io::Error| {
         let e = errstr(&e);
-        message::die(EXIT_SYSTEM, &[what, dir.as_bytes(), b": ", e.as_bytes()])
+        strerr::die(EXIT_SYSTEM, &[what, dir.as_bytes(), b": ", e.as_bytes()])
     };
     let entries = match envdir::read(dir) {
         Ok(entries) => entries,
         Err(DirError::Cwd(e)) => {
-            return strerr::die(EXIT_SYSTEM, &["unable to switch to current directory: ", &errstr(&e)])
+            return strerr::die(EXIT_SYSTEM, &[b"unable to switch to current directory: ", errstr(&e).as_bytes()])
         }
         Err(DirError::Switch(e)) => return dir_error(b"unable to switch to directory ", e),
         Err(DirError::Open(e) | DirError::List(e)) => return dir_error(b"unable to read directory ", e),
         Err(DirError::Return(e)) => {
-            return strerr::die(EXIT_SYSTEM, &["unable to switch to starting directory: ", &errstr(&e)])
+            return strerr::die(EXIT_SYSTEM, &[b"unable to switch to starting directory: ", errstr(&e).as_bytes()])
         }
     };
     let mut env = Environment::current();
@@ -34,17 +34,17 @@ pub fn main(args: &[&OsStr]) -> u8 {
             Ok(v) => v,
             Err(e) => {
                 let e = errstr(&e);
-                return message::die(EXIT_SYSTEM, &[b"unable to read ", dir, b"/", name, b": ", e.as_bytes()]);
+                return strerr::die(EXIT_SYSTEM, &[b"unable to read ", dir, b"/", name, b": ", e.as_bytes()]);
             }
         };
         // daemontools would set the variable named by what precedes the `=`.
         if name.contains(&b'=') {
-            return message::die(EXIT_SYSTEM, &[b"invalid variable name ", dir, b"/", name, b": contains ="]);
+            return strerr::die(EXIT_SYSTEM, &[b"invalid variable name ", dir, b"/", name, b": contains ="]);
         }
         env.set(name, value.as_deref());
     }
     let e = chainload::exec::run(child[0], child, &env);
-    message::run_failed(child[0], &e)
+    super::run_failed(child[0], &e)
 }
 
 /// daemontools' envdir exits 111, not 100, on a usage error.

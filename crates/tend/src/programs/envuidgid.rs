@@ -2,7 +2,7 @@
 
 use std::ffi::OsStr;
 
-use chainload::{message, Environment};
+use chainload::Environment;
 
 const USAGE: &str = "envuidgid account child";
 
@@ -15,5 +15,5 @@ pub fn main(args: &[&OsStr]) -> u8 {
     env.set(b"GID", Some(account.gid.to_string().as_bytes()));
     env.set(b"UID", Some(account.uid.to_string().as_bytes()));
     let e = chainload::exec::run(child[0], child, &env);
-    message::run_failed(child[0], &e)
+    super::run_failed(child[0], &e)
 }

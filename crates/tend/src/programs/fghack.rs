@@ -7,7 +7,7 @@ use std::io::{ErrorKind, Read};
 use std::os::fd::AsRawFd;
 
 use chainload::process::{self, Exit};
-use chainload::{message, Environment};
+use chainload::Environment;
 use strerr::{errstr, EXIT_SYSTEM};
 
 /// Duplicates of the pipe's write end the child gets besides the pipe itself,
@@ -18,11 +18,11 @@ pub fn main(args: &[&OsStr]) -> u8 {
     let Some(program) = args.first() else { return strerr::usage("fghack child") };
     let (read_end, write_end) = match process::pipe() {
         Ok(p) => p,
-        Err(e) => return strerr::die(EXIT_SYSTEM, &["unable to create pipe: ", &errstr(&e)]),
+        Err(e) => return strerr::die(EXIT_SYSTEM, &[b"unable to create pipe: ", errstr(&e).as_bytes()]),
     };
     let env = Environment::current();
     let pid = match process::fork() {
-        Err(e) => return strerr::die(EXIT_SYSTEM, &["unable to fork: ", &errstr(&e)]),
+        Err(e) => return strerr::die(EXIT_SYSTEM, &[b"unable to fork: ", errstr(&e).as_bytes()]),
         Ok(Some(pid)) => pid,
         Ok(None) => {
             // As daemontools' child: close the read end, keep the write end
@@ -33,15 +33,15 @@ pub fn main(args: &[&OsStr]) -> u8 {
                 let _ = process::dup(write_end.as_raw_fd());
             }
             let e = chainload::exec::run(program, args, &env);
-            return message::run_failed(program, &e);
+            return super::run_failed(program, &e);
         }
     };
     drop(write_end);
     drain(File::from(read_end));
     match process::wait(pid) {
         Ok(Exit::Code(code)) => code,
-        Ok(Exit::Crashed) => strerr::die(EXIT_SYSTEM, &["child crashed"]),
-        Err(e) => strerr::die(EXIT_SYSTEM, &["wait failed: ", &errstr(&e)]),
+        Ok(Exit::Crashed) => strerr::die(EXIT_SYSTEM, &[b"child crashed"]),
+        Err(e) => strerr::die(EXIT_SYSTEM, &[b"wait failed: ", errstr(&e).as_bytes()]),
     }
 }
 

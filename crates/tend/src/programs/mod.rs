@@ -54,7 +54,7 @@ impl Program {
     pub fn run(&self, args: &[&OsStr]) -> u8 {
         strerr::set_program(self.name);
         if self.start == Start::StdioOpen {
-            crate::sys::open_closed_stdio();
+            unix::fd::open_closed_stdio();
         }
         (self.main)(args)
     }
@@ -129,10 +129,7 @@ pub fn tend(args: &[&OsStr]) -> u8 {
             Some([dir]) => install(Path::new(dir)),
             _ => strerr::usage("tend install DIR"),
         },
-        _ => strerr::die(
-            strerr::EXIT_USAGE,
-            &["unknown program ", &first.to_string_lossy(), " (tend --list shows them)"],
-        ),
+        _ => strerr::die(strerr::EXIT_USAGE, &[b"unknown program ", first.as_bytes(), b" (tend --list shows them)"]),
     }
 }
 
@@ -140,7 +137,9 @@ pub fn tend(args: &[&OsStr]) -> u8 {
 fn install(dir: &Path) -> u8 {
     let exe = match std::env::current_exe().and_then(|e| e.canonicalize()) {
         Ok(e) => e,
-        Err(e) => return strerr::die(strerr::EXIT_SYSTEM, &["unable to find my own path: ", &strerr::errstr(&e)]),
+        Err(e) => {
+            return strerr::die(strerr::EXIT_SYSTEM, &[b"unable to find my own path: ", strerr::errstr(&e).as_bytes()])
+        }
     };
     for p in PROGRAMS.iter().filter(|p| p.link) {
         let link = dir.join(p.name);
@@ -148,11 +147,21 @@ fn install(dir: &Path) -> u8 {
             let _ = std::fs::remove_file(&link);
         }
         if let Err(e) = std::os::unix::fs::symlink(&exe, &link) {
-            let what = link.display().to_string();
-            return strerr::die(strerr::EXIT_SYSTEM, &["unable to create ", &what, ": ", &strerr::errstr(&e)]);
+            let what = link.as_os_str().as_bytes();
+            return strerr::die(
+                strerr::EXIT_SYSTEM,
+                &[b"unable to create ", what, b": ", strerr::errstr(&e).as_bytes()],
+            );
         }
     }
     0
+}
+
+/// daemontools' `PROG: fatal: unable to run PROGRAM: ERR` when a
+/// chain-loader's exec fails, and its exit code 111.
+pub fn run_failed(program: &OsStr, e: &std::io::Error) -> u8 {
+    let e = strerr::errstr(e);
+    strerr::die(strerr::EXIT_SYSTEM, &[b"unable to run ", program.as_bytes(), b": ", e.as_bytes()])
 }
 
 #[cfg(test)]

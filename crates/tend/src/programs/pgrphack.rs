@@ -2,11 +2,11 @@
 
 use std::ffi::OsStr;
 
-use chainload::{message, process, Environment};
+use chainload::{process, Environment};
 
 pub fn main(args: &[&OsStr]) -> u8 {
     let Some(child) = args.first() else { return strerr::usage("pgrphack child") };
     process::new_session();
     let e = chainload::exec::run(child, args, &Environment::current());
-    message::run_failed(child, &e)
+    super::run_failed(child, &e)
 }

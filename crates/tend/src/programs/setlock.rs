@@ -4,7 +4,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
 use chainload::lock::{self, LockError};
-use chainload::{message, Environment};
+use chainload::Environment;
 use strerr::{errstr, Getopt, Opt, EXIT_SYSTEM};
 
 const USAGE: &str = "setlock [ -nNxX ] file program [ arg ... ]";
@@ -34,8 +34,8 @@ pub fn main(args: &[&OsStr]) -> u8 {
             LockError::Open(e) => (b"unable to open ".as_slice(), e),
             LockError::Lock(e) => (b"unable to lock ".as_slice(), e),
         };
-        return message::die(EXIT_SYSTEM, &[what, file.as_bytes(), b": ", errstr(&e).as_bytes()]);
+        return strerr::die(EXIT_SYSTEM, &[what, file.as_bytes(), b": ", errstr(&e).as_bytes()]);
     }
     let e = chainload::exec::run(child[0], child, &Environment::current());
-    message::run_failed(child[0], &e)
+    super::run_failed(child[0], &e)
 }

@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
 use chainload::account::{self, DropError, Supplementary};
-use chainload::{message, Environment};
+use chainload::Environment;
 use strerr::{errstr, EXIT_SYSTEM};
 
 const USAGE: &str = "setuidgid account child";
@@ -22,8 +22,8 @@ pub(super) fn account_and_child<'a>(
     }
     match account::lookup(name) {
         Ok(Some(a)) => Ok((a, child)),
-        Ok(None) => Err(message::die(EXIT_SYSTEM, &[b"unknown account ", name.as_bytes()])),
-        Err(e) => Err(strerr::die(EXIT_SYSTEM, &["unable to read the account database: ", &errstr(&e)])),
+        Ok(None) => Err(strerr::die(EXIT_SYSTEM, &[b"unknown account ", name.as_bytes()])),
+        Err(e) => Err(strerr::die(EXIT_SYSTEM, &[b"unable to read the account database: ", errstr(&e).as_bytes()])),
     }
 }
 
@@ -41,8 +41,8 @@ pub fn main(args: &[&OsStr]) -> u8 {
             DropError::Groups(e) | DropError::Gid(e) => ("unable to setgid: ", e),
             DropError::Uid(e) => ("unable to setuid: ", e),
         };
-        return strerr::die(EXIT_SYSTEM, &[what, &errstr(&e)]);
+        return strerr::die(EXIT_SYSTEM, &[what.as_bytes(), errstr(&e).as_bytes()]);
     }
     let e = chainload::exec::run(child[0], child, &Environment::current());
-    message::run_failed(child[0], &e)
+    super::run_failed(child[0], &e)
 }

@@ -4,7 +4,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
 use chainload::limit::{self, LimitError, Resource, Soft};
-use chainload::{message, Environment};
+use chainload::Environment;
 use strerr::{errstr, Getopt, Opt, EXIT_SYSTEM};
 
 const USAGE: &str = "softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child";
@@ -40,7 +40,7 @@ pub fn main(args: &[&OsStr]) -> u8 {
                 Some(n) => Soft::AtMost(n),
                 // daemontools prints only its usage line; name the culprit first.
                 None => {
-                    message::fatal(&[b"invalid number for -", &[letter], b": ", value.as_bytes()]);
+                    strerr::fatal(&[b"invalid number for -", &[letter], b": ", value.as_bytes()]);
                     return strerr::usage(USAGE);
                 }
             },
@@ -51,12 +51,12 @@ pub fn main(args: &[&OsStr]) -> u8 {
                     LimitError::Get(e) => ("getrlimit failed: ", e),
                     LimitError::Set(e) => ("setrlimit failed: ", e),
                 };
-                return strerr::die(EXIT_SYSTEM, &[what, &errstr(&e)]);
+                return strerr::die(EXIT_SYSTEM, &[what.as_bytes(), errstr(&e).as_bytes()]);
             }
         }
     }
     let child = opts.operands();
     let Some(program) = child.first() else { return strerr::usage(USAGE) };
     let e = chainload::exec::run(program, child, &Environment::current());
-    message::run_failed(program, &e)
+    super::run_failed(program, &e)
 }

@@ -11,7 +11,7 @@ pub fn main(args: &[&OsStr]) -> u8 {
     match supervise::supervise(dir) {
         Ok(()) => 0,
         Err(supervise::Fatal(message)) => {
-            svstatus::report::fatal(&[&message]);
+            strerr::fatal(&[&message]);
             strerr::EXIT_SYSTEM
         }
     }

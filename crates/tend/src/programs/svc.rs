@@ -9,7 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use strerr::{Getopt, Opt};
-use svstatus::{report, SavedCwd, SendError};
+use svstatus::{SavedCwd, SendError};
 
 const LETTERS: &str = "udopchaitkxq12w";
 const USAGE: &[u8] = b"svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, \
@@ -18,7 +18,7 @@ i interrupt, t term, k kill, q quit, 1 SIGUSR1, 2 SIGUSR2, w SIGWINCH\n";
 pub fn main(args: &[&OsStr]) -> u8 {
     // First, as daemontools' svc: a dead stderr pipe (a bad option's
     // message) or a supervise dying while we write must not kill svc.
-    signals::ignore(libc::SIGPIPE);
+    unix::signals::ignore(libc::SIGPIPE);
     let mut opts = Getopt::new(args, LETTERS);
     let mut letters = Vec::new();
     for opt in opts.by_ref() {
@@ -34,27 +34,31 @@ pub fn main(args: &[&OsStr]) -> u8 {
     let cwd = match SavedCwd::save() {
         Ok(c) => c,
         Err(e) => {
-            report::fatal(&[b"unable to open current directory: ", &report::why(&e)]);
+            strerr::fatal(&[b"unable to open current directory: ", strerr::errstr(&e).as_bytes()]);
             return strerr::EXIT_SYSTEM;
         }
     };
     for dir in opts.operands() {
         let name = dir.as_bytes();
         if let Err(e) = std::env::set_current_dir(dir) {
-            report::warn(&[b"unable to chdir to ", name, b": ", &report::why(&e)]);
+            strerr::warn(&[b"unable to chdir to ", name, b": ", strerr::errstr(&e).as_bytes()]);
             continue;
         }
         match svstatus::send_commands(Path::new("."), &letters) {
             Ok(()) => {}
-            Err(SendError::NotRunning) => report::warn(&[b"unable to control ", name, b": supervise not running"]),
+            Err(SendError::NotRunning) => strerr::warn(&[b"unable to control ", name, b": supervise not running"]),
             Err(SendError::NotFifo) => {
-                report::warn(&[b"unable to control ", name, b": supervise/control is not a FIFO"])
+                strerr::warn(&[b"unable to control ", name, b": supervise/control is not a FIFO"])
             }
-            Err(SendError::Open(e)) => report::warn(&[b"unable to control ", name, b": ", &report::why(&e)]),
-            Err(SendError::Write(e)) => report::warn(&[b"error writing commands to ", name, b": ", &report::why(&e)]),
+            Err(SendError::Open(e)) => {
+                strerr::warn(&[b"unable to control ", name, b": ", strerr::errstr(&e).as_bytes()])
+            }
+            Err(SendError::Write(e)) => {
+                strerr::warn(&[b"error writing commands to ", name, b": ", strerr::errstr(&e).as_bytes()])
+            }
         }
         if let Err(e) = cwd.restore() {
-            report::fatal(&[b"unable to set directory: ", &report::why(&e)]);
+            strerr::fatal(&[b"unable to set directory: ", strerr::errstr(&e).as_bytes()]);
             return strerr::EXIT_SYSTEM;
         }
     }

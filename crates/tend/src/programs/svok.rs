@@ -7,13 +7,11 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use svstatus::report;
-
 pub fn main(args: &[&OsStr]) -> u8 {
     let Some(dir) = args.first() else { return strerr::usage("svok dir") };
     let name = dir.as_bytes();
     if let Err(e) = std::env::set_current_dir(dir) {
-        report::fatal(&[b"unable to chdir to ", name, b": ", &report::why(&e)]);
+        strerr::fatal(&[b"unable to chdir to ", name, b": ", strerr::errstr(&e).as_bytes()]);
         return strerr::EXIT_SYSTEM;
     }
     match svstatus::probe_ok(Path::new(".")) {
@@ -21,7 +19,7 @@ pub fn main(args: &[&OsStr]) -> u8 {
         Ok(false) => strerr::EXIT_USAGE,
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => strerr::EXIT_USAGE,
         Err(e) => {
-            report::fatal(&[b"unable to open ", name, b"/supervise/ok: ", &report::why(&e)]);
+            strerr::fatal(&[b"unable to open ", name, b"/supervise/ok: ", strerr::errstr(&e).as_bytes()]);
             strerr::EXIT_SYSTEM
         }
     }

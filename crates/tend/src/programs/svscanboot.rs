@@ -23,17 +23,17 @@ pub fn main(_args: &[&OsStr]) -> u8 {
     let dir = PathBuf::from(std::env::var_os("SVSCANBOOT_DIR").unwrap_or_else(|| DEFAULT_DIR.into()));
     let path = std::env::var_os("SVSCANBOOT_PATH").unwrap_or_else(|| DEFAULT_PATH.into());
     if let Err(e) = detach_stdio() {
-        return strerr::die(EXIT_SYSTEM, &["unable to redirect to /dev/null: ", &errstr(&e)]);
+        return strerr::die(EXIT_SYSTEM, &[b"unable to redirect to /dev/null: ", errstr(&e).as_bytes()]);
     }
     // The script ignores svc's exit status; so do we.
     let _ = Command::new("svc").arg("-dx").args(stop_targets(&dir)).env("PATH", &path).status();
     let (read_end, write_end) = match process::pipe() {
         Ok(p) => p,
-        Err(e) => return strerr::die(EXIT_SYSTEM, &["unable to create pipe: ", &errstr(&e)]),
+        Err(e) => return strerr::die(EXIT_SYSTEM, &[b"unable to create pipe: ", errstr(&e).as_bytes()]),
     };
     let second_writer = match write_end.try_clone() {
         Ok(w) => w,
-        Err(e) => return strerr::die(EXIT_SYSTEM, &["unable to create pipe: ", &errstr(&e)]),
+        Err(e) => return strerr::die(EXIT_SYSTEM, &[b"unable to create pipe: ", errstr(&e).as_bytes()]),
     };
     let svscan = Command::new("svscan")
         .arg(&dir)

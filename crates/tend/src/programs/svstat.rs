@@ -11,7 +11,7 @@ use std::io::{self, ErrorKind, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use svstatus::{report, LastExit, ReadError, RunState, SavedCwd, Status, Want};
+use svstatus::{LastExit, ReadError, RunState, SavedCwd, Status, Want};
 use tai64::{Clock, Label, SystemClock};
 
 /// What svstat found in one directory.
@@ -29,7 +29,7 @@ pub fn main(args: &[&OsStr]) -> u8 {
     let cwd = match SavedCwd::save() {
         Ok(c) => c,
         Err(e) => {
-            report::fatal(&[b"unable to open current directory: ", &report::why(&e)]);
+            strerr::fatal(&[b"unable to open current directory: ", strerr::errstr(&e).as_bytes()]);
             return strerr::EXIT_SYSTEM;
         }
     };
@@ -42,11 +42,11 @@ pub fn main(args: &[&OsStr]) -> u8 {
             if e.kind() == ErrorKind::BrokenPipe {
                 return 0;
             }
-            report::fatal(&[b"unable to write output: ", &report::why(&e)]);
+            strerr::fatal(&[b"unable to write output: ", strerr::errstr(&e).as_bytes()]);
             return strerr::EXIT_SYSTEM;
         }
         if let Err(e) = cwd.restore() {
-            report::fatal(&[b"unable to set directory: ", &report::why(&e)]);
+            strerr::fatal(&[b"unable to set directory: ", strerr::errstr(&e).as_bytes()]);
             return strerr::EXIT_SYSTEM;
         }
     }
@@ -55,7 +55,7 @@ pub fn main(args: &[&OsStr]) -> u8 {
 
 /// daemontools' checks, in its order; the error text is what it prints.
 fn inspect(dir: &OsStr) -> Result<Found, Vec<u8>> {
-    let with = |what: &str, e: io::Error| [what.as_bytes(), &report::why(&e)].concat();
+    let with = |what: &str, e: io::Error| [what.as_bytes(), strerr::errstr(&e).as_bytes()].concat();
     std::env::set_current_dir(dir).map_err(|e| with("unable to chdir: ", e))?;
     let normally_up = match fs::metadata("down") {
         Ok(_) => false,

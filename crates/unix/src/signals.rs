@@ -4,12 +4,13 @@
 //! its one poll loop (s6's and STYLE.md's habit): no handler runs at an odd
 //! moment, and the loop sleeps until a signal or another descriptor wakes it.
 //! [`SignalFd::block`] does both steps; [`SignalFd::next`] reads one signal;
-//! [`set_of`] builds a `sigset_t` (children are spawned with an empty mask);
-//! [`take_defaults`] undoes dispositions inherited as ignored, since an
-//! ignored signal is discarded before a signalfd can see it.
+//! [`set_of`] builds a `sigset_t`; [`take_defaults`] undoes dispositions
+//! inherited as ignored, since an ignored signal is discarded before a
+//! signalfd can see it; [`restore_in_child`] gives a forked child the signal
+//! state its parent was started with, before it execs.
 //!
 //! ```
-//! let fd = signals::SignalFd::block(&[libc::SIGUSR1]).unwrap();
+//! let fd = unix::signals::SignalFd::block(&[libc::SIGUSR1]).unwrap();
 //! unsafe { libc::raise(libc::SIGUSR1) };
 //! assert_eq!(fd.next(), Some(libc::SIGUSR1));
 //! assert_eq!(fd.next(), None);
@@ -52,6 +53,25 @@ pub fn take_default(signal: libc::c_int) -> bool {
 pub fn ignore(signal: libc::c_int) -> bool {
     // SAFETY: setting a valid signal's disposition to SIG_IGN.
     unsafe { libc::signal(signal, libc::SIG_IGN) == libc::SIG_IGN }
+}
+
+/// In a forked child, before exec: the signal state the parent was started
+/// with. The mask becomes empty (the parent blocks what its signalfd reads),
+/// SIGPIPE gets its default action back (the parent ignores it for itself),
+/// and each of `ignored` (the signals the parent found ignored at its start,
+/// SIGPIPE included if so) is ignored again; exec resets the rest. Only
+/// async-signal-safe calls, no allocation.
+pub fn restore_in_child(ignored: &[libc::c_int]) {
+    let empty = set_of(&[]);
+    // SAFETY: setting the mask from an initialised set and dispositions of
+    // valid signals; all async-signal-safe.
+    unsafe {
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        for &s in ignored {
+            libc::signal(s, libc::SIG_IGN);
+        }
+    }
 }
 
 /// A non-blocking, close-on-exec signalfd for a set of blocked signals.

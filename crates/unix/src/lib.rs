@@ -1,0 +1,87 @@
+//! The one Unix layer: every libc call of tend, each a thin safe wrapper
+//! with a `// SAFETY:` comment, errors as [`std::io::Error`] (skalibs' model:
+//! one library of Unix mechanisms that every program uses, instead of a
+//! `sys.rs` copied into each crate with small differences).
+//!
+//! Modules, by job:
+//! - [`fd`]: descriptors: read (retrying EINTR), [`fd::read_until_full`],
+//!   dup/dup2/close, close-on-exec and O_NONBLOCK flags, fchdir, and 0-2 on
+//!   /dev/null at start-up;
+//! - [`pipe`]: pipes, their capacity, tee(2) and splice(2);
+//! - [`poll`]: poll(2) without allocation (supervise) and as a list of
+//!   readable descriptors (svscan, clockwatch);
+//! - [`fs`]: mkfifo, flock, syncfs, umask, chroot, inotify on a directory,
+//!   and opening files the way daemontools does;
+//! - [`signals`]: signals as a file descriptor (signalfd), dispositions,
+//!   and the child's signal state restored one way ([`signals::restore_in_child`]);
+//! - [`spawn`]: fork + exec of one child prepared before the fork (supervise
+//!   runs `./run` and `./finish`, svscan runs `supervise`), no allocation;
+//! - [`process`]: fork, exec, setsid, wait, reap, kill, and descriptors
+//!   mapped in a `Command`'s child;
+//! - [`account`]: the user and group databases and dropping privileges;
+//! - [`limit`]: resource limits and nice;
+//! - [`time`]: clocks (monotonic, wall, boot), local time, a monotonic
+//!   sleep, and adjtimex read only;
+//! - [`timer`]: the timerfd that fires when the wall clock is stepped;
+//! - [`env`]: the environment exactly as the C library holds it;
+//! - [`bytes`]: glibc's memchr.
+//!
+//! Nothing here allocates unless its documentation says so: supervise uses
+//! [`fd`], [`fs::mkfifo`], [`poll::poll`], [`signals`], [`spawn`] and
+//! [`timer`], and has no heap.
+//!
+//! ```
+//! let (r, w) = unix::pipe::pipe().unwrap();
+//! std::io::Write::write_all(&mut std::fs::File::from(w), b"ok").unwrap();
+//! let mut buf = [0u8; 8];
+//! let n = unix::fd::read_until_full(&mut std::fs::File::from(r), &mut buf).unwrap();
+//! assert_eq!(&buf[..n], b"ok");
+//! ```
+
+pub mod account;
+pub mod bytes;
+pub mod env;
+pub mod fd;
+pub mod fs;
+pub mod limit;
+pub mod pipe;
+pub mod poll;
+pub mod process;
+pub mod signals;
+pub mod spawn;
+pub mod time;
+pub mod timer;
+
+use std::io;
+
+/// A libc return value: -1 becomes the errno as an [`io::Error`].
+fn check(r: libc::c_int) -> io::Result<libc::c_int> {
+    if r == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// A byte count returned by libc: negative becomes the errno.
+fn check_size(r: libc::ssize_t) -> io::Result<usize> {
+    usize::try_from(r).map_err(|_| io::Error::last_os_error())
+}
+
+/// EINVAL, for a path that holds a NUL byte.
+fn invalid() -> io::Error {
+    io::Error::from_raw_os_error(libc::EINVAL)
+}
+
+/// Calls `f` with `bytes` as a NUL-terminated string: on the stack when it
+/// is short (supervise allocates nothing), else in a `CString`.
+fn with_cstr<T>(bytes: &[u8], f: impl FnOnce(&std::ffi::CStr) -> io::Result<T>) -> io::Result<T> {
+    let mut short = [0u8; 256];
+    match short.get_mut(..=bytes.len()) {
+        Some(buf) => {
+            buf[..bytes.len()].copy_from_slice(bytes);
+            f(std::ffi::CStr::from_bytes_with_nul(buf).map_err(|_| invalid())?)
+        }
+        None => f(&std::ffi::CString::new(bytes).map_err(|_| invalid())?),
+    }
+}

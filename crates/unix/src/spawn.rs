@@ -1,0 +1,154 @@
+//! fork + exec of one child, everything prepared before the fork: supervise
+//! runs `./run` and `./finish` with it, svscan runs `supervise`. The child
+//! only makes async-signal-safe calls and allocates nothing; a step that
+//! fails is reported by the child itself, which exits 111 (daemontools does
+//! the same).
+
+use std::ffi::CStr;
+use std::io;
+use std::os::fd::RawFd;
+
+use crate::check;
+
+/// The most arguments a spawned program gets (`./finish CODE SIGNAL`).
+pub const MAX_ARGS: usize = 3;
+
+/// Longest message prefix a child prints before the error text.
+const PREFIX_MAX: usize = 800;
+
+/// What the child does between fork and exec, in this order.
+pub struct Spawn<'a> {
+    /// The program and its arguments, at most [`MAX_ARGS`].
+    pub argv: &'a [&'a CStr],
+    /// Search PATH for `argv[0]` (execvp), else run it as given (execv).
+    pub search_path: bool,
+    /// The signals the parent was started with ignored, ignored again in
+    /// the child ([`crate::signals::restore_in_child`]).
+    pub ignored: &'a [libc::c_int],
+    /// The open-files limit to set in the child (the one the parent was
+    /// started with, if it raised its own).
+    pub nofile: Option<libc::rlimit>,
+    /// (descriptor, number): the descriptor becomes that number, kept open
+    /// across exec (a log pipe as 0 or 1, a readiness pipe).
+    pub fd: Option<(RawFd, RawFd)>,
+    /// Printed before the error text if moving `fd` fails; `None`: the
+    /// child goes on without it (supervise's readiness descriptor).
+    pub fd_failed: Option<&'a [&'a [u8]]>,
+    /// chdir here before exec.
+    pub dir: Option<&'a CStr>,
+    /// Printed before the error text if the chdir fails.
+    pub chdir_failed: &'a [&'a [u8]],
+    /// Printed before the error text if exec fails.
+    pub exec_failed: &'a [&'a [u8]],
+}
+
+/// Forks and execs as `spawn` says; returns the child's pid. Needs a
+/// single-threaded caller (supervise and svscan are).
+pub fn spawn(spawn: &Spawn) -> io::Result<libc::pid_t> {
+    let mut argv = [std::ptr::null::<libc::c_char>(); MAX_ARGS + 1];
+    for (slot, arg) in argv.iter_mut().zip(spawn.argv.iter().take(MAX_ARGS)) {
+        *slot = arg.as_ptr();
+    }
+    // SAFETY: the caller is single-threaded, so the child may run the
+    // async-signal-safe calls below between fork and exec.
+    let pid = check(unsafe { libc::fork() })?;
+    if pid > 0 {
+        return Ok(pid);
+    }
+    crate::signals::restore_in_child(spawn.ignored);
+    if let Some(limit) = &spawn.nofile {
+        // SAFETY: `limit` is a valid rlimit.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, limit) };
+    }
+    if let Some((from, to)) = spawn.fd {
+        // SAFETY: both are descriptor numbers; the copy stays open across exec.
+        let r = unsafe {
+            if from == to {
+                libc::fcntl(from, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(from, to)
+            }
+        };
+        if let (-1, Some(failed)) = (r, spawn.fd_failed) {
+            child_die(failed);
+        }
+    }
+    if let Some(dir) = spawn.dir {
+        // SAFETY: `dir` is a NUL-terminated path.
+        if unsafe { libc::chdir(dir.as_ptr()) } == -1 {
+            child_die(spawn.chdir_failed);
+        }
+    }
+    // SAFETY: `argv` is a NULL-terminated array of NUL-terminated strings that outlive the call.
+    unsafe {
+        if spawn.search_path {
+            libc::execvp(argv[0], argv.as_ptr());
+        } else {
+            libc::execv(argv[0], argv.as_ptr());
+        }
+    }
+    child_die(spawn.exec_failed)
+}
+
+/// In the forked child: `PREFIX` (800 bytes at most) + errno's text +
+/// newline in one write, on the stack, then exit 111.
+fn child_die(prefix: &[&[u8]]) -> ! {
+    let err = strerr::errno_str(io::Error::last_os_error().raw_os_error().unwrap_or(0));
+    let mut line = [0u8; 1024];
+    let mut n = 0;
+    for &b in prefix.iter().flat_map(|p| p.iter()).take(PREFIX_MAX).chain(err.as_bytes()).chain(b"\n") {
+        if n < line.len() {
+            line[n] = b;
+            n += 1;
+        }
+    }
+    // SAFETY: writing our own stack buffer to stderr, then leaving without running destructors.
+    unsafe {
+        libc::write(2, line.as_ptr().cast(), n);
+        libc::_exit(111)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wait(pid: libc::pid_t) -> libc::c_int {
+        crate::process::waitpid(pid).unwrap()
+    }
+
+    #[test]
+    fn a_child_that_cannot_exec_exits_111() {
+        let spawn_ = Spawn {
+            argv: &[c"/nonexistent/program"],
+            search_path: false,
+            ignored: &[],
+            nofile: None,
+            fd: None,
+            fd_failed: None,
+            dir: None,
+            chdir_failed: &[],
+            exec_failed: &[b"test: "],
+        };
+        let status = wait(spawn(&spawn_).unwrap());
+        assert!(libc::WIFEXITED(status));
+        assert_eq!(libc::WEXITSTATUS(status), 111);
+    }
+
+    #[test]
+    fn the_program_runs_in_dir_with_its_arguments() {
+        let spawn_ = Spawn {
+            argv: &[c"sh", c"-c", c"test \"$(pwd)\" = / && exit 7"],
+            search_path: true,
+            ignored: &[],
+            nofile: None,
+            fd: None,
+            fd_failed: None,
+            dir: Some(c"/"),
+            chdir_failed: &[],
+            exec_failed: &[],
+        };
+        let status = wait(spawn(&spawn_).unwrap());
+        assert_eq!(libc::WEXITSTATUS(status), 7);
+    }
+}
