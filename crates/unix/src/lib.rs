@@ -26,9 +26,11 @@
 //! - [`env`]: the environment exactly as the C library holds it;
 //! - [`bytes`]: glibc's memchr.
 //!
-//! Nothing here allocates unless its documentation says so: supervise uses
-//! [`fd`], [`fs::mkfifo`], [`poll::poll`], [`signals`], [`spawn`] and
-//! [`timer`], and has no heap.
+//! What supervise calls allocates nothing (supervise has no heap): the
+//! descriptor, pipe, poll, signal, spawn, reap/kill and timer calls, and
+//! [`fs::mkfifo`] with a path of up to 255 bytes. Functions that return a
+//! `Vec` ([`poll::poll_readable`], [`account`], [`env`]) or build C strings
+//! ([`process::execve`]) allocate.
 //!
 //! ```
 //! let (r, w) = unix::pipe::pipe().unwrap();
