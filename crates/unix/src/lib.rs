@@ -23,13 +23,13 @@
 //! - [`time`]: clocks (monotonic, wall, boot), local time, a monotonic
 //!   sleep, and adjtimex read only;
 //! - [`timer`]: the timerfd that fires when the wall clock is stepped;
-//! - [`env`]: the environment exactly as the C library holds it;
+//! - [`env`](mod@env): the environment exactly as the C library holds it;
 //! - [`bytes`]: glibc's memchr.
 //!
 //! What supervise calls allocates nothing (supervise has no heap): the
 //! descriptor, pipe, poll, signal, spawn, reap/kill and timer calls, and
 //! [`fs::mkfifo`] with a path of up to 255 bytes. Functions that return a
-//! `Vec` ([`poll::poll_readable`], [`account`], [`env`]) or build C strings
+//! `Vec` ([`poll::poll_readable`], [`account`], [`env`](mod@env)) or build C strings
 //! ([`process::execve`]) allocate.
 //!
 //! ```
