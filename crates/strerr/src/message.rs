@@ -69,6 +69,12 @@ pub fn usage(text: &str) -> u8 {
     EXIT_USAGE
 }
 
+/// `PROG: warning: PARTS...` and its newline, as bytes: a line to print
+/// later, or only if it was not printed before.
+pub fn warning_line(parts: &[&[u8]]) -> Vec<u8> {
+    line(b"warning: ", parts)
+}
+
 /// `PROG: warning: PARTS...` without its end: the start of a line that a
 /// forked child completes with the reason and a newline.
 pub fn warning_prefix(parts: &[&[u8]]) -> Vec<u8> {

@@ -42,10 +42,13 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
         Err(e) if e.kind() == ErrorKind::NotFound => true,
         Err(e) => return Err(fatal(&[b"unable to stat ", name, b"/down: "], &e)),
     };
-    make_state_dir();
+    let unmade = make_state_dir();
     // The lock comes before any write, so a second supervise changes nothing.
-    let _lock =
-        Lock::acquire(Path::new(HERE)).map_err(|e| fatal(&[b"unable to acquire ", name, b"/supervise/lock: "], &e))?;
+    let _lock = Lock::acquire(Path::new(HERE)).map_err(|e| match &unmade {
+        // "file does not exist" would only echo why `supervise/` is missing.
+        Some(why) if e.kind() == ErrorKind::NotFound => fatal(&[b"unable to create ", name, b"/supervise: "], why),
+        _ => fatal(&[b"unable to acquire ", name, b"/supervise/lock: "], &e),
+    })?;
     let control = open_fifo(name, svstatus::CONTROL, false)
         .map_err(|e| fatal(&[b"unable to read ", name, b"/supervise/control: "], &e))?;
     // Held open for writing too, so the FIFO never reports end of file.
@@ -79,16 +82,20 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
     Ok(())
 }
 
-/// `mkdir supervise` (errors ignored, as daemontools does); a dangling
-/// symlink gets its target created (Debian's patch 0002).
-fn make_state_dir() {
+/// `mkdir supervise`; a dangling symlink gets its target created (Debian's
+/// patch 0002). Like daemontools, supervise goes on if that fails (the
+/// directory may exist); the error is returned to explain a missing lock
+/// (a read-only file system, not "file does not exist").
+fn make_state_dir() -> Option<io::Error> {
     let mut b = fs::DirBuilder::new();
     b.mode(0o700);
-    if b.create("supervise").is_err() {
-        if let Ok(target) = fs::read_link("supervise") {
-            let _ = b.create(Path::new(HERE).join(target));
+    let made = match b.create("supervise") {
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+            fs::read_link("supervise").map_or(Ok(()), |target| b.create(Path::new(HERE).join(target)))
         }
-    }
+        made => made,
+    };
+    made.err().filter(|e| e.kind() != ErrorKind::AlreadyExists)
 }
 
 /// Creates (if needed) and opens a FIFO without blocking. A regular file (or

@@ -14,12 +14,14 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::Duration;
 
-use strerr::{warn, warning_prefix};
+use strerr::{warn, warning_line, warning_prefix};
 use tai64::Clock;
 use unix::signals::{self, SignalFd};
 use unix::spawn::Spawn;
 
+use crate::failures::Failures;
 use crate::listing;
+use crate::standing::Standing;
 use crate::table::{Action, Key, Role, Table, MAX_SERVICES};
 
 /// After the scan directory changes, wait this long before scanning, so that
@@ -47,6 +49,10 @@ const SIGNALS: [libc::c_int; 9] = [
 /// since it holds two pipe ends for each logged service: 1000 of them would
 /// not fit in the usual 1024. Every supervise gets the original limit back.
 const NOFILE: u64 = 4 * MAX_SERVICES as u64;
+/// Descriptors kept free when creating a log pipe, so that running out of
+/// them stops new services only, never the listing of the directory or the
+/// control FIFOs svscan writes to.
+const RESERVE: u64 = 16;
 
 /// Why svscan could not run: `WHAT: ERR`, with WHAT as bytes (it may hold a
 /// directory name that is not UTF-8).
@@ -77,6 +83,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
     // svscan; children get the disposition svscan was started with.
     let sigpipe_ignored = signals::ignore(libc::SIGPIPE);
     let nofile = unix::limit::raise_nofile(NOFILE);
+    let fd_limit = unix::limit::getrlimit(libc::RLIMIT_NOFILE).map_or(libc::RLIM_INFINITY, |(soft, _)| soft);
     let signals = SignalFd::block(&SIGNALS).map_err(|e| Error::new(&[b"unable to set up signals"], e))?;
     // An ignored signal is discarded even while blocked, and a shell starts
     // background jobs with SIGINT ignored: take the default back.
@@ -101,7 +108,11 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
         scan_dir,
         polling: watch.is_none(),
         nofile,
+        fd_limit,
         ignored,
+        standing: Standing::default(),
+        scan_warnings: Vec::new(),
+        failures: Failures::default(),
     };
     d.table.request_scan(clock.monotonic());
     loop {
@@ -139,6 +150,14 @@ struct Daemon<'c> {
     polling: bool,
     /// The open-files limit to give back to children.
     nofile: Option<libc::rlimit>,
+    /// svscan's own open-files limit.
+    fd_limit: u64,
+    /// The warnings of the latest scan, printed when new.
+    standing: Standing,
+    /// The warnings of the scan in progress (its entries, too many services).
+    scan_warnings: Vec<Vec<u8>>,
+    /// Services svscan could not start, warned about once.
+    failures: Failures,
     /// The signals svscan was started with ignored, to ignore again in children.
     ignored: Vec<libc::c_int>,
 }
@@ -166,9 +185,14 @@ impl Daemon<'_> {
         let now = self.clock.monotonic();
         let table = &self.table;
         match listing::list(self.scan_dir, |key| table.knows(key)) {
-            Ok(found) => {
-                let actions = self.table.scan(found, now);
+            Ok(listing) => {
+                self.scan_warnings = listing.warnings;
+                let actions = self.table.scan(listing.found, now);
                 self.perform(actions);
+                self.standing.show(std::mem::take(&mut self.scan_warnings));
+                for (errno, services) in self.failures.summaries() {
+                    strerr::write_stderr(&summary(errno, services, self.fd_limit));
+                }
                 if self.polling {
                     self.table.request_scan(now + POLL);
                 }
@@ -186,8 +210,17 @@ impl Daemon<'_> {
                 Action::Spawn { id, role, name, logged } => {
                     let now = self.clock.monotonic();
                     match self.spawn(id, role, &name, logged) {
-                        Some(pid) => self.table.spawned(id, role, pid, now),
-                        None => self.table.spawn_failed(id, role, now),
+                        Ok(pid) => {
+                            self.failures.started(id, role);
+                            self.table.spawned(id, role, pid, now);
+                        }
+                        Err(Failed { what, error }) => {
+                            let errno = error.raw_os_error().unwrap_or(0);
+                            if self.failures.failed(id, role, errno) {
+                                warn(&[&what, strerr::errstr(&error).as_bytes()]);
+                            }
+                            self.table.spawn_failed(id, role, now);
+                        }
                     }
                 }
                 Action::Stop { pid, name, key } => {
@@ -204,27 +237,32 @@ impl Daemon<'_> {
                     }
                 }
                 Action::Terminate { pid } => unix::process::kill(pid, libc::SIGTERM),
-                Action::ClosePipe { id } | Action::Forget { id } => {
+                Action::ClosePipe { id } => {
                     self.pipes.remove(&id);
                 }
+                Action::Forget { id } => {
+                    self.pipes.remove(&id);
+                    self.failures.forget(id);
+                }
                 Action::TooMany { name } => {
-                    warn(&[b"unable to start ", name.as_bytes(), b": running too many services"]);
+                    let line = warning_line(&[b"unable to start ", name.as_bytes(), b": running too many services"]);
+                    self.scan_warnings.push(line);
                 }
             }
         }
     }
 
-    /// Starts one supervise; warns and returns `None` if it cannot.
-    fn spawn(&mut self, id: u64, role: Role, name: &OsStr, logged: bool) -> Option<i32> {
+    /// Starts one supervise; says why not if it cannot (the caller warns).
+    fn spawn(&mut self, id: u64, role: Role, name: &OsStr, logged: bool) -> Result<i32, Failed> {
         let n = name.as_bytes();
         let fd = if logged {
+            let ceiling = self.fd_limit.saturating_sub(RESERVE);
             let (r, w) = match self.pipes.entry(id) {
                 Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) => match unix::pipe::pipe() {
+                Entry::Vacant(v) => match pipe_below(ceiling) {
                     Ok(p) => v.insert(p),
-                    Err(e) => {
-                        warn(&[b"unable to create pipe for ", n, b": ", strerr::errstr(&e).as_bytes()]);
-                        return None;
+                    Err(error) => {
+                        return Err(Failed { what: [b"unable to create pipe for ", n, b": "].concat(), error })
                     }
                 },
             };
@@ -235,35 +273,62 @@ impl Daemon<'_> {
         } else {
             None
         };
-        // Names come from readdir, so they hold no NUL byte.
-        let name_arg = CString::new(n).ok()?;
-        let (arg, dir, what) = match role {
-            Role::Main => (name_arg.as_c_str(), None, n.to_vec()),
-            Role::Log => (c"log", Some(name_arg.as_c_str()), [n, b"/log"].concat()),
+        // `supervise NAME/log`, not daemontools' `supervise log` in NAME:
+        // every message of the logger's supervise then names its service.
+        let dir = match role {
+            Role::Main => n.to_vec(),
+            Role::Log => [n, b"/log"].concat(),
         };
-        let fd_failed = warning_prefix(&[b"unable to set up descriptors for ", &what, b": "]);
-        let chdir_failed = warning_prefix(&[b"unable to switch to ", n, b": "]);
-        let exec_failed = warning_prefix(&[b"unable to start supervise ", &what, b": "]);
+        // Names come from readdir, so they hold no NUL byte.
+        let arg = CString::new(&dir[..]).map_err(|e| Failed { what: Vec::new(), error: e.into() })?;
+        let fd_failed = warning_prefix(&[b"unable to set up descriptors for ", &dir, b": "]);
+        let exec_failed = warning_prefix(&[b"unable to start supervise ", &dir, b": "]);
         let fd_failed: &[&[u8]] = &[&fd_failed];
         let spawn = Spawn {
-            argv: &[c"supervise", arg],
+            argv: &[c"supervise", &arg],
             search_path: true,
             ignored: &self.ignored,
             nofile: self.nofile,
             fd,
             fd_failed: Some(fd_failed),
-            dir,
-            chdir_failed: &[&chdir_failed],
+            dir: None,
+            chdir_failed: &[],
             exec_failed: &[&exec_failed],
         };
-        match unix::spawn::spawn(&spawn) {
-            Ok(pid) => Some(pid),
-            Err(e) => {
-                warn(&[b"unable to fork for ", n, b": ", strerr::errstr(&e).as_bytes()]);
-                None
-            }
-        }
+        unix::spawn::spawn(&spawn).map_err(|error| Failed { what: [b"unable to fork for ", n, b": "].concat(), error })
     }
+}
+
+/// Why a supervise could not be started: `WHAT` (ending in `: `) and the error.
+struct Failed {
+    what: Vec<u8>,
+    error: io::Error,
+}
+
+/// A log pipe whose descriptors are both below `ceiling`; above it svscan
+/// would be left without descriptors for its own work: EMFILE.
+fn pipe_below(ceiling: u64) -> io::Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = unix::pipe::pipe()?;
+    // Descriptors are allocated lowest first: a high one means few are left.
+    if r.as_raw_fd().max(w.as_raw_fd()) as u64 >= ceiling {
+        return Err(io::Error::from_raw_os_error(libc::EMFILE));
+    }
+    Ok((r, w))
+}
+
+/// The one warning about services that could not be started for `errno`,
+/// with what to do about it.
+fn summary(errno: i32, services: usize, fd_limit: u64) -> Vec<u8> {
+    let count = format!("{services} service{} could not be started: ", if services == 1 { "" } else { "s" });
+    let fix = match errno {
+        libc::EMFILE => format!(
+            "; svscan may open {fd_limit} files and holds 2 per logged service: raise its hard limit (ulimit -Hn) before starting it"
+        ),
+        libc::ENFILE => "; the whole system is out of open files: raise fs.file-max (sysctl)".to_string(),
+        libc::EAGAIN => "; raise the limit on processes (ulimit -u)".to_string(),
+        _ => String::new(),
+    };
+    warning_line(&[count.as_bytes(), strerr::errno_str(errno).as_bytes(), fix.as_bytes(), b"; svscan keeps retrying"])
 }
 
 /// Writes `cmd` to the control FIFO `NAME/file`, provided `NAME` is still the

@@ -6,7 +6,9 @@
 //! into [`Action`]s (start a supervise, stop a service, close a log pipe).
 //! [`run`] is the thin daemon around it: a signalfd and an inotify watch
 //! polled with no timeout unless the table has a deadline, so an idle tree
-//! wakes svscan zero times.
+//! wakes svscan zero times. Warnings that every scan or retry would repeat
+//! (a dangling symlink, a service out of descriptors) are printed once:
+//! `standing` and `failures`.
 //!
 //! ```
 //! use std::time::Duration;
@@ -20,7 +22,9 @@
 //! ```
 
 mod daemon;
+mod failures;
 mod listing;
+mod standing;
 mod table;
 
 pub use daemon::{run, Error, POLL, SETTLE};

@@ -509,6 +509,28 @@ mod tests {
     }
 
     #[test]
+    fn spawns_that_keep_failing_back_off_to_five_seconds_per_service() {
+        let mut t = Table::new();
+        let mut now = secs(0.0);
+        let mut a = t.scan(vec![found("a", 1, true)], now);
+        let mut gaps = Vec::new();
+        for _ in 0..6 {
+            // Out of descriptors: neither the service nor its logger starts.
+            assert_eq!(spawns(&a), [("a".into(), Role::Main), ("a".into(), Role::Log)]);
+            for s in &a {
+                if let Action::Spawn { id, role, .. } = s {
+                    t.spawn_failed(*id, *role, now);
+                }
+            }
+            let at = t.deadline().unwrap();
+            gaps.push((at - now).as_secs_f64());
+            now = at;
+            a = t.scan(vec![found("a", 1, true)], now);
+        }
+        assert_eq!(gaps, [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]);
+    }
+
+    #[test]
     fn a_removed_directory_is_stopped_then_its_logger_drains_then_it_is_forgotten() {
         let mut t = Table::new();
         let mut pid = 100;

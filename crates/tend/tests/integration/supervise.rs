@@ -484,7 +484,7 @@ fn wall_clock_steps_keep_svstat_right() {
     let rc = sb.join("faketime.rc");
     fs::write(&rc, "+0\n").unwrap();
     let faked = |sb: &Sandbox, mut c: Command| {
-        c.env("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+        c.env("LD_PRELOAD", crate::util::require("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "libfaketime"))
             .env("FAKETIME_TIMESTAMP_FILE", &rc)
             .env("FAKETIME_NO_CACHE", "1")
             .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
@@ -569,7 +569,9 @@ fn the_service_gets_sigpipe_as_supervise_was_given_it() {
     let mut sb = Sandbox::new();
     let mut cases = Vec::new();
     for (trap, ignored) in [("", false), ("trap '' PIPE; ", true)] {
-        for (side, supervise) in [("ours", sb.bin.join("supervise")), ("theirs", PathBuf::from("/usr/bin/supervise"))] {
+        for (side, supervise) in
+            [("ours", sb.bin.join("supervise")), ("theirs", crate::util::require("/usr/bin/supervise", "daemontools"))]
+        {
             let dir = format!("{side}{}", cases.len());
             service(&sb, &dir, &format!("grep SigIgn /proc/$$/status > ../{dir}.sigign; exec sleep 100"));
             let mut sh = sb.command("/bin/sh");
@@ -593,7 +595,9 @@ fn the_service_gets_sigpipe_as_supervise_was_given_it() {
 #[test]
 fn an_inherited_ignored_sigchld_does_not_hide_deaths() {
     let mut sb = Sandbox::new();
-    for (dir, supervise) in [("ours", sb.bin.join("supervise")), ("theirs", PathBuf::from("/usr/bin/supervise"))] {
+    for (dir, supervise) in
+        [("ours", sb.bin.join("supervise")), ("theirs", crate::util::require("/usr/bin/supervise", "daemontools"))]
+    {
         service(&sb, dir, &format!("echo x >> ../{dir}.starts; exec sleep 0.2"));
         let mut cmd = sb.command(&supervise);
         // SAFETY: signal(2) is async-signal-safe; the child then execs.
@@ -649,4 +653,40 @@ fn the_service_inherits_the_same_descriptors_as_under_daemontools() {
     let fds = |d: &str| fs::read_to_string(sb.join(&format!("{d}/fds"))).unwrap_or_default();
     assert!(wait_until(LONG, || !fds("ours").is_empty() && !fds("theirs").is_empty()));
     assert_eq!(fds("ours"), fds("theirs"));
+}
+
+/// A service directory on a read-only file system (a read-only bind mount in
+/// a mount namespace of its own, gone with its last process): supervise says
+/// so, where daemontools' blames the lock it could not create.
+#[test]
+fn a_read_only_service_directory_is_reported_as_such() {
+    let sb = Sandbox::new();
+    service(&sb, "ro/s", "exec sleep 1000");
+    let unshare = crate::util::require("unshare", "util-linux");
+    for (supervise, want) in [
+        (sb.bin.join("supervise"), &b"supervise: fatal: unable to create s/supervise: read-only file system\n"[..]),
+        (
+            crate::util::require("/usr/bin/supervise", "daemontools"),
+            b"supervise: fatal: unable to acquire s/supervise/lock: file does not exist\n",
+        ),
+    ] {
+        let out = sb
+            .command(&unshare)
+            .args([
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                "mount --bind -o ro ro ro && cd ro && exec \"$0\" s",
+            ])
+            .arg(supervise)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(111));
+        assert_same("read-only", &out.stderr, want);
+    }
+    // The mount is gone with its namespace.
+    fs::write(sb.join("ro/s/written"), "").unwrap();
 }

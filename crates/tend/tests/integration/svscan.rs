@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::util::{alive, assert_same, signal, wait_until, Sandbox};
+use crate::util::{alive, assert_same, require, signal, wait_until, Sandbox};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -88,10 +88,12 @@ fn one_supervise_per_directory_log_in_its_service_dir_dot_names_and_files_skippe
     service(&sb, ".hidden", "exec sleep 1000");
     fs::write(sb.join("scan/plainfile"), "x").unwrap();
     let svscan = start_svscan(&mut sb);
-    let want = vec![argv(&[b"supervise", b"a"]), argv(&[b"supervise", b"b"]), argv(&[b"supervise", b"log"])];
+    // The logger's supervise is `supervise b/log` (daemontools': `supervise
+    // log` run in b), so that its messages and `ps` name the service.
+    let want = vec![argv(&[b"supervise", b"a"]), argv(&[b"supervise", b"b"]), argv(&[b"supervise", b"b/log"])];
     assert!(wait_until(LIMIT, || supervise_argvs(svscan) == want), "{:?}", supervise_argvs(svscan));
-    let log = children(svscan).into_iter().find(|c| c.1[1] == b"log").unwrap();
-    // supervise changes to its argument: started as `supervise log` in scan/b.
+    let log = children(svscan).into_iter().find(|c| c.1[1] == b"b/log").unwrap();
+    // supervise changes to its argument.
     assert_eq!(log.2, sb.join("scan/b/log").canonicalize().unwrap());
     assert!(wait_until(LIMIT, || status_pid(&sb.join("scan/a")).is_some()));
     assert!(!sb.join("scan/.hidden/supervise").exists());
@@ -106,6 +108,7 @@ fn one_supervise_per_directory_log_in_its_service_dir_dot_names_and_files_skippe
     let mut cmd = sb.debian("svscan");
     cmd.arg("theirs").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
     let debian = sb.spawn(cmd);
+    let want = vec![argv(&[b"supervise", b"a"]), argv(&[b"supervise", b"b"]), argv(&[b"supervise", b"log"])];
     assert!(wait_until(LIMIT, || supervise_argvs(debian) == want), "{:?}", supervise_argvs(debian));
 }
 
@@ -120,7 +123,7 @@ fn a_directory_moved_in_is_started_without_a_signal() {
     fs::rename(sb.join("new"), sb.join("scan/new")).unwrap();
     assert!(wait_until(LIMIT, || status_pid(&sb.join("scan/new")).is_some()));
     assert!(wait_until(LIMIT, || status_pid(&sb.join("scan/new/log")).is_some()));
-    assert_eq!(supervise_argvs(svscan), [argv(&[b"supervise", b"log"]), argv(&[b"supervise", b"new"])]);
+    assert_eq!(supervise_argvs(svscan), [argv(&[b"supervise", b"new"]), argv(&[b"supervise", b"new/log"])]);
 }
 
 #[test]
@@ -456,8 +459,9 @@ fn broken_entries_cost_no_more_wakeups_than_under_daemontools() {
     sb.script("aside/logfile/run", "#!/bin/sh\nexec sleep 1000\n");
     fs::write(sb.join("aside/logfile/log"), b"not a directory").unwrap();
     fs::rename(sb.join("aside/logfile"), sb.join("scan/logfile")).unwrap();
-    let failures =
-        || warned().iter().filter(|l| *l == "supervise: fatal: unable to chdir to log: not a directory").count();
+    let failures = || {
+        warned().iter().filter(|l| *l == "supervise: fatal: unable to chdir to logfile/log: not a directory").count()
+    };
     assert!(wait_until(LIMIT, || failures() >= 1), "{:?}", warned());
     let first = failures();
     std::thread::sleep(Duration::from_secs(6));
@@ -484,7 +488,7 @@ fn an_unlistable_directory_is_retried_ever_later_with_daemontools_warning() {
     let mut ours = as_nobody(&sb, sb.tend("svscan").get_program());
     ours.stderr(fs::File::create(sb.join("stderr")).unwrap());
     sb.spawn(ours);
-    let mut theirs = as_nobody(&sb, OsStr::new("/usr/bin/svscan"));
+    let mut theirs = as_nobody(&sb, require("/usr/bin/svscan", "daemontools").as_os_str());
     theirs.stderr(fs::File::create(sb.join("theirs")).unwrap());
     sb.spawn(theirs);
     let warning = "svscan: warning: unable to read directory: access denied";
@@ -533,4 +537,72 @@ fn supervise_inherits_the_signals_svscan_was_started_with_ignored() {
     service(&sb, "b", "exec sleep 1000");
     signal(pids[0], libc::SIGHUP);
     assert!(wait_until(LIMIT, || children(pids[0]).len() == 2));
+}
+
+/// A warning about an entry (a dangling symlink) is printed once, also while
+/// another entry makes svscan scan again and again (a logger's supervise
+/// that fails at once, restarted 1, 2, 4... seconds later, after a scan).
+/// Its failures name the service: `supervise NAME/log` runs the logger.
+#[test]
+fn a_dangling_symlink_is_warned_once_while_another_entry_crash_loops() {
+    let mut sb = Sandbox::new();
+    service(&sb, "broken", "exec sleep 1000");
+    fs::write(sb.join("scan/broken/log"), b"not a directory").unwrap();
+    std::os::unix::fs::symlink("/nonexistent", sb.join("scan/dangling")).unwrap();
+    start_svscan(&mut sb);
+    let count = |line: &str| lines(&sb.join("stderr")).iter().filter(|l| *l == line).count();
+    let failure = "supervise: fatal: unable to chdir to broken/log: not a directory";
+    // Three failures: two more scans after the first.
+    assert!(wait_until(LIMIT, || count(failure) >= 3), "{:?}", lines(&sb.join("stderr")));
+    assert_eq!(count("svscan: warning: unable to stat dangling: file does not exist"), 1);
+}
+
+/// Out of descriptors (a hard limit of 64 and 40 logged services, two pipe
+/// ends each): each service that cannot be started is named once, however
+/// often it is retried, one summary says how many and what to do, and a
+/// service is started by a retry once descriptors are free again.
+#[test]
+fn out_of_descriptors_each_service_is_named_once_and_a_summary_gives_the_fix() {
+    let mut sb = Sandbox::new();
+    let names: Vec<String> = (0..40).map(|i| format!("s{i:02}")).collect();
+    for name in &names {
+        let dir = sb.join(&format!("scan/{name}"));
+        fs::create_dir_all(dir.join("log")).unwrap();
+        fs::write(dir.join("down"), "").unwrap();
+        fs::write(dir.join("log/down"), "").unwrap();
+    }
+    let mut cmd = sb.command(require("prlimit", "util-linux"));
+    cmd.args(["--nofile=64:64", "svscan", "scan"]).stdin(Stdio::null()).stdout(Stdio::null());
+    cmd.stderr(fs::File::create(sb.join("stderr")).unwrap());
+    sb.spawn(cmd);
+    let warned = || lines(&sb.join("stderr"));
+    let is_summary = |l: &String| l.contains(" could not be started: ");
+    assert!(wait_until(LIMIT, || warned().iter().any(is_summary)), "{:?}", warned());
+    let failed = || -> Vec<String> {
+        let pipe = |l: &String| {
+            let rest = l.strip_prefix("svscan: warning: unable to create pipe for ")?;
+            Some(rest.strip_suffix(": process cannot open more files")?.to_string())
+        };
+        warned().iter().filter_map(pipe).collect()
+    };
+    let first = failed();
+    assert!(!first.is_empty() && first.len() < names.len(), "{first:?}");
+    let summary = format!(
+        "svscan: warning: {} services could not be started: process cannot open more files; svscan may open 64 \
+         files and holds 2 per logged service: raise its hard limit (ulimit -Hn) before starting it; svscan keeps retrying",
+        first.len()
+    );
+    // Free the descriptors of a running service (once both its supervise
+    // processes have entered it): a retry starts a failed one.
+    let running = names.iter().find(|n| !first.contains(n)).unwrap();
+    let up = |sub: &str| sb.join(&format!("scan/{running}/{sub}supervise/status")).exists();
+    assert!(wait_until(LIMIT, || up("") && up("log/")), "{running} not up");
+    fs::rename(sb.join(&format!("scan/{running}")), sb.join("removed")).unwrap();
+    let started = || first.iter().any(|n| sb.join(&format!("scan/{n}/supervise/status")).exists());
+    assert!(wait_until(Duration::from_secs(30), started), "{:?}", warned());
+    // Every failed service was retried at least once (they failed together
+    // and are retried together); none was named again.
+    assert_eq!(failed(), first);
+    let rest: Vec<String> = warned().into_iter().filter(|l| !l.contains("unable to create pipe for ")).collect();
+    assert_eq!(rest, [summary]);
 }

@@ -71,9 +71,12 @@ impl Sandbox {
 
     /// The same, with Debian's programs first on PATH (for differential tests).
     pub fn debian(&self, program: &str) -> Command {
-        let path = format!("/usr/bin/{program}");
-        assert!(Path::new(&path).exists(), "{path} is missing: scripts/test installs Debian's packages");
-        let mut c = Command::new(path);
+        let package = match program {
+            "chpst" | "runsv" | "runsvdir" | "sv" | "svlogd" => "runit",
+            p if p.starts_with("s6-") => "s6",
+            _ => "daemontools",
+        };
+        let mut c = Command::new(require(&format!("/usr/bin/{program}"), package));
         c.current_dir(self.path());
         c.env("TEND_TEST_MARKER", &self.marker);
         c
@@ -148,6 +151,20 @@ impl Sandbox {
         found.retain(|&p| p != std::process::id() as i32);
         found
     }
+}
+
+/// Where `program` is (a path, or a name looked up on PATH); a missing one
+/// fails the test with the Debian package to install, which
+/// `scripts/install-peers` installs.
+#[track_caller]
+pub fn require(program: &str, package: &str) -> PathBuf {
+    let found = if program.contains('/') {
+        Some(PathBuf::from(program)).filter(|p| p.exists())
+    } else {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
+    };
+    found.unwrap_or_else(|| panic!("{program} is missing: install Debian's package {package} (scripts/install-peers)"))
 }
 
 /// (pid, ppid) of every process.
