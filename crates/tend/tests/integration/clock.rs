@@ -72,11 +72,13 @@ fn chrony_conf(sb: &Sandbox, name: &str, lines: &[String]) -> PathBuf {
 /// libfaketime with the wall clock `ahead` (e.g. "+300s").
 fn spawn_chronyd(sb: &mut Sandbox, conf: &Path, ahead: Option<&str>) {
     let log = fs::File::create(conf.with_extension("log")).unwrap();
-    let mut cmd = sb.command("chronyd");
+    let mut cmd = sb.command(crate::util::require("chronyd", "chrony"));
     cmd.args(["-x", "-d"]).args(chronyd_user_args()).arg("-f").arg(conf);
     cmd.stdout(log.try_clone().unwrap()).stderr(log);
     if let Some(offset) = ahead {
-        cmd.env("LD_PRELOAD", FAKETIME_LIB).env("FAKETIME", offset).env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        cmd.env("LD_PRELOAD", crate::util::require(FAKETIME_LIB, "libfaketime"))
+            .env("FAKETIME", offset)
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
     }
     sb.spawn(cmd);
 }
@@ -214,7 +216,11 @@ fn clock_local_clock_trap_of_seed_001_is_critical() {
     spawn_chronyd(&mut sb, &conf, None);
     let sock = sb.join("client-run/chronyd.sock");
     let tracking_local = || {
-        let o = Command::new("chronyc").args(["-n", "-c", "-h"]).arg(&sock).arg("tracking").output();
+        let o = Command::new(crate::util::require("chronyc", "chrony"))
+            .args(["-n", "-c", "-h"])
+            .arg(&sock)
+            .arg("tracking")
+            .output();
         o.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).starts_with("7F7F0101"))
     };
     assert!(wait_until(Duration::from_secs(20), tracking_local), "client chronyd never fell back to its local clock");
@@ -365,7 +371,7 @@ fn clockwatch_sees_wall_clock_steps() {
     let out_path = sb.join("clockwatch.out");
     let mut cmd = sb.tend("clockwatch");
     cmd.args(["--interval", "0.2", "--summary", "1", "--query-interval", "0", "--kmsg", "/nonexistent"]);
-    cmd.env("LD_PRELOAD", FAKETIME_LIB)
+    cmd.env("LD_PRELOAD", crate::util::require(FAKETIME_LIB, "libfaketime"))
         .env("FAKETIME_TIMESTAMP_FILE", &rc)
         .env("FAKETIME_NO_CACHE", "1")
         .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")

@@ -8,6 +8,7 @@ mod util;
 mod clock;
 mod dispatch;
 mod multilog;
+mod peers;
 mod supervise;
 mod svclients;
 mod svscan;

@@ -442,7 +442,7 @@ fn multilog_archive_names_never_go_backwards_after_a_clock_step() {
     fs::write(&stamp, "@2030-01-01 12:00:00\n").unwrap();
     let mut cmd = sb.tend("multilog");
     cmd.args(["n4", "./d"])
-        .env("LD_PRELOAD", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+        .env("LD_PRELOAD", crate::util::require("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "libfaketime"))
         .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
         .env("FAKETIME_TIMESTAMP_FILE", &stamp)
         .env("FAKETIME_NO_CACHE", "1");
@@ -539,7 +539,7 @@ fn multilog_streams_a_huge_line_in_bounded_memory() {
     let mut input = b"start ".to_vec();
     input.extend(std::iter::repeat_n(b'x', 40_000_000));
     input.extend_from_slice(b"\nafter\n");
-    let mut cmd = Command::new("/usr/bin/time");
+    let mut cmd = Command::new(crate::util::require("/usr/bin/time", "time"));
     cmd.current_dir(sb.path()).args(["-f", "%M"]).arg(sb.bin.join("multilog")).args(["s16777215", "n20", "./d"]);
     let out = run_with_input(&mut cmd, &input);
     assert!(out.status.success());
@@ -556,7 +556,7 @@ fn multilog_seals_archives_off_the_input_path_and_only_after_fsync() {
     let sb = Sandbox::new();
     let input = lines(20_000, 10..100, 23);
     let trace = sb.join("trace");
-    let mut cmd = Command::new("strace");
+    let mut cmd = Command::new(crate::util::require("strace", "strace"));
     cmd.current_dir(sb.path())
         .args(["-f", "-qq", "-e", "trace=fsync,syncfs,rename,write", "-o"])
         .arg(&trace)

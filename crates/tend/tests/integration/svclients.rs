@@ -226,7 +226,7 @@ fn runit_sv_reads_and_drives_our_supervise() {
     service(&sb, "s", "exec sleep 100");
     start(&mut sb, "s");
     let pid = wait_up(&sb, "s");
-    let sv = |args: &[&str]| sb.command("/usr/bin/sv").args(args).output().unwrap();
+    let sv = |args: &[&str]| sb.command(crate::util::require("/usr/bin/sv", "runit")).args(args).output().unwrap();
     let out = sv(&["status", "./s"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("run: ./s: (pid {pid}) ")), "{out:?}");
@@ -244,7 +244,7 @@ fn s6_svc_drives_our_supervise() {
     service(&sb, "s", "exec sleep 100");
     start(&mut sb, "s");
     let first = wait_up(&sb, "s");
-    let s6 = |flag: &str| sb.command("/usr/bin/s6-svc").args([flag, "s"]).status().unwrap();
+    let s6 = |flag: &str| sb.command(crate::util::require("/usr/bin/s6-svc", "s6")).args([flag, "s"]).status().unwrap();
     assert!(s6("-d").success());
     assert!(wait_until(LONG, || status_pid(&sb, "s") == 0));
     assert!(s6("-u").success());
@@ -263,7 +263,7 @@ fn s6_svc_drives_our_supervise() {
 fn our_clients_read_and_drive_runsv() {
     let mut sb = Sandbox::new();
     service(&sb, "s", "exec sleep 100");
-    let mut cmd = sb.command("/usr/bin/runsv");
+    let mut cmd = sb.command(crate::util::require("/usr/bin/runsv", "runit"));
     cmd.arg("s");
     sb.spawn(cmd);
     wait_up(&sb, "s");
@@ -324,7 +324,7 @@ fn starts(sb: &Sandbox) -> usize {
 fn our_clients_on_s6_supervise() {
     let mut sb = Sandbox::new();
     service(&sb, "s", "echo start >> ../starts; exec sleep 100");
-    let mut cmd = sb.command("/usr/bin/s6-supervise");
+    let mut cmd = sb.command(crate::util::require("/usr/bin/s6-supervise", "s6"));
     cmd.arg("s");
     sb.spawn(cmd);
     assert!(wait_until(LONG, || starts(&sb) == 1));
