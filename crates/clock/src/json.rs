@@ -1,249 +1,165 @@
-//! `--json`: the report for machines, written by hand (the format is tiny).
+//! `--json`: the report for machines, one object on one line.
+
+use emit::json::Json;
 
 use crate::clocksource::LogEvent;
-use crate::report::Report;
+use crate::report::{DaemonReport, Report};
 use crate::sntp::ServerResult;
 
-/// A JSON value.
-pub enum J {
-    Null,
-    Bool(bool),
-    Num(f64),
-    Str(String),
-    Arr(Vec<J>),
-    Obj(Vec<(&'static str, J)>),
-}
-
-impl J {
-    pub fn str(s: impl Into<String>) -> J {
-        J::Str(s.into())
-    }
-
-    fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> J) -> J {
-        v.map_or(J::Null, f)
-    }
-
-    pub fn write(&self, out: &mut String) {
-        match self {
-            J::Null => out.push_str("null"),
-            J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            J::Num(n) if n.is_finite() => out.push_str(&format!("{n}")),
-            J::Num(_) => out.push_str("null"),
-            J::Str(s) => escape(s, out),
-            J::Arr(items) => {
-                out.push('[');
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    v.write(out);
-                }
-                out.push(']');
-            }
-            J::Obj(fields) => {
-                out.push('{');
-                for (i, (k, v)) in fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    escape(k, out);
-                    out.push(':');
-                    v.write(out);
-                }
-                out.push('}');
-            }
-        }
-    }
-}
-
-fn escape(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-fn result<T>(r: &Result<T, String>, f: impl FnOnce(&T) -> J) -> J {
+/// `Ok` through `ok`, `Err(e)` as `{"error":e}`.
+fn result<T>(j: &mut Json, r: &Result<T, String>, ok: impl FnOnce(&mut Json, &T)) {
     match r {
-        Ok(v) => f(v),
-        Err(e) => J::Obj(vec![("error", J::str(e.as_str()))]),
+        Ok(v) => ok(j, v),
+        Err(e) => j.object(|j| j.field("error", e)),
     }
 }
 
-fn server(s: &ServerResult) -> J {
-    let mut o = vec![("name", J::str(s.name.as_str())), ("address", J::opt(s.address, |a| J::str(a.to_string())))];
-    match &s.outcome {
-        Ok(x) => o.extend([
-            ("ok", J::Bool(true)),
-            ("offset", J::Num(x.offset)),
-            ("delay", J::Num(x.delay)),
-            ("stratum", J::Num(f64::from(x.stratum))),
-            ("leap", J::Num(f64::from(x.leap))),
-            ("reference", J::str(x.reference())),
-            ("reference_is_local_clock", J::Bool(x.reference_is_local_clock())),
-            ("root_delay", J::Num(x.root_delay)),
-            ("root_dispersion", J::Num(x.root_dispersion)),
-        ]),
-        Err(e) => o.extend([("ok", J::Bool(false)), ("error", J::str(e.to_string()))]),
+/// `Some` through `some`, `None` as `null`.
+fn option<T>(j: &mut Json, v: &Option<T>, some: impl FnOnce(&mut Json, &T)) {
+    match v {
+        Some(v) => some(j, v),
+        None => j.null(),
     }
-    J::Obj(o)
 }
 
-fn log_event(e: &LogEvent) -> J {
+fn server(j: &mut Json, s: &ServerResult) {
+    j.object(|j| {
+        j.field("name", &s.name);
+        j.field("address", s.address.map(|a| a.to_string()));
+        match &s.outcome {
+            Ok(x) => {
+                j.field("ok", true);
+                j.field("offset", x.offset);
+                j.field("delay", x.delay);
+                j.field("stratum", x.stratum);
+                j.field("leap", x.leap);
+                j.field("reference", x.reference());
+                j.field("reference_is_local_clock", x.reference_is_local_clock());
+                j.field("root_delay", x.root_delay);
+                j.field("root_dispersion", x.root_dispersion);
+            }
+            Err(e) => {
+                j.field("ok", false);
+                j.field("error", e.to_string());
+            }
+        }
+    });
+}
+
+fn log_event(j: &mut Json, e: &LogEvent) {
     let kind = match e {
         LogEvent::TscUnstable(_) => "tsc_unstable",
         LogEvent::ClocksourceUnstable(_) => "clocksource_unstable",
         LogEvent::Switched { .. } => "switched",
         LogEvent::HyperVStale(_) => "hyperv_stale",
     };
-    J::Obj(vec![("kind", J::str(kind)), ("line", J::str(e.line()))])
+    j.object(|j| {
+        j.field("kind", kind);
+        j.field("line", e.line());
+    });
+}
+
+fn daemon(j: &mut Json, d: &DaemonReport) {
+    j.object(|j| {
+        j.field("daemon", d.running.kind.to_string());
+        j.field("pid", d.running.pid);
+        j.field("config", d.config_path.display().to_string());
+        result(j.key("configured"), &d.config, |j, c| {
+            j.object(|j| {
+                j.key("servers").array(|j| c.sources.iter().for_each(|s| j.value(s.spec())));
+                j.field("local_clock", c.local_clock);
+            })
+        });
+        option(j.key("view"), &d.view, |j, v| {
+            result(j, v, |j, v| {
+                j.object(|j| {
+                    j.field("local_clock_selected", v.local_clock_selected());
+                    j.field("tracking_reference_id", v.tracking.as_ref().map(|t| &t.reference_id));
+                    j.field("system_time", v.tracking.as_ref().map(|t| t.system_time));
+                    j.key("sources").array(|j| {
+                        for p in &v.peers {
+                            j.object(|j| {
+                                j.field("state", p.state.to_string());
+                                j.field("name", &p.name);
+                                j.field("reach", p.reach);
+                                j.field("offset", p.offset);
+                                j.field("local_clock", p.local_clock);
+                            });
+                        }
+                    });
+                })
+            })
+        });
+    });
 }
 
 /// The report as one JSON object (and a newline).
 pub fn render(r: &Report) -> String {
-    let findings = r
-        .findings
-        .iter()
-        .map(|f| {
-            J::Obj(vec![
-                ("level", J::str(f.level.name())),
-                ("key", J::str(f.key)),
-                ("what", J::str(f.what.as_str())),
-                ("advice", J::str(f.advice.as_str())),
-            ])
-        })
-        .collect();
-    let kernel = J::opt(r.kernel.as_ref(), |k| {
-        result(k, |k| {
-            J::Obj(vec![
-                ("synchronised", J::Bool(k.synchronised)),
-                ("state", J::str(k.state)),
-                ("max_error", J::Num(k.max_error)),
-                ("est_error", J::Num(k.est_error)),
-                ("offset", J::Num(k.offset)),
-                ("frequency_ppm", J::Num(k.freq_ppm)),
-                ("slew_limit_used", J::Num(k.slew_used())),
-                ("tick_us", J::Num(k.tick as f64)),
-                ("tai_offset", J::Num(f64::from(k.tai))),
-            ])
-        })
-    });
-    let ntp = J::opt(r.ntp.as_ref(), |n| {
-        let daemons = n
-            .daemons
-            .iter()
-            .map(|d| {
-                let view = J::opt(d.view.as_ref(), |v| {
-                    result(v, |v| {
-                        J::Obj(vec![
-                            ("local_clock_selected", J::opt(v.local_clock_selected(), J::Str)),
-                            ("tracking_reference_id", J::opt(v.tracking.as_ref(), |t| J::str(t.reference_id.as_str()))),
-                            ("system_time", J::opt(v.tracking.as_ref(), |t| J::Num(t.system_time))),
-                            (
-                                "sources",
-                                J::Arr(
-                                    v.peers
-                                        .iter()
-                                        .map(|p| {
-                                            J::Obj(vec![
-                                                ("state", J::str(p.state.to_string())),
-                                                ("name", J::str(p.name.as_str())),
-                                                ("reach", J::Num(f64::from(p.reach))),
-                                                ("offset", J::opt(p.offset, J::Num)),
-                                                ("local_clock", J::Bool(p.local_clock)),
-                                            ])
-                                        })
-                                        .collect(),
-                                ),
-                            ),
-                        ])
+    let mut j = Json::new();
+    j.object(|j| {
+        j.field("verdict", r.verdict().name());
+        j.field("exit", r.verdict().exit_code());
+        j.key("findings").array(|j| {
+            for f in &r.findings {
+                j.object(|j| {
+                    j.field("level", f.level.name());
+                    j.field("key", f.key);
+                    j.field("what", &f.what);
+                    j.field("advice", &f.advice);
+                });
+            }
+        });
+        option(j.key("kernel"), &r.kernel, |j, k| {
+            result(j, k, |j, k| {
+                j.object(|j| {
+                    j.field("synchronised", k.synchronised);
+                    j.field("state", k.state);
+                    j.field("max_error", k.max_error);
+                    j.field("est_error", k.est_error);
+                    j.field("offset", k.offset);
+                    j.field("frequency_ppm", k.freq_ppm);
+                    j.field("slew_limit_used", k.slew_used());
+                    j.field("tick_us", k.tick);
+                    j.field("tai_offset", k.tai);
+                })
+            })
+        });
+        option(j.key("ntp"), &r.ntp, |j, n| {
+            j.object(|j| {
+                j.key("daemons").array(|j| n.daemons.iter().for_each(|d| daemon(j, d)));
+                j.field("servers_given", n.servers_given);
+                j.key("servers").array(|j| n.servers.iter().for_each(|s| server(j, s)));
+            })
+        });
+        option(j.key("clocksource"), &r.clocksource, |j, c| {
+            j.object(|j| {
+                result(j.key("source"), &c.source, |j, s| {
+                    j.object(|j| {
+                        j.field("current", &s.current);
+                        j.key("available").array(|j| s.available.iter().for_each(|a| j.value(a)));
                     })
                 });
-                J::Obj(vec![
-                    ("daemon", J::str(d.running.kind.to_string())),
-                    ("pid", J::Num(f64::from(d.running.pid))),
-                    ("config", J::str(d.config_path.display().to_string())),
-                    (
-                        "configured",
-                        result(&d.config, |c| {
-                            J::Obj(vec![
-                                ("servers", J::Arr(c.sources.iter().map(|s| J::str(s.spec())).collect())),
-                                ("local_clock", J::Bool(c.local_clock)),
-                            ])
-                        }),
-                    ),
-                    ("view", view),
-                ])
+                result(j.key("kernel_log"), &c.log, |j, l| j.array(|j| l.iter().for_each(|e| log_event(j, e))));
             })
-            .collect();
-        J::Obj(vec![
-            ("daemons", J::Arr(daemons)),
-            ("servers_given", J::Bool(n.servers_given)),
-            ("servers", J::Arr(n.servers.iter().map(server).collect())),
-        ])
+        });
+        option(j.key("vm"), &r.vm, |j, v| {
+            j.object(|j| {
+                j.field("hypervisor", v.detected.as_ref().map(|d| d.hypervisor.to_string()));
+                j.field("how", v.detected.as_ref().map(|d| &d.how));
+                j.key("advice").array(|j| v.advice.iter().for_each(|a| j.value(a)));
+            })
+        });
+        option(j.key("steal"), &r.steal, |j, s| {
+            result(j, s, |j, s| {
+                j.object(|j| {
+                    j.field("percent", s.percent);
+                    j.field("over", s.over.as_secs_f64());
+                    j.field("since_boot_percent", s.since_boot);
+                })
+            })
+        });
     });
-    let clocksource = J::opt(r.clocksource.as_ref(), |c| {
-        J::Obj(vec![
-            (
-                "source",
-                result(&c.source, |s| {
-                    J::Obj(vec![
-                        ("current", J::str(s.current.as_str())),
-                        ("available", J::Arr(s.available.iter().map(|a| J::str(a.as_str())).collect())),
-                    ])
-                }),
-            ),
-            ("kernel_log", result(&c.log, |l| J::Arr(l.iter().map(log_event).collect()))),
-        ])
-    });
-    let vm = J::opt(r.vm.as_ref(), |v| {
-        J::Obj(vec![
-            ("hypervisor", J::opt(v.detected.as_ref(), |d| J::str(d.hypervisor.to_string()))),
-            ("how", J::opt(v.detected.as_ref(), |d| J::str(d.how.as_str()))),
-            ("advice", J::Arr(v.advice.iter().map(|a| J::str(a.as_str())).collect())),
-        ])
-    });
-    let steal = J::opt(r.steal.as_ref(), |s| {
-        result(s, |s| {
-            J::Obj(vec![
-                ("percent", J::opt(s.percent, J::Num)),
-                ("over", J::Num(s.over.as_secs_f64())),
-                ("since_boot_percent", J::opt(s.since_boot, J::Num)),
-            ])
-        })
-    });
-    let doc = J::Obj(vec![
-        ("verdict", J::str(r.verdict().name())),
-        ("exit", J::Num(f64::from(r.verdict().exit_code()))),
-        ("findings", J::Arr(findings)),
-        ("kernel", kernel),
-        ("ntp", ntp),
-        ("clocksource", clocksource),
-        ("vm", vm),
-        ("steal", steal),
-    ]);
-    let mut out = String::new();
-    doc.write(&mut out);
+    let mut out = j.into_string();
     out.push('\n');
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_and_numbers() {
-        let mut s = String::new();
-        J::Obj(vec![("a\"", J::str("x\ny\u{1}")), ("n", J::Num(f64::NAN)), ("m", J::Num(-1.5))]).write(&mut s);
-        assert_eq!(s, r#"{"a\"":"x\ny\u0001","n":null,"m":-1.5}"#);
-    }
 }

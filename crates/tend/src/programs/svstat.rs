@@ -11,6 +11,7 @@ use std::io::{self, ErrorKind, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use emit::json::Json;
 use svstatus::{LastExit, ReadError, RunState, SavedCwd, Status, Want};
 use tai64::{Clock, Label, SystemClock};
 
@@ -111,56 +112,45 @@ fn text_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
 }
 
 fn json_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
-    let dir = json_string(&String::from_utf8_lossy(name));
-    let body = match found {
-        Err(why) => format!("\"error\":{}", json_string(&String::from_utf8_lossy(why))),
-        Ok(f) => {
-            let st = &f.status;
-            let want = match st.want {
-                Want::Up => "\"up\"",
-                Want::Down => "\"down\"",
-                Want::Once => "\"once\"",
-                Want::Other(_) => "null",
-            };
-            let x = st.extras;
-            let state = match (x, st.state) {
-                (None, _) | (_, RunState::Other(_)) => "null".to_string(),
-                (Some(_), s) => json_string(s.word()),
-            };
-            let last_exit = match x.and_then(|x| x.last_exit) {
-                Some(LastExit::Code(c)) => format!("{{\"code\":{c}}}"),
-                Some(LastExit::Signal(s)) => format!("{{\"signal\":{s}}}"),
-                None => "null".to_string(),
-            };
-            let or_null = |v: Option<String>| v.unwrap_or_else(|| "null".to_string());
-            format!(
-                "\"up\":{},\"pid\":{},\"seconds\":{},\"state\":{state},\"want\":{want},\"paused\":{},\
-                 \"normally_up\":{},\"ready\":{},\"last_exit\":{last_exit},\"restarts\":{}",
-                st.pid != 0,
-                st.pid,
-                f.seconds,
-                st.pid != 0 && st.paused,
-                f.normally_up,
-                or_null(x.map(|x| x.ready.to_string())),
-                or_null(x.map(|x| x.restarts.to_string())),
-            )
+    let mut j = Json::new();
+    j.object(|j| {
+        j.field("directory", name);
+        let f = match found {
+            Err(why) => return j.field("error", why.as_slice()),
+            Ok(f) => f,
+        };
+        let st = &f.status;
+        let x = st.extras;
+        j.field("up", st.pid != 0);
+        j.field("pid", st.pid);
+        j.field("seconds", f.seconds);
+        j.field(
+            "state",
+            match (x, st.state) {
+                (None, _) | (_, RunState::Other(_)) => None,
+                (Some(_), s) => Some(s.word()),
+            },
+        );
+        j.field(
+            "want",
+            match st.want {
+                Want::Up => Some("up"),
+                Want::Down => Some("down"),
+                Want::Once => Some("once"),
+                Want::Other(_) => None,
+            },
+        );
+        j.field("paused", st.pid != 0 && st.paused);
+        j.field("normally_up", f.normally_up);
+        j.field("ready", x.map(|x| x.ready));
+        match x.and_then(|x| x.last_exit) {
+            Some(LastExit::Code(c)) => j.key("last_exit").object(|j| j.field("code", c)),
+            Some(LastExit::Signal(s)) => j.key("last_exit").object(|j| j.field("signal", s)),
+            None => j.field("last_exit", None::<u8>),
         }
-    };
-    format!("{{\"directory\":{dir},{body}}}\n").into_bytes()
-}
-
-/// A JSON string literal (names that are not UTF-8 are shown with U+FFFD).
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+        j.field("restarts", x.map(|x| x.restarts));
+    });
+    let mut line = j.into_string().into_bytes();
+    line.push(b'\n');
+    line
 }
