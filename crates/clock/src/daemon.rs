@@ -13,6 +13,11 @@ pub enum Kind {
     Timesyncd,
 }
 
+impl Kind {
+    /// Every daemon tend recognises.
+    pub const ALL: [Kind; 4] = [Kind::Chronyd, Kind::Ntpd, Kind::Ntpsec, Kind::Timesyncd];
+}
+
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -176,6 +181,22 @@ pub fn classify(comm: &str, etc: &Path) -> Option<Kind> {
     }
 }
 
+/// Where Debian installs the daemons' programs (ntpsec's is also `ntpd`).
+const PROGRAMS: [&str; 4] =
+    ["usr/sbin/chronyd", "usr/sbin/ntpd", "usr/lib/systemd/systemd-timesyncd", "lib/systemd/systemd-timesyncd"];
+
+/// The daemons whose program is installed under `root` (normally /), running or not.
+pub fn installed(root: &Path, etc: &Path) -> Vec<Kind> {
+    let mut kinds = Vec::new();
+    for program in PROGRAMS.map(|p| root.join(p)).iter().filter(|p| p.is_file()) {
+        let name = program.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if let Some(kind) = classify(name, etc).filter(|k| !kinds.contains(k)) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+}
+
 /// What /proc shows: NTP daemons, and whether VMware Tools' daemon runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Processes {
@@ -325,6 +346,23 @@ restrict 127.0.0.1
         assert_eq!(r.config_path(Path::new("/etc")), PathBuf::from("/t/c.conf"));
         let r = Running { kind: Kind::Ntpd, pid: 1, cmdline: vec!["ntpd".into(), "-c/t/ntp.conf".into()] };
         assert_eq!(r.config_path(Path::new("/etc")), PathBuf::from("/t/ntp.conf"));
+    }
+
+    #[test]
+    fn installed_programs_under_a_fake_root() {
+        let root = std::env::temp_dir().join(format!("clock-daemon-installed-{}", std::process::id()));
+        let etc = root.join("etc");
+        assert_eq!(installed(&root, &etc), []);
+        std::fs::create_dir_all(root.join("usr/sbin")).unwrap();
+        std::fs::create_dir_all(root.join("lib/systemd")).unwrap();
+        std::fs::write(root.join("usr/sbin/chronyd"), "").unwrap();
+        assert_eq!(installed(&root, &etc), [Kind::Chronyd]);
+        std::fs::write(root.join("usr/sbin/ntpd"), "").unwrap();
+        std::fs::write(root.join("lib/systemd/systemd-timesyncd"), "").unwrap();
+        assert_eq!(installed(&root, &etc), [Kind::Chronyd, Kind::Ntpd, Kind::Timesyncd]);
+        std::fs::create_dir_all(etc.join("ntpsec")).unwrap();
+        assert_eq!(installed(&root, &etc), [Kind::Chronyd, Kind::Ntpsec, Kind::Timesyncd]);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -127,6 +127,7 @@ pub fn render(r: &Report) -> String {
         option(j.key("ntp"), &r.ntp, |j, n| {
             j.object(|j| {
                 j.key("daemons").array(|j| n.daemons.iter().for_each(|d| daemon(j, d)));
+                j.key("installed").array(|j| n.installed.iter().for_each(|k| j.value(k.to_string())));
                 j.field("servers_given", n.servers_given);
                 j.key("servers").array(|j| n.servers.iter().for_each(|s| server(j, s)));
             })

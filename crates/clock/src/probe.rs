@@ -24,11 +24,19 @@ pub struct Paths {
     pub sys: PathBuf,
     pub kmsg: PathBuf,
     pub etc: PathBuf,
+    /// Where the daemons' programs are looked for (ROOT/usr/sbin/chronyd, ...).
+    pub root: PathBuf,
 }
 
 impl Default for Paths {
     fn default() -> Self {
-        Paths { proc: "/proc".into(), sys: "/sys".into(), kmsg: "/dev/kmsg".into(), etc: "/etc".into() }
+        Paths {
+            proc: "/proc".into(),
+            sys: "/sys".into(),
+            kmsg: "/dev/kmsg".into(),
+            etc: "/etc".into(),
+            root: "/".into(),
+        }
     }
 }
 
@@ -228,7 +236,8 @@ fn ntp(o: &CheckOptions, processes: &Processes) -> NtpReport {
         };
         let servers = sntp::query_all(&specs, o.timeout, SystemClock);
         let daemons = handles.into_iter().filter_map(|h| h.join().ok()).collect();
-        NtpReport { daemons, servers_given: given, servers }
+        let installed = daemon::installed(&o.paths.root, &o.paths.etc);
+        NtpReport { daemons, installed, servers_given: given, servers }
     })
 }
 
@@ -251,13 +260,13 @@ pub fn check(o: &CheckOptions) -> Report {
     r.ntp = o.sections.ntp.then(|| ntp(o, &processes));
     r.steal = cpu_before.map(|before| {
         let before = before?;
-        if let Some(rest) = o.sample.checked_sub(clock.monotonic() - start) {
+        if let Some(rest) = o.sample.checked_sub(clock.monotonic().saturating_sub(start)) {
             std::thread::sleep(rest);
         }
         let after = cpu_times(&o.paths.proc)?;
         Ok(StealReport {
             percent: steal::percent(before, after),
-            over: clock.monotonic() - start,
+            over: clock.monotonic().saturating_sub(start),
             since_boot: steal::percent(CpuTimes::default(), after),
         })
     });

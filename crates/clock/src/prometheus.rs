@@ -3,6 +3,7 @@
 
 use emit::prometheus::{Exposition, Type::Gauge};
 
+use crate::daemon::Kind;
 use crate::report::{Level, Report};
 
 fn b(v: bool) -> f64 {
@@ -45,9 +46,12 @@ pub fn render(r: &Report) -> String {
         );
     }
     if let Some(n) = &r.ntp {
-        let mut f = o.family("tend_clock_daemon_running", "NTP daemons running.", Gauge);
-        for d in &n.daemons {
-            f.sample(&[("daemon", &d.running.kind.to_string())], 1.0);
+        // One sample per known daemon, 0 when it does not run, so that
+        // `sum(tend_clock_daemon_running) == 0` finds a machine with none.
+        let mut f = o.family("tend_clock_daemon_running", "NTP daemon processes running, by daemon.", Gauge);
+        for kind in Kind::ALL {
+            let n = n.daemons.iter().filter(|d| d.running.kind == kind).count();
+            f.sample(&[("daemon", &kind.to_string())], n as f64);
         }
         let mut f = o.family(
             "tend_clock_daemon_local_clock_selected",

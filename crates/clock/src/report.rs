@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::clocksource::{Clocksource, LogEvent};
-use crate::daemon::{Config, Running};
+use crate::daemon::{Config, Kind, Running};
 use crate::hypervisor::{Detected, GuestTools};
 use crate::kernel::KernelTime;
 use crate::ntp::ReplyError;
@@ -78,6 +78,8 @@ pub struct DaemonReport {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NtpReport {
     pub daemons: Vec<DaemonReport>,
+    /// Daemons whose program is installed, running or not.
+    pub installed: Vec<Kind>,
     /// The servers came from `--server`, not from configurations.
     pub servers_given: bool,
     pub servers: Vec<ServerResult>,
@@ -216,11 +218,17 @@ fn kernel_findings(k: &Result<KernelTime, String>, t: &Thresholds, f: &mut Vec<F
 
 fn ntp_findings(n: &NtpReport, t: &Thresholds, f: &mut Vec<Finding>) {
     if n.daemons.is_empty() && !n.servers_given {
+        let installed: Vec<String> = n.installed.iter().map(Kind::to_string).collect();
+        let what = if installed.is_empty() {
+            "install and start chrony".to_string()
+        } else {
+            format!("start {} (installed but not running)", installed.join(" or "))
+        };
         f.push(finding(
             Level::Warning,
             "no_daemon",
             "no NTP daemon running (chronyd, ntpd, ntpsec, systemd-timesyncd)".into(),
-            "install and start chrony; without it the clock drifts freely, fast on many VMs",
+            &format!("{what}; without it the clock drifts freely, fast on many VMs"),
         ));
     }
     let worst = n
@@ -235,9 +243,10 @@ fn ntp_findings(n: &NtpReport, t: &Thresholds, f: &mut Vec<Finding>) {
         server_findings(s, t, f);
     }
     // timesyncd without NTP= uses its compiled-in fallback servers.
-    let configured = n.daemons.iter().any(|d| {
-        d.running.kind == crate::daemon::Kind::Timesyncd || d.config.as_ref().map_or(true, |c| !c.sources.is_empty())
-    });
+    let configured = n
+        .daemons
+        .iter()
+        .any(|d| d.running.kind == Kind::Timesyncd || d.config.as_ref().map_or(true, |c| !c.sources.is_empty()));
     if !n.daemons.is_empty() && !configured && !n.servers_given {
         f.push(finding(
             Level::Warning,
@@ -429,7 +438,10 @@ mod tests {
     }
 
     fn with_servers(servers: Vec<ServerResult>) -> Report {
-        Report { ntp: Some(NtpReport { daemons: vec![], servers_given: true, servers }), ..Report::default() }
+        Report {
+            ntp: Some(NtpReport { daemons: vec![], installed: vec![], servers_given: true, servers }),
+            ..Report::default()
+        }
     }
 
     #[test]
@@ -462,6 +474,22 @@ mod tests {
         assert_eq!(r.findings.len(), 1);
         assert_eq!(r.findings[0].key, "server_unsync");
         assert_eq!(r.verdict(), Level::Warning);
+    }
+
+    #[test]
+    fn no_daemon_advice_says_start_when_one_is_installed() {
+        let advice = |installed: Vec<Kind>| {
+            let ntp = NtpReport { installed, ..NtpReport::default() };
+            let mut r = Report { ntp: Some(ntp), ..Report::default() };
+            analyse(&mut r, &Thresholds::default());
+            assert_eq!(r.findings[0].key, "no_daemon");
+            r.findings[0].advice.clone()
+        };
+        assert!(advice(vec![]).starts_with("install and start chrony; "));
+        assert!(advice(vec![Kind::Chronyd]).starts_with("start chronyd (installed but not running); "));
+        assert!(
+            advice(vec![Kind::Chronyd, Kind::Ntpd]).starts_with("start chronyd or ntpd (installed but not running); ")
+        );
     }
 
     #[test]

@@ -140,7 +140,7 @@ where
     }
     drop(tx);
     let mut results: Vec<Option<ServerResult>> = vec![None; specs.len()];
-    let deadline = clock.monotonic() + timeout + timeout / 2;
+    let deadline = clock.monotonic().saturating_add(timeout).saturating_add(timeout / 2);
     while results.iter().any(Option::is_none) {
         let left = deadline.saturating_sub(clock.monotonic());
         match rx.recv_timeout(left) {

@@ -87,7 +87,8 @@ pub fn render(r: &Report, t: &Thresholds) -> String {
     if let Some(n) = &r.ntp {
         o.push_str("\nNTP\n");
         if n.daemons.is_empty() {
-            o.push_str("  daemon:         none running\n");
+            let installed: Vec<String> = n.installed.iter().map(|k| format!(", {k} installed")).collect();
+            let _ = writeln!(o, "  daemon:         none running{}", installed.concat());
         }
         for d in &n.daemons {
             let _ = writeln!(

@@ -226,7 +226,7 @@ impl Watcher {
                     self.last_steal = Some(p);
                     if p >= self.warn_steal && !self.steal_high {
                         self.steal_high = true;
-                        ev.push(Event::StealHigh { percent: p, over: (now - at).as_secs_f64() });
+                        ev.push(Event::StealHigh { percent: p, over: now.saturating_sub(at).as_secs_f64() });
                     } else if p < self.warn_steal && self.steal_high {
                         self.steal_high = false;
                         ev.push(Event::StealNormal { percent: p });
@@ -377,6 +377,15 @@ fn emit(out: &mut dyn Write, events: &[Event]) -> io::Result<()> {
     out.flush()
 }
 
+/// The first deadline after `now` in the series `due`, `due + every`, ...
+/// (a wakeup that came late skips the missed ones); saturates instead of
+/// overflowing, whatever the interval.
+fn next_after(due: Duration, now: Duration, every: Duration) -> Duration {
+    let missed = now.saturating_sub(due).as_nanos() / every.as_nanos().max(1);
+    let periods = u32::try_from(missed.saturating_add(1)).unwrap_or(u32::MAX);
+    due.saturating_add(every.saturating_mul(periods))
+}
+
 /// The kernel log, read from its end on: /dev/kmsg is polled, a plain file
 /// (tests) is read at each sample.
 struct KernelLog {
@@ -419,8 +428,8 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
     ));
     emit(out, &[start])?;
     let now = clock.monotonic();
-    let mut next_sample = now + config.interval;
-    let mut next_summary = now + config.summary;
+    let mut next_sample = now.saturating_add(config.interval);
+    let mut next_summary = now.saturating_add(config.summary);
     let mut next_query = now;
     loop {
         let now = clock.monotonic();
@@ -452,24 +461,18 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
         }
         if now >= next_sample {
             events.extend(w.sample(&clock, &observe(&config.paths)));
-            while next_sample <= now {
-                next_sample += config.interval;
-            }
+            next_sample = next_after(next_sample, now, config.interval);
         }
         if !config.query_interval.is_zero() && now >= next_query {
             if !specs.is_empty() {
                 events.extend(w.servers(&sntp::query_all(&specs, config.timeout, tai64::SystemClock)));
             }
             events.extend(w.daemon(local_clock_only(config)));
-            while next_query <= now {
-                next_query += config.query_interval;
-            }
+            next_query = next_after(next_query, now, config.query_interval);
         }
         if now >= next_summary {
             events.push(w.summary(&clock));
-            while next_summary <= now {
-                next_summary += config.summary;
-            }
+            next_summary = next_after(next_summary, now, config.summary);
         }
         emit(out, &events)?;
     }
@@ -483,6 +486,21 @@ mod tests {
 
     fn watcher(clock: &TestClock) -> Watcher {
         Watcher::new(&Config::default(), clock)
+    }
+
+    #[test]
+    fn deadlines_skip_what_was_missed_and_never_overflow() {
+        let s = Duration::from_secs;
+        assert_eq!(next_after(s(60), s(60), s(60)), s(120));
+        assert_eq!(next_after(s(60), s(59), s(60)), s(120), "called early: still one period on");
+        assert_eq!(next_after(s(60), s(250), s(60)), s(300));
+        assert_eq!(next_after(s(60), s(250), Duration::ZERO), s(60));
+        assert_eq!(next_after(s(60), s(60), Duration::MAX), Duration::MAX);
+        assert_eq!(next_after(Duration::MAX, Duration::MAX, s(1)), Duration::MAX);
+        assert_eq!(
+            next_after(Duration::ZERO, Duration::MAX, Duration::from_nanos(1)),
+            Duration::from_nanos(u64::from(u32::MAX))
+        );
     }
 
     #[test]

@@ -104,7 +104,7 @@ fn seed_001_as_a_verdict() {
         view: Some(Ok(view)),
     };
     let mut r = Report {
-        ntp: Some(NtpReport { daemons: vec![daemon], servers_given: false, servers: vec![] }),
+        ntp: Some(NtpReport { daemons: vec![daemon], installed: vec![], servers_given: false, servers: vec![] }),
         ..Report::default()
     };
     analyse(&mut r, &Thresholds::default());

@@ -85,7 +85,12 @@ fn full_report() -> Report {
     ];
     let mut r = Report {
         kernel: Some(Ok(kernel)),
-        ntp: Some(NtpReport { daemons: vec![chronyd, ntpd, timesyncd], servers_given: false, servers }),
+        ntp: Some(NtpReport {
+            daemons: vec![chronyd, ntpd, timesyncd],
+            installed: vec![Kind::Chronyd, Kind::Ntpd],
+            servers_given: false,
+            servers,
+        }),
         clocksource: Some(ClocksourceReport {
             source: Ok(Clocksource { current: "tsc".into(), available: vec!["tsc".into(), "kvm-clock".into()] }),
             log: Ok(vec![
@@ -120,7 +125,7 @@ fn full_report() -> Report {
 fn error_report() -> Report {
     let mut r = Report {
         kernel: Some(Err("adjtimex: operation not permitted".into())),
-        ntp: Some(NtpReport { daemons: vec![], servers_given: false, servers: vec![] }),
+        ntp: Some(NtpReport { daemons: vec![], installed: vec![Kind::Chronyd], servers_given: false, servers: vec![] }),
         clocksource: Some(ClocksourceReport {
             source: Err("/nonexistent/sys: file does not exist".into()),
             log: Err("/dev/kmsg: access denied".into()),

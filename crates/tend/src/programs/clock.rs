@@ -60,9 +60,11 @@ impl<'a> LongOptions<'a> {
             .ok_or_else(|| BadOption(format!("option --{name} needs a non-negative number, not {v}")))
     }
 
-    /// A duration in seconds.
+    /// A duration in seconds (at most about 584 billion years, Duration's limit).
     pub(super) fn duration(&mut self, name: &str, inline: Option<String>) -> Result<Duration, BadOption> {
-        self.number(name, inline).map(Duration::from_secs_f64)
+        let n = self.number(name, inline)?;
+        Duration::try_from_secs_f64(n)
+            .map_err(|_| BadOption(format!("option --{name} is too long (at most {} seconds)", u64::MAX)))
     }
 
     /// The probe path options (`--proc`, `--sys`, `--kmsg`, `--etc`); false if `name` is not one.

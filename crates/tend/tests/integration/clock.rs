@@ -467,6 +467,8 @@ fn clock_and_clockwatch_usage_errors_exit_100() {
         ("clock", &["--check", "ntp,foo"][..], "unknown check foo"),
         ("clock", &["--json", "--prometheus"][..], "--json and --prometheus both want stdout"),
         ("clockwatch", &["--interval", "0"][..], "--interval and --summary must be above zero"),
+        ("clock", &["--timeout", "1e300"][..], "option --timeout is too long (at most 18446744073709551615 seconds)"),
+        ("clockwatch", &["--summary=1e20"][..], "option --summary is too long (at most 18446744073709551615 seconds)"),
     ] {
         let o = run(sb.tend(prog).args(args));
         let err = String::from_utf8_lossy(&o.stderr);
