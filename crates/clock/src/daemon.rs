@@ -263,6 +263,23 @@ pub fn read_config(kind: Kind, path: &Path) -> std::io::Result<Config> {
     Ok(config)
 }
 
+/// The servers the running daemons' configurations name, as `HOST[:PORT]`,
+/// each once (a pool in chrony.conf and again in a sources.d file is one
+/// server), in configuration order. The one list both `tend clock` and
+/// clockwatch query.
+pub fn configured_servers(daemons: &[Running], etc: &Path) -> Vec<String> {
+    let mut specs: Vec<String> = Vec::new();
+    for r in daemons {
+        let Ok(c) = read_config(r.kind, &r.config_path(etc)) else { continue };
+        for spec in c.sources.iter().map(Source::spec) {
+            if !specs.contains(&spec) {
+                specs.push(spec);
+            }
+        }
+    }
+    specs
+}
+
 /// A file, a directory (its `.conf` and `.sources` files), or `DIR/*SUFFIX`.
 fn expand(pattern: &str) -> Vec<PathBuf> {
     let (dir, suffixes): (PathBuf, Vec<String>) = match pattern.rsplit_once("/*") {

@@ -219,21 +219,8 @@ fn ntp(o: &CheckOptions, processes: &Processes) -> NtpReport {
             .collect();
         // Configured servers need the configurations; read them here too (cheap) so
         // the network queries start at once, in parallel with the daemon queries.
-        let specs: Vec<String> = if given {
-            o.servers.clone()
-        } else {
-            let mut v: Vec<String> = Vec::new();
-            for r in &processes.daemons {
-                if let Ok(c) = daemon::read_config(r.kind, &r.config_path(&o.paths.etc)) {
-                    for spec in c.sources.iter().map(daemon::Source::spec) {
-                        if !v.contains(&spec) {
-                            v.push(spec);
-                        }
-                    }
-                }
-            }
-            v
-        };
+        let specs =
+            if given { o.servers.clone() } else { daemon::configured_servers(&processes.daemons, &o.paths.etc) };
         let servers = sntp::query_all(&specs, o.timeout, SystemClock);
         let daemons = handles.into_iter().filter_map(|h| h.join().ok()).collect();
         let installed = daemon::installed(&o.paths.root, &o.paths.etc);

@@ -347,13 +347,7 @@ fn server_specs(config: &Config) -> Vec<String> {
     if !config.servers.is_empty() {
         return config.servers.clone();
     }
-    let mut specs = Vec::new();
-    for r in daemon::scan(&config.paths.proc, &config.paths.etc).daemons {
-        if let Ok(c) = daemon::read_config(r.kind, &r.config_path(&config.paths.etc)) {
-            specs.extend(c.sources.iter().map(daemon::Source::spec).filter(|s| !specs.contains(s)).collect::<Vec<_>>());
-        }
-    }
-    specs
+    daemon::configured_servers(&daemon::scan(&config.paths.proc, &config.paths.etc).daemons, &config.paths.etc)
 }
 
 fn local_clock_only(config: &Config) -> Option<String> {

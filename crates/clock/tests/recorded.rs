@@ -128,3 +128,28 @@ fn debian_12_shipped_configurations() {
     // Everything is commented out in Debian's timesyncd.conf: no servers.
     assert!(parse_timesyncd(&recorded("debian12-timesyncd.conf")).sources.is_empty());
 }
+
+/// Debian 12's chrony.conf with the same server given by DHCP
+/// (/run/chrony-dhcp) and by the admin (/etc/chrony/sources.d): one server
+/// to query, not two. (clockwatch's copy of this discovery queried it twice.)
+#[test]
+fn configured_servers_of_debian_12_chrony_with_a_server_named_twice() {
+    use clock::daemon::{configured_servers, Kind, Running};
+    let root = std::env::temp_dir().join(format!("clock-configured-servers-{}", std::process::id()));
+    let etc = root.join("etc");
+    for dir in ["etc/chrony/conf.d", "etc/chrony/sources.d", "run/chrony-dhcp"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    let conf = recorded("debian12-chrony.conf")
+        .replace("/etc/chrony", &etc.join("chrony").display().to_string())
+        .replace("/run/chrony-dhcp", &root.join("run/chrony-dhcp").display().to_string());
+    std::fs::write(etc.join("chrony/chrony.conf"), conf).unwrap();
+    std::fs::write(root.join("run/chrony-dhcp/eth0.sources"), "server 192.0.2.1 iburst\n").unwrap();
+    std::fs::write(etc.join("chrony/sources.d/site.sources"), "server 192.0.2.1 iburst\nserver 192.0.2.2\n").unwrap();
+    let chronyd = Running { kind: Kind::Chronyd, pid: 1, cmdline: vec!["/usr/sbin/chronyd".into()] };
+    assert_eq!(
+        configured_servers(&[chronyd.clone(), chronyd], &etc),
+        ["2.debian.pool.ntp.org", "192.0.2.1", "192.0.2.2"]
+    );
+    std::fs::remove_dir_all(&root).unwrap();
+}
