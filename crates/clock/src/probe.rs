@@ -81,6 +81,9 @@ pub struct CheckOptions {
     pub sample: Duration,
     pub sections: Sections,
     pub thresholds: Thresholds,
+    /// Ask the servers (SNTP) and the daemons (chronyc, ntpq); off for
+    /// clockwatch with `--query-interval 0`.
+    pub query: bool,
 }
 
 impl Default for CheckOptions {
@@ -92,6 +95,7 @@ impl Default for CheckOptions {
             sample: Duration::from_secs(1),
             sections: Sections::ALL,
             thresholds: Thresholds::default(),
+            query: true,
         }
     }
 }
@@ -201,10 +205,10 @@ pub fn daemon_view(kind: Kind, config: Option<&daemon::Config>, timeout: Duratio
     }
 }
 
-fn daemon_report(r: Running, etc: &Path, timeout: Duration) -> DaemonReport {
+fn daemon_report(r: Running, etc: &Path, timeout: Duration, query: bool) -> DaemonReport {
     let config_path = r.config_path(etc);
     let config = daemon::read_config(r.kind, &config_path).map_err(|e| strerr::errstr(&e).to_string());
-    let view = daemon_view(r.kind, config.as_ref().ok(), timeout);
+    let view = if query { daemon_view(r.kind, config.as_ref().ok(), timeout) } else { None };
     DaemonReport { running: r, config_path, config, view }
 }
 
@@ -215,13 +219,13 @@ fn ntp(o: &CheckOptions, processes: &Processes) -> NtpReport {
             .daemons
             .iter()
             .cloned()
-            .map(|r| s.spawn(move || daemon_report(r, &o.paths.etc, o.timeout)))
+            .map(|r| s.spawn(move || daemon_report(r, &o.paths.etc, o.timeout, o.query)))
             .collect();
         // Configured servers need the configurations; read them here too (cheap) so
         // the network queries start at once, in parallel with the daemon queries.
         let specs =
             if given { o.servers.clone() } else { daemon::configured_servers(&processes.daemons, &o.paths.etc) };
-        let servers = sntp::query_all(&specs, o.timeout, SystemClock);
+        let servers = if o.query { sntp::query_all(&specs, o.timeout, SystemClock) } else { Vec::new() };
         let daemons = handles.into_iter().filter_map(|h| h.join().ok()).collect();
         let installed = daemon::installed(&o.paths.root, &o.paths.etc);
         NtpReport { daemons, installed, servers_given: given, servers }

@@ -15,9 +15,9 @@ use std::time::Duration;
 use tai64::Clock;
 
 use crate::clocksource::{self, LogEvent};
-use crate::daemon;
-use crate::probe::{self, Paths};
-use crate::report::secs;
+use crate::daemon::{self, Kind};
+use crate::probe::{self, CheckOptions, Paths};
+use crate::report::{secs, ClocksourceReport, Level, Report, Thresholds};
 use crate::sntp::{self, ServerResult};
 use crate::steal::{self, CpuTimes};
 
@@ -98,8 +98,23 @@ pub enum Event {
     StealNormal {
         percent: f64,
     },
+    /// An NTP daemon appeared in /proc, or went.
+    DaemonStarted(Kind),
+    DaemonStopped {
+        kind: Kind,
+        /// No NTP daemon runs any more.
+        none_left: bool,
+    },
     /// The first line: the settings.
     Start(String),
+    /// What the check at start found, one fact per line.
+    State(String),
+    /// A finding of the check at start, as `tend clock` gives it.
+    Finding {
+        level: Level,
+        what: String,
+        advice: String,
+    },
     Summary(String),
 }
 
@@ -127,7 +142,17 @@ impl Event {
             Event::Kernel(line) => format!("kernel: {line}"),
             Event::StealHigh { percent, over } => format!("steal: {percent:.1}% over {over:.0} s"),
             Event::StealNormal { percent } => format!("steal: back to {percent:.1}%"),
+            Event::DaemonStarted(kind) => format!("ntp: {kind} running"),
+            Event::DaemonStopped { kind, none_left } => {
+                format!("ntp: {kind} no longer running{}", if *none_left { "; no NTP daemon running" } else { "" })
+            }
             Event::Start(s) => format!("start: {s}"),
+            Event::State(s) => format!("state: {s}"),
+            Event::Finding { level, what, advice } => {
+                let level = if *level == Level::Ok { "note".into() } else { level.name().to_ascii_lowercase() };
+                let advice = if advice.is_empty() { String::new() } else { format!(" -> {advice}") };
+                format!("{level}: {what}{advice}")
+            }
             Event::Summary(s) => format!("summary: {s}"),
         }
     }
@@ -139,6 +164,8 @@ pub struct Observation {
     pub synchronised: Option<bool>,
     pub clocksource: Option<String>,
     pub cpu: Option<CpuTimes>,
+    /// The NTP daemons running, one entry per process.
+    pub daemons: Option<Vec<Kind>>,
 }
 
 /// The core of clockwatch.
@@ -157,6 +184,7 @@ pub struct Watcher {
     servers_failed: Vec<String>,
     last_offset: Option<(String, f64)>,
     local_only: bool,
+    daemons: Option<Vec<Kind>>,
     started: Duration,
     steps: u64,
     wakeups: u64,
@@ -182,6 +210,7 @@ impl Watcher {
             servers_failed: Vec::new(),
             last_offset: None,
             local_only: false,
+            daemons: None,
             started: clock.monotonic(),
             steps: 0,
             wakeups: 0,
@@ -235,6 +264,77 @@ impl Watcher {
             }
             self.cpu = Some((cpu, now));
         }
+        if let Some(now) = &o.daemons {
+            if let Some(before) = &self.daemons {
+                ev.extend(now.iter().filter(|k| !before.contains(k)).map(|&k| Event::DaemonStarted(k)));
+                ev.extend(
+                    before
+                        .iter()
+                        .filter(|k| !now.contains(k))
+                        .map(|&kind| Event::DaemonStopped { kind, none_left: now.is_empty() }),
+                );
+            }
+            self.daemons = Some(now.clone());
+        }
+        ev
+    }
+
+    /// The first lines: what a full check (`tend clock`'s) found, the state
+    /// and every finding. Its readings become the baselines, so that later
+    /// lines are changes only.
+    pub fn start(&mut self, r: &Report) -> Vec<Event> {
+        let mut ev = Vec::new();
+        let mut state = |s: String| ev.push(Event::State(s));
+        if let Some(Ok(k)) = &r.kernel {
+            state(format!(
+                "kernel clock {}synchronised ({}), maximum error {:.6} s, frequency {:+.3} ppm",
+                if k.synchronised { "" } else { "not " },
+                k.state,
+                k.max_error,
+                k.freq_ppm
+            ));
+            self.synchronised = Some(k.synchronised);
+        }
+        if let Some(n) = &r.ntp {
+            if n.daemons.is_empty() {
+                let installed: Vec<String> = n.installed.iter().map(|k| format!(", {k} installed")).collect();
+                state(format!("NTP daemon none running{}", installed.concat()));
+            }
+            for d in &n.daemons {
+                state(format!("NTP daemon {} (pid {}), {}", d.running.kind, d.running.pid, d.config_path.display()));
+            }
+            for s in &n.servers {
+                if let Ok(x) = &s.outcome {
+                    state(format!("server {} offset {}, stratum {}", s.name, secs(x.offset), x.stratum));
+                }
+            }
+            self.daemons = Some(n.daemons.iter().map(|d| d.running.kind).collect());
+            self.servers(&n.servers);
+            self.local_only =
+                n.daemons.iter().any(|d| matches!(&d.view, Some(Ok(v)) if v.local_clock_selected().is_some()));
+        }
+        if let Some(ClocksourceReport { source: Ok(cs), .. }) = &r.clocksource {
+            state(format!("clocksource {} (available: {})", cs.current, cs.available.join(" ")));
+            self.clocksource = Some(cs.current.clone());
+        }
+        if let Some(v) = &r.vm {
+            match &v.detected {
+                Some(d) => state(format!("hypervisor {} ({})", d.hypervisor, d.how)),
+                None => state("hypervisor none found".into()),
+            }
+        }
+        if let Some(Ok(s)) = &r.steal {
+            let p = s.percent.map(|p| format!("{p:.2}%")).unwrap_or_else(|| "-".into());
+            let b = s.since_boot.map(|p| format!("{p:.2}%")).unwrap_or_else(|| "-".into());
+            state(format!("steal {p} over {:.1} s (since boot {b})", s.over.as_secs_f64()));
+            self.last_steal = s.percent.or(self.last_steal);
+            self.steal_high = s.percent.is_some_and(|p| p >= self.warn_steal);
+        }
+        ev.extend(r.findings.iter().map(|f| Event::Finding {
+            level: f.level,
+            what: f.what.clone(),
+            advice: f.advice.clone(),
+        }));
         ev
     }
 
@@ -340,6 +440,23 @@ fn observe(paths: &Paths) -> Observation {
         synchronised: probe::kernel().ok().map(|k| k.synchronised),
         clocksource: clocksource::read(&paths.sys).ok().map(|c| c.current),
         cpu: probe::cpu_times(&paths.proc).ok(),
+        daemons: Some(daemon::scan(&paths.proc, &paths.etc).daemons.iter().map(|r| r.kind).collect()),
+    }
+}
+
+/// `tend clock`'s check with clockwatch's settings, for the first lines.
+fn start_check(config: &Config) -> CheckOptions {
+    CheckOptions {
+        paths: config.paths.clone(),
+        servers: config.servers.clone(),
+        timeout: config.timeout,
+        thresholds: Thresholds {
+            warn_offset: config.warn_offset,
+            warn_steal: config.warn_steal,
+            ..Thresholds::default()
+        },
+        query: !config.query_interval.is_zero(),
+        ..CheckOptions::default()
     }
 }
 
@@ -412,7 +529,6 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
         .map_err(|e| warn(&format!("unable to read {}: {}", config.paths.kmsg.display(), strerr::errstr(&e))))
         .ok();
     let mut w = Watcher::new(config, &clock);
-    w.sample(&clock, &observe(&config.paths));
     let specs = if config.query_interval.is_zero() { Vec::new() } else { server_specs(config) };
     let start = Event::Start(format!(
         "sample every {} s, step threshold {:.3} s, servers {}",
@@ -421,10 +537,13 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
         if specs.is_empty() { "none".into() } else { specs.join(" ") }
     ));
     emit(out, &[start])?;
+    let mut first = w.start(&probe::check(&start_check(config)));
+    first.extend(w.sample(&clock, &observe(&config.paths)));
+    emit(out, &first)?;
     let now = clock.monotonic();
     let mut next_sample = now.saturating_add(config.interval);
     let mut next_summary = now.saturating_add(config.summary);
-    let mut next_query = now;
+    let mut next_query = now.saturating_add(config.query_interval);
     loop {
         let now = clock.monotonic();
         let mut due = next_sample.min(next_summary);
@@ -525,6 +644,7 @@ mod tests {
             synchronised: Some(sync),
             clocksource: Some(cs.into()),
             cpu: Some(CpuTimes { total, steal }),
+            daemons: None,
         };
         assert!(w.sample(&c, &obs(true, "tsc", 1000, 0)).is_empty());
         c.advance(Duration::from_secs(60));
@@ -544,6 +664,57 @@ mod tests {
         assert_eq!(ev, vec![Event::SyncRegained, Event::StealNormal { percent: 0.0 }]);
         // Unreadable probes conclude nothing.
         assert!(w.sample(&c, &Observation::default()).is_empty());
+    }
+
+    /// Field report: an unsynchronised kernel clock and no daemon logged
+    /// nothing but the start line for an hour.
+    #[test]
+    fn start_logs_state_and_findings_then_only_changes() {
+        use crate::kernel::KernelTime;
+        use crate::report::{analyse, NtpReport};
+        let c = TestClock::new(Duration::from_secs(1_800_000_000));
+        let mut w = watcher(&c);
+        let kernel = KernelTime {
+            synchronised: false,
+            state: "TIME_ERROR",
+            clock_error: false,
+            pll: false,
+            max_error: 16.0,
+            est_error: 16.0,
+            offset: 0.0,
+            freq_ppm: 0.0,
+            tick: 10000,
+            tai: 0,
+        };
+        let ntp = NtpReport { installed: vec![Kind::Chronyd], ..NtpReport::default() };
+        let mut r = Report { kernel: Some(Ok(kernel)), ntp: Some(ntp), ..Report::default() };
+        analyse(&mut r, &Thresholds::default());
+        let lines: Vec<String> = w.start(&r).iter().map(Event::line).collect();
+        assert_eq!(
+            lines,
+            [
+                "state: kernel clock not synchronised (TIME_ERROR), maximum error 16.000000 s, frequency +0.000 ppm",
+                "state: NTP daemon none running, chronyd installed",
+                "warning: kernel clock not synchronised (STA_UNSYNC, maximum error 16.000 s) -> no NTP daemon \
+                 disciplines the kernel clock, or it lost its sources: start chronyd (or ntpd) and check that it \
+                 reaches a real server",
+                "warning: no NTP daemon running (chronyd, ntpd, ntpsec, systemd-timesyncd) -> start chronyd \
+                 (installed but not running); without it the clock drifts freely, fast on many VMs",
+            ]
+        );
+        let obs = |sync, daemons: &[Kind]| Observation {
+            synchronised: Some(sync),
+            daemons: Some(daemons.to_vec()),
+            ..Observation::default()
+        };
+        assert_eq!(w.sample(&c, &obs(false, &[])), [], "the start state is the baseline");
+        assert_eq!(w.sample(&c, &obs(false, &[Kind::Chronyd])), [Event::DaemonStarted(Kind::Chronyd)]);
+        assert_eq!(w.sample(&c, &obs(true, &[Kind::Chronyd])), [Event::SyncRegained]);
+        let ev = w.sample(&c, &obs(true, &[]));
+        assert_eq!(
+            ev.iter().map(Event::line).collect::<Vec<_>>(),
+            ["ntp: chronyd no longer running; no NTP daemon running"]
+        );
     }
 
     #[test]

@@ -421,17 +421,14 @@ fn clockwatch_reports_offsets_clocksource_kernel_lines_and_steal() {
     cmd.stdout(fs::File::create(&out_path).unwrap());
     sb.spawn(cmd);
     let read = || fs::read_to_string(&out_path).unwrap_or_default();
-    let offset_line = format!("offset: 127.0.0.1:{ahead} +");
-    assert!(wait_until(Duration::from_secs(10), || read().contains(&offset_line)), "{}", read());
-    assert!(
-        wait_until(Duration::from_secs(10), || read()
-            .contains(&format!("server: {closed}: unable to query: connection refused"))),
-        "{}",
-        read()
-    );
+    // The first query is part of the start: the state and the findings, as `tend clock` gives them.
+    let offset_line = format!("critical: offset to 127.0.0.1:{ahead} is +");
+    let refused = format!("warning: no time from {closed}: unable to query: connection refused -> ");
+    assert!(wait_until(Duration::from_secs(10), || read().contains(&refused)), "{}", read());
     let text = read();
     assert!((299.0..301.0).contains(&number_after(&text, &offset_line[..offset_line.len() - 1])), "{text}");
-    assert!(text.contains("beyond threshold"), "{text}");
+    let state = format!("state: server 127.0.0.1:{ahead} offset ");
+    assert!((299.0..301.0).contains(&number_after(&text, &state)), "{text}");
 
     fs::write(sys.join("devices/system/clocksource/clocksource0/current_clocksource"), "hpet\n").unwrap();
     assert!(
@@ -449,12 +446,54 @@ fn clockwatch_reports_offsets_clocksource_kernel_lines_and_steal() {
         "{}",
         read()
     );
-    assert!(!read().contains("old line"), "only lines written after the start are reported");
+    // A line from before the start is one of the start's warnings, never a `kernel:` event.
+    let text = read();
+    assert!(text.contains("\nwarning: kernel: Marking TSC unstable due to an old line -> "), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("kernel: ") && l.contains("old line")), "{text}");
 
     // 1000 more ticks of which 500 stolen.
     fs::write(proc.join("stat"), "cpu  400 0 100 1000 0 0 0 500 0 0\n").unwrap();
     assert!(wait_until(Duration::from_secs(10), || read().contains("steal: 50.0% over")), "{}", read());
-    assert_eq!(read().matches(&offset_line).count(), 1, "an offset beyond the threshold is reported once");
+    // Later queries (one a second) found the same: no line about it.
+    let text = read();
+    assert_eq!(text.matches(&offset_line).count(), 1, "{text}");
+    assert!(!text.contains("\noffset: ") && !text.contains("\nserver: "), "{text}");
+}
+
+/// A machine with an NTP daemon installed but none running, and an old TSC
+/// line in its kernel log: clockwatch's first lines say so, as `tend clock`
+/// would, before any sample (it used to log only its start line for an hour).
+#[test]
+fn clockwatch_logs_the_initial_state_and_every_warning_at_start() {
+    let sb = Sandbox::new();
+    let sys = fake_sys(&sb, "hpet");
+    let proc = empty_proc(&sb);
+    fs::write(proc.join("stat"), "cpu  100 0 100 800 0 0 0 0 0 0\n").unwrap();
+    let log = sb.join("kern.log");
+    fs::write(&log, "kernel: Marking TSC unstable due to clocksource watchdog\n").unwrap();
+    let out_path = sb.join("clockwatch.out");
+    let mut cmd = sb.tend("clockwatch");
+    cmd.args(["--interval", "3600", "--summary", "3600", "--query-interval", "0"]);
+    cmd.arg("--sys").arg(&sys).arg("--proc").arg(&proc).arg("--kmsg").arg(&log);
+    cmd.stdout(fs::File::create(&out_path).unwrap());
+    let mut sb = sb;
+    sb.spawn(cmd);
+    let read = || fs::read_to_string(&out_path).unwrap_or_default();
+    // The steal line is the last of the state lines, the findings follow it.
+    assert!(wait_until(Duration::from_secs(10), || read().contains("\nwarning: no NTP daemon running")), "{}", read());
+    let text = read();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("start: sample every 3600 s"), "{text}");
+    assert!(lines[1].starts_with("state: kernel clock "), "{text}");
+    for expected in [
+        "state: NTP daemon none running, chronyd installed",
+        "state: clocksource hpet (available: tsc hpet acpi_pm)",
+        "state: steal - over ",
+        "warning: kernel: Marking TSC unstable due to clocksource watchdog -> ",
+        "warning: no NTP daemon running (chronyd, ntpd, ntpsec, systemd-timesyncd) -> start chronyd (installed but not running); ",
+    ] {
+        assert!(lines.iter().any(|l| l.starts_with(expected)), "missing {expected:?} in\n{text}");
+    }
 }
 
 #[test]
