@@ -3,7 +3,7 @@
 //! and must give finite offset and delay.
 #![no_main]
 
-use clock::ntp::{check_reply, Packet, Timestamp, PACKET_LEN};
+use timehealth::ntp::{check_reply, Packet, Timestamp, PACKET_LEN};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clock::{CheckOptions, Paths, Sections};
+use timehealth::{CheckOptions, Paths, Sections};
 
 const USAGE: &str = "tend clock [--json] [--prometheus] [--prometheus-file FILE] [--server HOST[:PORT]]... \
 [--warn-offset S] [--crit-offset S] [--warn-steal PCT] [--crit-steal PCT] [--timeout S] [--sample S] \
@@ -145,19 +145,19 @@ pub fn main(args: &[&OsStr]) -> u8 {
         Ok(x) => x,
         Err(e) => return bad(e, USAGE),
     };
-    let report = clock::check(&options);
+    let report = timehealth::check(&options);
     if let Some(path) = &out.prometheus_file {
-        if let Err(e) = write_atomically(path, &clock::prometheus::render(&report)) {
+        if let Err(e) = write_atomically(path, &timehealth::prometheus::render(&report)) {
             let p = path.as_os_str().as_bytes();
             return strerr::die(strerr::EXIT_SYSTEM, &[b"unable to write ", p, b": ", strerr::errstr(&e).as_bytes()]);
         }
     }
     let text = if out.json {
-        clock::json::render(&report)
+        timehealth::json::render(&report)
     } else if out.prometheus {
-        clock::prometheus::render(&report)
+        timehealth::prometheus::render(&report)
     } else {
-        clock::text::render(&report, &options.thresholds)
+        timehealth::text::render(&report, &options.thresholds)
     };
     // A closed stdout (a monitoring agent that read only the first line) is not an error.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());

@@ -3,7 +3,7 @@
 
 use std::ffi::OsStr;
 
-use clock::watch::{self, Config};
+use timehealth::watch::{self, Config};
 
 use super::clock::{bad, BadOption, LongOptions};
 

@@ -4,14 +4,16 @@
 
 use std::time::Duration;
 
-use clock::clocksource::{Clocksource, LogEvent};
-use clock::daemon::{parse_chrony, Kind, Running};
-use clock::hypervisor::{Detected, GuestTools, Hypervisor};
-use clock::kernel::KernelTime;
-use clock::ntp::{ReplyError, Sample};
-use clock::peers::{parse_chronyc_sources, parse_chronyc_tracking, View};
-use clock::report::{analyse, ClocksourceReport, DaemonReport, NtpReport, Report, StealReport, Thresholds, VmReport};
-use clock::sntp::{QueryError, ServerResult};
+use timehealth::clocksource::{Clocksource, LogEvent};
+use timehealth::daemon::{parse_chrony, Kind, Running};
+use timehealth::hypervisor::{Detected, GuestTools, Hypervisor};
+use timehealth::kernel::KernelTime;
+use timehealth::ntp::{ReplyError, Sample};
+use timehealth::peers::{parse_chronyc_sources, parse_chronyc_tracking, View};
+use timehealth::report::{
+    analyse, ClocksourceReport, DaemonReport, NtpReport, Report, StealReport, Thresholds, VmReport,
+};
+use timehealth::sntp::{QueryError, ServerResult};
 
 fn recorded(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/recorded/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -150,12 +152,12 @@ fn compare(name: &str, got: &str) {
 
 #[test]
 fn json_of_every_section_is_unchanged() {
-    compare("report-full.json", &clock::json::render(&full_report()));
-    compare("report-errors.json", &clock::json::render(&error_report()));
+    compare("report-full.json", &timehealth::json::render(&full_report()));
+    compare("report-errors.json", &timehealth::json::render(&error_report()));
 }
 
 #[test]
 fn prometheus_of_every_section_is_unchanged() {
-    compare("report-full.prom", &clock::prometheus::render(&full_report()));
-    compare("report-errors.prom", &clock::prometheus::render(&error_report()));
+    compare("report-full.prom", &timehealth::prometheus::render(&full_report()));
+    compare("report-errors.prom", &timehealth::prometheus::render(&error_report()));
 }

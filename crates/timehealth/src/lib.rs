@@ -1,5 +1,9 @@
-//! Clock and VM health: probes (adjtimex, SNTP, sysfs, kernel log, /proc/stat)
-//! and the analysers behind `tend clock` and `clockwatch`.
+//! The health of this machine's timekeeping: the kernel's clock discipline,
+//! the NTP daemon and its servers, the clocksource, the hypervisor under it
+//! and the CPU time it steals. Probes (adjtimex, SNTP, sysfs, kernel log,
+//! /proc/stat) and the analysers behind `tend clock` and `clockwatch`; the
+//! report as text ([`text`]), JSON ([`json`]) and Prometheus metrics
+//! ([`prometheus`]), the last two through the `emit` writers.
 //!
 //! The cores are pure and take their inputs as values: [`ntp`] (the packet and
 //! the reply checks of an SNTP client), [`peers`] (`ntpq -p`, `chronyc`
@@ -12,7 +16,7 @@
 //! is only called with `modes = 0`.
 //!
 //! ```
-//! use clock::ntp::{check_reply, Packet, Timestamp};
+//! use timehealth::ntp::{check_reply, Packet, Timestamp};
 //! let sent = Timestamp(100 << 32);
 //! let mut reply = Packet { version: 4, mode: 4, stratum: 2, origin: sent, ..Packet::default() };
 //! reply.receive = Timestamp(400 << 32);

@@ -3,8 +3,8 @@
 //! `local stratum 8` server, to a server 300 s ahead under libfaketime, and
 //! left with only its `local` clock), and the kernel lines of field report 002.
 
-use clock::clocksource::{scan, LogEvent};
-use clock::peers::{parse_chronyc_sources, parse_chronyc_tracking, parse_ntpq, View};
+use timehealth::clocksource::{scan, LogEvent};
+use timehealth::peers::{parse_chronyc_sources, parse_chronyc_tracking, parse_ntpq, View};
 
 fn recorded(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/recorded/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
@@ -92,9 +92,9 @@ fn garbage_is_no_peer() {
 
 #[test]
 fn seed_001_as_a_verdict() {
-    use clock::daemon::{parse_ntp, Kind, Running};
-    use clock::report::{analyse, DaemonReport, NtpReport, Report, Thresholds};
-    use clock::Level;
+    use timehealth::daemon::{parse_ntp, Kind, Running};
+    use timehealth::report::{analyse, DaemonReport, NtpReport, Report, Thresholds};
+    use timehealth::Level;
     let view = View { tracking: None, peers: parse_ntpq(&recorded("ntpq-p-seed001-local-only.txt")) };
     let config = parse_ntp("server clock.trit.net\nserver 127.127.1.0\nfudge 127.127.1.0 stratum 10\n");
     let daemon = DaemonReport {
@@ -119,7 +119,7 @@ fn seed_001_as_a_verdict() {
 
 #[test]
 fn debian_12_shipped_configurations() {
-    use clock::daemon::{parse_chrony, parse_timesyncd};
+    use timehealth::daemon::{parse_chrony, parse_timesyncd};
     let c = parse_chrony(&recorded("debian12-chrony.conf"));
     assert_eq!(c.sources.iter().map(|s| s.spec()).collect::<Vec<_>>(), ["2.debian.pool.ntp.org"]);
     assert_eq!(c.sources[0].directive, "pool");
@@ -134,7 +134,7 @@ fn debian_12_shipped_configurations() {
 /// to query, not two. (clockwatch's copy of this discovery queried it twice.)
 #[test]
 fn configured_servers_of_debian_12_chrony_with_a_server_named_twice() {
-    use clock::daemon::{configured_servers, Kind, Running};
+    use timehealth::daemon::{configured_servers, Kind, Running};
     let root = std::env::temp_dir().join(format!("clock-configured-servers-{}", std::process::id()));
     let etc = root.join("etc");
     for dir in ["etc/chrony/conf.d", "etc/chrony/sources.d", "run/chrony-dhcp"] {
