@@ -3,7 +3,8 @@
 //!
 //! [`Watcher`] is the core: it turns samples (wall and boot-time readings,
 //! kernel sync state, clocksource, CPU times, kernel log lines, server
-//! replies, the daemon's view) into [`Event`]s, with time from a
+//! replies, the daemon's view) into [`Event`]s, the first ones from a full
+//! check as `tend clock` makes it ([`Watcher::start`]), with time from a
 //! [`tai64::Clock`] so tests step the wall clock in simulated time. [`run`] is
 //! the loop around it: poll(2) on a CANCEL_ON_SET timerfd and /dev/kmsg, with
 //! one timeout for the next sample, query or summary; nothing else wakes it.
@@ -231,7 +232,7 @@ impl Watcher {
         None
     }
 
-    /// A periodic sample: sync state, clocksource, steal time.
+    /// A periodic sample: sync state, clocksource, steal time, NTP daemons.
     pub fn sample(&mut self, clock: &dyn Clock, o: &Observation) -> Vec<Event> {
         let mut ev = Vec::new();
         if let Some(s) = o.synchronised {
