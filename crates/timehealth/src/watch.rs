@@ -165,8 +165,6 @@ pub struct Observation {
     pub synchronised: Option<bool>,
     pub clocksource: Option<String>,
     pub cpu: Option<CpuTimes>,
-    /// The NTP daemons running, one entry per process.
-    pub daemons: Option<Vec<Kind>>,
 }
 
 /// The core of clockwatch.
@@ -232,7 +230,7 @@ impl Watcher {
         None
     }
 
-    /// A periodic sample: sync state, clocksource, steal time, NTP daemons.
+    /// A periodic sample: sync state, clocksource, steal time.
     pub fn sample(&mut self, clock: &dyn Clock, o: &Observation) -> Vec<Event> {
         let mut ev = Vec::new();
         if let Some(s) = o.synchronised {
@@ -265,18 +263,19 @@ impl Watcher {
             }
             self.cpu = Some((cpu, now));
         }
-        if let Some(now) = &o.daemons {
-            if let Some(before) = &self.daemons {
-                ev.extend(now.iter().filter(|k| !before.contains(k)).map(|&k| Event::DaemonStarted(k)));
-                ev.extend(
-                    before
-                        .iter()
-                        .filter(|k| !now.contains(k))
-                        .map(|&kind| Event::DaemonStopped { kind, none_left: now.is_empty() }),
-                );
-            }
-            self.daemons = Some(now.clone());
+        ev
+    }
+
+    /// The NTP daemons running now (one entry per process), read at each
+    /// query round: the /proc scan costs more than a sample's other reads.
+    pub fn daemons(&mut self, now: &[Kind]) -> Vec<Event> {
+        let mut ev = Vec::new();
+        if let Some(before) = &self.daemons {
+            ev.extend(now.iter().filter(|k| !before.contains(k)).map(|&k| Event::DaemonStarted(k)));
+            let gone = before.iter().filter(|k| !now.contains(k));
+            ev.extend(gone.map(|&kind| Event::DaemonStopped { kind, none_left: now.is_empty() }));
         }
+        self.daemons = Some(now.to_vec());
         ev
     }
 
@@ -441,7 +440,6 @@ fn observe(paths: &Paths) -> Observation {
         synchronised: probe::kernel().ok().map(|k| k.synchronised),
         clocksource: clocksource::read(&paths.sys).ok().map(|c| c.current),
         cpu: probe::cpu_times(&paths.proc).ok(),
-        daemons: Some(daemon::scan(&paths.proc, &paths.etc).daemons.iter().map(|r| r.kind).collect()),
     }
 }
 
@@ -468,8 +466,8 @@ fn server_specs(config: &Config) -> Vec<String> {
     daemon::configured_servers(&daemon::scan(&config.paths.proc, &config.paths.etc).daemons, &config.paths.etc)
 }
 
-fn local_clock_only(config: &Config) -> Option<String> {
-    daemon::scan(&config.paths.proc, &config.paths.etc).daemons.into_iter().find_map(|r| {
+fn local_clock_only(config: &Config, running: &[daemon::Running]) -> Option<String> {
+    running.iter().find_map(|r| {
         let c = daemon::read_config(r.kind, &r.config_path(&config.paths.etc)).ok();
         let view = probe::daemon_view(r.kind, c.as_ref(), config.timeout)?.ok()?;
         view.local_clock_selected().map(|why| format!("{}: {why}", r.kind))
@@ -581,7 +579,9 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
             if !specs.is_empty() {
                 events.extend(w.servers(&sntp::query_all(&specs, config.timeout, tai64::SystemClock)));
             }
-            events.extend(w.daemon(local_clock_only(config)));
+            let running = daemon::scan(&config.paths.proc, &config.paths.etc).daemons;
+            events.extend(w.daemons(&running.iter().map(|r| r.kind).collect::<Vec<_>>()));
+            events.extend(w.daemon(local_clock_only(config, &running)));
             next_query = next_after(next_query, now, config.query_interval);
         }
         if now >= next_summary {
@@ -645,7 +645,6 @@ mod tests {
             synchronised: Some(sync),
             clocksource: Some(cs.into()),
             cpu: Some(CpuTimes { total, steal }),
-            daemons: None,
         };
         assert!(w.sample(&c, &obs(true, "tsc", 1000, 0)).is_empty());
         c.advance(Duration::from_secs(60));
@@ -703,15 +702,12 @@ mod tests {
                  (installed but not running); without it the clock drifts freely, fast on many VMs",
             ]
         );
-        let obs = |sync, daemons: &[Kind]| Observation {
-            synchronised: Some(sync),
-            daemons: Some(daemons.to_vec()),
-            ..Observation::default()
-        };
-        assert_eq!(w.sample(&c, &obs(false, &[])), [], "the start state is the baseline");
-        assert_eq!(w.sample(&c, &obs(false, &[Kind::Chronyd])), [Event::DaemonStarted(Kind::Chronyd)]);
-        assert_eq!(w.sample(&c, &obs(true, &[Kind::Chronyd])), [Event::SyncRegained]);
-        let ev = w.sample(&c, &obs(true, &[]));
+        let obs = |sync| Observation { synchronised: Some(sync), ..Observation::default() };
+        assert_eq!(w.sample(&c, &obs(false)), [], "the start state is the baseline");
+        assert_eq!(w.daemons(&[]), []);
+        assert_eq!(w.daemons(&[Kind::Chronyd]), [Event::DaemonStarted(Kind::Chronyd)]);
+        assert_eq!(w.sample(&c, &obs(true)), [Event::SyncRegained]);
+        let ev = w.daemons(&[]);
         assert_eq!(
             ev.iter().map(Event::line).collect::<Vec<_>>(),
             ["ntp: chronyd no longer running; no NTP daemon running"]
