@@ -1,11 +1,11 @@
 //! The optional files of a service directory that tune supervision (read
 //! before every start, so edits apply at the next start).
 
-use std::fs;
+use std::ffi::CStr;
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
 use std::time::Duration;
+
+use svstatus::ServiceDir;
 
 /// What the service directory asks for beyond `run`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +40,7 @@ impl Default for Config {
 /// A file whose content could not be used (the default applies).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    pub file: &'static str,
+    pub file: &'static CStr,
     pub why: &'static str,
 }
 
@@ -48,24 +48,24 @@ impl Config {
     /// Reads the files in `dir`; unusable ones are reported and ignored.
     /// Nothing is allocated unless there is a problem: supervise reads these
     /// files before every start.
-    pub fn load(dir: &Path) -> (Config, Vec<Problem>) {
+    pub fn load(dir: &ServiceDir) -> (Config, Vec<Problem>) {
         let mut c = Config::default();
         let mut problems = Vec::new();
-        c.finish = svstatus::in_dir(dir, Path::new("finish")).exists();
+        c.finish = dir.exists(c"finish").unwrap_or(false);
         let millis = |s: &str| s.parse::<u64>().ok().map(Duration::from_millis);
         let off_if_zero = |d: Duration| (!d.is_zero()).then_some(d);
-        if let Some(d) = setting(dir, "timeout-finish", &mut problems, millis) {
+        if let Some(d) = setting(dir, c"timeout-finish", &mut problems, millis) {
             c.timeout_finish = off_if_zero(d);
         }
-        if let Some(d) = setting(dir, "timeout-kill", &mut problems, millis) {
+        if let Some(d) = setting(dir, c"timeout-kill", &mut problems, millis) {
             c.timeout_kill = off_if_zero(d);
         }
-        if let Some(n) = setting(dir, "down-signal", &mut problems, signal_number) {
+        if let Some(n) = setting(dir, c"down-signal", &mut problems, signal_number) {
             c.down_signal = n;
         }
         let fd = |s: &str| s.parse::<i32>().ok().filter(|&n| n >= 3);
-        c.notification_fd = setting(dir, "notification-fd", &mut problems, fd);
-        c.backoff_max = setting(dir, "backoff-max", &mut problems, |s| millis(s).filter(|d| !d.is_zero()));
+        c.notification_fd = setting(dir, c"notification-fd", &mut problems, fd);
+        c.backoff_max = setting(dir, c"backoff-max", &mut problems, |s| millis(s).filter(|d| !d.is_zero()));
         (c, problems)
     }
 }
@@ -77,13 +77,13 @@ const MAX_VALUE: usize = 63;
 /// not exist or cannot be used (recorded in `problems`: the error, or `bad
 /// format`). Read on the stack.
 fn setting<T>(
-    dir: &Path,
-    file: &'static str,
+    dir: &ServiceDir,
+    file: &'static CStr,
     problems: &mut Vec<Problem>,
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> Option<T> {
     let mut buf = [0u8; MAX_VALUE + 1];
-    let len = match read_start(&svstatus::in_dir(dir, Path::new(file)), &mut buf) {
+    let len = match read_start(dir, file, &mut buf) {
         Ok(len) => len,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
         Err(e) => {
@@ -99,10 +99,10 @@ fn setting<T>(
     parsed
 }
 
-/// Reads the start of `path` into `buf`. Opened without blocking: a FIFO
+/// Reads the start of `file` into `buf`. Opened without blocking: a FIFO
 /// put there by mistake must not hang supervise.
-fn read_start(path: &Path, buf: &mut [u8]) -> io::Result<usize> {
-    let mut f = fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+fn read_start(dir: &ServiceDir, file: &CStr, buf: &mut [u8]) -> io::Result<usize> {
+    let mut f = dir.open_file(file, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
     unix::fd::read_until_full(&mut f, buf)
 }
 
@@ -133,11 +133,17 @@ pub fn signal_number(s: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::ffi::OsStrExt;
+
+    fn service_dir(d: &tempfile::TempDir) -> ServiceDir {
+        ServiceDir::open(d.path().as_os_str().as_bytes()).unwrap()
+    }
 
     #[test]
     fn defaults_without_files() {
         let d = tempfile::tempdir().unwrap();
-        let (c, p) = Config::load(d.path());
+        let (c, p) = Config::load(&service_dir(&d));
         assert_eq!(c, Config::default());
         assert!(p.is_empty());
     }
@@ -155,14 +161,14 @@ mod tests {
         ] {
             fs::write(d.path().join(f), v).unwrap();
         }
-        let (c, p) = Config::load(d.path());
+        let (c, p) = Config::load(&service_dir(&d));
         assert!(c.finish);
         assert_eq!(c.timeout_finish, None);
         assert_eq!(c.timeout_kill, Some(Duration::from_millis(250)));
         assert_eq!(c.down_signal, libc::SIGHUP);
         assert_eq!(c.notification_fd, Some(3));
         assert_eq!(c.backoff_max, None);
-        assert_eq!(p, vec![Problem { file: "backoff-max", why: "bad format" }]);
+        assert_eq!(p, vec![Problem { file: c"backoff-max", why: "bad format" }]);
     }
 
     #[test]

@@ -21,6 +21,7 @@
 
 mod config;
 mod machine;
+mod ownership;
 mod runner;
 
 pub use config::{signal_number, Config, Problem};

@@ -1,16 +1,14 @@
 //! The thin edge around [`Machine`]: files, processes and one poll loop.
 
 use std::ffi::{CStr, OsStr};
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{self, ErrorKind};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, FileTypeExt, OpenOptionsExt};
-use std::path::Path;
 use std::time::Duration;
 
-use svstatus::{Command, Lock, Status};
+use svstatus::{Command, Lock, ServiceDir, Status};
 use tai64::SystemClock;
 use unix::poll::pollfd;
 use unix::signals::{self, SignalFd};
@@ -18,41 +16,51 @@ use unix::spawn::Spawn;
 
 use crate::config::Config;
 use crate::machine::{Action, Event, Machine, Now};
+use crate::ownership::Owner;
 
 /// A startup failure: the text after `supervise: fatal: `, ending in the
 /// reason. The program prints it and exits 111.
 #[derive(Debug)]
 pub struct Fatal(pub Vec<u8>);
 
-fn fatal(parts: &[&[u8]], e: &io::Error) -> Fatal {
+pub(crate) fn fatal(parts: &[&[u8]], e: &io::Error) -> Fatal {
     let mut v = parts.concat();
     v.extend_from_slice(strerr::errstr(e).as_bytes());
     Fatal(v)
 }
 
-const HERE: &str = ".";
-
 /// Supervises the service in `dir` until told to exit (`x` once down,
-/// SIGTERM/SIGINT = `dx`, SIGHUP = `x`). The working directory becomes `dir`.
+/// SIGTERM/SIGINT = `dx`, SIGHUP = `x`). The working directory becomes `dir`
+/// (where `run` starts, as under daemontools); supervise itself reaches its
+/// files through the directory's descriptor.
 pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
     let name = dir.as_bytes();
-    std::env::set_current_dir(dir).map_err(|e| fatal(&[b"unable to chdir to ", name, b": "], &e))?;
-    let normally_up = match fs::metadata("down") {
-        Ok(_) => false,
-        Err(e) if e.kind() == ErrorKind::NotFound => true,
-        Err(e) => return Err(fatal(&[b"unable to stat ", name, b"/down: "], &e)),
-    };
-    let unmade = make_state_dir();
+    let dir = ServiceDir::open(name)
+        .and_then(|d| d.chdir().map(|()| d))
+        .map_err(|e| fatal(&[b"unable to chdir to ", name, b": "], &e))?;
+    let normally_up = !dir.exists(c"down").map_err(|e| fatal(&[b"unable to stat ", name, b"/down: "], &e))?;
+    let unmade = make_state_dir(&dir);
+    let owner = Owner::if_root(name);
+    if let Some(owner) = &owner {
+        owner.claim_state_dir(&dir)?;
+    }
     // The lock comes before any write, so a second supervise changes nothing.
-    let _lock = Lock::acquire(Path::new(HERE)).map_err(|e| match &unmade {
+    let lock = Lock::acquire(&dir, owner.is_some()).map_err(|e| match &unmade {
         // "file does not exist" would only echo why `supervise/` is missing.
         Some(why) if e.kind() == ErrorKind::NotFound => fatal(&[b"unable to create ", name, b"/supervise: "], why),
         _ => fatal(&[b"unable to acquire ", name, b"/supervise/lock: "], &e),
     })?;
-    let control = open_fifo(name, svstatus::CONTROL, false)
+    if let Some(owner) = &owner {
+        owner.claim_file(lock.file().as_fd(), svstatus::LOCK)?;
+        owner.remove_foreign_status_files(&dir)?;
+    }
+    let control = open_fifo(&dir, name, svstatus::CONTROL, false)
         .map_err(|e| fatal(&[b"unable to read ", name, b"/supervise/control: "], &e))?;
+    if let Some(owner) = &owner {
+        owner.claim_file(control.as_fd(), svstatus::CONTROL)?;
+    }
     // Held open for writing too, so the FIFO never reports end of file.
-    let _control_writer = open_fifo(name, svstatus::CONTROL, true)
+    let _control_writer = open_fifo(&dir, name, svstatus::CONTROL, true)
         .map_err(|e| fatal(&[b"unable to write ", name, b"/supervise/control: "], &e))?;
     // A warning to a stderr pipe whose reader died must not kill supervise;
     // the service gets the disposition supervise was started with.
@@ -65,10 +73,13 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
     // Without it (old kernels) steps are still noticed at the next wake-up.
     let step_timer = unix::timer::wall_step_timer().ok();
     let now = Now::read(&SystemClock);
+    let config = Config::load(&dir).0;
     let mut runner = Runner {
         name,
+        dir,
+        owner,
         sigpipe_ignored,
-        machine: Machine::new(now, normally_up, Config::load(Path::new(HERE)).0),
+        machine: Machine::new(now, normally_up, config),
         notify: None,
         ok: None,
         fork_error: None,
@@ -86,16 +97,25 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
 /// patch 0002). Like daemontools, supervise goes on if that fails (the
 /// directory may exist); the error is returned to explain a missing lock
 /// (a read-only file system, not "file does not exist").
-fn make_state_dir() -> Option<io::Error> {
-    let mut b = fs::DirBuilder::new();
-    b.mode(0o700);
-    let made = match b.create("supervise") {
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-            fs::read_link("supervise").map_or(Ok(()), |target| b.create(Path::new(HERE).join(target)))
+fn make_state_dir(dir: &ServiceDir) -> Option<io::Error> {
+    let made = match dir.mkdir(svstatus::STATE_DIR, 0o700) {
+        Err(e) if e.kind() == ErrorKind::AlreadyExists && dir.stat(svstatus::STATE_DIR).is_err() => {
+            make_symlink_target(dir)
         }
         made => made,
     };
     made.err().filter(|e| e.kind() != ErrorKind::AlreadyExists)
+}
+
+/// The link is read on the stack, in a frame of its own: only a dangling
+/// symlink touches those pages, which would be private to every supervise.
+#[inline(never)]
+fn make_symlink_target(dir: &ServiceDir) -> io::Result<()> {
+    let mut target = [0u8; libc::PATH_MAX as usize + 1];
+    match dir.read_link(svstatus::STATE_DIR, &mut target) {
+        Ok(target) => dir.mkdir(target, 0o700),
+        Err(_) => Ok(()),
+    }
 }
 
 /// Creates (if needed) and opens a FIFO without blocking. A regular file (or
@@ -104,23 +124,27 @@ fn make_state_dir() -> Option<io::Error> {
 /// to nobody. A directory is left alone and opened as daemontools opens it:
 /// for reading that works (`ok` then serves as a directory, as under
 /// daemontools), for writing it fails with daemontools' message.
-fn open_fifo(name: &[u8], path: &str, write: bool) -> io::Result<File> {
-    match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_fifo() || m.is_dir() => {}
+fn open_fifo(dir: &ServiceDir, name: &[u8], path: &CStr, write: bool) -> io::Result<File> {
+    match dir.lstat(path) {
+        Ok(st) if matches!(st.st_mode & libc::S_IFMT, libc::S_IFIFO | libc::S_IFDIR) => {}
         Ok(_) => {
-            strerr::warn(&[name, b"/", path.as_bytes(), b" is not a FIFO, replacing it"]);
-            fs::remove_file(path)?;
-            unix::fs::mkfifo(Path::new(path))?;
+            strerr::warn(&[name, b"/", path.to_bytes(), b" is not a FIFO, replacing it"]);
+            dir.unlink(path)?;
+            dir.mkfifo(path)?;
         }
-        Err(_) => unix::fs::mkfifo(Path::new(path))?,
+        Err(_) => dir.mkfifo(path)?,
     }
-    OpenOptions::new().read(!write).write(write).custom_flags(libc::O_NONBLOCK).open(path)
+    let mode = if write { libc::O_WRONLY } else { libc::O_RDONLY };
+    dir.open_file(path, mode | libc::O_NONBLOCK, 0)
 }
 
 /// Borrows the service's name from argv: supervise allocates nothing, so
 /// that a hundred of them share all but their stacks and a few data pages.
 struct Runner<'a> {
     name: &'a [u8],
+    dir: ServiceDir,
+    /// Set when running as root: `ok` is claimed when it is opened.
+    owner: Option<Owner<'a>>,
     /// SIGPIPE was ignored when supervise started: it stays so for `run`.
     sigpipe_ignored: bool,
     machine: Machine,
@@ -139,8 +163,11 @@ impl Runner<'_> {
     fn open_ok(&mut self) -> Result<(), Fatal> {
         if self.ok.is_none() {
             let name = self.name;
-            let f = open_fifo(name, svstatus::OK, false)
+            let f = open_fifo(&self.dir, name, svstatus::OK, false)
                 .map_err(|e| fatal(&[b"unable to read ", name, b"/supervise/ok: "], &e))?;
+            if let Some(owner) = &self.owner {
+                owner.claim_file(f.as_fd(), svstatus::OK)?;
+            }
             self.ok = Some(f);
         }
         Ok(())
@@ -201,7 +228,7 @@ impl Runner<'_> {
 
     fn write_runit_files(&mut self) {
         if let Some(status) = self.runit_pending.take() {
-            if let Err(e) = svstatus::write_runit_files(Path::new(HERE), &status) {
+            if let Err(e) = svstatus::write_runit_files(&self.dir, &status) {
                 strerr::warn(&[&e.message(self.name)]);
             }
         }
@@ -256,7 +283,7 @@ impl Runner<'_> {
                     None
                 }
                 Action::WriteStatus(status) => {
-                    if let Err(e) = svstatus::write_status(Path::new(HERE), &status) {
+                    if let Err(e) = svstatus::write_status(&self.dir, &status) {
                         strerr::warn(&[&e.message(self.name)]);
                     }
                     self.runit_pending = Some(status);
@@ -279,9 +306,9 @@ impl Runner<'_> {
     }
 
     fn spawn_run(&mut self) -> Event {
-        let (config, problems) = Config::load(Path::new(HERE));
+        let (config, problems) = Config::load(&self.dir);
         for p in problems {
-            strerr::warn(&[b"unable to use ", self.name, b"/", p.file.as_bytes(), b": ", p.why.as_bytes()]);
+            strerr::warn(&[b"unable to use ", self.name, b"/", p.file.to_bytes(), b": ", p.why.as_bytes()]);
         }
         self.machine.config = config;
         self.notify = None;

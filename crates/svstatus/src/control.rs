@@ -1,10 +1,9 @@
 //! Control letters and how clients send them.
 
-use std::fs::OpenOptions;
 use std::io::{self, Write};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-use std::path::Path;
+use std::os::unix::fs::FileTypeExt;
 
+use crate::dir::ServiceDir;
 use crate::files::CONTROL;
 
 /// One byte written to `supervise/control`.
@@ -73,8 +72,8 @@ pub enum SendError {
 /// Writes `letters` to `DIR/supervise/control` in one write, the way
 /// daemontools' svc does: a non-blocking open (ENXIO = nobody listening),
 /// then a blocking write. SIGPIPE must be ignored by the caller.
-pub fn send_commands(dir: &Path, letters: &[u8]) -> Result<(), SendError> {
-    let mut f = match OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(dir.join(CONTROL)) {
+pub fn send_commands(dir: &ServiceDir, letters: &[u8]) -> Result<(), SendError> {
+    let mut f = match dir.open_file(CONTROL, libc::O_WRONLY | libc::O_NONBLOCK, 0) {
         Ok(f) => f,
         Err(e) if e.raw_os_error() == Some(libc::ENXIO) => return Err(SendError::NotRunning),
         Err(e) => return Err(SendError::Open(e)),
@@ -105,9 +104,11 @@ mod tests {
     #[test]
     fn regular_file_is_refused() {
         let d = tempfile::tempdir().unwrap();
+        let control = d.path().join("supervise/control");
         std::fs::create_dir(d.path().join("supervise")).unwrap();
-        std::fs::write(d.path().join(CONTROL), b"").unwrap();
-        assert!(matches!(send_commands(d.path(), b"d"), Err(SendError::NotFifo)));
-        assert_eq!(std::fs::read(d.path().join(CONTROL)).unwrap(), b"");
+        std::fs::write(&control, b"").unwrap();
+        let dir = ServiceDir::open(std::os::unix::ffi::OsStrExt::as_bytes(d.path().as_os_str())).unwrap();
+        assert!(matches!(send_commands(&dir, b"d"), Err(SendError::NotFifo)));
+        assert_eq!(std::fs::read(&control).unwrap(), b"");
     }
 }

@@ -8,8 +8,10 @@
 //! - [`Status`]: the status record, pure [`Status::encode`] / [`Status::decode`]
 //!   in runit's 20-byte layout (a superset of daemontools' 18 bytes) followed by
 //!   tend's [`Extras`], which old readers never see;
+//! - [`ServiceDir`]: the directory itself, opened once; every file is reached
+//!   through its descriptor;
 //! - [`read_status`] / [`write_status`] / [`write_runit_files`]: the files,
-//!   written as `*.new` + rename;
+//!   written as `*.new` + rename (or a swap of the two);
 //! - [`Command`]: the control letters, and [`send_commands`] for clients;
 //! - [`probe_ok`]: liveness through the `ok` FIFO, as daemontools' clients test it;
 //! - [`Lock`]: the `flock` that keeps a second supervisor out.
@@ -27,14 +29,16 @@
 //! ```
 
 mod control;
+mod dir;
 mod files;
 mod lock;
 mod record;
 
 pub use control::{send_commands, Command, SendError};
+pub use dir::ServiceDir;
 pub use files::{
-    decimal, in_dir, probe_ok, read_status, write_runit_files, write_status, ReadError, SavedCwd, WriteError, CONTROL,
-    DECIMAL_LEN, LOCK, OK, STATUS,
+    decimal, probe_ok, read_status, write_runit_files, write_status, ReadError, WriteError, CONTROL, DECIMAL_LEN, LOCK,
+    OK, SCRATCH, STATE_DIR, STATUS, STATUS_FILES,
 };
 pub use lock::Lock;
 pub use record::{DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN, RECORD_LEN, RUNIT_LEN};

@@ -1,10 +1,9 @@
 //! The supervisor's lock on `supervise/lock`.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
 
+use crate::dir::ServiceDir;
 use crate::files::LOCK;
 
 /// An exclusive `flock` on `DIR/supervise/lock`, held while the value lives
@@ -12,20 +11,24 @@ use crate::files::LOCK;
 /// apart). The descriptor is close-on-exec, so services do not inherit it.
 #[derive(Debug)]
 pub struct Lock {
-    _held: File,
+    held: File,
 }
 
 impl Lock {
-    /// Takes the lock without waiting; EWOULDBLOCK (`temporary failure`) if held.
-    pub fn acquire(dir: &Path) -> io::Result<Lock> {
-        let f = OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(crate::in_dir(dir, Path::new(LOCK)))?;
+    /// Takes the lock without waiting; EWOULDBLOCK (`temporary failure`) if
+    /// held. With `no_follow`, a symlink at `lock` is refused (ELOOP): a
+    /// supervise running as root must not take ownership of its target.
+    pub fn acquire(dir: &ServiceDir, no_follow: bool) -> io::Result<Lock> {
+        let nofollow = if no_follow { libc::O_NOFOLLOW } else { 0 };
+        let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK | nofollow;
+        let f = dir.open_file(LOCK, flags, 0o600)?;
         unix::fs::flock_exclusive(&f, true)?;
-        Ok(Lock { _held: f })
+        Ok(Lock { held: f })
+    }
+
+    /// The lock file, open.
+    pub fn file(&self) -> &File {
+        &self.held
     }
 }
 
@@ -37,10 +40,11 @@ mod tests {
     fn second_lock_is_a_temporary_failure() {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir(d.path().join("supervise")).unwrap();
-        let first = Lock::acquire(d.path()).unwrap();
-        let e = Lock::acquire(d.path()).unwrap_err();
+        let dir = ServiceDir::open(std::os::unix::ffi::OsStrExt::as_bytes(d.path().as_os_str())).unwrap();
+        let first = Lock::acquire(&dir, false).unwrap();
+        let e = Lock::acquire(&dir, false).unwrap_err();
         assert_eq!(strerr::errstr(&e), "temporary failure");
         drop(first);
-        Lock::acquire(d.path()).unwrap();
+        Lock::acquire(&dir, true).unwrap();
     }
 }

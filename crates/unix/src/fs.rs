@@ -1,10 +1,11 @@
-//! Files and directories: FIFOs, locks, syncing, the umask, the root, and
-//! watching a directory.
+//! Files and directories: FIFOs, locks, syncing, the umask, the root,
+//! watching a directory, and the `*at` calls on a directory descriptor.
 
 use std::ffi::{CStr, OsStr};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -73,6 +74,84 @@ pub fn watch_dir(dir: &CStr) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
+/// `openat(dir, path, flags | O_CLOEXEC, mode)` as an owned descriptor;
+/// `dir` may be AT_FDCWD. `path` is copied on the stack when short.
+pub fn openat(dir: RawFd, path: &[u8], flags: libc::c_int, mode: libc::mode_t) -> io::Result<OwnedFd> {
+    let flags = flags | libc::O_CLOEXEC;
+    // SAFETY: `c` is NUL-terminated; the mode is passed as the variadic argument openat expects.
+    let fd = with_cstr(path, |c| check(unsafe { libc::openat(dir, c.as_ptr(), flags, mode as libc::c_uint) }))?;
+    // SAFETY: openat returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `fstatat(dir, path)`, following a final symlink or not.
+pub fn fstatat(dir: RawFd, path: &CStr, follow: bool) -> io::Result<libc::stat> {
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+    // SAFETY: `path` is NUL-terminated and `st` is writable.
+    check(unsafe { libc::fstatat(dir, path.as_ptr(), st.as_mut_ptr(), flags) })?;
+    // SAFETY: fstatat succeeded, so it filled `st`.
+    Ok(unsafe { st.assume_init() })
+}
+
+/// `fstat(fd)`.
+pub fn fstat(fd: BorrowedFd) -> io::Result<libc::stat> {
+    let mut st = MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: the descriptor is open and `st` is writable.
+    check(unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) })?;
+    // SAFETY: fstat succeeded, so it filled `st`.
+    Ok(unsafe { st.assume_init() })
+}
+
+/// `mkdirat(dir, path, mode)`.
+pub fn mkdirat(dir: RawFd, path: &CStr, mode: libc::mode_t) -> io::Result<()> {
+    // SAFETY: `path` is NUL-terminated.
+    check(unsafe { libc::mkdirat(dir, path.as_ptr(), mode) }).map(drop)
+}
+
+/// `mkfifoat(dir, path, 0600)` (the `control` and `ok` FIFOs).
+pub fn mkfifoat(dir: RawFd, path: &CStr) -> io::Result<()> {
+    // SAFETY: `path` is NUL-terminated.
+    check(unsafe { libc::mkfifoat(dir, path.as_ptr(), 0o600) }).map(drop)
+}
+
+/// `unlinkat(dir, path, 0)`.
+pub fn unlinkat(dir: RawFd, path: &CStr) -> io::Result<()> {
+    // SAFETY: `path` is NUL-terminated.
+    check(unsafe { libc::unlinkat(dir, path.as_ptr(), 0) }).map(drop)
+}
+
+/// `renameat(dir, from, dir, to)`, or with `exchange` `renameat2(...,
+/// RENAME_EXCHANGE)`: both names stay, their files swap.
+pub fn renameat(dir: RawFd, from: &CStr, to: &CStr, exchange: bool) -> io::Result<()> {
+    let flags = if exchange { libc::RENAME_EXCHANGE } else { 0 };
+    // SAFETY: both paths are NUL-terminated.
+    check(unsafe { libc::renameat2(dir, from.as_ptr(), dir, to.as_ptr(), flags) }).map(drop)
+}
+
+/// `readlinkat(dir, path)` into `buf`, NUL-terminated; ENAMETOOLONG if it does not fit.
+pub fn readlinkat<'a>(dir: RawFd, path: &CStr, buf: &'a mut [u8]) -> io::Result<&'a CStr> {
+    // SAFETY: `path` is NUL-terminated and `buf` writable for `buf.len()` bytes.
+    let n = crate::check_size(unsafe { libc::readlinkat(dir, path.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) })?;
+    let Some(end) = buf.get_mut(n) else { return Err(io::Error::from_raw_os_error(libc::ENAMETOOLONG)) };
+    *end = 0;
+    CStr::from_bytes_with_nul(&buf[..=n]).map_err(|_| crate::invalid())
+}
+
+/// `fchown(fd, uid, -1)` then `fchmod(fd, mode)`: the group stays.
+pub fn fchown_fchmod(fd: BorrowedFd, uid: libc::uid_t, mode: libc::mode_t) -> io::Result<()> {
+    // SAFETY: the descriptor is open; gid -1 leaves the group as it is.
+    check(unsafe { libc::fchown(fd.as_raw_fd(), uid, libc::gid_t::MAX) })?;
+    // SAFETY: the descriptor is open.
+    check(unsafe { libc::fchmod(fd.as_raw_fd(), mode) }).map(drop)
+}
+
+/// `geteuid()`.
+pub fn euid() -> libc::uid_t {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +166,29 @@ mod tests {
             assert!(std::fs::metadata(&path).unwrap().file_type().is_fifo());
             assert_eq!(mkfifo(&path).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
         }
+    }
+
+    #[test]
+    fn at_calls_on_a_directory_descriptor() {
+        use std::os::unix::ffi::OsStrExt;
+        let d = tempfile::tempdir().unwrap();
+        let dir = openat(libc::AT_FDCWD, d.path().as_os_str().as_bytes(), libc::O_PATH | libc::O_DIRECTORY, 0).unwrap();
+        let fd = dir.as_raw_fd();
+        mkdirat(fd, c"sub", 0o700).unwrap();
+        mkfifoat(fd, c"sub/ff").unwrap();
+        assert_eq!(fstatat(fd, c"sub/ff", false).unwrap().st_mode & libc::S_IFMT, libc::S_IFIFO);
+        std::fs::write(d.path().join("a"), b"1").unwrap();
+        std::fs::write(d.path().join("b"), b"2").unwrap();
+        renameat(fd, c"a", c"b", true).unwrap();
+        assert_eq!(std::fs::read(d.path().join("a")).unwrap(), b"2");
+        std::os::unix::fs::symlink("a", d.path().join("l")).unwrap();
+        assert_eq!(readlinkat(fd, c"l", &mut [0; 8]).unwrap(), c"a");
+        assert_eq!(readlinkat(fd, c"l", &mut [0; 1]).unwrap_err().raw_os_error(), Some(libc::ENAMETOOLONG));
+        unlinkat(fd, c"l").unwrap();
+        assert_eq!(fstatat(fd, c"l", false).unwrap_err().kind(), io::ErrorKind::NotFound);
+        let f = File::open(d.path().join("a")).unwrap();
+        fchown_fchmod(std::os::fd::AsFd::as_fd(&f), euid(), 0o600).unwrap();
+        assert_eq!(fstat(std::os::fd::AsFd::as_fd(&f)).unwrap().st_mode & 0o7777, 0o600);
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! - [`poll`]: poll(2) without allocation (supervise) and as a list of
 //!   readable descriptors (svscan, clockwatch);
 //! - [`fs`]: mkfifo, flock, syncfs, umask, chroot, inotify on a directory,
-//!   and opening files the way daemontools does;
+//!   opening files the way daemontools does, and the `*at` calls on a
+//!   directory descriptor (svstatus' `ServiceDir`);
 //! - [`signals`]: signals as a file descriptor (signalfd), dispositions,
 //!   and the child's signal state restored one way ([`signals::restore_in_child`]);
 //! - [`spawn`]: fork + exec of one child prepared before the fork (supervise
@@ -28,7 +29,7 @@
 //!
 //! What supervise calls allocates nothing (supervise has no heap): the
 //! descriptor, pipe, poll, signal, spawn, reap/kill and timer calls, and
-//! [`fs::mkfifo`] with a path of up to 255 bytes. Functions that return a
+//! [`fs::mkfifo`] and [`fs::openat`] with a path of up to 255 bytes. Functions that return a
 //! `Vec` ([`poll::poll_readable`], [`account`], [`env`](mod@env)) or build C strings
 //! ([`process::execve`]) allocate.
 //!

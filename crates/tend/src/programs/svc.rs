@@ -6,10 +6,9 @@
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 
 use strerr::{Getopt, Opt};
-use svstatus::{SavedCwd, SendError};
+use svstatus::{SendError, ServiceDir};
 
 const LETTERS: &str = "udopchaitkxq12w";
 const USAGE: &[u8] = b"svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, \
@@ -31,20 +30,16 @@ pub fn main(args: &[&OsStr]) -> u8 {
             }
         }
     }
-    let cwd = match SavedCwd::save() {
-        Ok(c) => c,
-        Err(e) => {
-            strerr::fatal(&[b"unable to open current directory: ", strerr::errstr(&e).as_bytes()]);
-            return strerr::EXIT_SYSTEM;
-        }
-    };
     for dir in opts.operands() {
         let name = dir.as_bytes();
-        if let Err(e) = std::env::set_current_dir(dir) {
-            strerr::warn(&[b"unable to chdir to ", name, b": ", strerr::errstr(&e).as_bytes()]);
-            continue;
-        }
-        match svstatus::send_commands(Path::new("."), &letters) {
+        let dir = match ServiceDir::open(name) {
+            Ok(d) => d,
+            Err(e) => {
+                strerr::warn(&[b"unable to chdir to ", name, b": ", strerr::errstr(&e).as_bytes()]);
+                continue;
+            }
+        };
+        match svstatus::send_commands(&dir, &letters) {
             Ok(()) => {}
             Err(SendError::NotRunning) => strerr::warn(&[b"unable to control ", name, b": supervise not running"]),
             Err(SendError::NotFifo) => {
@@ -56,10 +51,6 @@ pub fn main(args: &[&OsStr]) -> u8 {
             Err(SendError::Write(e)) => {
                 strerr::warn(&[b"error writing commands to ", name, b": ", strerr::errstr(&e).as_bytes()])
             }
-        }
-        if let Err(e) = cwd.restore() {
-            strerr::fatal(&[b"unable to set directory: ", strerr::errstr(&e).as_bytes()]);
-            return strerr::EXIT_SYSTEM;
         }
     }
     0

@@ -5,16 +5,20 @@
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+
+use svstatus::ServiceDir;
 
 pub fn main(args: &[&OsStr]) -> u8 {
     let Some(dir) = args.first() else { return strerr::usage("svok dir") };
     let name = dir.as_bytes();
-    if let Err(e) = std::env::set_current_dir(dir) {
-        strerr::fatal(&[b"unable to chdir to ", name, b": ", strerr::errstr(&e).as_bytes()]);
-        return strerr::EXIT_SYSTEM;
-    }
-    match svstatus::probe_ok(Path::new(".")) {
+    let dir = match ServiceDir::open(name) {
+        Ok(d) => d,
+        Err(e) => {
+            strerr::fatal(&[b"unable to chdir to ", name, b": ", strerr::errstr(&e).as_bytes()]);
+            return strerr::EXIT_SYSTEM;
+        }
+    };
+    match svstatus::probe_ok(&dir) {
         Ok(true) => 0,
         Ok(false) => strerr::EXIT_USAGE,
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => strerr::EXIT_USAGE,

@@ -3,16 +3,16 @@
 //! `svstat DIR...` prints daemontools' line per directory, byte for byte;
 //! `svstat -j DIR...` prints one JSON object per directory instead, with
 //! what tend's supervise records beyond daemontools (readiness, last exit,
-//! restarts). Exit 0 (daemontools'), 111 only if the working directory is lost.
+//! restarts). While a `finish` script runs (runit's and tend's records say
+//! so) the service is shown down, with the script's pid. Exit 0
+//! (daemontools'), 111 only if stdout fails.
 
 use std::ffi::OsStr;
-use std::fs;
 use std::io::{self, ErrorKind, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 
 use emit::json::Json;
-use svstatus::{LastExit, ReadError, RunState, SavedCwd, Status, Want};
+use svstatus::{LastExit, ReadError, RunState, ServiceDir, Status, Want};
 use tai64::{Clock, Label, SystemClock};
 
 /// What svstat found in one directory.
@@ -27,13 +27,6 @@ pub fn main(args: &[&OsStr]) -> u8 {
         Some(a) if a.as_bytes() == b"-j" => (true, &args[1..]),
         _ => (false, args),
     };
-    let cwd = match SavedCwd::save() {
-        Ok(c) => c,
-        Err(e) => {
-            strerr::fatal(&[b"unable to open current directory: ", strerr::errstr(&e).as_bytes()]);
-            return strerr::EXIT_SYSTEM;
-        }
-    };
     let mut out = io::stdout().lock();
     for dir in dirs {
         let name = dir.as_bytes();
@@ -46,10 +39,6 @@ pub fn main(args: &[&OsStr]) -> u8 {
             strerr::fatal(&[b"unable to write output: ", strerr::errstr(&e).as_bytes()]);
             return strerr::EXIT_SYSTEM;
         }
-        if let Err(e) = cwd.restore() {
-            strerr::fatal(&[b"unable to set directory: ", strerr::errstr(&e).as_bytes()]);
-            return strerr::EXIT_SYSTEM;
-        }
     }
     0
 }
@@ -57,18 +46,14 @@ pub fn main(args: &[&OsStr]) -> u8 {
 /// daemontools' checks, in its order; the error text is what it prints.
 fn inspect(dir: &OsStr) -> Result<Found, Vec<u8>> {
     let with = |what: &str, e: io::Error| [what.as_bytes(), strerr::errstr(&e).as_bytes()].concat();
-    std::env::set_current_dir(dir).map_err(|e| with("unable to chdir: ", e))?;
-    let normally_up = match fs::metadata("down") {
-        Ok(_) => false,
-        Err(e) if e.kind() == ErrorKind::NotFound => true,
-        Err(e) => return Err(with("unable to stat down: ", e)),
-    };
-    match svstatus::probe_ok(Path::new(".")) {
+    let dir = ServiceDir::open(dir.as_bytes()).map_err(|e| with("unable to chdir: ", e))?;
+    let normally_up = !dir.exists(c"down").map_err(|e| with("unable to stat down: ", e))?;
+    match svstatus::probe_ok(&dir) {
         Ok(true) => {}
         Ok(false) => return Err(b"supervise not running".to_vec()),
         Err(e) => return Err(with("unable to open supervise/ok: ", e)),
     }
-    let status = svstatus::read_status(Path::new(".")).map_err(|e| match e {
+    let status = svstatus::read_status(&dir).map_err(|e| match e {
         ReadError::Open(e) => with("unable to open supervise/status: ", e),
         ReadError::Read(e) => with("unable to read supervise/status: ", e),
         ReadError::BadFormat => b"unable to read supervise/status: bad format".to_vec(),
@@ -86,7 +71,7 @@ fn text_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
         Err(why) => s.extend_from_slice(why),
         Ok(f) => {
             let st = &f.status;
-            let up = st.pid != 0;
+            let up = is_up(st);
             if up {
                 s.extend_from_slice(format!("up (pid {}) ", st.pid).as_bytes());
             } else {
@@ -105,10 +90,20 @@ fn text_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
                     s.extend_from_slice(text.as_bytes());
                 }
             }
+            if st.state == RunState::Finish && st.pid != 0 {
+                s.extend_from_slice(format!(", finishing (pid {})", st.pid).as_bytes());
+            }
         }
     }
     s.push(b'\n');
     s
+}
+
+/// Is `run` running? daemontools' test is a pid in the record; runit's and
+/// tend's records also say when that pid is `finish`'s (an 18-byte record
+/// never does, so daemontools' trees read as daemontools shows them).
+fn is_up(st: &Status) -> bool {
+    st.pid != 0 && st.state != RunState::Finish
 }
 
 fn json_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
@@ -121,7 +116,7 @@ fn json_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
         };
         let st = &f.status;
         let x = st.extras;
-        j.field("up", st.pid != 0);
+        j.field("up", is_up(st));
         j.field("pid", st.pid);
         j.field("seconds", f.seconds);
         j.field(
@@ -140,7 +135,7 @@ fn json_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
                 Want::Other(_) => None,
             },
         );
-        j.field("paused", st.pid != 0 && st.paused);
+        j.field("paused", is_up(st) && st.paused);
         j.field("normally_up", f.normally_up);
         j.field("ready", x.map(|x| x.ready));
         match x.and_then(|x| x.last_exit) {

@@ -375,6 +375,8 @@ fn state_files_that_are_directories_like_daemontools() {
             let mut sb = Sandbox::new();
             service(&sb, "s", "echo started >> ../started; exec sleep 100");
             fs::create_dir_all(sb.join(&format!("s/supervise/{state}"))).unwrap();
+            // As daemontools' supervise makes it (tend's, as root, would change a 0755 one).
+            fs::set_permissions(sb.join("s/supervise"), fs::Permissions::from_mode(0o700)).unwrap();
             let cmd = if debian { sb.debian("supervise") } else { sb.tend("supervise") };
             let pid = start_with(&mut sb, cmd, "s");
             if fatal {
@@ -690,4 +692,143 @@ fn a_read_only_service_directory_is_reported_as_such() {
     }
     // The mount is gone with its namespace.
     fs::write(sb.join("ro/s/written"), "").unwrap();
+}
+
+fn mode(p: &Path) -> u32 {
+    fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+/// `svc LETTERS s` run as nobody: its stderr.
+fn svc_as_nobody(sb: &Sandbox, letters: &str) -> String {
+    let out = sb
+        .command("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(sb.bin.join("svc"))
+        .args([letters, "s"])
+        .output()
+        .expect("setpriv (util-linux)");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// Issue 9, item 8: a `supervise/` left at 0755 with a 0666 `control` (or
+/// reached through a symlink, whose target is fixed and the link kept): a
+/// root supervise makes them its own (0700, 0600), says so once per file,
+/// and an unprivileged `svc -d` then fails while the service runs on.
+#[test]
+fn root_supervise_keeps_control_to_itself() {
+    for symlinked in [false, true] {
+        let mut sb = Sandbox::new();
+        fs::set_permissions(sb.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        service(&sb, "s", "exec sleep 100");
+        let state = if symlinked { sb.join("state") } else { sb.join("s/supervise") };
+        fs::create_dir(&state).unwrap();
+        if symlinked {
+            std::os::unix::fs::symlink("../state", sb.join("s/supervise")).unwrap();
+        }
+        for fifo in ["control", "ok"] {
+            let path = state.join(fifo);
+            assert!(Command::new("mkfifo").arg(&path).status().unwrap().success());
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+        }
+        fs::set_permissions(&state, fs::Permissions::from_mode(0o755)).unwrap();
+        start(&mut sb, "s");
+        let pid = wait_up(&sb, "s");
+        let err = stderr_of(&sb, "s");
+        for (file, old, new) in [("", "0755", "0700"), ("/control", "0666", "0600"), ("/ok", "0666", "0600")] {
+            let line = format!("supervise: warning: s/supervise{file} had mode {old} and owner 0: made it mode {new} and owner 0, so that only it controls the service\n");
+            assert_eq!(err.matches(&line).count(), 1, "{line} in {err}");
+        }
+        assert_eq!(err.lines().count(), 3, "{err}");
+        assert_eq!((mode(&state), mode(&state.join("control")), mode(&state.join("ok"))), (0o700, 0o600, 0o600));
+        assert_eq!(fs::symlink_metadata(sb.join("s/supervise")).unwrap().file_type().is_symlink(), symlinked);
+        assert_eq!(svc_as_nobody(&sb, "-d"), "svc: warning: unable to control s: access denied\n");
+        assert!(alive(pid));
+        assert_eq!(status_pid(&sb, "s"), pid);
+        svc(&sb, "dx", "s");
+        assert!(wait_until(LONG, || !alive(pid)));
+    }
+}
+
+/// The same layout under Debian's supervise: the defect tend fixes (any
+/// user stops a root service), and a fresh tree made by tend's supervise
+/// is what daemontools makes (no warning, 0700 and 0600).
+#[test]
+fn daemontools_lets_anyone_control_a_loose_layout() {
+    let mut sb = Sandbox::new();
+    fs::set_permissions(sb.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    service(&sb, "s", "exec sleep 100");
+    fs::create_dir(sb.join("s/supervise")).unwrap();
+    fs::set_permissions(sb.join("s/supervise"), fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(Command::new("mkfifo")
+        .args(["-m", "0666"])
+        .arg(sb.join("s/supervise/control"))
+        .status()
+        .unwrap()
+        .success());
+    let cmd = sb.debian("supervise");
+    let sup = start_with(&mut sb, cmd, "s");
+    let pid = wait_up(&sb, "s");
+    assert_eq!(svc_as_nobody(&sb, "-d"), "");
+    assert!(wait_until(LONG, || !alive(pid)));
+    signal(sup, libc::SIGKILL);
+    sb.wait_exit(sup);
+
+    service(&sb, "fresh", "exec sleep 100");
+    start(&mut sb, "fresh");
+    wait_up(&sb, "fresh");
+    assert_eq!(stderr_of(&sb, "fresh"), "");
+    let state = sb.join("fresh/supervise");
+    let modes = ["", "/control", "/ok", "/lock"].map(|f| mode(Path::new(&format!("{}{f}", state.display()))));
+    assert_eq!(modes, [0o700, 0o600, 0o600, 0o600]);
+}
+
+/// Issue 9, item 11: while `finish` runs, plain svstat shows the service
+/// down with finish's pid (runit's `sv` shows `finish`), not `up`.
+#[test]
+fn svstat_shows_finish_running_as_down() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exit 3");
+    sb.script("s/finish", "#!/bin/sh\nexec sleep 100\n");
+    fs::write(sb.join("s/timeout-finish"), "0\n").unwrap();
+    fs::write(sb.join("s/down"), "").unwrap();
+    start(&mut sb, "s");
+    assert!(wait_until(LONG, || json(&sb, "s").contains("\"want\":\"down\"")));
+    svc(&sb, "o", "s");
+    assert!(wait_until(LONG, || json(&sb, "s").contains("\"state\":\"finish\"")));
+    let finish = status_pid(&sb, "s");
+    let j = json(&sb, "s");
+    assert!(j.contains(&format!("\"up\":false,\"pid\":{finish},")), "{j}");
+    let out = sb.tend("svstat").arg("s").output().unwrap();
+    let line = String::from_utf8(out.stdout).unwrap();
+    let blanked: String = line.chars().map(|c| if c.is_ascii_digit() { 'N' } else { c }).collect();
+    assert_eq!(
+        blanked,
+        "s: down N seconds, finishing (pid NNNN)\n".replace("NNNN", &"N".repeat(finish.to_string().len()))
+    );
+    assert!(line.ends_with(&format!("(pid {finish})\n")), "{line}");
+}
+
+/// A root supervise writes its status into scratch files in place: one
+/// planted as a symlink (or another user's file) is removed first, with a
+/// warning, and the file it pointed to is left untouched.
+#[test]
+fn root_supervise_never_writes_through_a_planted_status_file() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    fs::write(sb.join("victim"), "keep\n").unwrap();
+    fs::create_dir(sb.join("s/supervise")).unwrap();
+    fs::set_permissions(sb.join("s/supervise"), fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::symlink("../../victim", sb.join("s/supervise/status.new")).unwrap();
+    std::os::unix::fs::symlink("../../victim", sb.join("s/supervise/pid")).unwrap();
+    let sup = start(&mut sb, "s");
+    let pid = wait_up(&sb, "s");
+    assert!(wait_until(LONG, || fs::read_to_string(sb.join("s/supervise/pid")).is_ok_and(|p| p == format!("{pid}\n"))));
+    assert_eq!(fs::read_to_string(sb.join("victim")).unwrap(), "keep\n");
+    assert_eq!(
+        stderr_of(&sb, "s"),
+        "supervise: warning: s/supervise/status.new was not supervise's own file: removed it\n\
+         supervise: warning: s/supervise/pid was not supervise's own file: removed it\n"
+    );
+    svc(&sb, "dx", "s");
+    assert!(sb.wait_exit(sup).success());
 }

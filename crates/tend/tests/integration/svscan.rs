@@ -92,9 +92,11 @@ fn one_supervise_per_directory_log_in_its_service_dir_dot_names_and_files_skippe
     // log` run in b), so that its messages and `ps` name the service.
     let want = vec![argv(&[b"supervise", b"a"]), argv(&[b"supervise", b"b"]), argv(&[b"supervise", b"b/log"])];
     assert!(wait_until(LIMIT, || supervise_argvs(svscan) == want), "{:?}", supervise_argvs(svscan));
-    let log = children(svscan).into_iter().find(|c| c.1[1] == b"b/log").unwrap();
-    // supervise changes to its argument.
-    assert_eq!(log.2, sb.join("scan/b/log").canonicalize().unwrap());
+    // supervise changes to its argument (waited for: the argv shows before
+    // supervise's chdir).
+    let log_dir = sb.join("scan/b/log").canonicalize().unwrap();
+    let log_cwd = || children(svscan).into_iter().find(|c| c.1[1] == b"b/log").map(|c| c.2);
+    assert!(wait_until(LIMIT, || log_cwd().as_ref() == Some(&log_dir)), "{:?}", log_cwd());
     assert!(wait_until(LIMIT, || status_pid(&sb.join("scan/a")).is_some()));
     assert!(!sb.join("scan/.hidden/supervise").exists());
 
