@@ -6,6 +6,10 @@
 //! directory appears. A line longer than 1000 bytes streams through: memory
 //! stays bounded by the batch and buffer sizes whatever the line length.
 //! One wall-clock reading labels every line that starts in a batch.
+//!
+//! A batch leaves stdin once written; the bytes of its unfinished last line
+//! move into `partial` (see [`crate::partial`]), which a successor logger
+//! reads first.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -15,8 +19,9 @@ use tai64::{Clock, Label};
 
 use crate::input::{Event, Input, BATCH};
 use crate::logdir::LogDir;
+use crate::partial::{Partial, Resume, MARK};
 use crate::pattern::matches;
-use crate::pause::retry;
+use crate::pause::{self, retry};
 use crate::script::{Action, Script};
 use crate::sealer::Sealer;
 use crate::Fatal;
@@ -33,15 +38,35 @@ const READ: usize = 1024;
 /// Runs multilog: opens every `=file` and directory (fatal errors come back
 /// before any input is read), then logs stdin until EOF or SIGTERM.
 pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
-    let mut input = Input::new().map_err(|e| Fatal(format!("unable to block signals: {}", strerr::errstr(&e))))?;
+    pause::this_thread_reads_signals();
+    pause::block_signals().map_err(|e| Fatal(format!("unable to block signals: {}", strerr::errstr(&e))))?;
+    let mut input = Input::new();
     let status = open_status_files(script)?;
     let mut dirs = script.dirs.iter().map(|d| LogDir::open(d, clock)).collect::<Result<Vec<_>, _>>()?;
+    let mut partial = match dirs.first() {
+        Some(d) if input.can_peek() => Some(Partial::open(d.path(), d.name())?),
+        _ => None,
+    };
     let mut sealer = Sealer::start().map_err(|e| Fatal(format!("unable to start a thread: {}", strerr::errstr(&e))))?;
+    sealer.seal_all(dirs.iter_mut().flat_map(|d| d.take_leftovers()).collect());
     let mut lines = Lines::new(script, status);
     let mut buf = vec![0u8; BATCH];
+    match &mut partial {
+        Some((p, Resume::Line(len))) => {
+            let mut at = 0;
+            while at < *len {
+                let n = p.read_at(&mut buf[..(*len - at).min(BATCH as u64) as usize], at);
+                if n == 0 {
+                    break;
+                }
+                lines.feed(&buf[..n], &mut dirs, clock, &sealer);
+                at += n as u64;
+            }
+        }
+        Some((_, Resume::Cut)) => lines.continued = true,
+        _ => {}
+    }
     let mut term = false;
-    // Bytes of an undecided line head that are still in stdin (peeking only).
-    let mut in_pipe = 0;
     loop {
         let limit = match (term, lines.at_line_start, input.can_peek()) {
             (true, true, _) => break,
@@ -59,24 +84,21 @@ pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
                     }
                 }
             }
-            // Only the held head is there: let it go, so that poll can block.
-            Event::Data(n) if n <= in_pipe => {
-                input.consume(n);
-                in_pipe = 0;
-            }
             Event::Data(n) => {
                 let mut take = n;
                 if term {
-                    take = unix::bytes::memchr(b'\n', &buf[in_pipe..n]).map_or(n, |i| in_pipe + i + 1);
+                    take = unix::bytes::memchr(b'\n', &buf[..n]).map_or(n, |i| i + 1);
                 }
-                lines.feed(&buf[in_pipe..take], &mut dirs, clock, &sealer);
+                lines.feed(&buf[..take], &mut dirs, clock, &sealer);
                 for d in &mut dirs {
                     d.sync(clock, &sealer);
                     d.flush();
                 }
-                // What is written leaves stdin; an undecided head stays there.
-                in_pipe = if input.can_peek() { lines.held().min(take) } else { 0 };
-                input.consume(take - in_pipe);
+                // What is written leaves stdin.
+                match &mut partial {
+                    Some((p, _)) => p.consume(&mut input, &buf[..take]),
+                    None => input.consume(take),
+                }
             }
         }
     }
@@ -90,6 +112,9 @@ pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
     sealer.finish();
     for d in &mut dirs {
         d.close();
+    }
+    if let Some((p, _)) = partial {
+        p.remove();
     }
     Ok(())
 }
@@ -120,10 +145,11 @@ struct Lines<'s> {
     timestamp: bool,
     status: Vec<(File, String)>,
     at_line_start: bool,
+    /// The next line continues one a killed logger could not keep whole: it
+    /// starts with [`MARK`].
+    continued: bool,
     /// The line's first bytes (label included), until selection is decided.
     head: Vec<u8>,
-    /// Length of the label at the start of `head`.
-    label_len: usize,
     decided: bool,
     selected: Vec<bool>,
     /// `=file` contents: the head padded with newlines.
@@ -137,8 +163,8 @@ impl<'s> Lines<'s> {
             timestamp: script.timestamp,
             status,
             at_line_start: true,
+            continued: false,
             head: Vec::with_capacity(HEAD),
-            label_len: 0,
             decided: false,
             selected: vec![true; script.dirs.len()],
             status_buf: vec![b'\n'; HEAD + 1],
@@ -153,6 +179,7 @@ impl<'s> Lines<'s> {
             label[..25].copy_from_slice(&Label::from_wall(clock.wall()).to_hex());
         }
         let label: &[u8] = if self.timestamp { &label } else { &[] };
+        pause::unfed(batch.len());
         for (i, mut read) in batch.chunks(READ).enumerate() {
             if i > 0 {
                 for d in dirs.iter_mut() {
@@ -162,6 +189,7 @@ impl<'s> Lines<'s> {
             while !read.is_empty() {
                 let end = unix::bytes::memchr(b'\n', read).map_or(read.len(), |i| i + 1);
                 self.piece(&read[..end], label, dirs, clock, sealer);
+                pause::fed(end);
                 read = &read[end..];
             }
         }
@@ -175,7 +203,9 @@ impl<'s> Lines<'s> {
         if starts {
             self.head.clear();
             self.head.extend_from_slice(label);
-            self.label_len = label.len();
+            if std::mem::take(&mut self.continued) {
+                self.head.extend_from_slice(MARK);
+            }
             self.decided = false;
         }
         let mut rest = piece;
@@ -196,16 +226,6 @@ impl<'s> Lines<'s> {
         }
         for (d, _) in dirs.iter_mut().zip(&self.selected).filter(|(_, &s)| s) {
             d.put_bytes(rest, clock, sealer);
-        }
-    }
-
-    /// Input bytes held in memory, not yet written: the head of a line
-    /// whose selection is still open.
-    fn held(&self) -> usize {
-        if self.at_line_start || self.decided {
-            0
-        } else {
-            self.head.len() - self.label_len
         }
     }
 

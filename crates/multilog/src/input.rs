@@ -8,14 +8,17 @@
 //! batch in the pipe for its successor: a restart may repeat the last batch,
 //! never lose it. Other kinds of stdin are read plainly.
 //!
-//! SIGTERM and SIGALRM are blocked and read from a signalfd polled together
-//! with stdin, so they are seen whenever multilog waits for input.
+//! Where consumed bytes go is the caller's choice: /dev/null, or (for the
+//! unfinished last line) a file, see [`crate::partial`].
+//!
+//! SIGTERM and SIGALRM (see [`crate::pause`]) are polled together with stdin,
+//! so they are seen whenever multilog waits for input.
 
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use unix::signals::SignalFd;
+use crate::pause;
 
 /// Bytes taken from stdin at a time, at most.
 pub const BATCH: usize = 256 * 1024;
@@ -38,19 +41,18 @@ enum Source {
     Plain,
 }
 
-/// stdin and the signalfd.
+/// stdin.
 pub struct Input {
-    signals: SignalFd,
     source: Source,
+    /// SIGTERM was reported already.
+    term_seen: bool,
 }
 
 impl Input {
-    /// Blocks SIGTERM and SIGALRM (call before starting any thread) and
-    /// prepares stdin.
-    pub fn new() -> io::Result<Input> {
-        let signals = SignalFd::block(&[libc::SIGTERM, libc::SIGALRM])?;
+    /// Prepares stdin (call after [`pause::block_signals`]).
+    pub fn new() -> Input {
         let source = if unix::pipe::is_pipe(STDIN) { tee_source().unwrap_or(Source::Plain) } else { Source::Plain };
-        Ok(Input { signals, source })
+        Input { source, term_seen: false }
     }
 
     /// Whether bytes read can be left in stdin (so a partial batch may be consumed).
@@ -62,16 +64,15 @@ impl Input {
     pub fn next(&mut self, buf: &mut [u8], limit: usize) -> Event {
         let limit = limit.min(buf.len());
         loop {
-            let (data, signalled) = unix::poll::poll_two(STDIN, self.signals.as_raw_fd());
+            let (term, alrm) = pause::signals_seen();
+            let term = term && !std::mem::replace(&mut self.term_seen, term);
+            if term || alrm {
+                return Event::Signals { term, alrm };
+            }
+            let (data, signalled) = unix::poll::poll_two(STDIN, pause::signal_fd());
             if signalled {
-                let (mut term, mut alrm) = (false, false);
-                while let Some(signal) = self.signals.next() {
-                    term |= signal == libc::SIGTERM;
-                    alrm |= signal == libc::SIGALRM;
-                }
-                if term || alrm {
-                    return Event::Signals { term, alrm };
-                }
+                pause::read_signals();
+                continue;
             }
             if !data {
                 continue;
@@ -96,8 +97,8 @@ impl Input {
         }
     }
 
-    /// Removes the first `n` bytes returned by the last [`Input::next`] from
-    /// stdin (a no-op when they were read plainly).
+    /// Removes the next `n` bytes from stdin (a no-op when they were read
+    /// plainly).
     pub fn consume(&mut self, mut n: usize) {
         let Source::Tee { null, .. } = &self.source else { return };
         while n > 0 {
@@ -108,6 +109,21 @@ impl Input {
                 Err(_) => return discard(n),
             }
         }
+    }
+
+    /// Moves the next `n` bytes of stdin into `file` at `*offset` (advanced
+    /// by what moved): a byte leaves stdin only to land in the file.
+    pub fn move_into(&mut self, file: &File, offset: &mut u64, n: usize) -> io::Result<()> {
+        let mut left = n;
+        while left > 0 {
+            match unix::pipe::splice_at(STDIN, file.as_raw_fd(), offset, left) {
+                Ok(0) => return Ok(()),
+                Ok(k) => left -= k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 }
 

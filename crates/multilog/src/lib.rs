@@ -17,20 +17,24 @@
 //! assert!(matches(b"named[*]: *", b"named[135]: Cleaned cache"));
 //! ```
 
+mod archives;
+mod budget;
 mod engine;
 mod input;
 mod logdir;
 mod names;
+mod partial;
 mod pattern;
 mod pause;
 mod processor;
-mod rotation;
 mod script;
 mod sealer;
 
+pub use archives::{archive_name, excess, parse_archive_name, Namer};
+pub use budget::Budget;
 pub use engine::{run, HEAD};
+pub use partial::{MARK, MAX as WHOLE_LINE_MAX};
 pub use pattern::matches;
-pub use rotation::{archive_name, excess, parse_archive_name, Budget, Namer};
 pub use script::{parse, Action, DirSpec, Script};
 
 /// A startup failure: the text after `multilog: fatal: ` (the program exits 111).

@@ -1,18 +1,22 @@
 //! One automatically rotated log directory: the daemontools 0.76 protocol
-//! (`lock`, `current`, `state`, `@<tai64n>.s`/`.u`, `previous`/`processed`).
+//! (`lock`, `current`, `state`, `@<tai64n>.s`/`.u`, `previous`/`processed`),
+//! and what an earlier logger killed mid-work left: a `current` ending in
+//! the middle of a line gets the cut mark, `.u` files go to the sealer.
 
 use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use tai64::{Clock, Label};
 
-use crate::pause::retry;
+use crate::archives::{archive_name, trim, Namer};
+use crate::budget::Budget;
+use crate::partial::MARK;
+use crate::pause::{self, retry};
 use crate::processor;
-use crate::rotation::{archive_name, excess, Budget, Namer};
 use crate::script::DirSpec;
 use crate::sealer::{Job, Sealer};
 use crate::Fatal;
@@ -44,6 +48,8 @@ pub struct LogDir {
     chunk: Vec<u8>,
     /// Bytes cut for `current`, not yet written to it.
     pending: Vec<u8>,
+    /// `.u` files found at start, to seal.
+    leftovers: Vec<Job>,
 }
 
 fn fatal(what: String, e: io::Error) -> Fatal {
@@ -81,6 +87,8 @@ impl LogDir {
         }
         let mut place = Place { path, name, num: spec.num, namer };
         let (current, bytes) = place.recover(clock)?;
+        // With a processor, a `.u` file is also unprocessed: it stays.
+        let leftovers = if spec.processor.is_none() { place.leftovers()? } else { Vec::new() };
         Ok(LogDir {
             place,
             processor: spec.processor.clone(),
@@ -89,8 +97,24 @@ impl LogDir {
             budget: Budget { bytes, size: spec.size },
             chunk: Vec::with_capacity(CHUNK),
             pending: Vec::new(),
+            leftovers,
         })
     }
+
+    /// The directory, and its name for messages.
+    pub fn path(&self) -> &Path {
+        &self.place.path
+    }
+
+    pub fn name(&self) -> &str {
+        &self.place.name
+    }
+
+    /// The `.u` files found at start (once).
+    pub fn take_leftovers(&mut self) -> Vec<Job> {
+        std::mem::take(&mut self.leftovers)
+    }
+
     /// Bytes in `current`, those in the real output buffer included.
     pub fn bytes(&self) -> u64 {
         self.budget.bytes
@@ -101,6 +125,7 @@ impl LogDir {
     /// 512-byte buffer if it fits; else the buffer is written first, and a
     /// head longer than the buffer is written directly.
     pub fn put_head(&mut self, head: &[u8], clock: &dyn Clock, sealer: &Sealer) {
+        pause::buffered(head.len());
         if head.len() > CHUNK - self.chunk.len() {
             self.sync(clock, sealer);
             if head.len() > CHUNK {
@@ -113,6 +138,7 @@ impl LogDir {
     /// Puts bytes one at a time, as 0.76 puts the rest of a long line and
     /// the newline: the buffer is written whenever it is full.
     pub fn put_bytes(&mut self, mut data: &[u8], clock: &dyn Clock, sealer: &Sealer) {
+        pause::buffered(data.len());
         while !data.is_empty() {
             if self.chunk.len() == CHUNK {
                 self.sync(clock, sealer);
@@ -155,9 +181,13 @@ impl LogDir {
         }
     }
 
-    /// Writes out the buffered output.
+    /// Writes out the buffered output (into a new `current` if the directory
+    /// was removed and then made again).
     pub fn flush(&mut self) {
         if !self.pending.is_empty() {
+            if self.current.metadata().is_ok_and(|m| m.nlink() == 0) {
+                self.wait_for_directory();
+            }
             let pending = std::mem::take(&mut self.pending);
             self.write_current(&pending);
             self.pending = pending;
@@ -168,15 +198,43 @@ impl LogDir {
     fn write_current(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
             match self.current.write(data) {
-                Ok(n) if n > 0 => data = &data[n..],
-                Ok(_) => crate::pause::warn_pause(
+                Ok(n) if n > 0 => {
+                    pause::written(n);
+                    data = &data[n..];
+                }
+                Ok(_) => pause::pause_or_give_up(
                     &format!("unable to write to {}/current", self.place.name),
                     &io::Error::from(io::ErrorKind::WriteZero),
                 ),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => crate::pause::warn_pause(&format!("unable to write to {}/current", self.place.name), &e),
+                Err(e) => pause::pause_or_give_up(&format!("unable to write to {}/current", self.place.name), &e),
             }
         }
+    }
+
+    /// `current` was unlinked with its directory: says so, and waits until
+    /// the directory is back (made again by someone), to lock it again and
+    /// start a new `current` there. SIGTERM ends the wait (exit 111).
+    fn wait_for_directory(&mut self) {
+        let name = self.place.name.clone();
+        pause::warn(&format!("log directory {name} was removed; recreate it or restart multilog, pausing"));
+        let removed = || io::Error::from_raw_os_error(libc::ENOENT);
+        loop {
+            if pause::stopping() {
+                pause::give_up(&format!("log directory {name} was removed"), &removed());
+            }
+            pause::wait(pause::PAUSE);
+            let Ok(lock) = open_append(&self.place.file("lock"), 0o600) else { continue };
+            match unix::fs::flock_exclusive(&lock, true) {
+                Ok(()) => self._lock = lock,
+                Err(e) => {
+                    pause::pause_or_give_up(&format!("unable to lock directory {name}"), &e);
+                    continue;
+                }
+            }
+            break;
+        }
+        drop(self.new_current());
     }
 
     /// Starts a new `current`. Without a processor the old one is renamed
@@ -261,6 +319,7 @@ impl Place {
             }
             _ => {}
         }
+        self.mark_cut_line()?;
         let _ = fs::remove_file(self.file("state"));
         let _ = fs::remove_file(self.file("newstate"));
         let processed_done = match fs::metadata(self.file("processed")) {
@@ -291,6 +350,49 @@ impl Place {
         Ok((f, 0))
     }
 
+    /// Ends an unclean `current` that stops in the middle of a line (its
+    /// writer was killed there) with the cut mark and a newline, so that the
+    /// next file's lines do not continue it.
+    fn mark_cut_line(&self) -> Result<(), Fatal> {
+        let name = &self.name;
+        let f = match OpenOptions::new()
+            .read(true)
+            .append(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(self.file("current"))
+        {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            other => other.map_err(|e| fatal(format!("unable to append to {name}/current"), e))?,
+        };
+        let len = f.metadata().map_err(|e| fatal(format!("unable to stat {name}/current"), e))?.len();
+        let mut last = [0u8];
+        if len == 0 || f.read_exact_at(&mut last, len - 1).is_ok() && last[0] == b'\n' {
+            return Ok(());
+        }
+        let mut f = f;
+        retry(|| f.write_all(&[MARK, b"\n"].concat()), || format!("unable to write to {name}/current"));
+        Ok(())
+    }
+
+    /// The `.u` files of the directory, as jobs for the sealer.
+    fn leftovers(&self) -> Result<Vec<Job>, Fatal> {
+        let name = &self.name;
+        let mut jobs = Vec::new();
+        for entry in fs::read_dir(&self.path).map_err(|e| fatal(format!("unable to read directory {name}"), e))? {
+            let entry = entry.map_err(|e| fatal(format!("unable to read directory {name}"), e))?;
+            let file_name = entry.file_name();
+            let bytes = file_name.as_bytes();
+            if !(bytes.starts_with(b"@") && bytes.ends_with(b".u")) {
+                continue;
+            }
+            let unclean = String::from_utf8_lossy(bytes).into_owned();
+            let Ok(file) = File::open(self.file(&unclean)) else { continue };
+            let sealed = format!("{}.s", &unclean[..unclean.len() - 2]);
+            jobs.push(Job { file, dir: self.path.clone(), dir_name: name.clone(), unclean, sealed, num: self.num });
+        }
+        Ok(jobs)
+    }
+
     /// Gives `file` its archive name (`@label.code`) and trims, as
     /// daemontools' `finish()`; a missing file is nothing to do.
     fn finish(&mut self, file: &str, code: u8, clock: &dyn Clock) {
@@ -314,17 +416,6 @@ impl Place {
         }
         retry(|| fs::remove_file(&path), || format!("unable to remove {}/{file}", self.name));
         trim(&self.path, &self.name, self.num);
-    }
-}
-
-/// Removes the oldest archives until at most `num - 1` remain.
-pub(crate) fn trim(dir: &Path, dir_name: &str, num: u64) {
-    let names = retry(
-        || fs::read_dir(dir)?.map(|e| e.map(|e| e.file_name().as_bytes().to_vec())).collect::<io::Result<Vec<_>>>(),
-        || format!("unable to read {dir_name}"),
-    );
-    for old in excess(names, num) {
-        let _ = fs::remove_file(dir.join(OsStr::from_bytes(&old)));
     }
 }
 

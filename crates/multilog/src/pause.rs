@@ -1,28 +1,167 @@
-//! djb's pause-and-retry: a disk error after input has started is reported
-//! as `multilog: warning: WHAT, pausing: ERR`, then the same operation is
-//! retried after 5 seconds on the monotonic clock, forever. Nothing accepted
-//! is dropped; writers block once the pipe fills.
+//! djb's pause-and-retry, and the signals that end a pause.
+//!
+//! A disk error after input has started is reported as `multilog: warning:
+//! WHAT, pausing: ERR`, then the same operation is retried 5 seconds later
+//! (on the monotonic clock). Nothing accepted is dropped; writers block once
+//! the pipe fills. Unlike daemontools, a pause still answers SIGTERM: one
+//! last attempt, and if it fails too, multilog exits 111 saying how many
+//! bytes it could not write (what it did not consume stays in the pipe for
+//! the next logger).
+//!
+//! SIGTERM and SIGALRM are blocked and read from one signalfd, by the input
+//! loop while it waits for input and by the input thread while it pauses;
+//! a signal read during a pause is remembered here for the input loop. The
+//! sealer thread does not read signals: the input thread wakes it when
+//! SIGTERM comes.
 
 use std::io;
-use std::time::Duration;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::OnceLock;
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+use unix::signals::SignalFd;
 
 /// How long to wait before retrying.
 pub const PAUSE: Duration = Duration::from_secs(5);
 
-/// Runs `op` until it succeeds, warning with `what()` and pausing after each failure.
-pub fn retry<T>(mut op: impl FnMut() -> io::Result<T>, what: impl Fn() -> String) -> T {
-    loop {
-        match op() {
-            Ok(v) => return v,
-            Err(e) => warn_pause(&what(), &e),
+static SIGNALS: OnceLock<SignalFd> = OnceLock::new();
+static TERM: AtomicBool = AtomicBool::new(false);
+static ALRM: AtomicBool = AtomicBool::new(false);
+/// The thread woken when SIGTERM comes (the sealer).
+static WAKE: OnceLock<Thread> = OnceLock::new();
+/// Input bytes of the read in progress not yet handed to the log directories.
+static UNFED: AtomicUsize = AtomicUsize::new(0);
+/// Bytes handed to the log directories and not yet written to their files.
+static BUFFERED: AtomicUsize = AtomicUsize::new(0);
+
+/// Blocks SIGTERM and SIGALRM for this thread and those it starts later, and
+/// reads them from now on (call once, before starting any thread).
+pub fn block_signals() -> io::Result<()> {
+    let fd = SignalFd::block(&[libc::SIGTERM, libc::SIGALRM])?;
+    let _ = SIGNALS.set(fd);
+    Ok(())
+}
+
+/// The signalfd, for the input loop's poll.
+pub fn signal_fd() -> i32 {
+    SIGNALS.get().map_or(-1, |s| s.as_raw_fd())
+}
+
+/// (SIGTERM came, SIGALRM came since the last call), as read so far;
+/// SIGTERM stays remembered.
+pub fn signals_seen() -> (bool, bool) {
+    (TERM.load(Relaxed), ALRM.load(Relaxed) && ALRM.swap(false, Relaxed))
+}
+
+/// Reads the pending signals into what [`signals_seen`] reports.
+pub fn read_signals() {
+    let Some(fd) = SIGNALS.get() else { return };
+    while let Some(signal) = fd.next() {
+        match signal {
+            libc::SIGTERM => {
+                TERM.store(true, Relaxed);
+                if let Some(t) = WAKE.get() {
+                    t.unpark();
+                }
+            }
+            libc::SIGALRM => ALRM.store(true, Relaxed),
+            _ => {}
         }
     }
 }
 
-/// Prints `WHAT, pausing: ERR` and sleeps.
-pub fn warn_pause(what: &str, e: &io::Error) {
+/// Whether SIGTERM came.
+pub fn stopping() -> bool {
+    TERM.load(Relaxed)
+}
+
+/// Names the thread that pauses without reading signals (woken on SIGTERM).
+pub fn wake_on_term(thread: Thread) {
+    let _ = WAKE.set(thread);
+}
+
+/// Accounting for the exit message: `n` input bytes are about to be handed
+/// to the directories.
+pub fn unfed(n: usize) {
+    UNFED.store(n, Relaxed);
+}
+
+/// `n` input bytes were handed to the directories.
+pub fn fed(n: usize) {
+    UNFED.fetch_sub(n.min(UNFED.load(Relaxed)), Relaxed);
+}
+
+/// `n` bytes were put into a directory's buffers.
+pub fn buffered(n: usize) {
+    BUFFERED.fetch_add(n, Relaxed);
+}
+
+/// `n` buffered bytes were written (or will never be).
+pub fn written(n: usize) {
+    BUFFERED.fetch_sub(n.min(BUFFERED.load(Relaxed)), Relaxed);
+}
+
+/// Runs `op` until it succeeds, warning with `what()` and pausing after each
+/// failure; after SIGTERM, one failure more ends the program (exit 111).
+pub fn retry<T>(mut op: impl FnMut() -> io::Result<T>, what: impl Fn() -> String) -> T {
+    loop {
+        match op() {
+            Ok(v) => return v,
+            Err(e) => pause_or_give_up(&what(), &e),
+        }
+    }
+}
+
+/// After a failure: exits if SIGTERM came already, else warns and waits
+/// [`PAUSE`] or until SIGTERM (the caller then makes its last attempt).
+pub fn pause_or_give_up(what: &str, e: &io::Error) {
+    if stopping() {
+        give_up(what, e);
+    }
     warn(&format!("{what}, pausing: {}", strerr::errstr(e)));
-    unix::time::sleep_monotonic(PAUSE);
+    wait(PAUSE);
+}
+
+/// Prints `multilog: fatal: WHAT: ERR; N bytes not written` and exits 111.
+pub fn give_up(what: &str, e: &io::Error) -> ! {
+    let unwritten = UNFED.load(Relaxed) + BUFFERED.load(Relaxed);
+    let line = format!(
+        "{}: fatal: {what}: {}; giving up: {unwritten} bytes not written stay in the pipe\n",
+        strerr::program(),
+        strerr::errstr(e)
+    );
+    strerr::write_stderr(&crate::names::to_bytes(&line));
+    std::process::exit(i32::from(strerr::EXIT_SYSTEM));
+}
+
+/// Waits `d` on the monotonic clock, or less if SIGTERM comes.
+pub fn wait(d: Duration) {
+    let deadline = Instant::now() + d;
+    while !stopping() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        if std::thread::current().id() == main_thread() {
+            if unix::poll::poll_readable(&[signal_fd()], Some(left)).is_ok_and(|r| r[0]) {
+                read_signals();
+            }
+        } else {
+            std::thread::park_timeout(left);
+        }
+    }
+}
+
+fn main_thread() -> std::thread::ThreadId {
+    static MAIN: OnceLock<std::thread::ThreadId> = OnceLock::new();
+    *MAIN.get_or_init(|| std::thread::current().id())
+}
+
+/// Remembers the calling thread as the one reading signals.
+pub fn this_thread_reads_signals() {
+    main_thread();
 }
 
 /// Prints `multilog: warning: MESSAGE`, file names in it byte for byte.

@@ -13,7 +13,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::Command;
 
-use crate::pause::{retry, warn, warn_pause, PAUSE};
+use crate::pause::{give_up, pause_or_give_up, retry, stopping, wait, warn, PAUSE};
 
 /// Runs the processor on `dir/previous` until it succeeds, leaving
 /// `processed` (0744, synced) and the new `state` in place.
@@ -22,15 +22,19 @@ pub fn run(dir: &Path, name: &str, command: &[u8]) {
         match attempt(dir, command) {
             Ok(status) if status.success() => break,
             Ok(status) => match status.signal() {
-                Some(sig) => {
-                    warn_pause(&format!("processor crashed in {name}"), &io::Error::other(format!("signal {sig}")))
-                }
+                Some(sig) => pause_or_give_up(
+                    &format!("processor crashed in {name}"),
+                    &io::Error::other(format!("signal {sig}")),
+                ),
                 None => {
+                    if stopping() {
+                        give_up(&format!("processor failed in {name}"), &io::Error::other("exit status not 0"));
+                    }
                     warn(&format!("processor failed in {name}, pausing"));
-                    unix::time::sleep_monotonic(PAUSE);
+                    wait(PAUSE);
                 }
             },
-            Err(e) => warn_pause(&format!("unable to run processor in {name}"), &e),
+            Err(e) => pause_or_give_up(&format!("unable to run processor in {name}"), &e),
         }
     }
     let open = |file: &str| OpenOptions::new().append(true).create(true).mode(0o644).open(dir.join(file));

@@ -6,9 +6,14 @@
 //! fsyncs the file, sets its mode to 0744, renames it to `.s` and trims the
 //! directory: a file carries its final `.s` name only once it is on disk.
 //!
-//! When several files are waiting, one syncfs(2) puts them all on disk with
-//! one journal commit instead of one fsync each; files that trimming already
-//! removed are not synced at all.
+//! When several files of one file system are waiting, one syncfs(2) puts
+//! them all on disk with one journal commit instead of one fsync each (a
+//! batch spanning file systems gets one sync per file system); files that
+//! trimming already removed are not synced at all.
+//!
+//! At start, `.u` files an earlier logger left (killed before sealing them,
+//! or made from its unfinished `current`) are sealed the same way, as one
+//! batch.
 
 use std::fs::{self, File};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -16,8 +21,8 @@ use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use crate::logdir::trim;
-use crate::pause::retry;
+use crate::archives::trim;
+use crate::pause::{self, retry};
 
 /// Files waiting for their fsync before input stalls (bounds open descriptors).
 const QUEUE: usize = 64;
@@ -37,7 +42,7 @@ pub struct Job {
 
 /// The background thread and its queue.
 pub struct Sealer {
-    queue: Option<SyncSender<Job>>,
+    queue: Option<SyncSender<Vec<Job>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -46,15 +51,24 @@ impl Sealer {
     pub fn start() -> std::io::Result<Sealer> {
         let (tx, rx) = sync_channel(QUEUE);
         let thread = std::thread::Builder::new().name("sealer".into()).spawn(move || run(rx))?;
+        pause::wake_on_term(thread.thread().clone());
         Ok(Sealer { queue: Some(tx), thread: Some(thread) })
     }
 
-    /// Queues a job; blocks only when [`QUEUE`] files are already waiting.
+    /// Queues a job; blocks only when [`QUEUE`] batches are already waiting.
     pub fn seal(&self, job: Job) {
+        self.seal_all(vec![job]);
+    }
+
+    /// Queues jobs to be synced together.
+    pub fn seal_all(&self, jobs: Vec<Job>) {
+        if jobs.is_empty() {
+            return;
+        }
         if let Some(q) = &self.queue {
-            if let Err(e) = q.send(job) {
+            if let Err(e) = q.send(jobs) {
                 // The thread is gone (it cannot panic in practice): do it here.
-                seal_one(e.0);
+                seal_batch(e.0);
             }
         }
     }
@@ -74,26 +88,30 @@ impl Drop for Sealer {
     }
 }
 
-fn run(rx: Receiver<Job>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        batch.extend(rx.try_iter());
+fn run(rx: Receiver<Vec<Job>>) {
+    while let Ok(mut batch) = rx.recv() {
+        batch.extend(rx.try_iter().flatten());
         seal_batch(batch);
     }
 }
 
-fn seal_one(job: Job) {
-    seal_batch(vec![job]);
-}
-
-fn seal_batch(mut batch: Vec<Job>) {
+fn seal_batch(batch: Vec<Job>) {
     // A file trimming removed before its turn needs nothing more.
-    batch.retain(|job| job.file.metadata().map_or(true, |m| m.nlink() > 0));
-    match &batch[..] {
-        [] => return,
-        [job] => retry(|| job.file.sync_all(), || format!("unable to write {} to disk", job.unclean_path())),
-        [job, ..] => {
-            retry(|| unix::fs::syncfs(&job.file), || format!("unable to write {} to disk", job.unclean_path()))
+    let (batch, devices): (Vec<Job>, Vec<u64>) = batch
+        .into_iter()
+        .filter_map(|job| match job.file.metadata() {
+            Ok(m) if m.nlink() == 0 => None,
+            Ok(m) => Some((job, m.dev())),
+            Err(_) => Some((job, u64::MAX)),
+        })
+        .unzip();
+    for group in by_device(&devices) {
+        let job = &batch[group[0]];
+        let what = || format!("unable to write {} to disk", job.unclean_path());
+        if group.len() == 1 {
+            retry(|| job.file.sync_all(), what);
+        } else {
+            retry(|| unix::fs::syncfs(&job.file), what);
         }
     }
     for job in &batch {
@@ -119,8 +137,33 @@ fn seal_batch(mut batch: Vec<Job>) {
     }
 }
 
+/// Indices of `devices` grouped by device, each group in order, groups in
+/// the order their device first appears: one sync per group.
+fn by_device(devices: &[u64]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<(u64, Vec<usize>)> = Vec::new();
+    for (i, &dev) in devices.iter().enumerate() {
+        match groups.iter_mut().find(|(d, _)| *d == dev) {
+            Some((_, g)) => g.push(i),
+            None => groups.push((dev, vec![i])),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
+}
+
 impl Job {
     fn unclean_path(&self) -> String {
         format!("{}/{}", self.dir_name, self.unclean)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_sync_per_file_system_of_the_batch() {
+        assert_eq!(by_device(&[7, 7, 7]), vec![vec![0, 1, 2]]);
+        assert_eq!(by_device(&[7, 9, 7, 9, 3]), vec![vec![0, 2], vec![1, 3], vec![4]]);
+        assert!(by_device(&[]).is_empty());
     }
 }

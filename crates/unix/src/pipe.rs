@@ -51,3 +51,13 @@ pub fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
     // SAFETY: splice works on descriptors only; null offsets use the file positions.
     check_size(unsafe { libc::splice(from, std::ptr::null_mut(), to, std::ptr::null_mut(), len, 0) })
 }
+
+/// Moves up to `len` bytes from the pipe `from` into the file `to` at
+/// `*offset`, which advances (splice(2) with an output offset).
+pub fn splice_at(from: RawFd, to: RawFd, offset: &mut u64, len: usize) -> io::Result<usize> {
+    let mut off = *offset as libc::loff_t;
+    // SAFETY: `off` is a valid loff_t for the call; no other memory is passed.
+    let n = check_size(unsafe { libc::splice(from, std::ptr::null_mut(), to, &mut off, len, 0) })?;
+    *offset = off as u64;
+    Ok(n)
+}

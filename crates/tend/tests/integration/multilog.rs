@@ -242,22 +242,34 @@ fn multilog_processors_like_daemontools() {
 }
 
 #[test]
-fn multilog_restarts_on_existing_directories_like_daemontools() {
+fn multilog_restarts_on_existing_directories_like_daemontools_and_seals_what_it_left() {
     let sb = Sandbox::new();
     for side in ["ours", "theirs"] {
-        for (dir, mode) in [("clean", 0o744), ("unclean", 0o644)] {
+        for (dir, mode, current) in
+            [("clean", 0o744, &b"old line\n"[..]), ("unclean", 0o644, b"old line\n"), ("torn", 0o644, b"old\nhal")]
+        {
             let d = sb.join(side).join(dir);
             fs::create_dir_all(&d).unwrap();
-            fs::write(d.join("current"), b"old line\n").unwrap();
+            fs::write(d.join("current"), current).unwrap();
             fs::set_permissions(d.join("current"), fs::Permissions::from_mode(mode)).unwrap();
             fs::write(d.join("previous"), b"half done\n").unwrap();
             fs::write(d.join("state"), b"old state\n").unwrap();
         }
     }
-    let out = both(&sb, &["./clean", "./unclean"], b"new line\n");
-    assert_both_same(&sb, &out, &["clean", "unclean"]);
+    let out = both(&sb, &["./clean", "./unclean", "./torn"], b"new line\n");
+    assert_both_same(&sb, &out, &["clean"]);
     assert_eq!(fs::read(sb.join("ours/clean/current")).unwrap(), b"old line\nnew line\n");
-    assert_eq!(archives(&sb.join("ours/unclean")).len(), 2, "previous and current became .u");
+    // What an unclean stop left daemontools names `.u` for good; we sync
+    // those files and name them `.s` (same contents, 0744).
+    let sealed = |side: &str, dir: &str| {
+        String::from_utf8_lossy(&snapshot(&sb.join(side).join(dir))).replace(".u 644", ".s 744").into_bytes()
+    };
+    assert_same("unclean", &sealed("ours", "unclean"), &sealed("theirs", "unclean"));
+    assert_eq!(archives(&sb.join("ours/unclean")).iter().filter(|n| n.ends_with(".s")).count(), 2);
+    // A current ending mid-line gets the cut mark and a newline.
+    let torn = archives(&sb.join("ours/torn"));
+    let contents: Vec<Vec<u8>> = torn.iter().map(|n| fs::read(sb.join("ours/torn").join(n)).unwrap()).collect();
+    assert_eq!(contents, vec![b"half done\n".to_vec(), b"old\nhal[multilog: cut]\n".to_vec()]);
 }
 
 #[test]
@@ -666,4 +678,325 @@ fn multilog_survives_garbage_input_and_arguments() {
     plain.push(b'\n');
     let e = logged(&sb.join("e"));
     assert_eq!(e.iter().filter(|&&c| c == b'\n').count(), plain.iter().filter(|&&c| c == b'\n').count());
+}
+
+/// The line number `i` of a storm: `%08d `, then one letter repeated, to
+/// its length.
+fn storm_line(i: usize, long: bool) -> Vec<u8> {
+    let len = if long { 300_000 } else { 20 + (i * 7919) % 100 };
+    let mut line = format!("{i:08} ").into_bytes();
+    line.resize(len, b'a' + (i % 26) as u8);
+    line
+}
+
+/// The pid of the process `svstat DIR` says is up, if any.
+fn up_pid(sb: &Sandbox, dir: &str) -> Option<u32> {
+    let out = sb.tend("svstat").arg(dir).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rest = text.split(": up (pid ").nth(1)?;
+    rest.split(')').next()?.parse().ok()
+}
+
+/// Bytes in the files of `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    fs::read_dir(dir).into_iter().flatten().flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum()
+}
+
+/// Whether what is logged in `dir` ends with `end` (a line may be split
+/// across files, and a restart leaves an archive, maybe empty).
+fn log_ends_with(dir: &Path, end: &[u8]) -> bool {
+    let mut files = archives(dir);
+    files.push("current".into());
+    let mut tail = Vec::new();
+    for name in files.iter().rev() {
+        if tail.len() >= end.len() {
+            break;
+        }
+        tail.splice(0..0, fs::read(dir.join(name)).unwrap_or_default());
+    }
+    tail.ends_with(end)
+}
+
+/// A writer at full speed under svscan, its multilog SIGKILLed 20 times at
+/// random moments; then every line of the log directory is checked: whole,
+/// or a piece marked as cut (no line here is too long to be kept whole), and
+/// every line written appears whole at least once.
+fn storm(long: bool) {
+    let mut sb = Sandbox::new();
+    let total: usize = if long { 150 } else { 300_000 };
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
+    let writer = format!(
+        "#!/bin/sh\nexec perl -e 'for my $i (0..{}) {{ my $len = {}; \
+         print sprintf(\"%08d \", $i), chr(97 + $i % 26) x ($len - 9), \"\\n\"; }} close STDOUT; sleep 1e6'\n",
+        total - 1,
+        if long { "300000".to_string() } else { "20 + ($i * 7919) % 100".to_string() },
+    );
+    sb.script("sv/w/run", &writer);
+    sb.script("sv/w/log/run", "#!/bin/sh\nexec multilog t s1000000 n100000 ./main\n");
+    let mut svscan = sb.tend("svscan");
+    svscan.arg("sv");
+    sb.spawn(svscan);
+    let main = sb.join("sv/w/log/main");
+    let expected_bytes: u64 = (0..total).map(|i| storm_line(i, long).len() as u64 + 27).sum();
+    let mut x = seed;
+    let mut pid = None;
+    for kill in 0..20u64 {
+        // Each kill lands at a random point of its twentieth of the stream.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let target = expected_bytes * kill / 21 + (x % (expected_bytes / 21));
+        let mut up = None;
+        assert!(
+            wait_until(Duration::from_secs(60), || {
+                up = up_pid(&sb, "sv/w/log").filter(|p| Some(*p) != pid);
+                up.is_some() && dir_bytes(&main) >= target
+            }),
+            "seed {seed}: kill {kill}: no new multilog, or the log stopped growing"
+        );
+        pid = up;
+        signal(pid.unwrap(), libc::SIGKILL);
+    }
+    let last = [&b" "[..], &storm_line(total - 1, long), b"\n"].concat();
+    assert!(
+        wait_until(Duration::from_secs(120), || log_ends_with(&main, &last)
+            && !archives(&main).iter().any(|n| n.ends_with(".u"))),
+        "seed {seed}: the last line never arrived, or a .u file stayed"
+    );
+    let log = logged(&main);
+    let mut seen = vec![false; total];
+    let mut cut = 0;
+    for line in log.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+        assert!(line.len() > 26 && line[0] == b'@' && line[25] == b' ', "seed {seed}: unlabelled line");
+        let text = &line[26..];
+        assert!(!text.starts_with(b"[multilog: cut]"), "seed {seed}: a line that should have been kept whole");
+        let (body, marked) = match text.strip_suffix(b"[multilog: cut]") {
+            Some(body) => (body, true),
+            None => (text, false),
+        };
+        let number = std::str::from_utf8(&body[..body.len().min(8)]).ok().and_then(|s| s.parse::<usize>().ok());
+        let whole = number.map(|n| storm_line(n, long));
+        if marked {
+            // A cut piece is the start of one line, nothing else.
+            cut += 1;
+            let prefix_of_a_line = match &whole {
+                Some(w) => w.starts_with(body),
+                None => body.iter().all(u8::is_ascii_digit),
+            };
+            assert!(prefix_of_a_line, "seed {seed}: a cut piece that is no line's start");
+        } else {
+            let n = number.unwrap_or_else(|| panic!("seed {seed}: a broken line, unmarked"));
+            assert!(whole.as_deref() == Some(body), "seed {seed}: line {n} broken, unmarked");
+            seen[n] = true;
+        }
+    }
+    let missing: Vec<usize> = (0..total).filter(|&i| !seen[i]).collect();
+    assert!(
+        missing.is_empty(),
+        "seed {seed}: {} lines never whole, first {:?} ({cut} cut pieces)",
+        missing.len(),
+        missing.first()
+    );
+}
+
+#[test]
+fn multilog_killed_20_times_under_svscan_keeps_every_short_line_whole() {
+    storm(false);
+}
+
+#[test]
+fn multilog_killed_20_times_under_svscan_keeps_every_300k_line_whole() {
+    storm(true);
+}
+
+#[test]
+fn multilog_syncs_each_file_system_of_a_sealing_batch() {
+    let sb = Sandbox::new();
+    // Two log directories, on a tmpfs and on the disk, each with two `.u`
+    // files an earlier logger left: they are sealed as one batch at start.
+    let script = r#"set -e
+mount -t tmpfs -o size=1m tmpfs "$1/fast"
+for d in "$1/fast/d" "$1/disk/d"; do
+    mkdir -p "$d"
+    echo one > "$d/@400000006b0000010000000a.u"
+    echo two > "$d/@400000006b0000020000000a.u"
+done
+cd "$1"
+strace -f -qq -y -e trace=fsync,syncfs -o "$1/trace" "$2" ./fast/d ./disk/d < /dev/null
+ls fast/d disk/d > "$1/names"
+"#;
+    fs::create_dir_all(sb.join("fast")).unwrap();
+    fs::create_dir_all(sb.join("disk")).unwrap();
+    let out = sb
+        .command("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(sb.path())
+        .arg(sb.bin.join("multilog"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let names = fs::read_to_string(sb.join("names")).unwrap();
+    assert_eq!(names.matches(".s\n").count(), 4, "{names}");
+    assert!(!names.contains(".u"), "{names}");
+    let trace = fs::read_to_string(sb.join("trace")).unwrap();
+    for dir in ["/fast/d/", "/disk/d/"] {
+        assert!(
+            trace.lines().any(|l| (l.contains(" fsync(") || l.contains(" syncfs(")) && l.contains(dir)),
+            "no sync on the file system of {dir}:\n{trace}"
+        );
+    }
+}
+
+#[test]
+fn multilog_paused_on_a_full_disk_exits_111_on_sigterm_leaving_the_rest_in_the_pipe() {
+    let sb = Sandbox::new();
+    let total = 4000;
+    fs::write(sb.join("input"), lines(total, 20..80, 37)).unwrap();
+    let script = r#"set -e
+mount -t tmpfs -o size=1m tmpfs "$1/small"
+head -c 1000000 /dev/zero > "$1/small/filler" || true
+mkfifo "$1/fifo"
+exec 3<>"$1/fifo"
+"$2" n1000 "$1/small/d" < "$1/fifo" 2> "$1/err" 3>&- &
+pid=$!
+cat "$1/input" >&3 &
+writer=$!
+i=0
+until grep -q 'out of disk space' "$1/err"; do sleep 0.1; i=$((i+1)); [ $i -lt 300 ] || exit 3; done
+kill -TERM $pid
+code=0; wait $pid || code=$?
+echo $code > "$1/code"
+rm "$1/small/filler"
+"$2" n1000 "$1/small/d" < "$1/fifo" 2> "$1/err2" 3>&- &
+pid=$!
+wait $writer
+exec 3>&-
+wait $pid
+cat "$1/small/d/"@* "$1/small/d/current" > "$1/result"
+"#;
+    fs::create_dir(sb.join("small")).unwrap();
+    let out = sb
+        .command("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(sb.path())
+        .arg(sb.bin.join("multilog"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(fs::read_to_string(sb.join("code")).unwrap().trim(), "111");
+    let err = fs::read_to_string(sb.join("err")).unwrap();
+    let last = err.lines().last().unwrap();
+    assert!(last.starts_with("multilog: fatal: unable to write to "), "{err}");
+    let unwritten: u64 = last
+        .split("; giving up: ")
+        .nth(1)
+        .and_then(|r| r.strip_suffix(" bytes not written stay in the pipe"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(unwritten > 0, "{err}");
+    // The next logger finds in the pipe (and in `partial`) every line the
+    // first one did not write: all are there, in order, some twice.
+    let result = fs::read(sb.join("result")).unwrap();
+    let numbers: Vec<usize> = result.split(|&c| c == b'\n').filter_map(line_number).collect();
+    let mut next = 0;
+    for n in numbers {
+        assert!(n <= next, "line {n} before line {next}");
+        if n == next {
+            next += 1;
+        }
+    }
+    assert_eq!(next, total, "lines lost");
+}
+
+#[test]
+fn multilog_says_its_directory_was_removed_resumes_when_it_is_back_and_answers_sigterm() {
+    let mut sb = Sandbox::new();
+    let mut cmd = sb.tend("multilog");
+    cmd.arg("./d").stderr(fs::File::create(sb.join("err")).unwrap());
+    let (pid, mut w) = start_on_fifo(&mut sb, cmd, "fifo");
+    let current = sb.join("d/current");
+    w.write_all(b"one\n").unwrap();
+    assert!(wait_until(Duration::from_secs(10), || fs::read(&current).unwrap_or_default() == b"one\n"));
+    let warning = "multilog: warning: log directory ./d was removed; recreate it or restart multilog, pausing\n";
+    let err_path = sb.join("err");
+    let err = || fs::read_to_string(&err_path).unwrap();
+    fs::remove_dir_all(sb.join("d")).unwrap();
+    w.write_all(b"two\n").unwrap();
+    assert!(wait_until(Duration::from_secs(10), || err() == warning), "{}", err());
+    // Made again: multilog locks it and goes on in a new `current`.
+    fs::create_dir(sb.join("d")).unwrap();
+    assert!(wait_until(Duration::from_secs(20), || fs::read(&current).unwrap_or_default() == b"two\n"));
+    assert!(sb.join("d/lock").exists());
+    fs::remove_dir_all(sb.join("d")).unwrap();
+    w.write_all(b"three\n").unwrap();
+    assert!(wait_until(Duration::from_secs(10), || err() == warning.repeat(2)), "{}", err());
+    signal(pid, libc::SIGTERM);
+    assert_eq!(sb.wait_exit(pid).code(), Some(111));
+    assert_same(
+        "stderr",
+        err().as_bytes(),
+        format!(
+            "{}multilog: fatal: log directory ./d was removed: file does not exist; giving up: 6 bytes not \
+             written stay in the pipe\n",
+            warning.repeat(2)
+        )
+        .as_bytes(),
+    );
+    assert_eq!(drain(&sb.join("fifo")), b"three\n", "the unwritten line stays in the pipe");
+    drop(w);
+}
+
+#[test]
+fn multilog_killed_in_a_line_over_1_mib_keeps_both_pieces_marked() {
+    let mut sb = Sandbox::new();
+    let fifo = sb.join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let mut w = fs::OpenOptions::new().read(true).write(true).open(&fifo).unwrap();
+    let start = |sb: &mut Sandbox| {
+        let mut cmd = sb.tend("multilog");
+        cmd.args(["s16777215", "./d"]).stdin(fs::File::open(&fifo).unwrap());
+        sb.spawn(cmd)
+    };
+    let first = start(&mut sb);
+    let x = 1_500_000;
+    let writer = {
+        let mut w2 = w.try_clone().unwrap();
+        std::thread::spawn(move || w2.write_all(&[&b"big"[..], &vec![b'x'; x]].concat()).unwrap())
+    };
+    // `partial` is u+x once the line's start no longer fits in it.
+    let partial = sb.join("d/partial");
+    assert!(wait_until(Duration::from_secs(20), || fs::metadata(&partial).is_ok_and(|m| m.mode() & 0o100 != 0)));
+    signal(first, libc::SIGKILL);
+    let _ = sb.take_child(first).wait();
+    let second = start(&mut sb);
+    writer.join().unwrap();
+    w.write_all(b"rest\nnext\n").unwrap();
+    let current = sb.join("d/current");
+    assert!(wait_until(Duration::from_secs(20), || fs::read(&current).unwrap_or_default().ends_with(b"\nnext\n")));
+    drop(w);
+    assert_eq!(sb.wait_exit(second).code(), Some(0));
+    let log = logged(&sb.join("d"));
+    let lines: Vec<&[u8]> = log.split(|&c| c == b'\n').filter(|l| !l.is_empty()).collect();
+    let ends: Vec<(String, String, usize)> = lines
+        .iter()
+        .map(|l| {
+            (
+                String::from_utf8_lossy(&l[..l.len().min(20)]).into(),
+                String::from_utf8_lossy(&l[l.len().saturating_sub(20)..]).into(),
+                l.len(),
+            )
+        })
+        .collect();
+    assert_eq!(lines.len(), 3, "the start, the rest, the next line: {ends:?}");
+    let mark = b"[multilog: cut]";
+    let head = lines[0]
+        .strip_prefix(b"big")
+        .and_then(|l| l.strip_suffix(mark))
+        .unwrap_or_else(|| panic!("the start, marked at its end: {ends:?}"));
+    let tail =
+        lines[1].strip_prefix(mark).and_then(|l| l.strip_suffix(b"rest")).expect("the rest, marked at its start");
+    assert!(head.iter().chain(tail).all(|&c| c == b'x'));
+    assert!(head.len() + tail.len() >= x, "no byte lost: {} + {} < {x}", head.len(), tail.len());
+    assert_eq!(lines[2], b"next");
+    assert!(!partial.exists(), "a clean exit removes partial");
 }
