@@ -767,13 +767,18 @@ fn storm(long: bool) {
     let mut seen = vec![false; total];
     let mut cut = 0;
     for line in log.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
-        assert!(line.len() > 26 && line[0] == b'@' && line[25] == b' ', "seed {seed}: unlabelled line");
-        let text = &line[26..];
-        assert!(!text.starts_with(b"[multilog: cut]"), "seed {seed}: a line that should have been kept whole");
-        let (body, marked) = match text.strip_suffix(b"[multilog: cut]") {
-            Some(body) => (body, true),
-            None => (text, false),
+        let (line, marked) = match line.strip_suffix(b"[multilog: cut]") {
+            Some(piece) => (piece, true),
+            None => (line, false),
         };
+        // A label, `@` and 24 hex digits and a space (a cut piece may end in it).
+        let label_len = line.len().min(26);
+        let label_ok = line.first() == Some(&b'@')
+            && line[1..label_len.max(1)].iter().take(24).all(u8::is_ascii_hexdigit)
+            && (label_len < 26 || line[25] == b' ');
+        assert!(label_ok && (marked || line.len() > 26), "seed {seed}: unlabelled line");
+        let body = &line[label_len..];
+        assert!(!body.starts_with(b"[multilog: cut]"), "seed {seed}: a line that should have been kept whole");
         let number = std::str::from_utf8(&body[..body.len().min(8)]).ok().and_then(|s| s.parse::<usize>().ok());
         let whole = number.map(|n| storm_line(n, long));
         if marked {
