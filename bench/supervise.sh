@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Benchmarks 8b, 8c, 8d of issue 3: tend's supervise against daemontools'
 # supervise, runit's runsv and s6's s6-supervise, in one run. Prints a
-# Markdown table. Knobs: N_STEADY (default 20), N_START (10), N_CRASH (20),
-# N_PSS (100 supervisors).
+# Markdown table. `bench/supervise.sh 8d` runs only 8d (about a minute).
+# Knobs: N_STEADY (default 20), N_START (10), N_CRASH (20), N_PSS (100
+# supervisors).
 #   8b  svc -d -> service exit (pidfd), steady and right after a start
 #   8c  SIGKILL of a service that ran > 1 s -> new pid in supervise/status
 #   8d  total Pss of N_PSS supervisors, each with one `sleep` service
 #       and the private part of it (Private_Clean + Private_Dirty: what
 #       each process costs beyond the pages it shares)
-# tend is built as `cargo build --release` builds it (.cargo/config.toml:
-# non-PIE, unwinder from libgcc_eh; crates/tend/layout.ld).
+# tend is built as `cargo build --release` builds it (PIE, full RELRO,
+# BIND_NOW; unwinder from libgcc_eh, .cargo/config.toml; crates/tend/layout.ld).
 # Every process is started in its own session and killed by process group.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-all}" in
+    all | 8d) ONLY="${1:-}" ;;
+    *) echo "usage: bench/supervise.sh [8d]" >&2; exit 100 ;;
+esac
+export ONLY
 cargo build --release -p tend --quiet
 TEND="$(realpath "${CARGO_TARGET_DIR:-target}/release/tend")"
 export TEND
@@ -20,6 +26,7 @@ exec python3 - <<'PY'
 import os, select, shutil, signal, subprocess, tempfile, time
 
 TEND = os.environ["TEND"]
+ONLY_PSS = os.environ["ONLY"] == "8d"
 N_STEADY = int(os.environ.get("N_STEADY", "20"))
 N_START = int(os.environ.get("N_START", "10"))
 N_CRASH = int(os.environ.get("N_CRASH", "20"))
@@ -187,14 +194,18 @@ def pss(name, cmd, layout):
 rows = []
 try:
     for name, cmd, layout in SUPERVISORS:
-        steady, after_start, crash = latencies(name, cmd, layout)
-        rows.append((name, fmt(steady), fmt(after_start), fmt(crash), pss(name, cmd, layout)))
+        row = [name]
+        if not ONLY_PSS:
+            row += [fmt(xs) for xs in latencies(name, cmd, layout)]
+        rows.append(row + [pss(name, cmd, layout)])
 finally:
     stop_all()
     shutil.rmtree(work, ignore_errors=True)
-print(f"| supervisor | 8b svc -d → exit, p50 / p99 ms (n={N_STEADY}) | 8b right after a start, p50 / p99 ms (n={N_START}) "
-      f"| 8c crash → new start, p50 / p99 ms (n={N_CRASH}) | 8d Pss of {N_PSS} supervisors (private part), KiB |")
-print("|---|---|---|---|---|")
-for r in rows:
-    print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} |")
+head = ["supervisor"]
+if not ONLY_PSS:
+    head += [f"8b svc -d → exit, p50 / p99 ms (n={N_STEADY})", f"8b right after a start, p50 / p99 ms (n={N_START})",
+             f"8c crash → new start, p50 / p99 ms (n={N_CRASH})"]
+head.append(f"8d Pss of {N_PSS} supervisors (private part), KiB")
+for r in [head, ["---"] * len(head)] + rows:
+    print("| " + " | ".join(r) + " |")
 PY

@@ -5,6 +5,7 @@
 
 mod util;
 
+mod binary;
 mod clock;
 mod dispatch;
 mod multilog;

@@ -643,6 +643,22 @@ fn supervise_never_gets_a_heap() {
     assert!(!maps.contains("[heap]"), "supervise has a heap:\n{maps}");
 }
 
+/// Restarted in a service directory whose `supervise/` exists (every start
+/// but the first), supervise gets no heap either.
+#[test]
+fn supervise_restarted_in_its_directory_gets_no_heap() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    let first = start(&mut sb, "s");
+    wait_up(&sb, "s");
+    svc(&sb, "dx", "s");
+    assert!(sb.wait_exit(first).success());
+    let second = start(&mut sb, "s");
+    wait_up(&sb, "s");
+    let maps = fs::read_to_string(format!("/proc/{second}/maps")).unwrap();
+    assert!(!maps.contains("[heap]"), "supervise has a heap:\n{maps}");
+}
+
 /// The service inherits no descriptor of supervise's beyond 0, 1 and 2:
 /// the same set as under Debian's supervise.
 #[test]
