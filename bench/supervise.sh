@@ -23,7 +23,7 @@ cargo build --release -p tend --quiet
 TEND="$(realpath "${CARGO_TARGET_DIR:-target}/release/tend")"
 export TEND
 exec python3 - <<'PY'
-import os, select, shutil, signal, subprocess, tempfile, time
+import os, select, shutil, signal, struct, subprocess, tempfile, time
 
 TEND = os.environ["TEND"]
 ONLY_PSS = os.environ["ONLY"] == "8d"
@@ -191,6 +191,18 @@ def pss(name, cmd, layout):
     stop_all()
     return f"{total} ({private})"
 
+def relro_pages(path):
+    """Pages spanned by the ELF64 file's PT_GNU_RELRO segment."""
+    with open(path, "rb") as f:
+        elf = f.read()
+    phoff, = struct.unpack_from("<Q", elf, 32)
+    size, count = struct.unpack_from("<HH", elf, 54)
+    for i in range(count):
+        kind, _, _, vaddr, _, _, memsz = struct.unpack_from("<IIQQQQQ", elf, phoff + i * size)
+        if kind == 0x6474E552:
+            return (vaddr + memsz + 4095) // 4096 - vaddr // 4096
+    return 0
+
 rows = []
 try:
     for name, cmd, layout in SUPERVISORS:
@@ -206,6 +218,9 @@ if not ONLY_PSS:
     head += [f"8b svc -d → exit, p50 / p99 ms (n={N_STEADY})", f"8b right after a start, p50 / p99 ms (n={N_START})",
              f"8c crash → new start, p50 / p99 ms (n={N_CRASH})"]
 head.append(f"8d Pss of {N_PSS} supervisors (private part), KiB")
-for r in [head, ["---"] * len(head)] + rows:
+print("| " + " | ".join(head) + " |")
+print("|" + "|".join(["---"] * len(head)) + "|")
+for r in rows:
     print("| " + " | ".join(r) + " |")
+print(f"\ntend's RELRO spans {relro_pages(TEND)} pages (in a PIE the loader writes them all: private to each process)")
 PY

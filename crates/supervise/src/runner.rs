@@ -138,8 +138,9 @@ fn open_fifo(dir: &ServiceDir, name: &[u8], path: &CStr, write: bool) -> io::Res
     dir.open_file(path, mode | libc::O_NONBLOCK, 0)
 }
 
-/// Borrows the service's name from argv: supervise allocates nothing, so
-/// that a hundred of them share all but their stacks and a few data pages.
+/// Borrows the service's name from argv: supervise allocates nothing but a
+/// warning's message, so that a hundred of them share all but their stacks
+/// and a few data pages.
 struct Runner<'a> {
     name: &'a [u8],
     dir: ServiceDir,

@@ -27,9 +27,9 @@
 //! - [`env`](mod@env): the environment exactly as the C library holds it;
 //! - [`bytes`]: glibc's memchr.
 //!
-//! What supervise calls allocates nothing (supervise has no heap): the
-//! descriptor, pipe, poll, signal, spawn, reap/kill and timer calls, and
-//! [`fs::mkfifo`] and [`fs::openat`] with a path of up to 255 bytes. Functions that return a
+//! What supervise calls allocates nothing (supervise has no heap until it
+//! prints a warning): the descriptor, pipe, poll, signal, spawn, reap/kill
+//! and timer calls, and [`fs::mkfifo`] and [`fs::openat`] with a path of up to 255 bytes. Functions that return a
 //! `Vec` ([`poll::poll_readable`], [`account`], [`env`](mod@env)) or build C strings
 //! ([`process::execve`]) allocate.
 //!
