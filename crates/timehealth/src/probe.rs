@@ -271,9 +271,9 @@ mod tests {
 
     #[test]
     fn run_bounded_output_failure_and_timeout() {
-        assert_eq!(run_bounded("sh", &["-c", "echo hi"], Duration::from_secs(5)), Ok("hi\n".into()));
+        assert_eq!(run_bounded("sh", &["-c", "echo hi"], Duration::from_secs(60)), Ok("hi\n".into()));
         assert_eq!(
-            run_bounded("sh", &["-c", "echo oops >&2; exit 3"], Duration::from_secs(5)),
+            run_bounded("sh", &["-c", "echo oops >&2; exit 3"], Duration::from_secs(60)),
             Err("sh failed: oops".into())
         );
         let e = run_bounded("sleep", &["30"], Duration::from_millis(100)).unwrap_err();

@@ -177,7 +177,7 @@ mod tests {
         let t = std::time::Instant::now();
         let r = query(&spec, Duration::from_millis(200), &tai64::SystemClock);
         assert!(matches!(r.outcome, Err(QueryError::Timeout { rejected: None, .. })), "{:?}", r.outcome);
-        assert!(t.elapsed() < Duration::from_secs(5));
+        assert!(t.elapsed() < Duration::from_secs(60));
     }
 
     #[test]

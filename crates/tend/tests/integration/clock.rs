@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::util::{wait_until, Sandbox};
+use crate::util::{wait_until, Sandbox, PATIENCE};
 
 const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
@@ -93,7 +93,7 @@ fn ntp_server(sb: &mut Sandbox, name: &str, local: bool, ahead: Option<&str>) ->
     }
     let conf = chrony_conf(sb, name, &lines);
     spawn_chronyd(sb, &conf, ahead);
-    assert!(wait_until(Duration::from_secs(10), || answers(port)), "chronyd {name} does not answer on {port}");
+    assert!(wait_until(PATIENCE, || answers(port)), "chronyd {name} does not answer on {port}");
     port
 }
 
@@ -223,7 +223,7 @@ fn clock_local_clock_trap_of_seed_001_is_critical() {
             .output();
         o.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).starts_with("7F7F0101"))
     };
-    assert!(wait_until(Duration::from_secs(20), tracking_local), "client chronyd never fell back to its local clock");
+    assert!(wait_until(PATIENCE, tracking_local), "client chronyd never fell back to its local clock");
     // A /proc that shows only this chronyd, so the machine's own daemons stay out of the test.
     let proc = sb.join("proc/4242");
     fs::create_dir_all(&proc).unwrap();
@@ -379,17 +379,18 @@ fn clockwatch_sees_wall_clock_steps() {
         .stderr(fs::File::create(sb.join("clockwatch.err")).unwrap());
     sb.spawn(cmd);
     let read = || fs::read_to_string(&out_path).unwrap_or_default();
-    assert!(wait_until(Duration::from_secs(10), || read().contains("start: ")), "{}", read());
+    assert!(wait_until(PATIENCE, || read().contains("start: ")), "{}", read());
     fs::write(&rc, "-90s\n").unwrap();
-    assert!(wait_until(Duration::from_secs(10), || read().contains("step: wall clock stepped back by ")), "{}", read());
+    assert!(wait_until(PATIENCE, || read().contains("step: wall clock stepped back by ")), "{}", read());
     fs::write(&rc, "+600s\n").unwrap();
-    assert!(wait_until(Duration::from_secs(10), || read().contains("stepped forward")), "{}", read());
-    assert!(wait_until(Duration::from_secs(10), || read().contains("steps 2")), "{}", read());
+    assert!(wait_until(PATIENCE, || read().contains("stepped forward")), "{}", read());
+    assert!(wait_until(PATIENCE, || read().contains("steps 2")), "{}", read());
     let text = read();
     let back = number_after(&text, "stepped back by ");
-    assert!((89.9..90.1).contains(&back), "{text}");
+    // A sample read under load may take a while between its two clocks: a second of slack.
+    assert!((89.0..91.0).contains(&back), "{text}");
     let forward = number_after(&text, "stepped forward by ");
-    assert!((689.9..690.1).contains(&forward), "{text}");
+    assert!((689.0..691.0).contains(&forward), "{text}");
     assert_eq!(text.matches("step: ").count(), 2, "each step once: {text}");
     assert!(fs::read_to_string(sb.join("clockwatch.err")).unwrap().contains("unable to read /nonexistent"));
     // Wakeups are counted: one per sample (every 0.2 s), none in between.
@@ -424,25 +425,20 @@ fn clockwatch_reports_offsets_clocksource_kernel_lines_and_steal() {
     // The first query is part of the start: the state and the findings, as `tend clock` gives them.
     let offset_line = format!("critical: offset to 127.0.0.1:{ahead} is +");
     let refused = format!("warning: no time from {closed}: unable to query: connection refused -> ");
-    assert!(wait_until(Duration::from_secs(10), || read().contains(&refused)), "{}", read());
+    assert!(wait_until(PATIENCE, || read().contains(&refused)), "{}", read());
     let text = read();
     assert!((299.0..301.0).contains(&number_after(&text, &offset_line[..offset_line.len() - 1])), "{text}");
     let state = format!("state: server 127.0.0.1:{ahead} offset ");
     assert!((299.0..301.0).contains(&number_after(&text, &state)), "{text}");
 
     fs::write(sys.join("devices/system/clocksource/clocksource0/current_clocksource"), "hpet\n").unwrap();
-    assert!(
-        wait_until(Duration::from_secs(10), || read().contains("clocksource: changed from tsc to hpet")),
-        "{}",
-        read()
-    );
+    assert!(wait_until(PATIENCE, || read().contains("clocksource: changed from tsc to hpet")), "{}", read());
 
     use std::io::Write;
     let mut f = fs::OpenOptions::new().append(true).open(&log).unwrap();
     f.write_all(b"Dec 21 13:55:05 host kernel: Clocksource tsc unstable (delta = 4688700040 ns)\n").unwrap();
     assert!(
-        wait_until(Duration::from_secs(10), || read()
-            .contains("kernel: Clocksource tsc unstable (delta = 4688700040 ns)")),
+        wait_until(PATIENCE, || read().contains("kernel: Clocksource tsc unstable (delta = 4688700040 ns)")),
         "{}",
         read()
     );
@@ -453,7 +449,7 @@ fn clockwatch_reports_offsets_clocksource_kernel_lines_and_steal() {
 
     // 1000 more ticks of which 500 stolen.
     fs::write(proc.join("stat"), "cpu  400 0 100 1000 0 0 0 500 0 0\n").unwrap();
-    assert!(wait_until(Duration::from_secs(10), || read().contains("steal: 50.0% over")), "{}", read());
+    assert!(wait_until(PATIENCE, || read().contains("steal: 50.0% over")), "{}", read());
     // Later queries (one a second) found the same: no line about it.
     let text = read();
     assert_eq!(text.matches(&offset_line).count(), 1, "{text}");
@@ -480,7 +476,7 @@ fn clockwatch_logs_the_initial_state_and_every_warning_at_start() {
     sb.spawn(cmd);
     let read = || fs::read_to_string(&out_path).unwrap_or_default();
     // The steal line is the last of the state lines, the findings follow it.
-    assert!(wait_until(Duration::from_secs(10), || read().contains("\nwarning: no NTP daemon running")), "{}", read());
+    assert!(wait_until(PATIENCE, || read().contains("\nwarning: no NTP daemon running")), "{}", read());
     let text = read();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("start: sample every 3600 s"), "{text}");

@@ -7,9 +7,8 @@ use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
-use crate::util::{assert_same, run_with_input, signal, wait_until, Sandbox};
+use crate::util::{assert_same, run_with_input, signal, signal_and_wait_taken, wait_until, Sandbox, PATIENCE};
 
 /// `@` and 24 lowercase hex digits, wherever they appear, become `@LABEL`.
 fn mask_labels(bytes: &[u8]) -> Vec<u8> {
@@ -288,7 +287,7 @@ fn multilog_fatal_errors_like_daemontools_before_reading_input() {
     let mut holder = sb.debian("multilog");
     holder.arg("./locked").stdin(Stdio::piped());
     sb.spawn(holder);
-    assert!(wait_until(Duration::from_secs(10), || sb.join("locked/current").exists()));
+    assert!(wait_until(PATIENCE, || sb.join("locked/current").exists()));
     let ours = run_with_input(sb.tend("multilog").arg("./locked"), b"x\n");
     let theirs = run_with_input(sb.debian("multilog").arg("./locked"), b"x\n");
     assert_eq!(ours.status.code(), Some(111));
@@ -382,9 +381,9 @@ fn multilog_term_finishes_the_line_and_leaves_the_rest_like_daemontools() {
         w.write_all(b"first\nabc").unwrap();
         let current = sb.join(side).join("current");
         // "first" is written before the next read.
-        assert!(wait_until(Duration::from_secs(10), || fs::read(&current).unwrap_or_default() == b"first\n"));
-        signal(pid, libc::SIGTERM);
-        std::thread::sleep(Duration::from_millis(200));
+        assert!(wait_until(PATIENCE, || fs::read(&current).unwrap_or_default() == b"first\n"));
+        // Taken before the rest of the line comes, so that it ends the input there.
+        signal_and_wait_taken(pid, libc::SIGTERM);
         w.write_all(b"def\nghi\n").unwrap();
         let status = sb.take_child(pid).wait().unwrap();
         assert_eq!(status.code(), Some(0), "{side}");
@@ -403,10 +402,9 @@ fn multilog_alrm_rotates_nonempty_currents_like_daemontools() {
         cmd.args([&format!("./{a}"), "-*", &format!("./{empty}")]);
         let (pid, mut w) = start_on_fifo(&mut sb, cmd, &format!("{side}.fifo"));
         w.write_all(b"one\n").unwrap();
-        assert!(wait_until(Duration::from_secs(10), || fs::read(sb.join(&a).join("current")).unwrap_or_default()
-            == b"one\n"));
+        assert!(wait_until(PATIENCE, || fs::read(sb.join(&a).join("current")).unwrap_or_default() == b"one\n"));
         signal(pid, libc::SIGALRM);
-        assert!(wait_until(Duration::from_secs(10), || archives(&sb.join(&a)).iter().any(|n| n.ends_with(".s"))));
+        assert!(wait_until(PATIENCE, || archives(&sb.join(&a)).iter().any(|n| n.ends_with(".s"))));
         let name = &archives(&sb.join(&a))[0];
         assert_eq!(fs::read(sb.join(&a).join(name)).unwrap(), b"one\n", "{side}");
         assert_eq!(fs::metadata(sb.join(&a).join(name)).unwrap().mode() & 0o777, 0o744, "{side}");
@@ -467,11 +465,10 @@ fn multilog_archive_names_never_go_backwards_after_a_clock_step() {
         fs::write(&stamp, format!("{time}\n")).unwrap();
         w.write_all(format!("batch {i}\n").as_bytes()).unwrap();
         let current = sb.join("d/current");
-        assert!(wait_until(Duration::from_secs(10), || fs::read(&current).unwrap_or_default()
-            == format!("batch {i}\n").as_bytes()));
+        assert!(wait_until(PATIENCE, || fs::read(&current).unwrap_or_default() == format!("batch {i}\n").as_bytes()));
         let before = archives(&sb.join("d")).len();
         signal(pid, libc::SIGALRM);
-        assert!(wait_until(Duration::from_secs(10), || {
+        assert!(wait_until(PATIENCE, || {
             let a = archives(&sb.join("d"));
             a.len() > before.min(2)
                 && a.last().is_some_and(|n| n.ends_with(".s"))
@@ -511,7 +508,7 @@ fn multilog_sigkill_loses_no_line() {
         let mut w2 = w.try_clone().unwrap();
         std::thread::spawn(move || w2.write_all(&input).unwrap())
     };
-    assert!(wait_until(Duration::from_secs(20), || archives(&sb.join("d")).len() >= 3));
+    assert!(wait_until(PATIENCE, || archives(&sb.join("d")).len() >= 3));
     signal(first, libc::SIGKILL);
     let _ = sb.take_child(first).wait();
     let second = start(&mut sb);
@@ -636,7 +633,7 @@ head -c 200000 /dev/zero > "$1/small/filler" || true
 "$2" n1000 "$1/small/d" < "$1/input" 2> "$1/err" &
 pid=$!
 i=0
-until grep -q 'out of disk space' "$1/err"; do sleep 0.1; i=$((i+1)); [ $i -lt 300 ] || exit 3; done
+until grep -q 'out of disk space' "$1/err"; do sleep 0.1; i=$((i+1)); [ $i -lt 600 ] || exit 3; done
 rm "$1/small/filler"
 wait $pid
 cat "$1/small/d/"@* "$1/small/d/current" > "$1/result"

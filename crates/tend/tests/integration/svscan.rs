@@ -7,11 +7,14 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::util::{alive, assert_same, require, signal, wait_until, Sandbox};
+use crate::util::{
+    alive, assert_same, idle, require, runs, signal, wait_exec, wait_for, wait_idle, wait_supervised, wait_until,
+    Sandbox, PATIENCE,
+};
 
-const LIMIT: Duration = Duration::from_secs(10);
+const LIMIT: Duration = PATIENCE;
 
 /// A service directory `scan/NAME` whose `run` is `body`.
 fn service(sb: &Sandbox, name: &str, body: &str) -> PathBuf {
@@ -79,6 +82,25 @@ fn context_switches(pid: u32) -> u64 {
         .sum()
 }
 
+/// Asserts that `count` attempts since `since` (each one a retry of the
+/// previous, which failed at once) kept to the back-off schedule: retries
+/// 1, 2, 4, then 5 seconds apart. Load only delays attempts, so the bound
+/// holds on any machine; a retry every second breaks it.
+#[track_caller]
+fn assert_backed_off(count: usize, since: Instant, detail: &[String]) {
+    let elapsed = since.elapsed().as_secs_f64();
+    let mut at = 0.0;
+    let mut allowed = 0;
+    for gap in [1.0, 2.0, 4.0].into_iter().chain(std::iter::repeat(5.0)) {
+        if at > elapsed {
+            break;
+        }
+        allowed += 1;
+        at += gap;
+    }
+    assert!(count <= allowed, "{count} attempts in {elapsed:.1} s (at most {allowed}): {detail:?}");
+}
+
 #[test]
 fn one_supervise_per_directory_log_in_its_service_dir_dot_names_and_files_skipped() {
     let mut sb = Sandbox::new();
@@ -121,7 +143,8 @@ fn a_directory_moved_in_is_started_without_a_signal() {
     let svscan = start_svscan(&mut sb);
     sb.script("new/run", "#!/bin/sh\nexec sleep 1000\n");
     sb.script("new/log/run", "#!/bin/sh\nexec cat > /dev/null\n");
-    std::thread::sleep(Duration::from_millis(100));
+    // svscan has scanned the empty directory and sleeps: only a change wakes it.
+    wait_idle(svscan);
     fs::rename(sb.join("new"), sb.join("scan/new")).unwrap();
     assert!(wait_until(LIMIT, || status_pid(&sb.join("scan/new")).is_some()));
     assert!(wait_until(LIMIT, || status_pid(&sb.join("scan/new/log")).is_some()));
@@ -169,9 +192,10 @@ fn a_dead_supervise_is_started_again() {
     let svscan = start_svscan(&mut sb);
     assert!(wait_until(LIMIT, || children(svscan).len() == 1));
     let first = children(svscan)[0].0;
-    assert!(wait_until(LIMIT, || a.join("supervise/ok").exists()));
+    wait_supervised(&a);
     signal(first, libc::SIGKILL);
-    assert!(wait_until(LIMIT, || children(svscan).first().is_some_and(|c| c.0 != first)));
+    // A new child, once it has called exec (a fork runs svscan until then).
+    assert!(wait_until(LIMIT, || children(svscan).first().is_some_and(|c| c.0 != first && runs(c.0, "supervise"))));
     assert_eq!(supervise_argvs(svscan), [argv(&[b"supervise", b"a"])]);
 }
 
@@ -232,7 +256,13 @@ fn sigterm_stops_every_service_and_the_logger_writes_the_last_lines() {
     let c = service(&sb, "c", "exec sleep 1000");
     let svscan = start_svscan(&mut sb);
     assert!(wait_until(LIMIT, || lines(&b.join("got")) == ["hello"]));
-    assert!(wait_until(LIMIT, || status_pid(&c).is_some()));
+    // The service may print before its supervise records its pid.
+    for dir in [&b, &b.join("log"), &c] {
+        assert!(wait_until(LIMIT, || status_pid(dir).is_some()), "{dir:?} not up");
+    }
+    assert!(
+        wait_until(LIMIT, || children(svscan).len() == 3 && children(svscan).iter().all(|c| runs(c.0, "supervise")))
+    );
     let mut pids: Vec<u32> = children(svscan).iter().map(|c| c.0).collect();
     pids.extend([status_pid(&b).unwrap(), status_pid(&b.join("log")).unwrap(), status_pid(&c).unwrap()]);
     signal(svscan, libc::SIGTERM);
@@ -331,9 +361,13 @@ fn an_idle_tree_does_not_wake_svscan() {
     assert!(wait_until(LIMIT, || ["a", "b", "c", "a/log"]
         .iter()
         .all(|n| status_pid(&sb.join(&format!("scan/{n}"))).is_some())));
+    // Once it has done all it had to, svscan sleeps without a timeout...
+    wait_idle(svscan);
     let before = context_switches(svscan);
+    // ...and nothing wakes it: not a single switch in two seconds.
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(context_switches(svscan), before, "svscan woke up in an idle tree");
+    assert!(idle(svscan));
 }
 
 #[test]
@@ -357,7 +391,10 @@ fn as_pid_1_it_reaps_orphans_and_shuts_down_on_sigterm() {
     // Orphans of a service go to the nearest subreaper or PID 1; with
     // daemontools' supervise (no subreaper) they come to svscan. A user
     // namespace lets the test run without root.
-    let a = service(&sb, "a", "sh -c 'sleep 0.2 &'\nsh -c 'sleep 0.3 &'\nexec sleep 1000");
+    // Each orphan writes its pid (as the machine sees it: /proc is the
+    // machine's) before it sleeps.
+    let orphan = "sh -c 'sh -c \"read pid rest < /proc/self/stat; echo \\$pid >> ../../orphans; exec sleep 0.2\" &'";
+    let a = service(&sb, "a", &format!("{orphan}\n{orphan}\nexec sleep 1000"));
     let mut cmd = sb.command("unshare");
     let path = format!("/usr/bin:{}", std::env::var("PATH").unwrap_or_default());
     cmd.args(["--user", "--map-root-user", "--pid", "--fork"]).arg(sb.bin.join("svscan")).arg("scan").env("PATH", path);
@@ -365,6 +402,7 @@ fn as_pid_1_it_reaps_orphans_and_shuts_down_on_sigterm() {
     let unshare = sb.spawn(cmd);
     assert!(wait_until(LIMIT, || children(unshare).len() == 1), "unshare --pid --fork did not start svscan");
     let svscan = children(unshare)[0].0;
+    wait_exec(svscan, "svscan");
     let ns_pid = fs::read_to_string(format!("/proc/{svscan}/status")).unwrap();
     assert!(ns_pid.lines().any(|l| l.starts_with("NSpid:") && l.trim_end().ends_with("\t1")), "{ns_pid}");
     assert!(wait_until(LIMIT, || status_pid(&a).is_some()));
@@ -378,8 +416,10 @@ fn as_pid_1_it_reaps_orphans_and_shuts_down_on_sigterm() {
             .count()
     };
     // The orphans are svscan's children for a moment; then they are reaped.
-    std::thread::sleep(Duration::from_millis(600));
-    assert!(wait_until(LIMIT, || zombies() == 0));
+    let orphans = || lines(&sb.join("orphans"));
+    assert!(wait_until(LIMIT, || orphans().len() == 2), "{:?}", orphans());
+    let gone = |pid: &String| !Path::new(&format!("/proc/{pid}")).exists();
+    assert!(wait_until(LIMIT, || orphans().iter().all(gone) && zombies() == 0), "{:?}", orphans());
     for sig in [libc::SIGUSR1, libc::SIGQUIT] {
         signal(svscan, sig);
     }
@@ -451,6 +491,7 @@ fn broken_entries_cost_no_more_wakeups_than_under_daemontools() {
     got.sort();
     expected.sort();
     assert_eq!(got, expected);
+    wait_idle(svscan);
     let before = context_switches(svscan);
     std::thread::sleep(Duration::from_secs(2));
     assert_eq!(context_switches(svscan), before, "svscan woke up with only broken entries changing nothing");
@@ -460,16 +501,15 @@ fn broken_entries_cost_no_more_wakeups_than_under_daemontools() {
     // (Built aside and moved in whole: svscan checks for log when it first sees the directory.)
     sb.script("aside/logfile/run", "#!/bin/sh\nexec sleep 1000\n");
     fs::write(sb.join("aside/logfile/log"), b"not a directory").unwrap();
+    let moved_in = Instant::now();
     fs::rename(sb.join("aside/logfile"), sb.join("scan/logfile")).unwrap();
     let failures = || {
         warned().iter().filter(|l| *l == "supervise: fatal: unable to chdir to logfile/log: not a directory").count()
     };
-    assert!(wait_until(LIMIT, || failures() >= 1), "{:?}", warned());
-    let first = failures();
-    std::thread::sleep(Duration::from_secs(6));
-    // Restarts 1, 3 and 7 seconds after the first failure: at most 3 more within
-    // 6 seconds (a restart every second would give 6).
-    assert!(failures() - first <= 3, "{} restarts in 6 s: {:?}", failures() - first, warned());
+    // Restarts 1, 3 and 7 seconds after the first failure (a restart every
+    // second would give 4 failures after 3 seconds).
+    wait_for("four failures", || failures() >= 4);
+    assert_backed_off(failures(), moved_in, &warned());
 }
 
 /// A scan directory svscan may enter but not list: daemontools' warning, and
@@ -489,6 +529,7 @@ fn an_unlistable_directory_is_retried_ever_later_with_daemontools_warning() {
     };
     let mut ours = as_nobody(&sb, sb.tend("svscan").get_program());
     ours.stderr(fs::File::create(sb.join("stderr")).unwrap());
+    let started = Instant::now();
     sb.spawn(ours);
     let mut theirs = as_nobody(&sb, require("/usr/bin/svscan", "daemontools").as_os_str());
     theirs.stderr(fs::File::create(sb.join("theirs")).unwrap());
@@ -496,11 +537,10 @@ fn an_unlistable_directory_is_retried_ever_later_with_daemontools_warning() {
     let warning = "svscan: warning: unable to read directory: access denied";
     let count = |file: &str| lines(&sb.join(file)).iter().filter(|l| *l == warning).count();
     assert!(wait_until(LIMIT, || count("stderr") >= 1 && count("theirs") >= 1), "{:?}", lines(&sb.join("stderr")));
-    let first = count("stderr");
-    std::thread::sleep(Duration::from_secs(6));
-    // Retries 1, 3 and 7 seconds after the first: at most 3 more within 6
-    // seconds (one a second would give 6; daemontools gives 1 or 2).
-    assert!(count("stderr") - first <= 3, "{:?}", lines(&sb.join("stderr")));
+    // Retries 1, 3 and 7 seconds after the first (one a second would give 4
+    // warnings after 3 seconds; daemontools gives one every 5 seconds).
+    wait_for("four warnings", || count("stderr") >= 4);
+    assert_backed_off(count("stderr"), started, &lines(&sb.join("stderr")));
 }
 
 /// Signals svscan was started with ignored (`trap '' ...`, a background job's
@@ -527,7 +567,8 @@ fn supervise_inherits_the_signals_svscan_was_started_with_ignored() {
         let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
         status.lines().find_map(|l| l.strip_prefix("SigIgn:\t").map(str::to_string))
     };
-    let supervise = |svscan: u32| children(svscan).first().map(|c| c.0);
+    // A forked child has svscan's dispositions until it calls exec.
+    let supervise = |svscan: u32| children(svscan).first().map(|c| c.0).filter(|&p| runs(p, "supervise"));
     assert!(wait_until(LIMIT, || pids.iter().all(|&p| supervise(p).is_some())));
     let (ours, theirs) = (ignored(supervise(pids[0]).unwrap()), ignored(supervise(pids[1]).unwrap()));
     assert_eq!(ours, theirs);

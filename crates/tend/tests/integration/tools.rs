@@ -12,9 +12,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
-use crate::util::{assert_same, run_with_input, wait_until, Sandbox};
+use crate::util::{assert_same, blocked_in, run_with_input, wait_for, wait_until, Sandbox, PATIENCE};
 
 /// The PATH both implementations and their children get, so that `env` prints the same.
 const PATH: &str = "/usr/bin:/bin";
@@ -370,7 +369,7 @@ fn setlock_same_as_daemontools() {
 fn setlock_contention_between_two_processes() {
     let mut sb = Sandbox::new();
     let holder = sb.spawn(ours(&sb, "setlock", &["lock", "sh", "-c", "echo held > held; exec sleep 100"]));
-    assert!(wait_until(Duration::from_secs(10), || sb.join("held").exists()));
+    assert!(wait_until(PATIENCE, || sb.join("held").exists()));
     for (program, lock) in [
         ("ours", ours(&sb, "setlock", &["-n", "lock", "true"])),
         ("debian", theirs(&sb, "setlock", &["-n", "lock", "true"])),
@@ -385,14 +384,14 @@ fn setlock_contention_between_two_processes() {
     let waiter = sb.spawn(ours(&sb, "setlock", &["lock", "sh", "-c", "echo got > got"]));
     // The waiter opens the lock file, then blocks in flock for as long as the holder lives.
     let lock = sb.join("lock");
-    assert!(wait_until(Duration::from_secs(10), || {
+    let has_lock_open = || {
         fs::read_dir(format!("/proc/{waiter}/fd"))
             .into_iter()
             .flatten()
             .flatten()
             .any(|fd| fs::read_link(fd.path()).is_ok_and(|l| l == lock))
-    }));
-    std::thread::sleep(Duration::from_millis(200));
+    };
+    wait_for("the waiter to block in flock on the lock", || has_lock_open() && blocked_in(waiter, libc::SYS_flock));
     assert!(!sb.join("got").exists(), "the waiter ran while the lock was held");
     // SAFETY: signalling the holder this test started.
     unsafe { libc::kill(holder as i32, libc::SIGKILL) };
@@ -444,8 +443,14 @@ fn fghack_waits_for_a_double_forking_daemon() {
     let mut cmd = ours(&sb, "fghack", &["./daemon"]);
     cmd.stdout(Stdio::null()).stderr(Stdio::null());
     let fghack = sb.spawn(cmd);
-    assert!(wait_until(Duration::from_secs(10), || sb.join("daemon.pid").exists()));
-    std::thread::sleep(Duration::from_millis(300));
+    assert!(wait_until(PATIENCE, || sb.join("daemon.pid").exists()));
+    // The daemon's parent has exited (fghack's child is a zombie) and fghack
+    // still sleeps, reading the pipe the daemon holds.
+    let child_exited = || {
+        let children = fs::read_to_string(format!("/proc/{fghack}/task/{fghack}/children")).unwrap_or_default();
+        children.split_whitespace().all(|pid| !crate::util::alive(pid.parse().unwrap()))
+    };
+    wait_for("the daemon's parent to exit while fghack reads", || child_exited() && blocked_in(fghack, libc::SYS_read));
     let mut child = sb.take_child(fghack);
     assert!(child.try_wait().unwrap().is_none(), "fghack returned while the daemon still ran");
     fs::write(sb.join("stop"), b"").unwrap();
@@ -476,7 +481,7 @@ fn readproctitle_shows_the_tail_of_its_input_like_daemontools() {
         use std::io::Write;
         stdin.write_all(input).unwrap();
         stdin.flush().unwrap();
-        assert!(wait_until(Duration::from_secs(10), || shown_arguments(pid).ends_with(b"scrolls\0")));
+        assert!(wait_until(PATIENCE, || shown_arguments(pid).ends_with(b"scrolls\0")));
         shown.push(shown_arguments(pid));
         drop(stdin);
         assert_eq!(child.wait().unwrap().code(), Some(0));
@@ -500,10 +505,11 @@ fn svscanboot_stops_the_old_tree_and_shows_svscans_errors() {
     let mut sb = Sandbox::new();
     let tools = sb.join("fake");
     // Stand-ins for svc and svscan record what svscanboot ran; readproctitle is ours.
-    sb.script("fake/svc", "#!/bin/sh\necho \"$@\" > \"$SVSCANBOOT_TEST/svc.args\"\n");
+    // Stand-ins write aside and rename: a reader never sees a file half written.
+    sb.script("fake/svc", "#!/bin/sh\necho \"$@\" > \"$SVSCANBOOT_TEST/svc.new\"\nmv \"$SVSCANBOOT_TEST/svc.new\" \"$SVSCANBOOT_TEST/svc.args\"\n");
     sb.script(
         "fake/svscan",
-        "#!/bin/sh\nenv > \"$(dirname \"$0\")/../svscan.env\" 2>&1\necho \"svscan $1 says hello\" >&2\nexec sleep 100\n",
+        "#!/bin/sh\nenv > \"$(dirname \"$0\")/../svscan.new\" 2>&1\nmv \"$(dirname \"$0\")/../svscan.new\" \"$(dirname \"$0\")/../svscan.env\"\necho \"svscan $1 says hello\" >&2\nexec sleep 100\n",
     );
     let readproctitle = sb.bin.join("readproctitle");
     std::os::unix::fs::symlink(readproctitle, tools.join("readproctitle")).unwrap();
@@ -517,7 +523,7 @@ fn svscanboot_stops_the_old_tree_and_shows_svscans_errors() {
         .env("SVSCANBOOT_TEST", sb.path());
     let boot = sb.spawn(cmd);
     let dir = sb.join("service").display().to_string();
-    assert!(wait_until(Duration::from_secs(10), || sb.join("svc.args").exists()));
+    assert!(wait_until(PATIENCE, || sb.join("svc.args").exists()));
     assert_eq!(fs::read_to_string(sb.join("svc.args")).unwrap(), format!("-dx {dir}/a {dir}/b {dir}/b/log\n"));
     let title = || {
         let children = fs::read_to_string(format!("/proc/{boot}/task/{boot}/children")).unwrap_or_default();
@@ -527,15 +533,11 @@ fn svscanboot_stops_the_old_tree_and_shows_svscans_errors() {
             .find(|a| a.starts_with(b"service\0errors:\0"))
     };
     let want = format!("svscan {dir} says hello\n\0");
-    assert!(
-        wait_until(Duration::from_secs(10), || title().is_some_and(|t| t.ends_with(want.as_bytes()))),
-        "{:?}",
-        title()
-    );
+    assert!(wait_until(PATIENCE, || title().is_some_and(|t| t.ends_with(want.as_bytes()))), "{:?}", title());
     let shown = title().unwrap();
     assert_eq!(shown.len(), "service errors: ".len() + 400 + 1);
     // svscan runs with PATH as its only variable.
-    assert!(wait_until(Duration::from_secs(10), || sb.join("svscan.env").exists()));
+    assert!(wait_until(PATIENCE, || sb.join("svscan.env").exists()));
     let env = fs::read_to_string(sb.join("svscan.env")).unwrap();
     let mut lines: Vec<&str> =
         env.lines().filter(|l| !l.starts_with("PWD=") && !l.starts_with("SHLVL=") && !l.starts_with("_=")).collect();
@@ -555,7 +557,7 @@ fn svscanboot_runs_a_real_tree_with_tends_programs() {
         children.split_whitespace().map(|p| shown_arguments(p.parse().unwrap())).find(|a| a.starts_with(b"service\0"))
     };
     assert!(
-        wait_until(Duration::from_secs(10), || title().is_some_and(|t| t.ends_with(b"...hello from run\n\0"))),
+        wait_until(PATIENCE, || title().is_some_and(|t| t.ends_with(b"...hello from run\n\0"))),
         "{:?}",
         title().map(|t| text(&t))
     );
@@ -564,7 +566,8 @@ fn svscanboot_runs_a_real_tree_with_tends_programs() {
 #[test]
 fn svscanboot_with_no_services_passes_the_patterns_through() {
     let mut sb = Sandbox::new();
-    sb.script("fake/svc", "#!/bin/sh\necho \"$@\" > \"$SVSCANBOOT_TEST/svc.args\"\n");
+    // Stand-ins write aside and rename: a reader never sees a file half written.
+    sb.script("fake/svc", "#!/bin/sh\necho \"$@\" > \"$SVSCANBOOT_TEST/svc.new\"\nmv \"$SVSCANBOOT_TEST/svc.new\" \"$SVSCANBOOT_TEST/svc.args\"\n");
     sb.script("fake/svscan", "#!/bin/sh\nexit 0\n");
     std::os::unix::fs::symlink(sb.bin.join("readproctitle"), sb.join("fake/readproctitle")).unwrap();
     fs::create_dir(sb.join("service")).unwrap();

@@ -6,6 +6,7 @@
 
 use std::ffi::OsStr;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -99,12 +100,12 @@ impl Sandbox {
         self.children.remove(i)
     }
 
-    /// Waits (up to 10 s) for a spawned child to exit and returns its status;
-    /// kills it and fails the test if it does not exit.
+    /// Waits (up to [`PATIENCE`]) for a spawned child to exit and returns its
+    /// status; kills it and fails the test if it does not exit.
     pub fn wait_exit(&mut self, pid: u32) -> ExitStatus {
         let mut child = self.take_child(pid);
         let mut status = None;
-        if !wait_until(Duration::from_secs(10), || {
+        if !wait_until(PATIENCE, || {
             status = child.try_wait().ok().flatten();
             status.is_some()
         }) {
@@ -211,6 +212,169 @@ pub fn alive(pid: u32) -> bool {
 pub fn signal(pid: u32, sig: i32) {
     // SAFETY: signalling a process this test started.
     unsafe { libc::kill(pid as i32, sig) };
+}
+
+/// How long any wait in a test may take before the test fails. It only
+/// bounds a failure: on a loaded machine (two cores, several test binaries,
+/// other sessions) a start or a restart can take seconds, and a test that
+/// waits for its condition passes as soon as the condition holds.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Waits until `condition` holds, polling every 10 ms; fails the test after
+/// [`PATIENCE`] saying what it waited for. Wait for the very condition the
+/// test asserts next (a file's whole content, a state in the status record,
+/// a process blocked where it should be), never for a sign of it.
+#[track_caller]
+pub fn wait_for(what: &str, condition: impl FnMut() -> bool) {
+    assert!(wait_until(PATIENCE, condition), "gave up after {PATIENCE:?} waiting for {what}");
+}
+
+/// Waits until the file at `path` exists and its content satisfies `whole`
+/// (a shell's `>` creates the file before writing it); returns the content.
+#[track_caller]
+pub fn wait_for_file_content(path: &Path, whole: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    let mut content = Vec::new();
+    let ok = wait_until(PATIENCE, || {
+        content = fs::read(path).unwrap_or_default();
+        whole(&content)
+    });
+    assert!(ok, "gave up after {PATIENCE:?} waiting for the content of {path:?}; it holds {content:?}");
+    content
+}
+
+/// Waits until `path` holds one whole line and returns it without its newline.
+#[track_caller]
+pub fn wait_for_line(path: &Path) -> String {
+    let content = wait_for_file_content(path, |c| c.ends_with(b"\n"));
+    String::from_utf8_lossy(&content).trim_end_matches('\n').to_string()
+}
+
+/// A `supervise/status` record as daemontools' svstat decodes it (the
+/// first 18 bytes; runit's and tend's extras follow in `raw`).
+#[derive(Debug, Clone)]
+pub struct Status {
+    pub pid: u32,
+    pub paused: bool,
+    /// `u`, `d`, or 0 (no want, after `svc -o`).
+    pub want: u8,
+    pub raw: Vec<u8>,
+}
+
+/// The status record of the service directory `dir`, once one is written.
+pub fn read_status(dir: &Path) -> Option<Status> {
+    let raw = fs::read(dir.join("supervise/status")).ok()?;
+    if raw.len() < 18 {
+        return None;
+    }
+    let pid = u32::from_le_bytes(raw[12..16].try_into().ok()?);
+    Some(Status { pid, paused: raw[16] != 0, want: raw[17], raw })
+}
+
+/// Waits until the status record of `dir` satisfies `condition`; returns it.
+#[track_caller]
+pub fn wait_for_status(dir: &Path, what: &str, condition: impl Fn(&Status) -> bool) -> Status {
+    let mut last = None;
+    let ok = wait_until(PATIENCE, || {
+        last = read_status(dir);
+        last.as_ref().is_some_and(&condition)
+    });
+    assert!(ok, "gave up after {PATIENCE:?} waiting for {dir:?} to be {what}; status {last:?}");
+    last.expect("a status")
+}
+
+/// Whether a supervisor runs on `dir`: its `ok` FIFO opens for writing
+/// without blocking, which needs a reader (svok's test). The FIFO exists
+/// before supervise opens it, so its existence says nothing.
+pub fn supervised(dir: &Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(dir.join("supervise/ok")).is_ok()
+}
+
+/// Waits until a supervisor runs on `dir` and answers on `ok`.
+#[track_caller]
+pub fn wait_supervised(dir: &Path) {
+    wait_for(&format!("a supervisor on {dir:?}"), || supervised(dir));
+}
+
+/// The arguments of a process (empty once it is gone).
+pub fn argv(pid: u32) -> Vec<Vec<u8>> {
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    cmdline.split(|&b| b == 0).filter(|a| !a.is_empty()).map(<[u8]>::to_vec).collect()
+}
+
+/// Whether `pid` runs `program` (its argv[0] or executable has that file
+/// name): a forked child runs its parent's program until it calls exec.
+pub fn runs(pid: u32, program: &str) -> bool {
+    let name_is = |p: &[u8]| Path::new(OsStr::from_bytes(p)).file_name() == Some(OsStr::new(program));
+    let exe = fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+    alive(pid) && (argv(pid).first().is_some_and(|a| name_is(a)) || name_is(exe.as_os_str().as_bytes()))
+}
+
+/// Waits until `pid` has called exec on `program`.
+#[track_caller]
+pub fn wait_exec(pid: u32, program: &str) {
+    wait_for(&format!("process {pid} to exec {program}"), || runs(pid, program));
+}
+
+/// The system call `pid`'s main thread is blocked in, with its arguments
+/// (None while it runs or once it is gone).
+fn blocked_syscall(pid: u32) -> Option<Vec<u64>> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let state = stat.rfind(')').and_then(|i| stat[i + 2..].chars().next());
+    if !matches!(state, Some('S' | 'D')) {
+        return None;
+    }
+    let line = fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
+    let words = line.split_whitespace().map(|w| u64::from_str_radix(w.trim_start_matches("0x"), 16).ok());
+    let mut words: Vec<u64> = words.collect::<Option<_>>()?;
+    // The first word is the number, in decimal.
+    words[0] = line.split_whitespace().next()?.parse().ok()?;
+    Some(words)
+}
+
+/// Whether `pid` sleeps in poll(2) or ppoll(2) without a timeout: idle,
+/// with nothing left to do until an event comes.
+pub fn idle(pid: u32) -> bool {
+    const POLL: u64 = libc::SYS_poll as u64;
+    const PPOLL: u64 = libc::SYS_ppoll as u64;
+    match blocked_syscall(pid).as_deref() {
+        Some([POLL, _, _, timeout, ..]) => *timeout as i32 == -1,
+        Some([PPOLL, _, _, timeout, ..]) => *timeout == 0,
+        _ => false,
+    }
+}
+
+/// Waits until `pid` is [`idle`].
+#[track_caller]
+pub fn wait_idle(pid: u32) {
+    wait_for(&format!("process {pid} to sleep in poll without a timeout"), || idle(pid));
+}
+
+/// Whether `pid` is blocked in the system call `number` (libc::SYS_*).
+pub fn blocked_in(pid: u32, number: libc::c_long) -> bool {
+    blocked_syscall(pid).is_some_and(|w| w[0] == number as u64)
+}
+
+/// Whether `pid` has taken signal `sig` (no longer pending, for the process
+/// or its main thread) and sleeps again: its handler has run, or it read
+/// the signal from its signalfd.
+pub fn signal_taken(pid: u32, sig: i32) -> bool {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let pending = |key: &str| {
+        status.lines().find_map(|l| l.strip_prefix(key)).and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+    };
+    let bit = 1u64 << (sig - 1);
+    match (pending("SigPnd:"), pending("ShdPnd:")) {
+        (Some(thread), Some(process)) => (thread | process) & bit == 0 && blocked_syscall(pid).is_some(),
+        _ => false,
+    }
+}
+
+/// Sends `sig` to `pid` and waits until the process has taken it.
+#[track_caller]
+pub fn signal_and_wait_taken(pid: u32, sig: i32) {
+    signal(pid, sig);
+    wait_for(&format!("process {pid} to take signal {sig}"), || signal_taken(pid, sig));
 }
 
 /// Polls `f` every 10 ms until it is true or `limit` passes; returns whether it became true.
