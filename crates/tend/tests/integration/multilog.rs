@@ -8,7 +8,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use crate::util::{assert_same, run_with_input, signal, signal_and_wait_taken, wait_until, Sandbox, PATIENCE};
+use crate::util::{
+    assert_same, run_with_input, signal, signal_and_wait_taken, wait_reading, wait_until, Sandbox, PATIENCE,
+};
 
 /// `@` and 24 lowercase hex digits, wherever they appear, become `@LABEL`.
 fn mask_labels(bytes: &[u8]) -> Vec<u8> {
@@ -382,7 +384,9 @@ fn multilog_term_finishes_the_line_and_leaves_the_rest_like_daemontools() {
         let current = sb.join(side).join("current");
         // "first" is written before the next read.
         assert!(wait_until(PATIENCE, || fs::read(&current).unwrap_or_default() == b"first\n"));
-        // Taken before the rest of the line comes, so that it ends the input there.
+        // Sent while it waits for input (see `wait_reading`) and taken before
+        // the rest of the line comes, so that it ends the input there.
+        wait_reading(pid);
         signal_and_wait_taken(pid, libc::SIGTERM);
         w.write_all(b"def\nghi\n").unwrap();
         let status = sb.take_child(pid).wait().unwrap();
@@ -403,8 +407,9 @@ fn multilog_alrm_rotates_nonempty_currents_like_daemontools() {
         let (pid, mut w) = start_on_fifo(&mut sb, cmd, &format!("{side}.fifo"));
         w.write_all(b"one\n").unwrap();
         assert!(wait_until(PATIENCE, || fs::read(sb.join(&a).join("current")).unwrap_or_default() == b"one\n"));
+        wait_reading(pid);
         signal(pid, libc::SIGALRM);
-        assert!(wait_until(PATIENCE, || archives(&sb.join(&a)).iter().any(|n| n.ends_with(".s"))));
+        assert!(wait_until(PATIENCE, || archives(&sb.join(&a)).iter().any(|n| n.ends_with(".s"))), "{side}");
         let name = &archives(&sb.join(&a))[0];
         assert_eq!(fs::read(sb.join(&a).join(name)).unwrap(), b"one\n", "{side}");
         assert_eq!(fs::metadata(sb.join(&a).join(name)).unwrap().mode() & 0o777, 0o744, "{side}");
@@ -467,6 +472,7 @@ fn multilog_archive_names_never_go_backwards_after_a_clock_step() {
         let current = sb.join("d/current");
         assert!(wait_until(PATIENCE, || fs::read(&current).unwrap_or_default() == format!("batch {i}\n").as_bytes()));
         let before = archives(&sb.join("d")).len();
+        wait_reading(pid);
         signal(pid, libc::SIGALRM);
         assert!(wait_until(PATIENCE, || {
             let a = archives(&sb.join("d"));

@@ -117,8 +117,10 @@ fn usage_matches_daemontools() {
 fn second_supervise_fails_and_leaves_the_status_alone() {
     let mut sb = Sandbox::new();
     service(&sb, "s", "exec sleep 100");
-    start(&mut sb, "s");
+    let sup = start(&mut sb, "s");
     wait_up(&sb, "s");
+    // Nothing left to write: the status stays as it is now.
+    wait_idle(sup);
     let before = fs::read(sb.join("s/supervise/status")).unwrap();
     let ours = sb.tend("supervise").arg("s").output().unwrap();
     assert_eq!(ours.status.code(), Some(111));

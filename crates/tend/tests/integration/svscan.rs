@@ -165,6 +165,8 @@ fn the_log_pipe_outlives_restarts_of_the_logger_and_the_service() {
     let svscan = start_svscan(&mut sb);
     let got = b.join("got");
     assert!(wait_until(LIMIT, || lines(&got).len() == 100));
+    // A service may write before its supervise records its pid.
+    assert!(wait_until(LIMIT, || status_pid(&b).is_some() && status_pid(&b.join("log")).is_some()));
 
     // Stop the logger, then restart the service: its output waits in the pipe.
     let logger = status_pid(&b.join("log")).expect("logger pid");

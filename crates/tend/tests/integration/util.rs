@@ -350,6 +350,22 @@ pub fn wait_idle(pid: u32) {
     wait_for(&format!("process {pid} to sleep in poll without a timeout"), || idle(pid));
 }
 
+/// Whether `pid` waits for input on stdin: blocked in read(0, ...) (as
+/// daemontools' programs do, with their signals unblocked just then) or
+/// [`idle`] in poll. daemontools' multilog only sees a signal that comes
+/// while it waits: one that comes while it writes is taken just before its
+/// next read, which then blocks with the signal's work undone.
+pub fn waiting_for_input(pid: u32) -> bool {
+    const READ: u64 = libc::SYS_read as u64;
+    matches!(blocked_syscall(pid).as_deref(), Some([READ, 0, ..])) || idle(pid)
+}
+
+/// Waits until `pid` is [`waiting_for_input`].
+#[track_caller]
+pub fn wait_reading(pid: u32) {
+    wait_for(&format!("process {pid} to wait for input"), || waiting_for_input(pid));
+}
+
 /// Whether `pid` is blocked in the system call `number` (libc::SYS_*).
 pub fn blocked_in(pid: u32, number: libc::c_long) -> bool {
     blocked_syscall(pid).is_some_and(|w| w[0] == number as u64)
