@@ -194,6 +194,8 @@ fn a_service_that_ran_a_second_is_restarted_at_once() {
     service(&sb, "s", "echo start >> ../starts; exec sleep 100");
     start(&mut sb, "s");
     let first = wait_up(&sb, "s");
+    wait_for("the first start's line", || lines(&sb.join("starts")) == 1);
+    // A service that ran a second or more is not held back by the restart delay.
     std::thread::sleep(Duration::from_millis(1100));
     svc(&sb, "k", "s");
     assert!(wait_until(LONG, || lines(&sb.join("starts")) == 2));
@@ -237,7 +239,8 @@ fn finish_that_hangs_is_killed_after_timeout_finish() {
     let mut sb = Sandbox::new();
     service(&sb, "s", "exit 0");
     sb.script("s/finish", "#!/bin/sh\necho $$ > ../finish.pid\nexec sleep 100\n");
-    fs::write(sb.join("s/timeout-finish"), "200\n").unwrap();
+    // Long enough for finish to write its pid however loaded the machine.
+    fs::write(sb.join("s/timeout-finish"), "2000\n").unwrap();
     fs::write(sb.join("s/down"), "").unwrap();
     start(&mut sb, "s");
     wait_supervised(&sb.join("s"));
@@ -669,7 +672,9 @@ fn supervise_never_gets_a_heap() {
         fs::write(sb.join(&format!("s/{file}")), value).unwrap();
     }
     let supervise = start(&mut sb, "s");
-    let first = wait_up(&sb, "s");
+    // Killed once it has written its pid: the runs are counted by their lines.
+    let first = wait_nth_run(&sb, "runs", 1);
+    wait_for_status(&sb.join("s"), "up with the first run", |s| s.pid == first);
     signal(first, libc::SIGKILL);
     assert!(wait_until(LONG, || lines(&sb.join("finished")) >= 1));
     // While finish runs the status holds finish's pid: wait for the second run's.
