@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::util::{
-    alive, assert_same, signal, wait_for, wait_for_line, wait_for_status, wait_idle, wait_supervised, wait_until,
-    Sandbox, PATIENCE,
+    alive, assert_same, read_status, signal, wait_for, wait_for_line, wait_for_status, wait_idle, wait_supervised,
+    wait_until, Sandbox, PATIENCE,
 };
 
 const LONG: Duration = PATIENCE;
@@ -47,10 +47,7 @@ pub fn wait_up(sb: &Sandbox, dir: &str) -> u32 {
 }
 
 pub fn status_pid(sb: &Sandbox, dir: &str) -> u32 {
-    match fs::read(sb.join(&format!("{dir}/supervise/status"))) {
-        Ok(b) if b.len() >= 18 => u32::from_le_bytes([b[12], b[13], b[14], b[15]]),
-        _ => 0,
-    }
+    read_status(&sb.join(dir)).map_or(0, |s| s.pid)
 }
 
 pub fn stderr_of(sb: &Sandbox, dir: &str) -> String {

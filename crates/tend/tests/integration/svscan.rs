@@ -10,8 +10,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::util::{
-    alive, assert_same, idle, require, runs, signal, wait_exec, wait_for, wait_idle, wait_supervised, wait_until,
-    Sandbox, PATIENCE,
+    alive, assert_same, idle, read_status, require, runs, signal, wait_exec, wait_for, wait_idle, wait_supervised,
+    wait_until, Sandbox, PATIENCE,
 };
 
 const LIMIT: Duration = PATIENCE;
@@ -43,8 +43,7 @@ fn children(parent: u32) -> Vec<(u32, Vec<Vec<u8>>, PathBuf)> {
         if ppid != parent || state == "Z" {
             continue;
         }
-        let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let argv = cmdline.split(|&b| b == 0).filter(|a| !a.is_empty()).map(<[u8]>::to_vec).collect();
+        let argv = crate::util::argv(pid);
         let cwd = fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
         out.push((pid, argv, cwd));
     }
@@ -64,9 +63,7 @@ fn argv(words: &[&[u8]]) -> Vec<Vec<u8>> {
 
 /// The pid in `dir/supervise/status` (bytes 12..16, little-endian), if it holds one.
 fn status_pid(dir: &Path) -> Option<u32> {
-    let s = fs::read(dir.join("supervise/status")).ok()?;
-    let pid = u32::from_le_bytes(s.get(12..16)?.try_into().ok()?);
-    (pid != 0).then_some(pid)
+    read_status(dir).map(|s| s.pid).filter(|&pid| pid != 0)
 }
 
 fn lines(path: &Path) -> Vec<String> {
