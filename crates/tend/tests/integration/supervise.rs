@@ -492,9 +492,7 @@ fn names_with_spaces_newlines_and_other_bytes() {
         let b = fs::read(sb.path().join(name).join("supervise/status")).unwrap_or_default();
         b.len() == 44 && b[12..16] != [0, 0, 0, 0]
     }));
-    let ours = sb.tend("svstat").arg(name).output().unwrap();
-    let theirs = sb.debian("svstat").arg(name).output().unwrap();
-    assert_same("svstat of an odd name", &ours.stdout, &theirs.stdout);
+    let ours = crate::svclients::same_as_debian(&sb, "svstat", &[name]);
     assert!(ours.stdout.starts_with(b"a b\nc\xff: up (pid "));
     let j = sb.tend("svstat").arg("-j").arg(name).output().unwrap();
     // The newline as JSON's short escape (emit::json's one rule, as jq writes it).

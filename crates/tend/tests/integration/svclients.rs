@@ -12,19 +12,19 @@ use crate::util::{assert_same, wait_for, wait_for_status, wait_supervised, wait_
 const LONG: Duration = PATIENCE;
 
 /// Runs our program and Debian's with the same arguments until both print
-/// the same (a second may tick between them), then asserts equality.
-fn same_as_debian(sb: &Sandbox, prog: &str, args: &[&str]) -> Output {
+/// the same (a second may tick between them, on a loaded machine on many
+/// tries), then asserts equality.
+pub fn same_as_debian<S: AsRef<std::ffi::OsStr>>(sb: &Sandbox, prog: &str, args: &[S]) -> Output {
     let run = |c: &mut Command| c.args(args).output().unwrap();
-    let mut ours = run(&mut sb.tend(prog));
-    let mut theirs = run(&mut sb.debian(prog));
-    for _ in 0..3 {
-        if ours.stdout == theirs.stdout && ours.stderr == theirs.stderr {
-            break;
-        }
-        ours = run(&mut sb.tend(prog));
-        theirs = run(&mut sb.debian(prog));
-    }
-    let what = format!("{prog} {}", args.join(" "));
+    let (mut ours, mut theirs) = (None, None);
+    wait_until(LONG, || {
+        let (o, t) = (run(&mut sb.tend(prog)), run(&mut sb.debian(prog)));
+        let same = o.stdout == t.stdout && o.stderr == t.stderr;
+        (ours, theirs) = (Some(o), Some(t));
+        same
+    });
+    let (ours, theirs) = (ours.unwrap(), theirs.unwrap());
+    let what = format!("{prog} {:?}", args.iter().map(AsRef::as_ref).collect::<Vec<_>>());
     assert_same(&format!("{what} (stdout)"), &ours.stdout, &theirs.stdout);
     assert_same(&format!("{what} (stderr)"), &ours.stderr, &theirs.stderr);
     assert_eq!(ours.status.code(), theirs.status.code(), "{what}: exit code");
@@ -64,7 +64,7 @@ fn svstat_errors_match_daemontools() {
         &["/nonexistent", "file", "plain", "dead", "short", "garbage", "nostatus", "zero", "plain"],
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("short: unable to read supervise/status: bad format\n"));
-    same_as_debian(&sb, "svstat", &[]);
+    same_as_debian::<&str>(&sb, "svstat", &[]);
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn svc_messages_and_exit_codes_match_daemontools() {
     // SAFETY: a valid path in the test's own directory.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
     same_as_debian(&sb, "svc", &["-du", "/nonexistent", "plain", "dead"]);
-    same_as_debian(&sb, "svc", &[]);
+    same_as_debian::<&str>(&sb, "svc", &[]);
     same_as_debian(&sb, "svc", &["-d"]);
     // djb's getopt: an argument starting with `--` ends the options, whole.
     same_as_debian(&sb, "svc", &["--d", "/nonexistent"]);
