@@ -108,7 +108,15 @@ fn exchange(address: SocketAddr, timeout: Duration, clock: &dyn Clock) -> Result
         socket.set_read_timeout(Some(left)).map_err(io_error)?;
         let n = match socket.recv(&mut buf) {
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => continue,
+            // A signal ends a receive with a timeout (never restarted): wait the rest.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue
+            }
             Err(e) => return Err(io_error(e)),
         };
         // T4 from the monotonic clock, so a wall-clock step during the exchange cannot skew it.
