@@ -476,7 +476,10 @@ fn clockwatch_logs_the_initial_state_and_every_warning_at_start() {
     sb.spawn(cmd);
     let read = || fs::read_to_string(&out_path).unwrap_or_default();
     // The steal line is the last of the state lines, the findings follow it.
-    assert!(wait_until(PATIENCE, || read().contains("\nwarning: no NTP daemon running")), "{}", read());
+    // Read once that line is whole.
+    let complete =
+        |t: &str| t.split_once("\nwarning: no NTP daemon running").is_some_and(|(_, rest)| rest.contains('\n'));
+    assert!(wait_until(PATIENCE, || complete(&read())), "{}", read());
     let text = read();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("start: sample every 3600 s"), "{text}");

@@ -641,7 +641,7 @@ fn out_of_descriptors_each_service_is_named_once_and_a_summary_gives_the_fix() {
     assert!(wait_until(LIMIT, || up("") && up("log/")), "{running} not up");
     fs::rename(sb.join(&format!("scan/{running}")), sb.join("removed")).unwrap();
     let started = || first.iter().any(|n| sb.join(&format!("scan/{n}/supervise/status")).exists());
-    assert!(wait_until(Duration::from_secs(30), started), "{:?}", warned());
+    assert!(wait_until(LIMIT, started), "{:?}", warned());
     // Every failed service was retried at least once (they failed together
     // and are retried together); none was named again.
     assert_eq!(failed(), first);
