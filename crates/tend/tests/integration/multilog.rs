@@ -7,6 +7,7 @@ use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use crate::util::{
     assert_same, run_with_input, signal, signal_and_wait_taken, wait_reading, wait_until, Sandbox, PATIENCE,
@@ -924,20 +925,20 @@ fn multilog_says_its_directory_was_removed_resumes_when_it_is_back_and_answers_s
     let (pid, mut w) = start_on_fifo(&mut sb, cmd, "fifo");
     let current = sb.join("d/current");
     w.write_all(b"one\n").unwrap();
-    assert!(wait_until(Duration::from_secs(10), || fs::read(&current).unwrap_or_default() == b"one\n"));
+    assert!(wait_until(PATIENCE, || fs::read(&current).unwrap_or_default() == b"one\n"));
     let warning = "multilog: warning: log directory ./d was removed; recreate it or restart multilog, pausing\n";
     let err_path = sb.join("err");
     let err = || fs::read_to_string(&err_path).unwrap();
     fs::remove_dir_all(sb.join("d")).unwrap();
     w.write_all(b"two\n").unwrap();
-    assert!(wait_until(Duration::from_secs(10), || err() == warning), "{}", err());
+    assert!(wait_until(PATIENCE, || err() == warning), "{}", err());
     // Made again: multilog locks it and goes on in a new `current`.
     fs::create_dir(sb.join("d")).unwrap();
-    assert!(wait_until(Duration::from_secs(20), || fs::read(&current).unwrap_or_default() == b"two\n"));
+    assert!(wait_until(PATIENCE, || fs::read(&current).unwrap_or_default() == b"two\n"));
     assert!(sb.join("d/lock").exists());
     fs::remove_dir_all(sb.join("d")).unwrap();
     w.write_all(b"three\n").unwrap();
-    assert!(wait_until(Duration::from_secs(10), || err() == warning.repeat(2)), "{}", err());
+    assert!(wait_until(PATIENCE, || err() == warning.repeat(2)), "{}", err());
     signal(pid, libc::SIGTERM);
     assert_eq!(sb.wait_exit(pid).code(), Some(111));
     assert_same(
@@ -973,14 +974,14 @@ fn multilog_killed_in_a_line_over_1_mib_keeps_both_pieces_marked() {
     };
     // `partial` is u+x once the line's start no longer fits in it.
     let partial = sb.join("d/partial");
-    assert!(wait_until(Duration::from_secs(20), || fs::metadata(&partial).is_ok_and(|m| m.mode() & 0o100 != 0)));
+    assert!(wait_until(PATIENCE, || fs::metadata(&partial).is_ok_and(|m| m.mode() & 0o100 != 0)));
     signal(first, libc::SIGKILL);
     let _ = sb.take_child(first).wait();
     let second = start(&mut sb);
     writer.join().unwrap();
     w.write_all(b"rest\nnext\n").unwrap();
     let current = sb.join("d/current");
-    assert!(wait_until(Duration::from_secs(20), || fs::read(&current).unwrap_or_default().ends_with(b"\nnext\n")));
+    assert!(wait_until(PATIENCE, || fs::read(&current).unwrap_or_default().ends_with(b"\nnext\n")));
     drop(w);
     assert_eq!(sb.wait_exit(second).code(), Some(0));
     let log = logged(&sb.join("d"));
