@@ -1,12 +1,23 @@
-//! fork + exec of one child, everything prepared before the fork: supervise
-//! runs `./run` and `./finish` with it, svscan runs `supervise`. The child
-//! only makes async-signal-safe calls and allocates nothing; a step that
-//! fails is reported by the child itself, which exits 111 (daemontools does
-//! the same).
+//! Start of one child, everything prepared before: supervise runs `./run`
+//! and `./finish` with it, svscan runs `supervise`. The child only makes
+//! async-signal-safe calls and allocates nothing; a step that fails is
+//! reported by the child itself, which exits 111 (daemontools does the same).
+//!
+//! The child shares the parent's memory until it execs, the way
+//! `posix_spawn` starts one (`clone(CLONE_VM | CLONE_VFORK)`, the parent
+//! waiting meanwhile): no page table is copied, which made half of a
+//! crash-looping service's restart cost under `fork`. It runs on a stack of
+//! its own (a static buffer: only the pages it touches become resident) and
+//! changes only what is its own after `clone`: its signal mask and
+//! dispositions, limits, descriptors and working directory. The parent must
+//! install no signal handler that could run in the child (tend's daemons
+//! take signals through a signalfd).
 
+use std::cell::UnsafeCell;
 use std::ffi::CStr;
 use std::io;
 use std::os::fd::RawFd;
+use std::sync::Mutex;
 
 use crate::check;
 
@@ -42,19 +53,55 @@ pub struct Spawn<'a> {
     pub exec_failed: &'a [&'a [u8]],
 }
 
-/// Forks and execs as `spawn` says; returns the child's pid. Needs a
-/// single-threaded caller (supervise and svscan are).
+/// The child's stack: enough for the calls below and glibc's `execvp`,
+/// which copies each PATH entry and the name onto the stack.
+const STACK_LEN: usize = 64 * 1024;
+
+#[repr(align(16))]
+struct ChildStack(UnsafeCell<[u8; STACK_LEN]>);
+
+// SAFETY: used only by one child at a time, under `STACK_IN_USE`.
+unsafe impl Sync for ChildStack {}
+
+static STACK: ChildStack = ChildStack(UnsafeCell::new([0; STACK_LEN]));
+/// Held while a child runs on [`STACK`] (threads of a test binary spawn at once).
+static STACK_IN_USE: Mutex<()> = Mutex::new(());
+
+/// Starts a child as `spawn` says; returns its pid once it has exec'd (or
+/// failed to and exited).
 pub fn spawn(spawn: &Spawn) -> io::Result<libc::pid_t> {
     let mut argv = [std::ptr::null::<libc::c_char>(); MAX_ARGS + 1];
     for (slot, arg) in argv.iter_mut().zip(spawn.argv.iter().take(MAX_ARGS)) {
         *slot = arg.as_ptr();
     }
-    // SAFETY: the caller is single-threaded, so the child may run the
-    // async-signal-safe calls below between fork and exec.
-    let pid = check(unsafe { libc::fork() })?;
-    if pid > 0 {
-        return Ok(pid);
-    }
+    let child = Child { spawn, argv: &argv };
+    let _in_use = STACK_IN_USE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    // SAFETY: the stack is ours while the lock is held, and the parent does
+    // not run until the child has exec'd or exited (CLONE_VFORK), so `child`
+    // outlives its use; the child touches only its own stack and its own
+    // process state (see the module's doc).
+    let pid = unsafe {
+        let top = STACK.0.get().cast::<u8>().add(STACK_LEN);
+        libc::clone(
+            child_main,
+            top.cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&child as *const Child).cast_mut().cast(),
+        )
+    };
+    check(pid)
+}
+
+/// What [`child_main`] gets.
+struct Child<'a> {
+    spawn: &'a Spawn<'a>,
+    argv: &'a [*const libc::c_char; MAX_ARGS + 1],
+}
+
+/// The child, on [`STACK`], until exec; never returns.
+extern "C" fn child_main(child: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `spawn` passes a `Child` that outlives the child's use of it.
+    let Child { spawn, argv } = unsafe { &*child.cast::<Child>() };
     crate::signals::restore_in_child(spawn.ignored);
     if let Some(limit) = &spawn.nofile {
         // SAFETY: `limit` is a valid rlimit.
