@@ -107,9 +107,11 @@ pub fn fstat(fd: BorrowedFd) -> io::Result<libc::stat> {
 /// reading as `dir`, from where its offset stands ("." and ".." included).
 /// Read with getdents64 into a stack buffer: nothing is allocated.
 pub fn for_each_entry(dir: BorrowedFd, mut each: impl FnMut(&CStr)) -> io::Result<()> {
+    // Small, as the stack pages it touches stay resident in a daemon; a
+    // service directory's dozen entries fit.
     #[repr(align(8))]
-    struct Buf([u8; 2048]);
-    let mut buf = Buf([0; 2048]);
+    struct Buf([u8; 512]);
+    let mut buf = Buf([0; 512]);
     loop {
         // SAFETY: the descriptor is open and `buf` is writable for its length.
         let n = unsafe { libc::syscall(libc::SYS_getdents64, dir.as_raw_fd(), buf.0.as_mut_ptr(), buf.0.len()) };
