@@ -50,43 +50,6 @@ pub struct Spawn<'a> {
     pub exec_failed: &'a [&'a [u8]],
 }
 
-/// The child's stack: enough for the calls below and glibc's `execvp`,
-/// which copies each PATH entry and the name onto the stack (a child that
-/// execs without searching PATH uses under 1.5 KiB of it, 3 KiB in a debug
-/// build). glibc's `posix_spawn` maps 32 KiB and more the same way.
-const STACK_LEN: usize = 64 * 1024;
-
-/// A stack mapped for one child and unmapped once it has exec'd: two
-/// system calls and one page, rather than a page kept resident for good in
-/// each of hundreds of supervise processes.
-struct ChildStack(*mut libc::c_void);
-
-impl ChildStack {
-    fn map() -> io::Result<ChildStack> {
-        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK | libc::MAP_NORESERVE;
-        // SAFETY: a new anonymous mapping; nothing else refers to it.
-        let at =
-            unsafe { libc::mmap(std::ptr::null_mut(), STACK_LEN, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0) };
-        if at == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(ChildStack(at))
-    }
-
-    /// The stack's top (it grows down).
-    fn top(&self) -> *mut libc::c_void {
-        // SAFETY: one past the end of the mapping.
-        unsafe { self.0.cast::<u8>().add(STACK_LEN).cast() }
-    }
-}
-
-impl Drop for ChildStack {
-    fn drop(&mut self) {
-        // SAFETY: the mapping made in `map`, no longer used (the child has exec'd or exited).
-        unsafe { libc::munmap(self.0, STACK_LEN) };
-    }
-}
-
 /// Starts a child as `spawn` says; returns its pid once it has exec'd (or
 /// failed to and exited).
 pub fn spawn(spawn: &Spawn) -> io::Result<libc::pid_t> {
@@ -94,21 +57,40 @@ pub fn spawn(spawn: &Spawn) -> io::Result<libc::pid_t> {
     for (slot, arg) in argv.iter_mut().zip(spawn.argv.iter().take(MAX_ARGS)) {
         *slot = arg.as_ptr();
     }
-    let child = Child { spawn, argv: &argv };
-    let stack = ChildStack::map()?;
-    // SAFETY: the parent does not run until the child has exec'd or exited
-    // (CLONE_VFORK), so `child` and `stack` outlive their use; the child
-    // touches only its own stack and its own process state (see the
-    // module's doc).
-    let pid = unsafe {
+    check(clone_below(&Child { spawn, argv: &argv }))
+}
+
+/// How far below [`clone_below`]'s frame the child's stack starts: more
+/// than that function's spills and what `clone` puts on the caller's stack
+/// (a return address) need.
+const STACK_GAP: usize = 2048;
+
+/// Clones the child onto the calling thread's own stack, [`STACK_GAP`]
+/// bytes below this frame, as `vfork` does (musl's `posix_spawn` uses a
+/// buffer in its frame): the parent is blocked in `clone` until the child
+/// has exec'd or exited (CLONE_VFORK), so every byte below that point is
+/// unused meanwhile, and a child that needs more stack than expected
+/// (glibc's `execvp` copies PATH onto it) only goes further into unused
+/// stack. No memory is mapped per start, and the child (under 1.5 KiB,
+/// 3 KiB in a debug build) runs in pages the parent's own calls keep
+/// resident anyway.
+#[inline(never)]
+fn clone_below(child: &Child) -> libc::c_int {
+    let here = 0u8;
+    let here = std::hint::black_box(&here) as *const u8 as usize;
+    let top = (here - STACK_GAP) & !15;
+    // SAFETY: `child` outlives the child's use of it and `top` lies below
+    // every live frame of this thread, which does not run until the child
+    // has exec'd or exited; the child touches only that stack and its own
+    // process state (see the module's doc).
+    unsafe {
         libc::clone(
             child_main,
-            stack.top(),
+            top as *mut libc::c_void,
             libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            (&child as *const Child).cast_mut().cast(),
+            (child as *const Child).cast_mut().cast(),
         )
-    };
-    check(pid)
+    }
 }
 
 /// What [`child_main`] gets.
@@ -117,7 +99,7 @@ struct Child<'a> {
     argv: &'a [*const libc::c_char; MAX_ARGS + 1],
 }
 
-/// The child, on its [`ChildStack`], until exec; never returns.
+/// The child, below its parent's stack, until exec; never returns.
 extern "C" fn child_main(child: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `spawn` passes a `Child` that outlives the child's use of it.
     let Child { spawn, argv } = unsafe { &*child.cast::<Child>() };
