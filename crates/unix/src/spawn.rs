@@ -6,9 +6,10 @@
 //! The child shares the parent's memory until it execs, the way
 //! `posix_spawn` starts one (`clone(CLONE_VM | CLONE_VFORK)`, the parent
 //! waiting meanwhile): no page table is copied, which made half of a
-//! crash-looping service's restart cost under `fork`. It runs on a stack of
-//! its own and changes only what is its own after `clone`: its signal mask and
-//! dispositions, limits, descriptors and working directory. The parent must
+//! crash-looping service's restart cost under `fork`. It runs on the unused
+//! stack below the parent's frame ([`clone_below`]) and changes only what is
+//! its own after `clone`: its signal mask and dispositions, limits,
+//! descriptors and working directory (errno, shared, is read by nobody). The parent must
 //! install no signal handler that could run in the child (tend's daemons
 //! take signals through a signalfd).
 
