@@ -52,7 +52,7 @@ impl ServiceDir {
     }
 
     /// Calls `each` with the name of every entry of the directory.
-    pub fn for_each_entry(&self, each: impl FnMut(&CStr)) -> io::Result<()> {
+    pub fn for_each_entry(&self, each: impl FnMut(&[u8])) -> io::Result<()> {
         let listing = fs::openat(self.raw(), b".", libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
         fs::for_each_entry(listing.as_fd(), each)
     }

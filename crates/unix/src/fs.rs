@@ -104,9 +104,10 @@ pub fn fstat(fd: BorrowedFd) -> io::Result<libc::stat> {
 }
 
 /// Calls `each` with the name of every entry of the directory open for
-/// reading as `dir`, from where its offset stands ("." and ".." included).
-/// Read with getdents64 into a stack buffer: nothing is allocated.
-pub fn for_each_entry(dir: BorrowedFd, mut each: impl FnMut(&CStr)) -> io::Result<()> {
+/// reading as `dir` (without its NUL), from where its offset stands ("."
+/// and ".." included). Read with getdents64 into a stack buffer: nothing
+/// is allocated.
+pub fn for_each_entry(dir: BorrowedFd, mut each: impl FnMut(&[u8])) -> io::Result<()> {
     // Small, as the stack pages it touches stay resident in a daemon; a
     // service directory's dozen entries fit.
     #[repr(align(8))]
@@ -124,9 +125,8 @@ pub fn for_each_entry(dir: BorrowedFd, mut each: impl FnMut(&CStr)) -> io::Resul
         while at + 19 < n {
             let reclen = u16::from_ne_bytes([buf.0[at + 16], buf.0[at + 17]]) as usize;
             let record = buf.0.get(at + 19..at + reclen).unwrap_or_default();
-            if let Ok(name) = CStr::from_bytes_until_nul(record) {
-                each(name);
-            }
+            let name = record.iter().position(|&b| b == 0).map_or(record, |end| &record[..end]);
+            each(name);
             at += reclen.max(1);
         }
     }
