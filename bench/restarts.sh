@@ -4,7 +4,9 @@
 # supervise, runit's runsv and s6-supervise, all running at once in one run.
 # Knobs: N_SERVICES (default 4 supervisors of each kind), RESTARTS (default
 # 100 per supervisor), BENCH_DIR (default /var/tmp: the disk, where service
-# directories live; try /dev/shm for tmpfs).
+# directories live; try /dev/shm for tmpfs), TEND_BEFORE (another tend
+# binary, say an older build, measured in the same run as "tend supervise,
+# before").
 #
 # Every supervisor waits a second between two starts of a service that dies
 # at once, so the run takes about RESTARTS seconds. A restart is counted by
@@ -33,6 +35,10 @@ SUPERVISORS = [
     ("runit runsv", ["/usr/bin/runsv"]),
     ("s6-supervise", ["/usr/bin/s6-supervise"]),
 ]
+if os.environ.get("TEND_BEFORE"):
+    os.mkdir(os.path.join(work, "before"))
+    os.symlink(os.path.realpath(os.environ["TEND_BEFORE"]), os.path.join(work, "before", "supervise"))
+    SUPERVISORS.insert(1, ("tend supervise, before", [os.path.join(work, "before", "supervise")]))
 TICK = os.sysconf("SC_CLK_TCK")
 groups = []
 

@@ -47,26 +47,101 @@ pub struct Problem {
 impl Config {
     /// Reads the files in `dir`; unusable ones are reported and ignored.
     /// Nothing is allocated unless there is a problem: supervise reads these
-    /// files before every start.
-    pub fn load(dir: &ServiceDir) -> (Config, Vec<Problem>) {
+    /// files before every start. `listing` says which files need a look.
+    pub fn load(dir: &ServiceDir, listing: &mut Listing) -> (Config, Vec<Problem>) {
         let mut c = Config::default();
-        let mut problems = Vec::new();
-        c.finish = dir.exists(c"finish").unwrap_or(false);
+        let now = unix::time::clock_gettime(libc::CLOCK_REALTIME_COARSE).as_secs();
+        let listed = listing.refresh(dir, i64::try_from(now).unwrap_or(i64::MAX));
+        let mut r = Reader { dir, listed, problems: Vec::new() };
+        c.finish = r.listed(c"finish") && dir.exists(c"finish").unwrap_or(false);
         let millis = |s: &str| s.parse::<u64>().ok().map(Duration::from_millis);
         let off_if_zero = |d: Duration| (!d.is_zero()).then_some(d);
-        if let Some(d) = setting(dir, c"timeout-finish", &mut problems, millis) {
+        if let Some(d) = r.setting(c"timeout-finish", millis) {
             c.timeout_finish = off_if_zero(d);
         }
-        if let Some(d) = setting(dir, c"timeout-kill", &mut problems, millis) {
+        if let Some(d) = r.setting(c"timeout-kill", millis) {
             c.timeout_kill = off_if_zero(d);
         }
-        if let Some(n) = setting(dir, c"down-signal", &mut problems, signal_number) {
+        if let Some(n) = r.setting(c"down-signal", signal_number) {
             c.down_signal = n;
         }
         let fd = |s: &str| s.parse::<i32>().ok().filter(|&n| n >= 3);
-        c.notification_fd = setting(dir, c"notification-fd", &mut problems, fd);
-        c.backoff_max = setting(dir, c"backoff-max", &mut problems, |s| millis(s).filter(|d| !d.is_zero()));
-        (c, problems)
+        c.notification_fd = r.setting(c"notification-fd", fd);
+        c.backoff_max = r.setting(c"backoff-max", |s| millis(s).filter(|d| !d.is_zero()));
+        (c, r.problems)
+    }
+}
+
+/// The files [`Config::load`] looks at, one bit each in [`Listing`].
+const FILES: [&CStr; 6] =
+    [c"finish", c"timeout-finish", c"timeout-kill", c"down-signal", c"notification-fd", c"backoff-max"];
+
+/// Which of [`FILES`] have an entry in the service directory, known as long
+/// as the directory's ctime stays what it was when it was listed: creating,
+/// removing or renaming an entry changes it (and nobody can set it back),
+/// so a start after such a change lists the directory again. An unchanged
+/// directory costs one stat instead of a failing lookup per absent file;
+/// a file that has an entry is read at every start, as before (its content
+/// changes without touching the directory's ctime).
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// The directory's ctime (seconds, nanoseconds) when `entries` was read;
+    /// None: list at the next start.
+    ctime: Option<(i64, i64)>,
+    /// Bit `i` set: `FILES[i]` has an entry.
+    entries: u8,
+}
+
+impl Listing {
+    /// The bits of [`FILES`] worth looking up in `dir` at `now` (seconds
+    /// since the epoch; all of them if the directory cannot be listed).
+    fn refresh(&mut self, dir: &ServiceDir, now: i64) -> u8 {
+        let Ok(st) = dir.stat(c".") else { return self.forget() };
+        let ctime = (st.st_ctime, st.st_ctime_nsec);
+        if self.ctime == Some(ctime) {
+            return self.entries;
+        }
+        let mut entries = 0;
+        let listed = dir.for_each_entry(|name| {
+            if let Some(i) = FILES.iter().position(|f| f.to_bytes() == name) {
+                entries |= 1 << i;
+            }
+        });
+        if listed.is_err() {
+            return self.forget();
+        }
+        // A change in the clock tick (or, on some file systems, the second)
+        // that `ctime` records could leave it as it is: such a recent ctime
+        // is not trusted, and the next start lists the directory again.
+        self.ctime = (now.saturating_sub(ctime.0) > 2).then_some(ctime);
+        self.entries = entries;
+        entries
+    }
+
+    fn forget(&mut self) -> u8 {
+        self.ctime = None;
+        u8::MAX
+    }
+}
+
+/// Reads settings files that [`Listing`] found, collecting problems.
+struct Reader<'a> {
+    dir: &'a ServiceDir,
+    listed: u8,
+    problems: Vec<Problem>,
+}
+
+impl Reader<'_> {
+    fn listed(&self, file: &CStr) -> bool {
+        FILES.iter().position(|&f| f == file).is_none_or(|i| self.listed & 1 << i != 0)
+    }
+
+    /// `file`'s value as [`setting`] reads it, if the file is listed.
+    fn setting<T>(&mut self, file: &'static CStr, parse: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+        if !self.listed(file) {
+            return None;
+        }
+        setting(self.dir, file, &mut self.problems, parse)
     }
 }
 
@@ -143,7 +218,7 @@ mod tests {
     #[test]
     fn defaults_without_files() {
         let d = tempfile::tempdir().unwrap();
-        let (c, p) = Config::load(&service_dir(&d));
+        let (c, p) = Config::load(&service_dir(&d), &mut Listing::default());
         assert_eq!(c, Config::default());
         assert!(p.is_empty());
     }
@@ -161,7 +236,7 @@ mod tests {
         ] {
             fs::write(d.path().join(f), v).unwrap();
         }
-        let (c, p) = Config::load(&service_dir(&d));
+        let (c, p) = Config::load(&service_dir(&d), &mut Listing::default());
         assert!(c.finish);
         assert_eq!(c.timeout_finish, None);
         assert_eq!(c.timeout_kill, Some(Duration::from_millis(250)));
@@ -169,6 +244,38 @@ mod tests {
         assert_eq!(c.notification_fd, Some(3));
         assert_eq!(c.backoff_max, None);
         assert_eq!(p, vec![Problem { file: c"backoff-max", why: "bad format" }]);
+    }
+
+    #[test]
+    fn a_listing_is_kept_until_the_directory_changes() {
+        let (d, elsewhere) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let dir = service_dir(&d);
+        let later = i64::MAX;
+        let mut listing = Listing::default();
+        assert_eq!(listing.refresh(&dir, later), 0);
+        assert!(listing.ctime.is_some());
+        fs::write(d.path().join("timeout-kill"), "250\n").unwrap();
+        std::os::unix::fs::symlink(elsewhere.path().join("finish"), d.path().join("finish")).unwrap();
+        assert_eq!(listing.refresh(&dir, later), 0b101);
+        // Listed files are read at every start: a new value, or a symlink's
+        // target appearing, changes nothing in the directory itself.
+        fs::write(d.path().join("timeout-kill"), "300\n").unwrap();
+        fs::write(elsewhere.path().join("finish"), "#!/bin/sh\n").unwrap();
+        let (c, _) = Config::load(&dir, &mut listing);
+        assert!(c.finish);
+        assert_eq!(c.timeout_kill, Some(Duration::from_millis(300)));
+    }
+
+    #[test]
+    fn a_recent_change_is_not_trusted() {
+        let d = tempfile::tempdir().unwrap();
+        let mut listing = Listing::default();
+        listing.refresh(&service_dir(&d), st_ctime(&d) + 2);
+        assert_eq!(listing.ctime, None);
+    }
+
+    fn st_ctime(d: &tempfile::TempDir) -> i64 {
+        std::os::unix::fs::MetadataExt::ctime(&fs::metadata(d.path()).unwrap())
     }
 
     #[test]

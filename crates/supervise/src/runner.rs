@@ -8,13 +8,13 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
-use svstatus::{Command, Lock, ServiceDir, Status};
+use svstatus::{Command, Lock, RunitFiles, ServiceDir};
 use tai64::SystemClock;
 use unix::poll::pollfd;
 use unix::signals::{self, SignalFd};
 use unix::spawn::Spawn;
 
-use crate::config::Config;
+use crate::config::{Config, Listing};
 use crate::machine::{Action, Event, Machine, Now};
 use crate::ownership::Owner;
 
@@ -73,7 +73,8 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
     // Without it (old kernels) steps are still noticed at the next wake-up.
     let step_timer = unix::timer::wall_step_timer().ok();
     let now = Now::read(&SystemClock);
-    let config = Config::load(&dir).0;
+    let mut listing = Listing::default();
+    let config = Config::load(&dir, &mut listing).0;
     let mut runner = Runner {
         name,
         dir,
@@ -84,6 +85,8 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
         ok: None,
         fork_error: None,
         runit_pending: None,
+        runit_written: None,
+        listing,
     };
     if !runner.perform(Event::Boot)? {
         runner.open_ok()?;
@@ -157,7 +160,12 @@ struct Runner<'a> {
     /// runit's `stat` and `pid` still to write for this status: they wait
     /// until the commands already queued are handled, so that neither a
     /// restart nor a command waits for two more file replacements.
-    runit_pending: Option<Status>,
+    runit_pending: Option<RunitFiles>,
+    /// What runit's files hold (None until written, or after a failure):
+    /// a status that changes neither is not written again.
+    runit_written: Option<RunitFiles>,
+    /// Which settings files the service directory holds.
+    listing: Listing,
 }
 
 impl Runner<'_> {
@@ -228,10 +236,14 @@ impl Runner<'_> {
     }
 
     fn write_runit_files(&mut self) {
-        if let Some(status) = self.runit_pending.take() {
-            if let Err(e) = svstatus::write_runit_files(&self.dir, &status) {
-                strerr::warn(&[&e.message(self.name)]);
-            }
+        if let Some(files) = self.runit_pending.take() {
+            self.runit_written = match files.write(&self.dir) {
+                Ok(()) => Some(files),
+                Err(e) => {
+                    strerr::warn(&[&e.message(self.name)]);
+                    None
+                }
+            };
         }
     }
 
@@ -287,7 +299,8 @@ impl Runner<'_> {
                     if let Err(e) = svstatus::write_status(&self.dir, &status) {
                         strerr::warn(&[&e.message(self.name)]);
                     }
-                    self.runit_pending = Some(status);
+                    let runit = RunitFiles::of(&status);
+                    self.runit_pending = (self.runit_written != Some(runit)).then_some(runit);
                     None
                 }
                 Action::WarnForkFailed => {
@@ -307,7 +320,7 @@ impl Runner<'_> {
     }
 
     fn spawn_run(&mut self) -> Event {
-        let (config, problems) = Config::load(&self.dir);
+        let (config, problems) = Config::load(&self.dir, &mut self.listing);
         for p in problems {
             strerr::warn(&[b"unable to use ", self.name, b"/", p.file.to_bytes(), b": ", p.why.as_bytes()]);
         }

@@ -51,6 +51,12 @@ impl ServiceDir {
         }
     }
 
+    /// Calls `each` with the name of every entry of the directory.
+    pub fn for_each_entry(&self, each: impl FnMut(&[u8])) -> io::Result<()> {
+        let listing = fs::openat(self.raw(), b".", libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
+        fs::for_each_entry(listing.as_fd(), each)
+    }
+
     /// `openat(name, flags, mode)`; O_CLOEXEC is always added.
     pub fn open_file(&self, name: &CStr, flags: libc::c_int, mode: libc::mode_t) -> io::Result<File> {
         fs::openat(self.raw(), name.to_bytes(), flags, mode).map(File::from)

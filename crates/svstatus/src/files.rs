@@ -2,7 +2,7 @@
 //! ok FIFO as liveness test, each reached through a [`ServiceDir`].
 
 use std::ffi::CStr;
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::FileExt;
 
 use crate::dir::ServiceDir;
@@ -48,24 +48,45 @@ pub fn write_status(dir: &ServiceDir, status: &Status) -> Result<(), WriteError>
     replace(dir, SCRATCH[0], STATUS, &status.encode())
 }
 
-/// Writes runit's `DIR/supervise/stat` and `DIR/supervise/pid` for `status`,
-/// the same way. Like [`write_status`], it does not allocate: supervise
-/// calls both at every change, and heap pages would be private to each of
-/// hundreds of supervise processes.
-pub fn write_runit_files(dir: &ServiceDir, status: &Status) -> Result<(), WriteError> {
-    // At most 37 + 11 bytes: writing into 64 cannot fail.
-    let mut line = [0u8; 64];
-    let mut w = &mut line[..];
-    let _ = status.write_stat_line(&mut w);
-    let len = 64 - w.len();
-    replace(dir, SCRATCH[1], STATUS_FILES[1], &line[..len])?;
-    let mut w = &mut line[..];
-    if status.pid != 0 {
-        let _ = w.write_all(decimal(status.pid.into(), &mut [0; DECIMAL_LEN]));
-        let _ = w.write_all(b"\n");
+/// The content of runit's `DIR/supervise/stat` and `DIR/supervise/pid` for
+/// one status, on the stack: supervise compares it with what it last wrote
+/// and writes only a change (a service that dies at once leaves both
+/// files saying `down` and nothing from one restart to the next).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunitFiles {
+    /// `run, want down\n` and the like: at most 37 + 11 bytes.
+    stat: [u8; 64],
+    stat_len: usize,
+    /// The pid and a newline, or nothing when down.
+    pid: [u8; DECIMAL_LEN + 1],
+    pid_len: usize,
+}
+
+impl RunitFiles {
+    /// The files' content for `status`.
+    pub fn of(status: &Status) -> RunitFiles {
+        let mut files = RunitFiles { stat: [0; 64], stat_len: 0, pid: [0; DECIMAL_LEN + 1], pid_len: 0 };
+        let mut w = &mut files.stat[..];
+        // Writing into 64 bytes cannot fail.
+        let _ = status.write_stat_line(&mut w);
+        files.stat_len = 64 - w.len();
+        if status.pid != 0 {
+            let mut scratch = [0; DECIMAL_LEN];
+            let digits = decimal(status.pid.into(), &mut scratch);
+            files.pid[..digits.len()].copy_from_slice(digits);
+            files.pid[digits.len()] = b'\n';
+            files.pid_len = digits.len() + 1;
+        }
+        files
     }
-    let len = 64 - w.len();
-    replace(dir, SCRATCH[2], STATUS_FILES[2], &line[..len])
+
+    /// Writes both files as [`write_status`] writes `status`. Like it, it
+    /// does not allocate: heap pages would be private to each of hundreds
+    /// of supervise processes.
+    pub fn write(&self, dir: &ServiceDir) -> Result<(), WriteError> {
+        replace(dir, SCRATCH[1], STATUS_FILES[1], &self.stat[..self.stat_len])?;
+        replace(dir, SCRATCH[2], STATUS_FILES[2], &self.pid[..self.pid_len])
+    }
 }
 
 /// Why a status file could not be replaced, in daemontools' words.
@@ -174,14 +195,14 @@ mod tests {
         let dir = service_dir(&d);
         let s = Status { pid: 77, state: RunState::Run, want: Want::Down, ..Status::default() };
         write_status(&dir, &s).unwrap();
-        write_runit_files(&dir, &s).unwrap();
+        RunitFiles::of(&s).write(&dir).unwrap();
         assert_eq!(read_status(&dir).unwrap().pid, 77);
         assert_eq!(fs::read_to_string(d.path().join("supervise/pid")).unwrap(), "77\n");
         for n in [0, 7, -1, 15, 4_294_967_295, i64::MIN, i64::MAX] {
             assert_eq!(decimal(n, &mut [0; DECIMAL_LEN]), n.to_string().as_bytes());
         }
         assert_eq!(fs::read_to_string(d.path().join("supervise/stat")).unwrap(), "run, want down\n");
-        write_runit_files(&dir, &Status { pid: 0, state: RunState::Down, ..s }).unwrap();
+        RunitFiles::of(&Status { pid: 0, state: RunState::Down, ..s }).write(&dir).unwrap();
         assert_eq!(fs::read_to_string(d.path().join("supervise/pid")).unwrap(), "");
         assert_eq!(fs::read_to_string(d.path().join("supervise/stat")).unwrap(), "down\n");
     }
@@ -193,10 +214,10 @@ mod tests {
         let dir = service_dir(&d);
         let inode = |f: &str| fs::metadata(d.path().join("supervise").join(f)).unwrap().ino();
         for pid in [1, 22, 333] {
-            write_runit_files(&dir, &Status { pid, state: RunState::Run, ..Status::default() }).unwrap();
+            RunitFiles::of(&Status { pid, state: RunState::Run, ..Status::default() }).write(&dir).unwrap();
         }
         let (pid, new) = (inode("pid"), inode("pid.new"));
-        write_runit_files(&dir, &Status::default()).unwrap();
+        RunitFiles::of(&Status::default()).write(&dir).unwrap();
         assert_eq!((inode("pid"), inode("pid.new")), (new, pid));
         assert_eq!(fs::read_to_string(d.path().join("supervise/pid")).unwrap(), "");
         assert_eq!(fs::read_to_string(d.path().join("supervise/pid.new")).unwrap(), "333\n");

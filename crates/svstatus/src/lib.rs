@@ -10,7 +10,7 @@
 //!   tend's [`Extras`], which old readers never see;
 //! - [`ServiceDir`]: the directory itself, opened once; every file is reached
 //!   through its descriptor;
-//! - [`read_status`] / [`write_status`] / [`write_runit_files`]: the files,
+//! - [`read_status`] / [`write_status`] / [`RunitFiles`]: the files,
 //!   written as `*.new` + rename (or a swap of the two);
 //! - [`Command`]: the control letters, and [`send_commands`] for clients;
 //! - [`probe_ok`]: liveness through the `ok` FIFO, as daemontools' clients test it;
@@ -37,8 +37,8 @@ mod record;
 pub use control::{send_commands, Command, SendError};
 pub use dir::ServiceDir;
 pub use files::{
-    decimal, probe_ok, read_status, write_runit_files, write_status, ReadError, WriteError, CONTROL, DECIMAL_LEN, LOCK,
-    OK, SCRATCH, STATE_DIR, STATUS, STATUS_FILES,
+    decimal, probe_ok, read_status, write_status, ReadError, RunitFiles, WriteError, CONTROL, DECIMAL_LEN, LOCK, OK,
+    SCRATCH, STATE_DIR, STATUS, STATUS_FILES,
 };
 pub use lock::Lock;
 pub use record::{DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN, RECORD_LEN, RUNIT_LEN};

@@ -103,6 +103,35 @@ pub fn fstat(fd: BorrowedFd) -> io::Result<libc::stat> {
     Ok(unsafe { st.assume_init() })
 }
 
+/// Calls `each` with the name of every entry of the directory open for
+/// reading as `dir` (without its NUL), from where its offset stands ("."
+/// and ".." included). Read with getdents64 into a stack buffer: nothing
+/// is allocated.
+pub fn for_each_entry(dir: BorrowedFd, mut each: impl FnMut(&[u8])) -> io::Result<()> {
+    // Small, as the stack pages it touches stay resident in a daemon; a
+    // service directory's dozen entries fit.
+    #[repr(align(8))]
+    struct Buf([u8; 512]);
+    let mut buf = Buf([0; 512]);
+    loop {
+        // SAFETY: the descriptor is open and `buf` is writable for its length.
+        let n = unsafe { libc::syscall(libc::SYS_getdents64, dir.as_raw_fd(), buf.0.as_mut_ptr(), buf.0.len()) };
+        let n = crate::check_size(n as libc::ssize_t)?;
+        if n == 0 {
+            return Ok(());
+        }
+        // Each record: d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated).
+        let mut at = 0;
+        while at + 19 < n {
+            let reclen = u16::from_ne_bytes([buf.0[at + 16], buf.0[at + 17]]) as usize;
+            let record = buf.0.get(at + 19..at + reclen).unwrap_or_default();
+            let name = record.iter().position(|&b| b == 0).map_or(record, |end| &record[..end]);
+            each(name);
+            at += reclen.max(1);
+        }
+    }
+}
+
 /// `mkdirat(dir, path, mode)`.
 pub fn mkdirat(dir: RawFd, path: &CStr, mode: libc::mode_t) -> io::Result<()> {
     // SAFETY: `path` is NUL-terminated.
