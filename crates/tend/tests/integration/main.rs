@@ -8,6 +8,7 @@ mod util;
 mod binary;
 mod clock;
 mod dispatch;
+mod docs;
 mod multilog;
 mod peers;
 mod supervise;
