@@ -78,10 +78,10 @@ pub fn excess(mut names: Vec<Vec<u8>>, num: u64) -> Vec<Vec<u8>> {
 }
 
 /// Removes the oldest archives until at most `num - 1` remain.
-pub fn trim(dir: &Path, dir_name: &str, num: u64) {
+pub fn trim(dir: &Path, num: u64) {
     let names = retry(
         || fs::read_dir(dir)?.map(|e| e.map(|e| e.file_name().as_bytes().to_vec())).collect::<io::Result<Vec<_>>>(),
-        || format!("unable to read {dir_name}"),
+        &[b"unable to read ", dir.as_os_str().as_bytes()],
     );
     for old in excess(names, num) {
         let _ = fs::remove_file(dir.join(OsStr::from_bytes(&old)));

@@ -13,7 +13,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::Path;
 
 use tai64::{Clock, Label};
 
@@ -39,15 +41,15 @@ const READ: usize = 1024;
 /// before any input is read), then logs stdin until EOF or SIGTERM.
 pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
     pause::this_thread_reads_signals();
-    pause::block_signals().map_err(|e| Fatal(format!("unable to block signals: {}", strerr::errstr(&e))))?;
+    pause::block_signals().map_err(|e| Fatal::new(&[b"unable to block signals"], &e))?;
     let mut input = Input::new();
     let status = open_status_files(script)?;
     let mut dirs = script.dirs.iter().map(|d| LogDir::open(d, clock)).collect::<Result<Vec<_>, _>>()?;
     let mut partial = match dirs.first() {
-        Some(d) if input.can_peek() => Some(Partial::open(d.path(), d.name())?),
+        Some(d) if input.can_peek() => Some(Partial::open(d.path())?),
         _ => None,
     };
-    let mut sealer = Sealer::start().map_err(|e| Fatal(format!("unable to start a thread: {}", strerr::errstr(&e))))?;
+    let mut sealer = Sealer::start().map_err(|e| Fatal::new(&[b"unable to start a thread"], &e))?;
     sealer.seal_all(dirs.iter_mut().flat_map(|d| d.take_leftovers()).collect());
     let mut lines = Lines::new(script, status);
     let mut buf = vec![0u8; BATCH];
@@ -120,21 +122,20 @@ pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
 }
 
 /// `=file`s, opened as 0.76 does: created 0600 if missing, then opened for writing.
-fn open_status_files(script: &Script) -> Result<Vec<(File, String)>, Fatal> {
+fn open_status_files(script: &Script) -> Result<Vec<(File, &Path)>, Fatal> {
     let mut files = Vec::new();
     for path in &script.status_files {
-        let name = crate::names::display(path);
-        let fail = |what: &str, e: std::io::Error| Fatal(format!("unable to {what} {name}: {}", strerr::errstr(&e)));
+        let fail = |what: &[u8], e| Fatal::new(&[b"unable to ", what, b" ", path.as_os_str().as_bytes()], &e);
         OpenOptions::new()
             .append(true)
             .create(true)
             .mode(0o600)
             .custom_flags(libc::O_NONBLOCK)
             .open(path)
-            .map_err(|e| fail("create", e))?;
+            .map_err(|e| fail(b"create", e))?;
         let f =
-            OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| fail("write", e))?;
-        files.push((f, name));
+            OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(path).map_err(|e| fail(b"write", e))?;
+        files.push((f, path.as_path()));
     }
     Ok(files)
 }
@@ -143,7 +144,7 @@ fn open_status_files(script: &Script) -> Result<Vec<(File, String)>, Fatal> {
 struct Lines<'s> {
     actions: &'s [Action],
     timestamp: bool,
-    status: Vec<(File, String)>,
+    status: Vec<(File, &'s Path)>,
     at_line_start: bool,
     /// The next line continues one a killed logger could not keep whole: it
     /// starts with [`MARK`].
@@ -157,7 +158,7 @@ struct Lines<'s> {
 }
 
 impl<'s> Lines<'s> {
-    fn new(script: &'s Script, status: Vec<(File, String)>) -> Lines<'s> {
+    fn new(script: &'s Script, status: Vec<(File, &'s Path)>) -> Lines<'s> {
         Lines {
             actions: &script.actions,
             timestamp: script.timestamp,
@@ -252,7 +253,10 @@ impl<'s> Lines<'s> {
                 Action::Status(i) if selected => {
                     self.status_buf[..head.len()].copy_from_slice(head);
                     let (file, name) = &self.status[*i];
-                    retry(|| file.write_all_at(&self.status_buf, 0), || format!("unable to write {name}"));
+                    retry(
+                        || file.write_all_at(&self.status_buf, 0),
+                        &[b"unable to write ", name.as_os_str().as_bytes()],
+                    );
                     self.status_buf[..head.len()].fill(b'\n');
                 }
                 Action::Dir(j) => self.selected[*j] = selected,

@@ -22,7 +22,6 @@ mod budget;
 mod engine;
 mod input;
 mod logdir;
-mod names;
 mod partial;
 mod pattern;
 mod pause;
@@ -37,14 +36,15 @@ pub use partial::{MARK, MAX as WHOLE_LINE_MAX};
 pub use pattern::matches;
 pub use script::{parse, Action, DirSpec, Script};
 
-/// A startup failure: the text after `multilog: fatal: ` (the program exits 111).
+/// A startup failure: the bytes after `multilog: fatal: `, file names in
+/// them exactly as given (the program exits 111).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fatal(pub String);
+pub struct Fatal(pub Vec<u8>);
 
 impl Fatal {
-    /// The message as written: file names byte for byte, as given.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        names::to_bytes(&self.0)
+    /// `WHAT: ERR`, WHAT given in pieces.
+    fn new(what: &[&[u8]], e: &std::io::Error) -> Fatal {
+        Fatal([&what.concat()[..], b": ", strerr::errstr(e).as_bytes()].concat())
     }
 }
 

@@ -29,9 +29,8 @@ const CHUNK: usize = 512;
 
 /// A log directory's place on disk and how its archives are named and kept.
 struct Place {
+    /// The directory as the script spells it (messages name it so).
     path: PathBuf,
-    /// The directory as the script spells it, for messages.
-    name: String,
     /// Files to keep, counting `current`.
     num: u64,
     namer: Namer,
@@ -52,10 +51,6 @@ pub struct LogDir {
     leftovers: Vec<Job>,
 }
 
-fn fatal(what: String, e: io::Error) -> Fatal {
-    Fatal(format!("{what}: {}", strerr::errstr(&e)))
-}
-
 fn open_append(path: &Path, mode: u32) -> io::Result<File> {
     OpenOptions::new().append(true).create(true).mode(mode).custom_flags(libc::O_NONBLOCK).open(path)
 }
@@ -69,23 +64,23 @@ impl LogDir {
     /// `restart()` does. Errors are fatal and name the directory.
     pub fn open(spec: &DirSpec, clock: &dyn Clock) -> Result<LogDir, Fatal> {
         let path = spec.path.clone();
-        let name = crate::names::display(&path);
+        let name = path.as_os_str().as_bytes();
         let _ = fs::DirBuilder::new().mode(0o700).create(&path);
         let dir = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_DIRECTORY | libc::O_NONBLOCK)
             .open(&path)
-            .map_err(|e| fatal(format!("unable to open directory {name}"), e))?;
+            .map_err(|e| Fatal::new(&[b"unable to open directory ", name], &e))?;
         drop(dir);
         let lock = open_append(&path.join("lock"), 0o600)
             .and_then(|f| unix::fs::flock_exclusive(&f, true).map(|()| f))
-            .map_err(|e| fatal(format!("unable to lock directory {name}"), e))?;
+            .map_err(|e| Fatal::new(&[b"unable to lock directory ", name], &e))?;
         let mut namer = Namer::default();
-        for entry in fs::read_dir(&path).map_err(|e| fatal(format!("unable to read directory {name}"), e))? {
-            let entry = entry.map_err(|e| fatal(format!("unable to read directory {name}"), e))?;
+        for entry in fs::read_dir(&path).map_err(|e| Fatal::new(&[b"unable to read directory ", name], &e))? {
+            let entry = entry.map_err(|e| Fatal::new(&[b"unable to read directory ", name], &e))?;
             namer.saw(entry.file_name().as_bytes());
         }
-        let mut place = Place { path, name, num: spec.num, namer };
+        let mut place = Place { path, num: spec.num, namer };
         let (current, bytes) = place.recover(clock)?;
         // With a processor, a `.u` file is also unprocessed: it stays.
         let leftovers = if spec.processor.is_none() { place.leftovers()? } else { Vec::new() };
@@ -101,13 +96,9 @@ impl LogDir {
         })
     }
 
-    /// The directory, and its name for messages.
+    /// The directory.
     pub fn path(&self) -> &Path {
         &self.place.path
-    }
-
-    pub fn name(&self) -> &str {
-        &self.place.name
     }
 
     /// The `.u` files found at start (once).
@@ -203,11 +194,11 @@ impl LogDir {
                     data = &data[n..];
                 }
                 Ok(_) => pause::pause_or_give_up(
-                    &format!("unable to write to {}/current", self.place.name),
+                    &[b"unable to write to ", self.place.name(), b"/current"],
                     &io::Error::from(io::ErrorKind::WriteZero),
                 ),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => pause::pause_or_give_up(&format!("unable to write to {}/current", self.place.name), &e),
+                Err(e) => pause::pause_or_give_up(&[b"unable to write to ", self.place.name(), b"/current"], &e),
             }
         }
     }
@@ -216,19 +207,20 @@ impl LogDir {
     /// the directory is back (made again by someone), to lock it again and
     /// start a new `current` there. SIGTERM ends the wait (exit 111).
     fn wait_for_directory(&mut self) {
-        let name = self.place.name.clone();
-        pause::warn(&format!("log directory {name} was removed; recreate it or restart multilog, pausing"));
+        let name = self.place.path.clone();
+        let name = name.as_os_str().as_bytes();
+        strerr::warn(&[b"log directory ", name, b" was removed; recreate it or restart multilog, pausing"]);
         let removed = || io::Error::from_raw_os_error(libc::ENOENT);
         loop {
             if pause::stopping() {
-                pause::give_up(&format!("log directory {name} was removed"), &removed());
+                pause::give_up(&[b"log directory ", name, b" was removed"], &removed());
             }
             pause::wait(pause::PAUSE);
             let Ok(lock) = open_append(&self.place.file("lock"), 0o600) else { continue };
             match unix::fs::flock_exclusive(&lock, true) {
                 Ok(()) => self._lock = lock,
                 Err(e) => {
-                    pause::pause_or_give_up(&format!("unable to lock directory {name}"), &e);
+                    pause::pause_or_give_up(&[b"unable to lock directory ", name], &e);
                     continue;
                 }
             }
@@ -245,34 +237,27 @@ impl LogDir {
         match self.processor.clone() {
             None => {
                 let label = self.place.namer.next(Label::from_wall(clock.wall()));
-                let unclean = String::from_utf8_lossy(&archive_name(label, b'u')).into_owned();
-                let sealed = String::from_utf8_lossy(&archive_name(label, b's')).into_owned();
+                let unclean = archive_name(label, b'u').to_vec();
+                let sealed = archive_name(label, b's').to_vec();
                 retry(
-                    || fs::rename(self.place.file("current"), self.place.file(&unclean)),
-                    || format!("unable to rename current to {unclean} in directory {}", self.place.name),
+                    || fs::rename(self.place.file("current"), self.place.path.join(OsStr::from_bytes(&unclean))),
+                    &[b"unable to rename current to ", &unclean, b" in directory ", self.place.name()],
                 );
                 let old = self.new_current();
-                sealer.seal(Job {
-                    file: old,
-                    dir: self.place.path.clone(),
-                    dir_name: self.place.name.clone(),
-                    unclean,
-                    sealed,
-                    num: self.place.num,
-                });
+                sealer.seal(Job { file: old, dir: self.place.path.clone(), unclean, sealed, num: self.place.num });
             }
             Some(command) => {
-                retry(|| self.current.sync_all(), || format!("unable to write {}/current to disk", self.place.name));
+                retry(|| self.current.sync_all(), &[b"unable to write ", self.place.name(), b"/current to disk"]);
                 retry(
                     || fs::rename(self.place.file("current"), self.place.file("previous")),
-                    || format!("unable to rename current to previous in directory {}", self.place.name),
+                    &[b"unable to rename current to previous in directory ", self.place.name()],
                 );
                 drop(self.new_current());
                 retry(
                     || fs::set_permissions(self.place.file("previous"), fs::Permissions::from_mode(0o744)),
-                    || format!("unable to set mode of {}/previous", self.place.name),
+                    &[b"unable to set mode of ", self.place.name(), b"/previous"],
                 );
-                processor::run(&self.place.path, &self.place.name, &command);
+                processor::run(&self.place.path, &command);
                 self.place.finish("processed", b's', clock);
             }
         }
@@ -282,9 +267,9 @@ impl LogDir {
     fn new_current(&mut self) -> File {
         let f = retry(
             || open_append(&self.place.file("current"), 0o644),
-            || format!("unable to create {}/current", self.place.name),
+            &[b"unable to create ", self.place.name(), b"/current"],
         );
-        retry(|| set_mode(&f, 0o644), || format!("unable to set mode of {}/current", self.place.name));
+        retry(|| set_mode(&f, 0o644), &[b"unable to set mode of ", self.place.name(), b"/current"]);
         self.budget.bytes = 0;
         std::mem::replace(&mut self.current, f)
     }
@@ -293,8 +278,8 @@ impl LogDir {
     /// cleanly closed (u+x).
     pub fn close(&mut self) {
         self.flush();
-        retry(|| self.current.sync_all(), || format!("unable to write {}/current to disk", self.place.name));
-        retry(|| set_mode(&self.current, 0o744), || format!("unable to set mode of {}/current", self.place.name));
+        retry(|| self.current.sync_all(), &[b"unable to write ", self.place.name(), b"/current to disk"]);
+        retry(|| set_mode(&self.current, 0o744), &[b"unable to set mode of ", self.place.name(), b"/current"]);
     }
 }
 
@@ -303,18 +288,24 @@ impl Place {
         self.path.join(name)
     }
 
+    /// The directory's name in messages, as the script spells it.
+    fn name(&self) -> &[u8] {
+        self.path.as_os_str().as_bytes()
+    }
+
     /// Resumes a cleanly closed `current`, or finishes what an unclean stop
     /// left; returns `current` and its size.
     fn recover(&mut self, clock: &dyn Clock) -> Result<(File, u64), Fatal> {
-        let name = self.name.clone();
+        let name = self.path.clone();
+        let name = name.as_os_str().as_bytes();
         match fs::metadata(self.file("current")) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                return Err(fatal(format!("unable to stat {name}/current"), e))
+                return Err(Fatal::new(&[b"unable to stat ", name, b"/current"], &e))
             }
             Ok(st) if st.mode() & 0o100 != 0 => {
                 let f = open_append(&self.file("current"), 0o644)
-                    .map_err(|e| fatal(format!("unable to append to {name}/current"), e))?;
-                set_mode(&f, 0o644).map_err(|e| fatal(format!("unable to set mode of {name}/current"), e))?;
+                    .map_err(|e| Fatal::new(&[b"unable to append to ", name, b"/current"], &e))?;
+                set_mode(&f, 0o644).map_err(|e| Fatal::new(&[b"unable to set mode of ", name, b"/current"], &e))?;
                 return Ok((f, st.len()));
             }
             _ => {}
@@ -324,7 +315,7 @@ impl Place {
         let _ = fs::remove_file(self.file("newstate"));
         let processed_done = match fs::metadata(self.file("processed")) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                return Err(fatal(format!("unable to stat {name}/processed"), e))
+                return Err(Fatal::new(&[b"unable to stat ", name, b"/processed"], &e))
             }
             Ok(st) => st.mode() & 0o100 != 0,
             Err(_) => false,
@@ -343,10 +334,10 @@ impl Place {
             .truncate(true)
             .mode(0o644)
             .open(self.file("state"))
-            .map_err(|e| fatal(format!("unable to write to {name}/state"), e))?;
+            .map_err(|e| Fatal::new(&[b"unable to write to ", name, b"/state"], &e))?;
         let f = open_append(&self.file("current"), 0o644)
-            .map_err(|e| fatal(format!("unable to write to {name}/current"), e))?;
-        set_mode(&f, 0o644).map_err(|e| fatal(format!("unable to set mode of {name}/current"), e))?;
+            .map_err(|e| Fatal::new(&[b"unable to write to ", name, b"/current"], &e))?;
+        set_mode(&f, 0o644).map_err(|e| Fatal::new(&[b"unable to set mode of ", name, b"/current"], &e))?;
         Ok((f, 0))
     }
 
@@ -354,7 +345,7 @@ impl Place {
     /// writer was killed there) with the cut mark and a newline, so that the
     /// next file's lines do not continue it.
     fn mark_cut_line(&self) -> Result<(), Fatal> {
-        let name = &self.name;
+        let name = self.name();
         let f = match OpenOptions::new()
             .read(true)
             .append(true)
@@ -362,33 +353,33 @@ impl Place {
             .open(self.file("current"))
         {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            other => other.map_err(|e| fatal(format!("unable to append to {name}/current"), e))?,
+            other => other.map_err(|e| Fatal::new(&[b"unable to append to ", name, b"/current"], &e))?,
         };
-        let len = f.metadata().map_err(|e| fatal(format!("unable to stat {name}/current"), e))?.len();
+        let len = f.metadata().map_err(|e| Fatal::new(&[b"unable to stat ", name, b"/current"], &e))?.len();
         let mut last = [0u8];
         if len == 0 || f.read_exact_at(&mut last, len - 1).is_ok() && last[0] == b'\n' {
             return Ok(());
         }
         let mut f = f;
-        retry(|| f.write_all(&[MARK, b"\n"].concat()), || format!("unable to write to {name}/current"));
+        retry(|| f.write_all(&[MARK, b"\n"].concat()), &[b"unable to write to ", name, b"/current"]);
         Ok(())
     }
 
     /// The `.u` files of the directory, as jobs for the sealer.
     fn leftovers(&self) -> Result<Vec<Job>, Fatal> {
-        let name = &self.name;
+        let name = self.name();
         let mut jobs = Vec::new();
-        for entry in fs::read_dir(&self.path).map_err(|e| fatal(format!("unable to read directory {name}"), e))? {
-            let entry = entry.map_err(|e| fatal(format!("unable to read directory {name}"), e))?;
+        for entry in fs::read_dir(&self.path).map_err(|e| Fatal::new(&[b"unable to read directory ", name], &e))? {
+            let entry = entry.map_err(|e| Fatal::new(&[b"unable to read directory ", name], &e))?;
             let file_name = entry.file_name();
             let bytes = file_name.as_bytes();
             if !(bytes.starts_with(b"@") && bytes.ends_with(b".u")) {
                 continue;
             }
-            let unclean = String::from_utf8_lossy(bytes).into_owned();
-            let Ok(file) = File::open(self.file(&unclean)) else { continue };
-            let sealed = format!("{}.s", &unclean[..unclean.len() - 2]);
-            jobs.push(Job { file, dir: self.path.clone(), dir_name: name.clone(), unclean, sealed, num: self.num });
+            let Ok(file) = File::open(entry.path()) else { continue };
+            let unclean = bytes.to_vec();
+            let sealed = [&bytes[..bytes.len() - 2], b".s"].concat();
+            jobs.push(Job { file, dir: self.path.clone(), unclean, sealed, num: self.num });
         }
         Ok(jobs)
     }
@@ -402,20 +393,17 @@ impl Place {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
                 other => other.map(Some),
             },
-            || format!("unable to stat {}/{file}", self.name),
+            &[b"unable to stat ", self.name(), b"/", file.as_bytes()],
         );
         let Some(st) = st else { return };
         if st.nlink() == 1 {
             let label = self.namer.next(Label::from_wall(clock.wall()));
             let archive = archive_name(label, code);
             let target = self.path.join(OsStr::from_bytes(&archive));
-            retry(
-                || fs::hard_link(&path, &target),
-                || format!("unable to link to {}/{}", self.name, String::from_utf8_lossy(&archive)),
-            );
+            retry(|| fs::hard_link(&path, &target), &[b"unable to link to ", self.name(), b"/", &archive]);
         }
-        retry(|| fs::remove_file(&path), || format!("unable to remove {}/{file}", self.name));
-        trim(&self.path, &self.name, self.num);
+        retry(|| fs::remove_file(&path), &[b"unable to remove ", self.name(), b"/", file.as_bytes()]);
+        trim(&self.path, self.num);
     }
 }
 
@@ -505,5 +493,19 @@ mod tests {
             .collect();
         assert_eq!(sizes, vec![2605, 4096]);
         fs::remove_dir_all(&path).unwrap();
+    }
+
+    #[test]
+    fn a_fatal_message_names_a_directory_that_is_not_utf8_byte_for_byte() {
+        use std::os::unix::ffi::OsStringExt;
+        let file = scratch("fatal");
+        fs::write(&file, b"").unwrap();
+        let mut name = file.clone().into_os_string().into_vec();
+        name.extend_from_slice(b"/\xffd\xc3");
+        let spec = DirSpec { path: PathBuf::from(OsStr::from_bytes(&name)), size: 4096, num: 3, processor: None };
+        let clock = TestClock::new(Duration::from_secs(2_000_000_000));
+        let Err(Fatal(message)) = LogDir::open(&spec, &clock) else { panic!("opened a directory under a file") };
+        fs::remove_file(&file).unwrap();
+        assert_eq!(message, [&b"unable to open directory "[..], &name, b": not a directory"].concat());
     }
 }

@@ -17,6 +17,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -46,8 +47,8 @@ pub enum Resume {
 pub struct Partial {
     file: File,
     path: PathBuf,
-    /// For messages.
-    name: String,
+    /// `DIR/partial`, DIR as the script spells it, for messages.
+    name: Vec<u8>,
     len: u64,
     /// Bytes past [`MAX`] left stdin unsaved (the file is u+x).
     overflowed: bool,
@@ -55,10 +56,10 @@ pub struct Partial {
 
 impl Partial {
     /// Opens `dir/partial` (created 0644) and says what it holds.
-    pub fn open(dir: &Path, dir_name: &str) -> Result<(Partial, Resume), Fatal> {
+    pub fn open(dir: &Path) -> Result<(Partial, Resume), Fatal> {
         let path = dir.join("partial");
-        let name = format!("{dir_name}/partial");
-        let fatal = |e: io::Error| Fatal(format!("unable to open {name}: {}", strerr::errstr(&e)));
+        let name = [dir.as_os_str().as_bytes(), b"/partial"].concat();
+        let fatal = |e: io::Error| Fatal::new(&[b"unable to open ", &name], &e);
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -84,7 +85,7 @@ impl Partial {
 
     /// Reads the kept bytes at `offset` (for [`Resume::Line`]).
     pub fn read_at(&self, buf: &mut [u8], offset: u64) -> usize {
-        retry(|| self.file.read_at(buf, offset), || format!("unable to read {}", self.name))
+        retry(|| self.file.read_at(buf, offset), &[b"unable to read ", &self.name])
     }
 
     /// Consumes `taken`, the bytes at the start of stdin, all of them written
@@ -129,12 +130,12 @@ impl Partial {
                 let done = (self.len - start) as usize;
                 input.move_into(&self.file, &mut self.len, n - done)
             },
-            || format!("unable to write to {}", self.name),
+            &[b"unable to write to ", &self.name],
         );
     }
 
     fn clear(&mut self) {
-        retry(|| self.file.set_len(0), || format!("unable to truncate {}", self.name));
+        retry(|| self.file.set_len(0), &[b"unable to truncate ", &self.name]);
         if self.overflowed {
             self.set_mode(0o644);
         }
@@ -143,10 +144,7 @@ impl Partial {
     }
 
     fn set_mode(&self, mode: u32) {
-        retry(
-            || self.file.set_permissions(fs::Permissions::from_mode(mode)),
-            || format!("unable to set mode of {}", self.name),
-        );
+        retry(|| self.file.set_permissions(fs::Permissions::from_mode(mode)), &[b"unable to set mode of ", &self.name]);
     }
 
     /// At a clean exit, with no line unfinished: the file goes.

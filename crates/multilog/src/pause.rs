@@ -103,37 +103,46 @@ pub fn written(n: usize) {
     BUFFERED.fetch_sub(n.min(BUFFERED.load(Relaxed)), Relaxed);
 }
 
-/// Runs `op` until it succeeds, warning with `what()` and pausing after each
+/// Runs `op` until it succeeds, warning with `what` and pausing after each
 /// failure; after SIGTERM, one failure more ends the program (exit 111).
-pub fn retry<T>(mut op: impl FnMut() -> io::Result<T>, what: impl Fn() -> String) -> T {
+/// `what` comes in pieces, file names among them byte for byte.
+pub fn retry<T>(mut op: impl FnMut() -> io::Result<T>, what: &[&[u8]]) -> T {
     loop {
         match op() {
             Ok(v) => return v,
-            Err(e) => pause_or_give_up(&what(), &e),
+            Err(e) => pause_or_give_up(what, &e),
         }
     }
 }
 
 /// After a failure: exits if SIGTERM came already, else warns and waits
 /// [`PAUSE`] or until SIGTERM (the caller then makes its last attempt).
-pub fn pause_or_give_up(what: &str, e: &io::Error) {
+pub fn pause_or_give_up(what: &[&[u8]], e: &io::Error) {
     if stopping() {
         give_up(what, e);
     }
-    warn(&format!("{what}, pausing: {}", strerr::errstr(e)));
+    strerr::write_stderr(&pausing_line(what, e));
     wait(PAUSE);
 }
 
-/// Prints `multilog: fatal: WHAT: ERR; N bytes not written` and exits 111.
-pub fn give_up(what: &str, e: &io::Error) -> ! {
-    let unwritten = UNFED.load(Relaxed) + BUFFERED.load(Relaxed);
-    let line = format!(
-        "{}: fatal: {what}: {}; giving up: {unwritten} bytes not written stay in the pipe\n",
-        strerr::program(),
-        strerr::errstr(e)
-    );
-    strerr::write_stderr(&crate::names::to_bytes(&line));
-    std::process::exit(i32::from(strerr::EXIT_SYSTEM));
+/// Says how many bytes are left unwritten, and exits 111.
+pub fn give_up(what: &[&[u8]], e: &io::Error) -> ! {
+    strerr::write_stderr(&giving_up_line(what, e, UNFED.load(Relaxed) + BUFFERED.load(Relaxed)));
+    std::process::exit(i32::from(strerr::EXIT_SYSTEM))
+}
+
+/// `multilog: warning: WHAT, pausing: ERR`
+fn pausing_line(what: &[&[u8]], e: &io::Error) -> Vec<u8> {
+    strerr::warning_line(&[what, &[b", pausing: ", strerr::errstr(e).as_bytes()]].concat())
+}
+
+/// `multilog: fatal: WHAT: ERR; giving up: N bytes not written stay in the pipe`
+fn giving_up_line(what: &[&[u8]], e: &io::Error, unwritten: usize) -> Vec<u8> {
+    let reason = strerr::errstr(e);
+    let unwritten = unwritten.to_string();
+    let tail: [&[u8]; 5] =
+        [b": ", reason.as_bytes(), b"; giving up: ", unwritten.as_bytes(), b" bytes not written stay in the pipe"];
+    strerr::fatal_line(&[what, &tail].concat())
 }
 
 /// Waits `d` on the monotonic clock, or less if SIGTERM comes.
@@ -164,8 +173,23 @@ pub fn this_thread_reads_signals() {
     main_thread();
 }
 
-/// Prints `multilog: warning: MESSAGE`, file names in it byte for byte.
-pub fn warn(message: &str) {
-    let line = format!("{}: warning: {message}\n", strerr::program());
-    strerr::write_stderr(&crate::names::to_bytes(&line));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_that_is_not_utf8_is_printed_byte_for_byte() {
+        strerr::set_program("multilog");
+        let name: &[u8] = b"./l\xffg\xc3";
+        let e = io::Error::from_raw_os_error(libc::ENOSPC);
+        assert_eq!(
+            pausing_line(&[b"unable to write to ", name, b"/current"], &e),
+            b"multilog: warning: unable to write to ./l\xffg\xc3/current, pausing: out of disk space\n"
+        );
+        assert_eq!(
+            giving_up_line(&[b"unable to write to ", name, b"/current"], &e, 42),
+            &b"multilog: fatal: unable to write to ./l\xffg\xc3/current: out of disk space; \
+               giving up: 42 bytes not written stay in the pipe\n"[..]
+        );
+    }
 }

@@ -13,43 +13,43 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::Command;
 
-use crate::pause::{give_up, pause_or_give_up, retry, stopping, wait, warn, PAUSE};
+use crate::pause::{give_up, pause_or_give_up, retry, stopping, wait, PAUSE};
 
 /// Runs the processor on `dir/previous` until it succeeds, leaving
 /// `processed` (0744, synced) and the new `state` in place.
-pub fn run(dir: &Path, name: &str, command: &[u8]) {
+pub fn run(dir: &Path, command: &[u8]) {
+    let name = dir.as_os_str().as_bytes();
     loop {
         match attempt(dir, command) {
             Ok(status) if status.success() => break,
             Ok(status) => match status.signal() {
-                Some(sig) => pause_or_give_up(
-                    &format!("processor crashed in {name}"),
-                    &io::Error::other(format!("signal {sig}")),
-                ),
+                Some(sig) => {
+                    pause_or_give_up(&[b"processor crashed in ", name], &io::Error::other(format!("signal {sig}")))
+                }
                 None => {
                     if stopping() {
-                        give_up(&format!("processor failed in {name}"), &io::Error::other("exit status not 0"));
+                        give_up(&[b"processor failed in ", name], &io::Error::other("exit status not 0"));
                     }
-                    warn(&format!("processor failed in {name}, pausing"));
+                    strerr::warn(&[b"processor failed in ", name, b", pausing"]);
                     wait(PAUSE);
                 }
             },
-            Err(e) => pause_or_give_up(&format!("unable to run processor in {name}"), &e),
+            Err(e) => pause_or_give_up(&[b"unable to run processor in ", name], &e),
         }
     }
     let open = |file: &str| OpenOptions::new().append(true).create(true).mode(0o644).open(dir.join(file));
-    let processed = retry(|| open("processed"), || format!("unable to create {name}/processed"));
-    retry(|| processed.sync_all(), || format!("unable to write {name}/processed to disk"));
+    let processed = retry(|| open("processed"), &[b"unable to create ", name, b"/processed"]);
+    retry(|| processed.sync_all(), &[b"unable to write ", name, b"/processed to disk"]);
     retry(
         || processed.set_permissions(fs::Permissions::from_mode(0o744)),
-        || format!("unable to set mode of {name}/processed"),
+        &[b"unable to set mode of ", name, b"/processed"],
     );
-    let newstate = retry(|| open("newstate"), || format!("unable to create {name}/newstate"));
-    retry(|| newstate.sync_all(), || format!("unable to write {name}/newstate to disk"));
-    retry(|| fs::remove_file(dir.join("previous")), || format!("unable to remove {name}/previous"));
+    let newstate = retry(|| open("newstate"), &[b"unable to create ", name, b"/newstate"]);
+    retry(|| newstate.sync_all(), &[b"unable to write ", name, b"/newstate to disk"]);
+    retry(|| fs::remove_file(dir.join("previous")), &[b"unable to remove ", name, b"/previous"]);
     retry(
         || fs::rename(dir.join("newstate"), dir.join("state")),
-        || format!("unable to rename newstate to state in directory {name}"),
+        &[b"unable to rename newstate to state in directory ", name],
     );
 }
 

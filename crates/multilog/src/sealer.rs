@@ -15,7 +15,9 @@
 //! or made from its unfinished `current`) are sealed the same way, as one
 //! batch.
 
+use std::ffi::OsStr;
 use std::fs::{self, File};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -30,12 +32,11 @@ const QUEUE: usize = 64;
 /// One rotated file to finish.
 pub struct Job {
     pub file: File,
-    /// The log directory, and its name as the script spells it.
+    /// The log directory, as the script spells it.
     pub dir: PathBuf,
-    pub dir_name: String,
     /// `@label.u` and `@label.s`.
-    pub unclean: String,
-    pub sealed: String,
+    pub unclean: Vec<u8>,
+    pub sealed: Vec<u8>,
     /// Files to keep, counting `current`.
     pub num: u64,
 }
@@ -107,7 +108,7 @@ fn seal_batch(batch: Vec<Job>) {
         .unzip();
     for group in by_device(&devices) {
         let job = &batch[group[0]];
-        let what = || format!("unable to write {} to disk", job.unclean_path());
+        let what: &[&[u8]] = &[b"unable to write ", job.dir_bytes(), b"/", &job.unclean, b" to disk"];
         if group.len() == 1 {
             retry(|| job.file.sync_all(), what);
         } else {
@@ -117,21 +118,24 @@ fn seal_batch(batch: Vec<Job>) {
     for job in &batch {
         retry(
             || job.file.set_permissions(fs::Permissions::from_mode(0o744)),
-            || format!("unable to set mode of {}", job.unclean_path()),
+            &[b"unable to set mode of ", job.dir_bytes(), b"/", &job.unclean],
         );
         retry(
-            || match fs::rename(job.dir.join(&job.unclean), job.dir.join(&job.sealed)) {
+            || match fs::rename(
+                job.dir.join(OsStr::from_bytes(&job.unclean)),
+                job.dir.join(OsStr::from_bytes(&job.sealed)),
+            ) {
                 // Trimming removed it already: nothing left to name.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 other => other,
             },
-            || format!("unable to rename {} to {}", job.unclean_path(), job.sealed),
+            &[b"unable to rename ", job.dir_bytes(), b"/", &job.unclean, b" to ", &job.sealed],
         );
     }
     let mut trimmed: Vec<&PathBuf> = Vec::new();
     for job in batch.iter().rev() {
         if !trimmed.contains(&&job.dir) {
-            trim(&job.dir, &job.dir_name, job.num);
+            trim(&job.dir, job.num);
             trimmed.push(&job.dir);
         }
     }
@@ -151,8 +155,8 @@ fn by_device(devices: &[u64]) -> Vec<Vec<usize>> {
 }
 
 impl Job {
-    fn unclean_path(&self) -> String {
-        format!("{}/{}", self.dir_name, self.unclean)
+    fn dir_bytes(&self) -> &[u8] {
+        self.dir.as_os_str().as_bytes()
     }
 }
 

@@ -75,6 +75,12 @@ pub fn warning_line(parts: &[&[u8]]) -> Vec<u8> {
     line(b"warning: ", parts)
 }
 
+/// `PROG: fatal: PARTS...` and its newline, as bytes: a line written by a
+/// caller that exits at once, from wherever the failure is found.
+pub fn fatal_line(parts: &[&[u8]]) -> Vec<u8> {
+    line(b"fatal: ", parts)
+}
+
 /// `PROG: warning: PARTS...` without its end: the start of a line that a
 /// forked child completes with the reason and a newline.
 pub fn warning_prefix(parts: &[&[u8]]) -> Vec<u8> {

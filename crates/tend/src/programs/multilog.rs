@@ -12,22 +12,14 @@ use std::os::unix::ffi::OsStrExt;
 
 use tai64::SystemClock;
 
-/// `multilog: KIND: ` + `text` + newline, as one write.
-fn message(kind: &[u8], text: &[u8]) {
-    strerr::write_stderr(&[strerr::program().as_bytes(), b": ", kind, text, b"\n"].concat());
-}
-
 pub fn main(args: &[&OsStr]) -> u8 {
     multilog::set_umask();
     let script = multilog::parse(args);
     for arg in &script.ignored {
-        message(b"warning: ignoring unknown action: ", arg.as_bytes());
+        strerr::warn(&[b"ignoring unknown action: ", arg.as_bytes()]);
     }
     match multilog::run(&script, &SystemClock) {
         Ok(()) => 0,
-        Err(fatal) => {
-            message(b"fatal: ", &fatal.to_bytes());
-            strerr::EXIT_SYSTEM
-        }
+        Err(fatal) => strerr::die(strerr::EXIT_SYSTEM, &[&fatal.0]),
     }
 }
