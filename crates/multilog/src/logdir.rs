@@ -1,7 +1,8 @@
 //! One automatically rotated log directory: the daemontools 0.76 protocol
 //! (`lock`, `current`, `state`, `@<tai64n>.s`/`.u`, `previous`/`processed`),
 //! and what an earlier logger killed mid-work left: a `current` ending in
-//! the middle of a line gets the cut mark, `.u` files go to the sealer.
+//! the middle of a line is followed by the cut mark, `.u` files go to the
+//! sealer.
 
 use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
@@ -81,7 +82,7 @@ impl LogDir {
             namer.saw(entry.file_name().as_bytes());
         }
         let mut place = Place { path, num: spec.num, namer };
-        let (current, bytes) = place.recover(clock)?;
+        let (current, bytes) = place.recover(clock, spec.processor.is_some())?;
         // With a processor, a `.u` file is also unprocessed: it stays.
         let leftovers = if spec.processor.is_none() { place.leftovers()? } else { Vec::new() };
         Ok(LogDir {
@@ -294,8 +295,9 @@ impl Place {
     }
 
     /// Resumes a cleanly closed `current`, or finishes what an unclean stop
-    /// left; returns `current` and its size.
-    fn recover(&mut self, clock: &dyn Clock) -> Result<(File, u64), Fatal> {
+    /// left (a new `current` starts with the cut mark if the log ended
+    /// mid-line); returns `current` and its size.
+    fn recover(&mut self, clock: &dyn Clock, processor: bool) -> Result<(File, u64), Fatal> {
         let name = self.path.clone();
         let name = name.as_os_str().as_bytes();
         match fs::metadata(self.file("current")) {
@@ -310,7 +312,7 @@ impl Place {
             }
             _ => {}
         }
-        self.mark_cut_line()?;
+        let cut = self.ends_mid_line(processor)?;
         let _ = fs::remove_file(self.file("state"));
         let _ = fs::remove_file(self.file("newstate"));
         let processed_done = match fs::metadata(self.file("processed")) {
@@ -335,34 +337,56 @@ impl Place {
             .mode(0o644)
             .open(self.file("state"))
             .map_err(|e| Fatal::new(&[b"unable to write to ", name, b"/state"], &e))?;
-        let f = open_append(&self.file("current"), 0o644)
+        let mut f = open_append(&self.file("current"), 0o644)
             .map_err(|e| Fatal::new(&[b"unable to write to ", name, b"/current"], &e))?;
         set_mode(&f, 0o644).map_err(|e| Fatal::new(&[b"unable to set mode of ", name, b"/current"], &e))?;
-        Ok((f, 0))
+        if !cut {
+            return Ok((f, 0));
+        }
+        // The cut line's end: the first line of the new `current`, so that
+        // reading the files in order gives the piece and then the mark. The
+        // old files stay as they were, and 16 bytes at offset 0 are written
+        // entirely or not at all by a SIGKILL (a write is cut only at a page
+        // boundary): a killed recovery leaves an empty `current`, and the
+        // next one marks again.
+        let mark = [MARK, b"\n"].concat();
+        f.write_all(&mark).map_err(|e| Fatal::new(&[b"unable to write to ", name, b"/current"], &e))?;
+        Ok((f, mark.len() as u64))
     }
 
-    /// Ends an unclean `current` that stops in the middle of a line (its
-    /// writer was killed there) with the cut mark and a newline, so that the
-    /// next file's lines do not continue it.
-    fn mark_cut_line(&self) -> Result<(), Fatal> {
-        let name = self.name();
-        let f = match OpenOptions::new()
-            .read(true)
-            .append(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(self.file("current"))
-        {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            other => other.map_err(|e| Fatal::new(&[b"unable to append to ", name, b"/current"], &e))?,
-        };
-        let len = f.metadata().map_err(|e| Fatal::new(&[b"unable to stat ", name, b"/current"], &e))?.len();
-        let mut last = [0u8];
-        if len == 0 || f.read_exact_at(&mut last, len - 1).is_ok() && last[0] == b'\n' {
-            return Ok(());
+    /// Whether what an unclean stop left ends in the middle of a line: the
+    /// last byte of `current` or, if it is empty or missing (the logger was
+    /// killed just after a rotation, or after an earlier recovery), of the
+    /// newest non-empty archive (without a processor: with one, archives
+    /// hold the processor's output, not the input).
+    fn ends_mid_line(&self, processor: bool) -> Result<bool, Fatal> {
+        let mut files = vec![self.file("current")];
+        if !processor {
+            let entries =
+                fs::read_dir(&self.path).map_err(|e| Fatal::new(&[b"unable to read directory ", self.name()], &e))?;
+            let mut archives: Vec<_> = entries
+                .flatten()
+                .map(|e| e.file_name())
+                .filter(|n| crate::archives::parse_archive_name(n.as_bytes()).is_some())
+                .collect();
+            archives.sort();
+            files.extend(archives.iter().rev().map(|n| self.path.join(n)));
         }
-        let mut f = f;
-        retry(|| f.write_all(&[MARK, b"\n"].concat()), &[b"unable to write to ", name, b"/current"]);
-        Ok(())
+        for path in files {
+            let name = path.as_os_str().as_bytes();
+            let f = match File::open(&path) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                other => other.map_err(|e| Fatal::new(&[b"unable to read ", name], &e))?,
+            };
+            let len = f.metadata().map_err(|e| Fatal::new(&[b"unable to stat ", name], &e))?.len();
+            if len == 0 {
+                continue;
+            }
+            let mut last = [0u8];
+            f.read_exact_at(&mut last, len - 1).map_err(|e| Fatal::new(&[b"unable to read ", name], &e))?;
+            return Ok(last[0] != b'\n');
+        }
+        Ok(false)
     }
 
     /// The `.u` files of the directory, as jobs for the sealer.
@@ -451,6 +475,36 @@ mod tests {
         assert_eq!(kept, vec![b"batch 2\n".to_vec(), b"batch 3\n".to_vec()], "the newest survive");
         assert!(archives.iter().all(|n| n.ends_with(".s")));
         assert_eq!(fs::metadata(path.join("current")).unwrap().mode() & 0o777, 0o744);
+        fs::remove_dir_all(&path).unwrap();
+    }
+
+    #[test]
+    fn a_log_ending_mid_line_before_an_empty_current_gets_the_mark() {
+        // Killed just after a rotation cut a line at the size (its start in
+        // the archive), then killed again before writing anything: empty
+        // files follow the piece, and the next line must not join it.
+        let path = scratch("empty");
+        fs::create_dir_all(&path).unwrap();
+        fs::write(path.join("@400000006000000000000000.s"), b"done\nthe start of a li").unwrap();
+        fs::write(path.join("@400000006000000000000001.u"), b"").unwrap();
+        fs::write(path.join("current"), b"").unwrap();
+        let spec = DirSpec { path: path.clone(), size: 4096, num: 100, processor: None };
+        let clock = TestClock::new(Duration::from_secs(2_000_000_000));
+        let mut sealer = Sealer::start().unwrap();
+        let mut d = LogDir::open(&spec, &clock).unwrap();
+        assert_eq!(d.bytes(), 16);
+        d.put_bytes(b"next\n", &clock, &sealer);
+        d.sync(&clock, &sealer);
+        sealer.seal_all(d.take_leftovers());
+        sealer.finish();
+        d.close();
+        let log: Vec<u8> = names(&path)
+            .iter()
+            .filter(|n| n.starts_with('@'))
+            .chain(std::iter::once(&"current".to_string()))
+            .flat_map(|n| fs::read(path.join(n)).unwrap())
+            .collect();
+        assert_eq!(log, b"done\nthe start of a li[multilog: cut]\nnext\n");
         fs::remove_dir_all(&path).unwrap();
     }
 
