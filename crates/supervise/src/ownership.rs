@@ -3,23 +3,27 @@
 //! daemontools uses a `supervise/` it finds as it is: left at 0755 with a
 //! `control` FIFO at 0666 (by hand, or by an earlier supervise run as
 //! another user), it lets any user stop a root service. As root, tend makes
-//! the directory (or what its symlink points to) 0700, and `lock`,
-//! `control` and `ok` 0600, all owned by itself, saying so once per file;
+//! the directory (or what its symlink points to) 0700 and its own, and
+//! replaces a `lock`, `control` or `ok` that is not its own (another owner,
+//! group or other access, other links) with a new one, 0600: changing the
+//! mode of a FIFO in place would leave working a descriptor someone opened
+//! before (letters still sent; a lock still held against the next start).
+//! A descriptor of the directory opened before is harmless: creating a file
+//! in it is checked against its mode at that time. Each change is said once;
 //! status files it did not write are removed (it rewrites them), so it never
 //! writes into a file someone else linked there. A fresh tree is left as
 //! daemontools leaves it, which is already so.
 
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::AsFd;
 
-use svstatus::ServiceDir;
+use svstatus::{Lock, ServiceDir};
 
 use crate::runner::{fatal, Fatal};
 
-/// The state directory's mode; files get 0600.
+/// The state directory's mode (its files are made 0600).
 const DIR_MODE: libc::mode_t = 0o700;
-const FILE_MODE: libc::mode_t = 0o600;
 
 /// Takes ownership of what a root supervise keeps in `supervise/`.
 pub struct Owner<'a> {
@@ -37,20 +41,49 @@ impl<'a> Owner<'a> {
     }
 
     /// The directory `supervise` (its target if a symlink), before anything
-    /// in it is used. A state directory that cannot be opened is left to the
-    /// lock's error message.
+    /// in it is used, made 0700 and ours in place. A state directory that
+    /// cannot be opened is left to the lock's error message.
     pub fn claim_state_dir(&self, dir: &ServiceDir) -> Result<(), Fatal> {
         let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NONBLOCK;
-        match dir.open_file(svstatus::STATE_DIR, flags, 0) {
-            Ok(d) => self.claim(d.as_fd(), svstatus::STATE_DIR, DIR_MODE),
-            Err(_) => Ok(()),
+        let Ok(d) = dir.open_file(svstatus::STATE_DIR, flags, 0) else { return Ok(()) };
+        let path = svstatus::STATE_DIR;
+        let st = unix::fs::fstat(d.as_fd()).map_err(|e| self.failed(path, &e))?;
+        if st.st_uid == self.uid && st.st_mode & 0o077 == 0 {
+            return Ok(());
         }
+        unix::fs::fchown_fchmod(d.as_fd(), self.uid, DIR_MODE).map_err(|e| self.failed(path, &e))?;
+        self.warn(path, &st, b": made it mode 0700 and owner ");
+        Ok(())
     }
 
-    /// `lock`, `control` or `ok`, open as `file`. A directory in their
-    /// place is left as it is: no client can write to it (daemontools').
-    pub fn claim_file(&self, file: BorrowedFd, path: &CStr) -> Result<(), Fatal> {
-        self.claim(file, path, FILE_MODE)
+    /// The lock, held: if the file is not ours, a new one replaces it (and
+    /// is locked) before the old one is let go, so that no other supervise
+    /// gets in between, and no descriptor of the old file can hold the lock
+    /// against a later start.
+    pub fn secure_lock(&self, dir: &ServiceDir, lock: Lock) -> Result<Lock, Fatal> {
+        let path = svstatus::LOCK;
+        let st = unix::fs::fstat(lock.file().as_fd()).map_err(|e| self.failed(path, &e))?;
+        if self.is_ours(&st, libc::S_IFREG) {
+            return Ok(lock);
+        }
+        dir.unlink(path).map_err(|e| self.failed(path, &e))?;
+        let new = Lock::create_new(dir).map_err(|e| self.failed(path, &e))?;
+        self.warn(path, &st, b": replaced it with a new file mode 0600 owner ");
+        Ok(new)
+    }
+
+    /// `control` or `ok`, before supervise opens it: a FIFO that is not ours
+    /// is replaced with a new one, 0600. Anything else is left to
+    /// supervise's FIFO handling (a directory stays, as under daemontools;
+    /// other files are replaced).
+    pub fn secure_fifo(&self, dir: &ServiceDir, path: &CStr) -> Result<(), Fatal> {
+        let Ok(st) = dir.lstat(path) else { return Ok(()) };
+        if st.st_mode & libc::S_IFMT != libc::S_IFIFO || self.is_ours(&st, libc::S_IFIFO) {
+            return Ok(());
+        }
+        dir.unlink(path).and_then(|()| dir.mkfifo(path)).map_err(|e| self.failed(path, &e))?;
+        self.warn(path, &st, b": replaced it with a new FIFO mode 0600 owner ");
+        Ok(())
     }
 
     /// Removes status files (and their scratch files) that are not plain
@@ -72,34 +105,27 @@ impl<'a> Owner<'a> {
         Ok(())
     }
 
-    fn claim(&self, fd: BorrowedFd, path: &CStr, mode: libc::mode_t) -> Result<(), Fatal> {
-        let st = unix::fs::fstat(fd).map_err(|e| self.failed(path, &e))?;
-        let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
-        if (st.st_uid == self.uid && st.st_mode & 0o077 == 0) || is_dir != (mode == DIR_MODE) {
-            return Ok(());
-        }
-        if !is_dir && st.st_nlink > 1 {
-            let parts: [&[u8]; 5] =
-                [b"unable to secure ", self.name, b"/", path.to_bytes(), b": it has other links; remove it"];
-            return Err(Fatal(parts.concat()));
-        }
-        unix::fs::fchown_fchmod(fd, self.uid, mode).map_err(|e| self.failed(path, &e))?;
+    /// Of `kind`, ours, closed to group and others, and reachable by no
+    /// other name.
+    fn is_ours(&self, st: &libc::stat, kind: libc::mode_t) -> bool {
+        st.st_mode & libc::S_IFMT == kind && st.st_uid == self.uid && st.st_mode & 0o077 == 0 && st.st_nlink == 1
+    }
+
+    /// `NAME/PATH had mode M and owner U` + `done` + our uid + why.
+    fn warn(&self, path: &CStr, old: &libc::stat, done: &[u8]) {
         let (mut old_uid, mut new_uid) = ([0; svstatus::DECIMAL_LEN], [0; svstatus::DECIMAL_LEN]);
         strerr::warn(&[
             self.name,
             b"/",
             path.to_bytes(),
             b" had mode ",
-            &octal(st.st_mode),
+            &octal(old.st_mode),
             b" and owner ",
-            svstatus::decimal(st.st_uid.into(), &mut old_uid),
-            b": made it mode ",
-            &octal(mode),
-            b" and owner ",
+            svstatus::decimal(old.st_uid.into(), &mut old_uid),
+            done,
             svstatus::decimal(self.uid.into(), &mut new_uid),
             b", so that only it controls the service",
         ]);
-        Ok(())
     }
 
     fn failed(&self, path: &CStr, e: &io::Error) -> Fatal {

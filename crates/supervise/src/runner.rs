@@ -3,7 +3,7 @@
 use std::ffi::{CStr, OsStr};
 use std::fs::File;
 use std::io::{self, ErrorKind};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
@@ -50,15 +50,17 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
         Some(why) if e.kind() == ErrorKind::NotFound => fatal(&[b"unable to create ", name, b"/supervise: "], why),
         _ => fatal(&[b"unable to acquire ", name, b"/supervise/lock: "], &e),
     })?;
-    if let Some(owner) = &owner {
-        owner.claim_file(lock.file().as_fd(), svstatus::LOCK)?;
-        owner.remove_foreign_status_files(&dir)?;
-    }
+    let _lock = match &owner {
+        Some(owner) => {
+            let lock = owner.secure_lock(&dir, lock)?;
+            owner.remove_foreign_status_files(&dir)?;
+            owner.secure_fifo(&dir, svstatus::CONTROL)?;
+            lock
+        }
+        None => lock,
+    };
     let control = open_fifo(&dir, name, svstatus::CONTROL, false)
         .map_err(|e| fatal(&[b"unable to read ", name, b"/supervise/control: "], &e))?;
-    if let Some(owner) = &owner {
-        owner.claim_file(control.as_fd(), svstatus::CONTROL)?;
-    }
     // Held open for writing too, so the FIFO never reports end of file.
     let _control_writer = open_fifo(&dir, name, svstatus::CONTROL, true)
         .map_err(|e| fatal(&[b"unable to write ", name, b"/supervise/control: "], &e))?;
@@ -147,7 +149,7 @@ fn open_fifo(dir: &ServiceDir, name: &[u8], path: &CStr, write: bool) -> io::Res
 struct Runner<'a> {
     name: &'a [u8],
     dir: ServiceDir,
-    /// Set when running as root: `ok` is claimed when it is opened.
+    /// Set when running as root: `ok` is secured before it is opened.
     owner: Option<Owner<'a>>,
     /// SIGPIPE was ignored when supervise started: it stays so for `run`.
     sigpipe_ignored: bool,
@@ -172,11 +174,11 @@ impl Runner<'_> {
     fn open_ok(&mut self) -> Result<(), Fatal> {
         if self.ok.is_none() {
             let name = self.name;
+            if let Some(owner) = &self.owner {
+                owner.secure_fifo(&self.dir, svstatus::OK)?;
+            }
             let f = open_fifo(&self.dir, name, svstatus::OK, false)
                 .map_err(|e| fatal(&[b"unable to read ", name, b"/supervise/ok: "], &e))?;
-            if let Some(owner) = &self.owner {
-                owner.claim_file(f.as_fd(), svstatus::OK)?;
-            }
             self.ok = Some(f);
         }
         Ok(())

@@ -19,8 +19,17 @@ impl Lock {
     /// held. With `no_follow`, a symlink at `lock` is refused (ELOOP): a
     /// supervise running as root must not take ownership of its target.
     pub fn acquire(dir: &ServiceDir, no_follow: bool) -> io::Result<Lock> {
-        let nofollow = if no_follow { libc::O_NOFOLLOW } else { 0 };
-        let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK | nofollow;
+        Lock::open(dir, if no_follow { libc::O_NOFOLLOW } else { 0 })
+    }
+
+    /// Creates `lock` anew (EEXIST if it exists) and takes it: the
+    /// replacement of a lock file that was not supervise's own.
+    pub fn create_new(dir: &ServiceDir) -> io::Result<Lock> {
+        Lock::open(dir, libc::O_EXCL | libc::O_NOFOLLOW)
+    }
+
+    fn open(dir: &ServiceDir, extra_flags: libc::c_int) -> io::Result<Lock> {
+        let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_NONBLOCK | extra_flags;
         let f = dir.open_file(LOCK, flags, 0o600)?;
         unix::fs::flock_exclusive(&f, true)?;
         Ok(Lock { held: f })
@@ -44,6 +53,7 @@ mod tests {
         let first = Lock::acquire(&dir, false).unwrap();
         let e = Lock::acquire(&dir, false).unwrap_err();
         assert_eq!(strerr::errstr(&e), "temporary failure");
+        assert_eq!(Lock::create_new(&dir).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
         drop(first);
         Lock::acquire(&dir, true).unwrap();
     }

@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::util::{
-    alive, assert_same, read_status, signal, wait_for, wait_for_line, wait_for_status, wait_idle, wait_supervised,
-    wait_until, Sandbox, PATIENCE,
+    alive, assert_same, read_status, signal, supervised, wait_for, wait_for_line, wait_for_status, wait_idle,
+    wait_supervised, wait_until, Sandbox, PATIENCE,
 };
 
 const LONG: Duration = PATIENCE;
@@ -793,8 +793,10 @@ fn root_supervise_keeps_control_to_itself() {
         start(&mut sb, "s");
         let pid = wait_up(&sb, "s");
         let err = stderr_of(&sb, "s");
-        for (file, old, new) in [("", "0755", "0700"), ("/control", "0666", "0600"), ("/ok", "0666", "0600")] {
-            let line = format!("supervise: warning: s/supervise{file} had mode {old} and owner 0: made it mode {new} and owner 0, so that only it controls the service\n");
+        let dir = "supervise: warning: s/supervise had mode 0755 and owner 0: made it mode 0700 and owner 0, so that only it controls the service\n";
+        assert_eq!(err.matches(dir).count(), 1, "{dir} in {err}");
+        for file in ["control", "ok"] {
+            let line = format!("supervise: warning: s/supervise/{file} had mode 0666 and owner 0: replaced it with a new FIFO mode 0600 owner 0, so that only it controls the service\n");
             assert_eq!(err.matches(&line).count(), 1, "{line} in {err}");
         }
         assert_eq!(err.lines().count(), 3, "{err}");
@@ -806,6 +808,69 @@ fn root_supervise_keeps_control_to_itself() {
         svc(&sb, "dx", "s");
         assert!(wait_until(LONG, || !alive(pid)));
     }
+}
+
+/// Issue 9, item 8: a `control` FIFO (0666) and `lock` (0666) that nobody
+/// opened before a root supervise started. Changing their modes in place
+/// would leave nobody's descriptors working: supervise replaces them, so
+/// nobody's `d` reaches no one, and nobody's flock on the old lock does not
+/// keep the next supervise from starting.
+#[test]
+fn root_supervise_shuts_out_descriptors_opened_before() {
+    let mut sb = Sandbox::new();
+    fs::set_permissions(sb.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    service(&sb, "s", "exec sleep 100");
+    let state = sb.join("s/supervise");
+    fs::create_dir(&state).unwrap();
+    assert!(Command::new("mkfifo").arg(state.join("control")).status().unwrap().success());
+    fs::write(state.join("lock"), "").unwrap();
+    for path in [state.join("control"), state.join("lock")] {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o666)).unwrap();
+    }
+    fs::set_permissions(&state, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::create_dir(sb.join("talk")).unwrap();
+    fs::set_permissions(sb.join("talk"), fs::Permissions::from_mode(0o777)).unwrap();
+    let mut helper = sb.command("setpriv");
+    helper.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c"]).arg(
+        "exec 3<>s/supervise/control 4<s/supervise/lock; : >talk/opened
+         while [ ! -e talk/go ]; do sleep 0.01; done
+         printf d >&3 && : >talk/sent || exit 1
+         if flock -n 4; then echo held; else echo refused; fi >talk/flock
+         while [ ! -e talk/stop ]; do sleep 0.01; done",
+    );
+    let helper = sb.spawn(helper);
+    wait_for("nobody to open the old files", || sb.join("talk/opened").exists());
+
+    start(&mut sb, "s");
+    let up = wait_for_status(&sb.join("s"), "up", |s| s.pid != 0);
+    fs::write(sb.join("talk/go"), "").unwrap();
+    wait_for("nobody's d", || sb.join("talk/sent").exists());
+    // A letter of ours after nobody's: once it is handled, so would be a `d`
+    // in the same FIFO.
+    svc(&sb, "p", "s");
+    let st = wait_for_status(&sb.join("s"), "paused or wanted down", |s| s.paused || s.want != b'u');
+    assert_eq!((st.pid, st.want), (up.pid, b'u'));
+    assert!(alive(up.pid));
+    let err = stderr_of(&sb, "s");
+    for line in [
+        "s/supervise had mode 0755 and owner 0: made it mode 0700 and owner 0",
+        "s/supervise/lock had mode 0666 and owner 0: replaced it with a new file mode 0600 owner 0",
+        "s/supervise/control had mode 0666 and owner 0: replaced it with a new FIFO mode 0600 owner 0",
+    ] {
+        let line = format!("supervise: warning: {line}, so that only it controls the service\n");
+        assert_eq!(err.matches(&line).count(), 1, "{line} in {err}");
+    }
+    assert_eq!(err.lines().count(), 3, "{err}");
+
+    // nobody takes the flock of the old lock file and holds it: a new
+    // supervise starts all the same.
+    assert_eq!(wait_for_line(&sb.join("talk/flock")), "held");
+    svc(&sb, "dx", "s");
+    wait_for("the first supervise to exit", || !supervised(&sb.join("s")));
+    start(&mut sb, "s");
+    wait_for_status(&sb.join("s"), "up again", |s| s.pid != 0 && s.pid != up.pid);
+    fs::write(sb.join("talk/stop"), "").unwrap();
+    assert!(sb.wait_exit(helper).success());
 }
 
 /// The same layout under Debian's supervise: the defect tend fixes (any
