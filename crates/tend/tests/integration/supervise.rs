@@ -326,7 +326,13 @@ fn pause_continue_and_the_extra_signals() {
     assert!(wait_until(LONG, || state() != "T"));
     for (letter, word) in [("1", "usr1"), ("2", "usr2"), ("w", "winch"), ("q", "quit")] {
         svc(&sb, letter, "s");
-        assert!(wait_until(LONG, || fs::read_to_string(sb.join("got")).unwrap_or_default().contains(word)));
+        let got = wait_until(LONG, || fs::read_to_string(sb.join("got")).unwrap_or_default().contains(word));
+        assert!(
+            got,
+            "svc -{letter}: {word:?} never trapped; got {:?}; status {:?}; service pid was {pid}",
+            fs::read_to_string(sb.join("got")),
+            read_status(&sb.join("s")),
+        );
     }
 }
 
