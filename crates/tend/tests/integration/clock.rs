@@ -146,10 +146,14 @@ fn check_ntp(sb: &Sandbox, servers: &[String], extra: &[&str]) -> Output {
 /// true one however long the round trip took under load. The 1 ms slack
 /// covers the 6 printed decimals and chronyd's randomised low bits.
 fn assert_offset_within_half_delay(out: &str, server: &str, true_offset: f64) {
-    let line = out.lines().find(|l| l.contains(&format!("server {server}: offset "))).unwrap_or_else(|| panic!("{out}"));
+    let line =
+        out.lines().find(|l| l.contains(&format!("server {server}: offset "))).unwrap_or_else(|| panic!("{out}"));
     let offset = number_after(line, "offset ");
     let delay = number_after(line, "delay ");
-    assert!((offset - true_offset).abs() <= delay / 2.0 + 0.001, "offset {offset} delay {delay}, expected {true_offset}: {out}");
+    assert!(
+        (offset - true_offset).abs() <= delay / 2.0 + 0.001,
+        "offset {offset} delay {delay}, expected {true_offset}: {out}"
+    );
 }
 
 #[test]
@@ -251,7 +255,10 @@ fn clock_local_clock_trap_of_seed_001_is_critical() {
     fs::write(proc.join("comm"), "chronyd\n").unwrap();
     fs::write(proc.join("cmdline"), format!("chronyd\0-x\0-f\0{}\0", conf.display())).unwrap();
     let mut cmd = sb.tend("clock");
-    cmd.args(["--check", "ntp", "--timeout", &answer_timeout(), "--etc"]).arg(sb.join("etc")).arg("--proc").arg(sb.join("proc"));
+    cmd.args(["--check", "ntp", "--timeout", &answer_timeout(), "--etc"])
+        .arg(sb.join("etc"))
+        .arg("--proc")
+        .arg(sb.join("proc"));
     let o = run(&mut cmd);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(2), "{out}");

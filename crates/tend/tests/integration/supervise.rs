@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::util::{
-    alive, assert_same, read_status, runs, signal, wait_for, wait_for_line, wait_for_status, wait_idle, wait_supervised,
-    wait_until, Sandbox, PATIENCE,
+    alive, assert_same, read_status, runs, signal, wait_for, wait_for_status, wait_idle, wait_supervised, wait_until,
+    Sandbox, PATIENCE,
 };
 
 const LONG: Duration = PATIENCE;
@@ -440,6 +440,24 @@ fn a_settings_file_that_is_a_fifo_does_not_hang_supervise() {
     });
 }
 
+/// A bad settings file is warned about once, not before every start of a
+/// crash loop: again when its content changes, not otherwise.
+#[test]
+fn a_bad_settings_file_is_warned_about_once_per_content() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "echo start >> ../starts; exit 1");
+    fs::write(sb.join("s/timeout-finish"), "abc\n").unwrap();
+    start(&mut sb, "s");
+    let warnings = |sb: &Sandbox| stderr_of(sb, "s").matches("unable to use s/timeout-finish: bad format\n").count();
+    wait_for("4 starts", || lines(&sb.join("starts")) >= 4);
+    assert_eq!(warnings(&sb), 1, "{}", stderr_of(&sb, "s"));
+    fs::write(sb.join("s/timeout-finish"), "xyz\n").unwrap();
+    // Two more starts: at least one read the new content.
+    let now = lines(&sb.join("starts"));
+    wait_for("2 more starts", || lines(&sb.join("starts")) >= now + 2);
+    assert_eq!(warnings(&sb), 2, "{}", stderr_of(&sb, "s"));
+}
+
 #[test]
 fn chdir_failures_are_fatal_with_daemontools_message() {
     let sb = Sandbox::new();
@@ -566,7 +584,8 @@ fn backoff_max_spaces_out_a_crash_loop() {
     // breaks the bound for the third start on an idle machine.
     let count = lines(&sb.join("starts"));
     let elapsed = t0.elapsed().as_secs_f64() + 0.1;
-    let allowed = [0.0, 1.0, 3.0, 7.0, 11.0].iter().filter(|&&at| at <= elapsed).count() + (elapsed as usize).saturating_sub(11) / 4;
+    let allowed = [0.0, 1.0, 3.0, 7.0, 11.0].iter().filter(|&&at| at <= elapsed).count()
+        + (elapsed as usize).saturating_sub(11) / 4;
     assert!(count <= allowed, "{count} starts within {elapsed:.1} s; backoff allows {allowed}");
 }
 

@@ -7,7 +7,9 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use crate::supervise::{json, service, start, start_with, status_pid, svc, wait_up};
-use crate::util::{assert_same, debian_program, wait_for, wait_for_status, wait_supervised, wait_until, Sandbox, PATIENCE};
+use crate::util::{
+    assert_same, debian_program, wait_for, wait_for_status, wait_supervised, wait_until, Sandbox, PATIENCE,
+};
 
 const LONG: Duration = PATIENCE;
 

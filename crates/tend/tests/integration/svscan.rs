@@ -10,8 +10,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::util::{
-    alive, assert_same, debian_program, idle, read_status, require, runs, signal, wait_exec, wait_for, wait_idle, wait_supervised,
-    wait_until, Sandbox, PATIENCE,
+    alive, assert_same, debian_program, idle, read_status, require, runs, signal, wait_exec, wait_for, wait_idle,
+    wait_supervised, wait_until, Sandbox, PATIENCE,
 };
 
 const LIMIT: Duration = PATIENCE;
