@@ -42,6 +42,43 @@ impl Default for Config {
 pub struct Problem {
     pub file: &'static CStr,
     pub why: &'static str,
+    /// A hash of `why` and the content read (see [`Warned`]).
+    pub fingerprint: u64,
+}
+
+impl Problem {
+    fn new(file: &'static CStr, why: &'static str, content: &[u8]) -> Problem {
+        // FNV-1a: no allocation, and never 0 (Warned's "no problem").
+        let fingerprint = why
+            .as_bytes()
+            .iter()
+            .chain([&0])
+            .chain(content)
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+        Problem { file, why, fingerprint: fingerprint | 1 }
+    }
+}
+
+/// The problem last warned about for each of [`FILES`] (its fingerprint; 0:
+/// none), so that a bad file is warned about once, not before every start:
+/// again only when its content (or the error) changes, or after it was
+/// fixed and broken again. A fixed-size record: supervise allocates nothing.
+#[derive(Debug, Default)]
+pub struct Warned([u64; FILES.len()]);
+
+impl Warned {
+    /// The problems of a new [`Config::load`] not yet warned about; all of
+    /// them are remembered, and files without a problem forgotten.
+    pub fn news<'a>(&mut self, problems: &'a [Problem]) -> impl Iterator<Item = &'a Problem> {
+        let index = |file: &CStr| FILES.iter().position(|&f| f == file);
+        let before = std::mem::take(&mut self.0);
+        for p in problems {
+            if let Some(i) = index(p.file) {
+                self.0[i] = p.fingerprint;
+            }
+        }
+        problems.iter().filter(move |p| index(p.file).is_none_or(|i| before[i] != p.fingerprint))
+    }
 }
 
 impl Config {
@@ -162,14 +199,14 @@ fn setting<T>(
         Ok(len) => len,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
         Err(e) => {
-            problems.push(Problem { file, why: e.raw_os_error().map_or("unknown error", strerr::errno_str) });
+            problems.push(Problem::new(file, e.raw_os_error().map_or("unknown error", strerr::errno_str), b""));
             return None;
         }
     };
     let value = (len <= MAX_VALUE).then(|| std::str::from_utf8(&buf[..len]).ok()).flatten();
     let parsed = value.map(str::trim).and_then(parse);
     if parsed.is_none() {
-        problems.push(Problem { file, why: "bad format" });
+        problems.push(Problem::new(file, "bad format", &buf[..len]));
     }
     parsed
 }
@@ -243,7 +280,20 @@ mod tests {
         assert_eq!(c.down_signal, libc::SIGHUP);
         assert_eq!(c.notification_fd, Some(3));
         assert_eq!(c.backoff_max, None);
-        assert_eq!(p, vec![Problem { file: c"backoff-max", why: "bad format" }]);
+        assert_eq!(p, vec![Problem::new(c"backoff-max", "bad format", b"abc")]);
+    }
+
+    #[test]
+    fn a_bad_file_is_warned_about_once_per_content() {
+        let bad = |content: &[u8]| vec![Problem::new(c"backoff-max", "bad format", content)];
+        let mut warned = Warned::default();
+        assert_eq!(warned.news(&bad(b"abc")).count(), 1);
+        assert_eq!(warned.news(&bad(b"abc")).count(), 0);
+        assert_eq!(warned.news(&bad(b"xyz")).count(), 1);
+        assert_eq!(warned.news(&[]).count(), 0);
+        assert_eq!(warned.news(&bad(b"xyz")).count(), 1, "broken again after a fix");
+        let other = Problem::new(c"timeout-finish", "bad format", b"xyz");
+        assert_eq!(warned.news(&[bad(b"xyz")[0].clone(), other]).count(), 1);
     }
 
     #[test]

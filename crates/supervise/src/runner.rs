@@ -14,7 +14,7 @@ use unix::poll::pollfd;
 use unix::signals::{self, SignalFd};
 use unix::spawn::Spawn;
 
-use crate::config::{Config, Listing};
+use crate::config::{Config, Listing, Warned};
 use crate::machine::{Action, Event, Machine, Now};
 use crate::ownership::Owner;
 
@@ -89,6 +89,7 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
         runit_pending: None,
         runit_written: None,
         listing,
+        warned: Warned::default(),
     };
     if !runner.perform(Event::Boot)? {
         runner.open_ok()?;
@@ -168,6 +169,8 @@ struct Runner<'a> {
     runit_written: Option<RunitFiles>,
     /// Which settings files the service directory holds.
     listing: Listing,
+    /// The bad settings files already warned about.
+    warned: Warned,
 }
 
 impl Runner<'_> {
@@ -323,7 +326,7 @@ impl Runner<'_> {
 
     fn spawn_run(&mut self) -> Event {
         let (config, problems) = Config::load(&self.dir, &mut self.listing);
-        for p in problems {
+        for p in self.warned.news(&problems) {
             strerr::warn(&[b"unable to use ", self.name, b"/", p.file.to_bytes(), b": ", p.why.as_bytes()]);
         }
         self.machine.config = config;

@@ -185,7 +185,9 @@ mod tests {
         let t = std::time::Instant::now();
         let r = query(&spec, Duration::from_millis(200), &tai64::SystemClock);
         assert!(matches!(r.outcome, Err(QueryError::Timeout { rejected: None, .. })), "{:?}", r.outcome);
-        assert!(t.elapsed() < Duration::from_secs(60));
+        // A hang guard, not a timing: only a query that ignores its timeout
+        // takes a minute, however loaded the machine.
+        assert!(t.elapsed() < Duration::from_secs(60), "a 0.2 s query hung for {:?}", t.elapsed());
     }
 
     #[test]

@@ -629,6 +629,23 @@ fn multilog_seals_archives_off_the_input_path_and_only_after_fsync() {
     assert!(main_writes < 20_000 / 5, "{main_writes} writes for 20000 lines");
 }
 
+/// Runs `script` with sh in a private mount namespace (so that it can mount
+/// a small tmpfs on the sandbox's `small`, created here) with the sandbox as
+/// `$1`, our multilog as `$2` and `PATIENCE` in tenths of a second as `$3`
+/// (for the script's own waits, in steps of 0.1 s); asserts it succeeds.
+fn run_in_private_mount(sb: &Sandbox, script: &str) {
+    fs::create_dir(sb.join("small")).unwrap();
+    let out = sb
+        .command("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .arg(sb.path())
+        .arg(sb.bin.join("multilog"))
+        .arg((PATIENCE.as_millis() / 100).to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 #[test]
 fn multilog_pauses_on_a_full_disk_and_loses_nothing() {
     let sb = Sandbox::new();
@@ -642,20 +659,12 @@ head -c 200000 /dev/zero > "$1/small/filler" || true
 "$2" n1000 "$1/small/d" < "$1/input" 2> "$1/err" &
 pid=$!
 i=0
-until grep -q 'out of disk space' "$1/err"; do sleep 0.1; i=$((i+1)); [ $i -lt 600 ] || exit 3; done
+until grep -q 'out of disk space' "$1/err"; do sleep 0.1; i=$((i+1)); [ $i -lt "$3" ] || exit 3; done
 rm "$1/small/filler"
 wait $pid
 cat "$1/small/d/"@* "$1/small/d/current" > "$1/result"
 "#;
-    fs::create_dir(sb.join("small")).unwrap();
-    let out = sb
-        .command("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
-        .arg(sb.path())
-        .arg(sb.bin.join("multilog"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_in_private_mount(&sb, script);
     let err = fs::read_to_string(sb.join("err")).unwrap();
     assert!(
         err.lines()
@@ -878,7 +887,7 @@ pid=$!
 cat "$1/input" >&3 &
 writer=$!
 i=0
-until grep -q 'out of disk space' "$1/err"; do sleep 0.1; i=$((i+1)); [ $i -lt 300 ] || exit 3; done
+until grep -q 'out of disk space' "$1/err"; do sleep 0.1; i=$((i+1)); [ $i -lt "$3" ] || exit 3; done
 kill -TERM $pid
 code=0; wait $pid || code=$?
 echo $code > "$1/code"
@@ -890,15 +899,7 @@ exec 3>&-
 wait $pid
 cat "$1/small/d/"@* "$1/small/d/current" > "$1/result"
 "#;
-    fs::create_dir(sb.join("small")).unwrap();
-    let out = sb
-        .command("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
-        .arg(sb.path())
-        .arg(sb.bin.join("multilog"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_in_private_mount(&sb, script);
     assert_eq!(fs::read_to_string(sb.join("code")).unwrap().trim(), "111");
     let err = fs::read_to_string(sb.join("err")).unwrap();
     let last = err.lines().last().unwrap();

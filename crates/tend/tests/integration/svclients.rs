@@ -7,7 +7,9 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use crate::supervise::{json, service, start, start_with, status_pid, svc, wait_up};
-use crate::util::{assert_same, wait_for, wait_for_status, wait_supervised, wait_until, Sandbox, PATIENCE};
+use crate::util::{
+    assert_same, debian_program, wait_for, wait_for_status, wait_supervised, wait_until, Sandbox, PATIENCE,
+};
 
 const LONG: Duration = PATIENCE;
 
@@ -315,7 +317,7 @@ fn svstat_without_permission_matches_daemontools() {
     let as_nobody = |prog: &str| sb.debian("setuidgid").arg("nobody").arg(prog).arg("closed").output().unwrap();
     for prog in ["svstat", "svc", "svok"] {
         let ours = as_nobody(sb.bin.join(prog).to_str().unwrap());
-        let theirs = as_nobody(&format!("/usr/bin/{prog}"));
+        let theirs = as_nobody(debian_program(prog).to_str().unwrap());
         assert_same(&format!("{prog} without permission"), &ours.stdout, &theirs.stdout);
         assert_same(&format!("{prog} without permission"), &ours.stderr, &theirs.stderr);
         assert_eq!(ours.status.code(), theirs.status.code());

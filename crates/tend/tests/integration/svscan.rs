@@ -10,8 +10,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::util::{
-    alive, assert_same, idle, read_status, require, runs, signal, wait_exec, wait_for, wait_idle, wait_supervised,
-    wait_until, Sandbox, PATIENCE,
+    alive, assert_same, debian_program, idle, read_status, require, runs, signal, wait_exec, wait_for, wait_idle,
+    wait_supervised, wait_until, Sandbox, PATIENCE,
 };
 
 const LIMIT: Duration = PATIENCE;
@@ -551,7 +551,7 @@ fn supervise_inherits_the_signals_svscan_was_started_with_ignored() {
     let mut pids = Vec::new();
     for (scan, svscan, path) in [
         ("scan", sb.tend("svscan").get_program().to_owned(), None),
-        ("theirs", "/usr/bin/svscan".into(), Some("/usr/bin:/bin")),
+        ("theirs", debian_program("svscan").into_os_string(), Some("/usr/bin:/bin")),
     ] {
         sb.script(&format!("{scan}/a/run"), "#!/bin/sh\nexec sleep 1000\n");
         let mut c = sb.command("/bin/sh");

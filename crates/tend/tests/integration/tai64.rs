@@ -1,6 +1,6 @@
 //! tai64n and tai64nlocal, against Debian's daemontools.
 
-use crate::util::{assert_same, run_with_input, Sandbox};
+use crate::util::{assert_same, debian_program, run_with_input, Sandbox};
 
 /// Zone files, POSIX TZ strings (with and without rules), a `:` path, an
 /// unknown zone and an empty TZ; `None` is TZ unset (the system's zone).
@@ -136,7 +136,7 @@ fn tai64n_labels_each_line_like_daemontools() {
 /// stdin `input`; the script names the program `$0` and writes its exit code
 /// to `rc` in the sandbox.
 fn exit_code_under_shell(sb: &Sandbox, script: &str, program: &str, debian: bool, input: &[u8]) -> String {
-    let path = if debian { format!("/usr/bin/{program}") } else { program.to_string() };
+    let path = if debian { debian_program(program).to_str().unwrap().to_string() } else { program.to_string() };
     let _ = std::fs::remove_file(sb.join("rc"));
     let out = run_with_input(sb.command("sh").args(["-c", &format!("{script}; echo $? > rc"), &path]), input);
     assert!(out.status.success(), "{script}: {out:?}");

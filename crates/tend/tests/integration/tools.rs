@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Output, Stdio};
 
-use crate::util::{assert_same, blocked_in, run_with_input, wait_for, wait_until, Sandbox, PATIENCE};
+use crate::util::{assert_same, blocked_in, debian_program, run_with_input, wait_for, wait_until, Sandbox, PATIENCE};
 
 /// The PATH both implementations and their children get, so that `env` prints the same.
 const PATH: &str = "/usr/bin:/bin";
@@ -230,7 +230,8 @@ fn envdir_reports_an_unreadable_file() {
     let tool = sb.bin.join("envdir");
     let mut a = theirs(&sb, "setuidgid", &["nobody", tool.to_str().unwrap(), "e", "env"]);
     a.env_remove("X");
-    let mut b = theirs(&sb, "setuidgid", &["nobody", "/usr/bin/envdir", "e", "env"]);
+    let envdir = debian_program("envdir");
+    let mut b = theirs(&sb, "setuidgid", &["nobody", envdir.to_str().unwrap(), "e", "env"]);
     b.env_remove("X");
     let (a, b) = (run(a), run(b));
     assert_eq!(a.status.code(), Some(111));
@@ -341,7 +342,7 @@ fn softlimit_caps_an_overflowing_number_at_the_hard_limit() {
 #[test]
 fn setlock_same_as_daemontools() {
     let sb = Sandbox::new();
-    let inner = "/usr/bin/setlock -n lock true";
+    let inner = &format!("{} -n lock true", debian_program("setlock").display());
     for args in [
         &[][..],
         &["lock"],
@@ -596,6 +597,7 @@ fn chpst_same_as_runit() {
     let ids = "id; grep -E '^(Uid|Gid|Groups):' /proc/self/status";
     let nice = "cut -d' ' -f19 /proc/self/stat";
     let leader = "set -- $(cut -d' ' -f5,6 /proc/$$/stat); [ $1 = $$ ] && [ $2 = $$ ] && echo leader";
+    let setlock = format!("{} -n lock true", debian_program("setlock").display());
     let cases: Vec<Vec<&str>> = vec![
         vec![],
         vec!["-z"],
@@ -629,8 +631,8 @@ fn chpst_same_as_runit() {
         vec!["-n", "", "sh", "-c", nice],
         vec!["-n", "x", "true"],
         vec!["-n", "3x", "true"],
-        vec!["-l", "lock", "sh", "-c", "/usr/bin/setlock -n lock true"],
-        vec!["-L", "lock", "sh", "-c", "/usr/bin/setlock -n lock true"],
+        vec!["-l", "lock", "sh", "-c", &setlock],
+        vec!["-L", "lock", "sh", "-c", &setlock],
         vec!["-l", "lock", "-L", "lock", "true"],
         vec!["-l", "/nonexistent/lock", "true"],
         vec!["-P", "sh", "-c", leader],

@@ -72,12 +72,7 @@ impl Sandbox {
 
     /// The same, with Debian's programs first on PATH (for differential tests).
     pub fn debian(&self, program: &str) -> Command {
-        let package = match program {
-            "chpst" | "runsv" | "runsvdir" | "sv" | "svlogd" => "runit",
-            p if p.starts_with("s6-") => "s6",
-            _ => "daemontools",
-        };
-        let mut c = Command::new(require(&format!("/usr/bin/{program}"), package));
+        let mut c = Command::new(debian_program(program));
         c.current_dir(self.path());
         c.env("TEND_TEST_MARKER", &self.marker);
         c
@@ -166,6 +161,18 @@ pub fn require(program: &str, package: &str) -> PathBuf {
         std::env::split_paths(&path).map(|d| d.join(program)).find(|p| p.is_file())
     };
     found.unwrap_or_else(|| panic!("{program} is missing: install Debian's package {package} (scripts/install-peers)"))
+}
+
+/// Debian's `program` in /usr/bin; a missing one fails the test naming its
+/// package (daemontools, runit or s6).
+#[track_caller]
+pub fn debian_program(program: &str) -> PathBuf {
+    let package = match program {
+        "chpst" | "runsv" | "runsvdir" | "sv" | "svlogd" => "runit",
+        p if p.starts_with("s6-") => "s6",
+        _ => "daemontools",
+    };
+    require(&format!("/usr/bin/{program}"), package)
 }
 
 /// (pid, ppid) of every process.
