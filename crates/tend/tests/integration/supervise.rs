@@ -332,9 +332,14 @@ fn pause_continue_and_the_extra_signals() {
         let got = wait_until(LONG, || fs::read_to_string(sb.join("got")).unwrap_or_default().contains(word));
         assert!(
             got,
-            "svc -{letter}: {word:?} never trapped; got {:?}; status {:?}; service pid was {pid}",
+            "svc -{letter}: {word:?} never trapped; got {:?}; status {:?}; service pid was {pid}; its signals: {:?}",
             fs::read_to_string(sb.join("got")),
             read_status(&sb.join("s")),
+            fs::read_to_string(format!("/proc/{pid}/status"))
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.starts_with("Sig") || l.starts_with("Shd"))
+                .collect::<Vec<_>>(),
         );
     }
 }

@@ -31,8 +31,34 @@ pub struct Sandbox {
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Gives back the default action to every signal the test process was
+/// started with ignored (SIGPIPE aside, which Rust's runtime ignores and
+/// `Command` resets). A suite started in the background by a shell without
+/// job control inherits SIGINT and SIGQUIT ignored, and every program a test
+/// starts would inherit that too, as under daemontools: a `run` script could
+/// then not trap SIGQUIT. Tests that want a signal ignored say so themselves.
+fn default_signal_dispositions() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for sig in 1..32 {
+            if sig == libc::SIGPIPE || sig == libc::SIGKILL || sig == libc::SIGSTOP {
+                continue;
+            }
+            // SAFETY: reading a disposition into zeroed storage, then
+            // setting SIG_DFL; no handler is installed.
+            unsafe {
+                let mut old: libc::sigaction = std::mem::zeroed();
+                if libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+        }
+    });
+}
+
 impl Sandbox {
     pub fn new() -> Sandbox {
+        default_signal_dispositions();
         let dir = tempfile::Builder::new().prefix("tend-test-").tempdir().expect("tempdir");
         let bin = dir.path().join(".bin");
         fs::create_dir(&bin).expect("mkdir bin");
