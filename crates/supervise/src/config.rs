@@ -22,6 +22,9 @@ pub struct Config {
     pub notification_fd: Option<i32>,
     /// `backoff-max` (ms): opt-in exponential restart backoff up to this delay.
     pub backoff_max: Option<Duration>,
+    /// `clock-step-restart` (ms): restart the service when the wall clock
+    /// steps back at least this far.
+    pub clock_step_restart: Option<Duration>,
 }
 
 impl Default for Config {
@@ -33,6 +36,7 @@ impl Default for Config {
             down_signal: libc::SIGTERM,
             notification_fd: None,
             backoff_max: None,
+            clock_step_restart: None,
         }
     }
 }
@@ -105,13 +109,21 @@ impl Config {
         let fd = |s: &str| s.parse::<i32>().ok().filter(|&n| n >= 3);
         c.notification_fd = r.setting(c"notification-fd", fd);
         c.backoff_max = r.setting(c"backoff-max", |s| millis(s).filter(|d| !d.is_zero()));
+        c.clock_step_restart = r.setting(c"clock-step-restart", |s| millis(s).filter(|d| !d.is_zero()));
         (c, r.problems)
     }
 }
 
 /// The files [`Config::load`] looks at, one bit each in [`Listing`].
-const FILES: [&CStr; 6] =
-    [c"finish", c"timeout-finish", c"timeout-kill", c"down-signal", c"notification-fd", c"backoff-max"];
+const FILES: [&CStr; 7] = [
+    c"finish",
+    c"timeout-finish",
+    c"timeout-kill",
+    c"down-signal",
+    c"notification-fd",
+    c"backoff-max",
+    c"clock-step-restart",
+];
 
 /// Which of [`FILES`] have an entry in the service directory, known as long
 /// as the directory's ctime stays what it was when it was listed: creating,
@@ -270,6 +282,7 @@ mod tests {
             ("down-signal", "SIGHUP\n"),
             ("notification-fd", "3\n"),
             ("backoff-max", "abc"),
+            ("clock-step-restart", "1000\n"),
         ] {
             fs::write(d.path().join(f), v).unwrap();
         }
@@ -280,7 +293,17 @@ mod tests {
         assert_eq!(c.down_signal, libc::SIGHUP);
         assert_eq!(c.notification_fd, Some(3));
         assert_eq!(c.backoff_max, None);
+        assert_eq!(c.clock_step_restart, Some(Duration::from_millis(1000)));
         assert_eq!(p, vec![Problem::new(c"backoff-max", "bad format", b"abc")]);
+    }
+
+    #[test]
+    fn clock_step_restart_with_garbage_is_off_and_reported() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("clock-step-restart"), "one hour\n").unwrap();
+        let (c, p) = Config::load(&service_dir(&d), &mut Listing::default());
+        assert_eq!(c.clock_step_restart, None);
+        assert_eq!(p, vec![Problem::new(c"clock-step-restart", "bad format", b"one hour\n")]);
     }
 
     #[test]

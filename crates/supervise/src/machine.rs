@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use svstatus::{Command, Extras, LastExit, RunState, Status, Want};
+use svstatus::{ClockStep, Command, Extras, LastExit, RunState, Status, Want};
 use tai64::{Clock, Label};
 
 use crate::config::Config;
@@ -40,8 +40,9 @@ impl Now {
     fn wall_at(&self, mono: Duration) -> Duration {
         self.wall.saturating_sub(self.mono.saturating_sub(mono))
     }
-    /// wall - mono in nanoseconds.
-    fn offset(&self) -> i128 {
+    /// wall - mono in nanoseconds: it changes only when the wall clock is
+    /// set (both clocks follow NTP's frequency corrections alike).
+    pub fn offset(&self) -> i128 {
         self.wall.as_nanos() as i128 - self.mono.as_nanos() as i128
     }
 }
@@ -66,6 +67,10 @@ pub enum Event {
     Timer,
     /// SIGTERM or SIGINT to supervise: stop the service, then exit.
     Terminate,
+    /// The wall clock was set: `wall - monotonic` changed by `by_ns`
+    /// (negative: back). A step back of at least `clock-step-restart`
+    /// restarts the service.
+    ClockStep { by_ns: i64 },
     /// Any wake-up (the runner sends one per loop turn, and after the kernel
     /// reports a wall-clock step through timerfd): rewrite the stamp if the
     /// wall clock has moved against the monotonic clock.
@@ -180,6 +185,7 @@ pub struct Machine {
     ready_at: Option<Duration>,
     last_exit: Option<LastExit>,
     starts: u64,
+    last_clock_step: Option<ClockStep>,
 }
 
 impl Machine {
@@ -201,6 +207,7 @@ impl Machine {
             ready_at: None,
             last_exit: None,
             starts: 0,
+            last_clock_step: None,
         }
     }
 
@@ -295,6 +302,7 @@ impl Machine {
                 self.ready_at = Some(now.mono);
                 self.announce(now, &mut out);
             }
+            (_, Event::ClockStep { by_ns }) if by_ns < 0 => self.stepped_back(now, by_ns.unsigned_abs(), &mut out),
             (_, Event::Wake) => {
                 let moved = self.written_offset.map(|o| (now.offset() - o).unsigned_abs());
                 if moved.is_some_and(|m| m >= WALL_DRIFT.as_nanos()) {
@@ -303,7 +311,16 @@ impl Machine {
             }
             // Children that are not ours (reaped and forgotten), early timers,
             // repeated readiness, answers that come in no waiting phase.
-            (_, Event::ChildExited { .. } | Event::Timer | Event::Ready | Event::Spawned(_) | Event::SpawnFailed) => {}
+            // Forward steps only move the stamp (Wake).
+            (
+                _,
+                Event::ChildExited { .. }
+                | Event::Timer
+                | Event::Ready
+                | Event::Spawned(_)
+                | Event::SpawnFailed
+                | Event::ClockStep { .. },
+            ) => {}
         }
         out
     }
@@ -379,6 +396,22 @@ impl Machine {
             let kill_at = kill_at.or(self.config.timeout_kill.map(|t| now.mono + t));
             self.phase = Phase::Running { pid, since, ready, kill_at };
         }
+    }
+
+    /// Records a backward step of `back_ns`; restarts a running service that
+    /// is wanted up when the step reaches `clock-step-restart` (as `svc -d`
+    /// stops it, with `timeout-kill`, and `want up` starts it again).
+    fn stepped_back(&mut self, now: Now, back_ns: u64, out: &mut Actions) {
+        let back_ms = u32::try_from(back_ns / 1_000_000).unwrap_or(u32::MAX);
+        self.last_clock_step = Some(ClockStep { at_unix: now.wall.as_secs(), back_ms });
+        let reached = self.config.clock_step_restart.is_some_and(|t| u128::from(back_ns) >= t.as_nanos());
+        match self.phase {
+            Phase::Running { pid, kill_at: None, .. } if reached && self.want == Want::Up && !self.got_term => {
+                self.send_down_signal(now, pid, out);
+            }
+            _ => {}
+        }
+        self.announce(now, out);
     }
 
     /// The service (and its finish script) is down.
@@ -465,6 +498,7 @@ impl Machine {
                 ready_stamp: self.ready_at.map_or(Label::default(), |r| Label::from_wall(now.wall_at(r))),
                 last_exit: self.last_exit,
                 restarts: self.starts.saturating_sub(1),
+                last_clock_step: self.last_clock_step,
             }),
         }
     }

@@ -18,6 +18,10 @@ use crate::config::{Config, Listing, Warned};
 use crate::machine::{Action, Event, Machine, Now};
 use crate::ownership::Owner;
 
+/// The smallest change of wall - monotonic taken for a step when the
+/// timerfd did not report one.
+const UNREPORTED_STEP: Duration = Duration::from_millis(100);
+
 /// A startup failure: the text after `supervise: fatal: `, ending in the
 /// reason. The program prints it and exits 111.
 #[derive(Debug)]
@@ -83,6 +87,7 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
         owner,
         sigpipe_ignored,
         machine: Machine::new(now, normally_up, config),
+        clock_offset: now.offset(),
         notify: None,
         ok: None,
         fork_error: None,
@@ -171,6 +176,8 @@ struct Runner<'a> {
     listing: Listing,
     /// The bad settings files already warned about.
     warned: Warned,
+    /// wall - monotonic (ns) as last seen: its change is a wall-clock step.
+    clock_offset: i128,
 }
 
 impl Runner<'_> {
@@ -219,8 +226,10 @@ impl Runner<'_> {
                     }
                 }
             }
-            if let (true, Some(t)) = (ready(2), timer) {
-                // ECANCELED: the wall clock was set. Re-arm; Wake below rewrites the stamp.
+            let set = ready(2) && timer.is_some();
+            if let (true, Some(t)) = (set, timer) {
+                // ECANCELED: the wall clock was set. Re-arm; ClockStep and
+                // Wake below act on it.
                 let _ = unix::fd::read(t.as_raw_fd(), &mut buf);
                 let _ = unix::timer::arm_wall_step_timer(t);
             }
@@ -231,6 +240,9 @@ impl Runner<'_> {
             if self.machine.deadline().is_some_and(|d| d <= now.mono) && self.perform(Event::Timer)? {
                 return Ok(());
             }
+            if self.clock_stepped(now, set)? {
+                return Ok(());
+            }
             if self.perform(Event::Wake)? {
                 return Ok(());
             }
@@ -238,6 +250,21 @@ impl Runner<'_> {
                 self.write_runit_files();
             }
         }
+    }
+
+    /// Tells the machine how far the wall clock moved against the monotonic
+    /// clock since the last look, when the kernel said it was `set` (the
+    /// timerfd) or the move is too large to be the jitter of reading two
+    /// clocks (a step the timerfd does not see: libfaketime's). Returns
+    /// true when supervise must exit.
+    fn clock_stepped(&mut self, now: Now, set: bool) -> Result<bool, Fatal> {
+        let by = now.offset() - self.clock_offset;
+        self.clock_offset = now.offset();
+        if !set && by.unsigned_abs() < UNREPORTED_STEP.as_nanos() {
+            return Ok(false);
+        }
+        let by_ns = i64::try_from(by).unwrap_or(if by < 0 { i64::MIN } else { i64::MAX });
+        self.perform(Event::ClockStep { by_ns })
     }
 
     fn write_runit_files(&mut self) {

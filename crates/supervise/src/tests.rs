@@ -338,3 +338,70 @@ fn actions_keep_their_order_past_the_inline_slots() {
     queue.extend(all[5..].iter().cloned());
     assert_eq!(queue.collect::<Vec<_>>(), all[1..]);
 }
+
+impl Sim {
+    /// Steps the wall clock by `secs` and tells the machine as the runner
+    /// does: the change of wall - monotonic.
+    fn clock_step(&mut self, secs: i64) -> Vec<Action> {
+        let before = self.now().offset();
+        self.clock.step_wall(secs);
+        let by_ns = i64::try_from(self.now().offset() - before).unwrap();
+        self.step(Event::ClockStep { by_ns })
+    }
+}
+
+fn signals(a: &[Action]) -> Vec<i32> {
+    a.iter().filter_map(|a| if let Action::Signal { signal, .. } = a { Some(*signal) } else { None }).collect()
+}
+
+#[test]
+fn a_step_back_past_the_threshold_restarts_with_the_down_signal_and_kill_timeout() {
+    let config = Config {
+        clock_step_restart: Some(Duration::from_millis(1000)),
+        timeout_kill: Some(Duration::from_millis(300)),
+        down_signal: libc::SIGHUP,
+        ..Config::default()
+    };
+    let mut s = Sim::new(config, true);
+    s.step(Event::Boot);
+    s.advance(5000);
+    let pid = s.m.pid().unwrap();
+    let a = s.clock_step(-3600);
+    assert_eq!(signals(&a), [libc::SIGHUP, libc::SIGCONT]);
+    let step = s.status().extras.unwrap().last_clock_step.unwrap();
+    assert_eq!(step.back_ms, 3_600_000);
+    assert_eq!(step.at_unix, s.clock.wall().as_secs());
+    assert_eq!(s.status().want, Want::Up);
+    // A second step while it stops sends nothing more; the kill timeout holds.
+    assert_eq!(signals(&s.clock_step(-10)), []);
+    assert_eq!(s.advance(300), vec![Action::Signal { pid, signal: libc::SIGKILL }]);
+    assert_eq!(spawns(&s.die(KILLED_BY_KILL)), 1);
+    assert_ne!(s.m.pid(), Some(pid));
+    assert_eq!(s.status().extras.unwrap().last_clock_step.unwrap().back_ms, 10_000);
+}
+
+#[test]
+fn small_steps_back_forward_steps_and_services_without_the_file_are_left_running() {
+    let mut s = Sim::new(Config { clock_step_restart: Some(Duration::from_secs(7200)), ..Config::default() }, true);
+    s.step(Event::Boot);
+    s.advance(5000);
+    let a = s.clock_step(-3600);
+    assert_eq!(signals(&a), []);
+    assert!(
+        matches!(a[..], [Action::WriteStatus(st)] if st.extras.unwrap().last_clock_step.unwrap().back_ms == 3_600_000)
+    );
+    assert_eq!(signals(&s.clock_step(10_000)), []);
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    assert_eq!(signals(&s.clock_step(-3600)), []);
+}
+
+#[test]
+fn a_step_back_does_not_start_a_service_wanted_down() {
+    let mut s = Sim::new(Config { clock_step_restart: Some(Duration::from_millis(1)), ..Config::default() }, true);
+    s.step(Event::Boot);
+    s.cmd(b'd');
+    s.die(KILLED_BY_TERM);
+    let a = s.clock_step(-3600);
+    assert_eq!((spawns(&a), signals(&a)), (0, vec![]));
+}

@@ -41,4 +41,6 @@ pub use files::{
     SCRATCH, STATE_DIR, STATUS, STATUS_FILES,
 };
 pub use lock::Lock;
-pub use record::{DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN, RECORD_LEN, RUNIT_LEN};
+pub use record::{
+    ClockStep, DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN, RECORD_LEN, RUNIT_LEN,
+};

@@ -1,8 +1,10 @@
 //! The status record codec (pure).
 //!
 //! Bytes 0..18 are daemontools 0.76's record, 18..20 runit's additions, and
-//! 20..44 tend's [`Extras`]. daemontools' svstat reads 18 bytes, runit's sv
-//! reads 20, so both ignore the rest. The total avoids 40 bytes, which
+//! 20..56 tend's [`Extras`] (20..44 first, 44..56 appended for the last
+//! clock step). daemontools' svstat reads 18 bytes, runit's sv reads 20, so
+//! both ignore the rest; a 44-byte record (an older tend) decodes without
+//! a clock step. The total avoids 40 bytes, which
 //! daemontools-encore's svstat takes for a main record plus a log record.
 
 use tai64::Label;
@@ -12,7 +14,9 @@ pub const DAEMONTOOLS_LEN: usize = 18;
 /// runit's record length.
 pub const RUNIT_LEN: usize = 20;
 /// tend's record length (runit's plus [`Extras`]).
-pub const RECORD_LEN: usize = 44;
+pub const RECORD_LEN: usize = 56;
+/// tend's record before the clock step was appended.
+const EXTRAS_V1_LEN: usize = 44;
 
 const EXTRAS_VERSION: u8 = 1;
 const FLAG_READY: u8 = 1;
@@ -108,6 +112,18 @@ pub struct Extras {
     pub last_exit: Option<LastExit>,
     /// Starts of `run` after the first one since supervise started.
     pub restarts: u64,
+    /// The last backward step of the wall clock supervise saw.
+    pub last_clock_step: Option<ClockStep>,
+}
+
+/// A backward step of the wall clock (bytes 44..56).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockStep {
+    /// When it was seen: seconds since the Unix epoch, as the wall clock read
+    /// right after the step (never 0: 0 in the record means "none").
+    pub at_unix: u64,
+    /// How far back it went, in milliseconds.
+    pub back_ms: u32,
 }
 
 /// One status record.
@@ -163,10 +179,14 @@ impl Status {
         b[21] = flags;
         b[24..32].copy_from_slice(&x.restarts.to_be_bytes());
         b[32..44].copy_from_slice(&x.ready_stamp.pack());
+        if let Some(step) = x.last_clock_step {
+            b[44..52].copy_from_slice(&step.at_unix.max(1).to_be_bytes());
+            b[52..56].copy_from_slice(&step.back_ms.to_be_bytes());
+        }
         b
     }
 
-    /// Reads a record of 18 bytes (daemontools), 20 (runit) or 44 (tend).
+    /// Reads a record of 18 bytes (daemontools), 20 (runit), 44 or 56 (tend).
     /// Only the length is checked, as daemontools' svstat does: any bytes
     /// decode, and unknown values are kept.
     pub fn decode(b: &[u8]) -> Result<Status, DecodeError> {
@@ -207,7 +227,7 @@ impl Status {
 }
 
 fn decode_extras(b: &[u8]) -> Option<Extras> {
-    if b.len() < RECORD_LEN || b[20] != EXTRAS_VERSION {
+    if b.len() < EXTRAS_V1_LEN || b[20] != EXTRAS_VERSION {
         return None;
     }
     let flags = b[21];
@@ -227,7 +247,14 @@ fn decode_extras(b: &[u8]) -> Option<Extras> {
         ready_stamp: Label::unpack(&ready),
         last_exit,
         restarts: u64::from_be_bytes(restarts),
+        last_clock_step: decode_clock_step(b),
     })
+}
+
+fn decode_clock_step(b: &[u8]) -> Option<ClockStep> {
+    let at = u64::from_be_bytes(b.get(44..52)?.try_into().ok()?);
+    let back_ms = u32::from_be_bytes(b.get(52..56)?.try_into().ok()?);
+    (at != 0).then_some(ClockStep { at_unix: at, back_ms })
 }
 
 #[cfg(test)]
@@ -268,11 +295,24 @@ mod tests {
             ready_stamp: Label::from_unix(1_700_000_000, 5),
             last_exit: Some(LastExit::Signal(15)),
             restarts: 7,
+            last_clock_step: Some(ClockStep { at_unix: 1_700_000_100, back_ms: 3_600_000 }),
         };
         let s = Status { pid: 42, extras: Some(x), ..Status::default() };
         assert_eq!(Status::decode(&s.encode()), Ok(s));
         let code = Status { extras: Some(Extras { last_exit: Some(LastExit::Code(3)), ..x }), ..s };
         assert_eq!(Status::decode(&code.encode()), Ok(code));
+    }
+
+    #[test]
+    fn a_44_byte_record_has_no_clock_step() {
+        let step = Some(ClockStep { at_unix: 9, back_ms: 1 });
+        let s = Status {
+            pid: 42,
+            extras: Some(Extras { restarts: 3, last_clock_step: step, ..Extras::default() }),
+            ..Status::default()
+        };
+        let old = Status::decode(&s.encode()[..44]).unwrap();
+        assert_eq!(old.extras, Some(Extras { restarts: 3, last_clock_step: None, ..Extras::default() }));
     }
 
     #[test]

@@ -144,6 +144,13 @@ fn json_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
             None => j.field("last_exit", None::<u8>),
         }
         j.field("restarts", x.map(|x| x.restarts));
+        match x.and_then(|x| x.last_clock_step) {
+            Some(step) => j.key("last_clock_step").object(|j| {
+                j.field("at", step.at_unix);
+                j.field("back_ms", step.back_ms);
+            }),
+            None => j.field("last_clock_step", None::<u8>),
+        }
     });
     let mut line = j.into_string().into_bytes();
     line.push(b'\n');

@@ -84,7 +84,7 @@ fn starts_run_and_writes_every_status_file() {
     let pid = wait_up(&sb, "s");
     assert!(alive(pid));
     let status = fs::read(sb.join("s/supervise/status")).unwrap();
-    assert_eq!(status.len(), 44);
+    assert_eq!(status.len(), 56);
     assert_eq!(&status[16..20], &[0, b'u', 0, 1]);
     // runit's text files follow the status record once queued commands are handled.
     let text = |f: &str| fs::read_to_string(sb.join(f)).unwrap_or_default();
@@ -522,7 +522,7 @@ fn names_with_spaces_newlines_and_other_bytes() {
     let sup = sb.spawn(cmd);
     assert!(wait_until(LONG, || {
         let b = fs::read(sb.path().join(name).join("supervise/status")).unwrap_or_default();
-        b.len() == 44 && b[12..16] != [0, 0, 0, 0]
+        b.len() == 56 && b[12..16] != [0, 0, 0, 0]
     }));
     let ours = crate::svclients::same_as_debian(&sb, "svstat", &[name]);
     assert!(ours.stdout.starts_with(b"a b\nc\xff: up (pid "));
@@ -999,4 +999,86 @@ fn root_supervise_never_writes_through_a_planted_status_file() {
     );
     svc(&sb, "dx", "s");
     assert!(sb.wait_exit(sup).success());
+}
+
+/// The last clock step in a status record (bytes 44..56): milliseconds
+/// back, or None.
+fn last_step_back_ms(raw: &[u8]) -> Option<u32> {
+    let at = u64::from_be_bytes(raw.get(44..52)?.try_into().ok()?);
+    (at != 0).then(|| u32::from_be_bytes(raw[52..56].try_into().unwrap()))
+}
+
+/// `clock-step-restart`: under libfaketime (monotonic clock real), a step
+/// forward restarts nothing; a step back of an hour restarts the service
+/// whose threshold is 1000 ms, and neither the one whose threshold is two
+/// hours nor the one without the file, though all three record the step.
+/// libfaketime's steps do not reach the kernel's timerfd: an ignored
+/// control byte wakes each supervise, which then compares wall - monotonic.
+#[test]
+fn clock_step_restart_restarts_after_a_step_back_past_its_threshold() {
+    let mut sb = Sandbox::new();
+    let rc = sb.join("faketime.rc");
+    fs::write(&rc, "+0\n").unwrap();
+    let lib = crate::util::require("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "libfaketime");
+    let services = [("restarted", Some("1000")), ("two-hours", Some("7200000")), ("plain", None)];
+    let mut pids = Vec::new();
+    for (name, threshold) in services {
+        service(&sb, name, "exec sleep 100");
+        if let Some(t) = threshold {
+            fs::write(sb.join(&format!("{name}/clock-step-restart")), format!("{t}\n")).unwrap();
+        }
+        let mut cmd = sb.tend("supervise");
+        cmd.env("LD_PRELOAD", &lib)
+            .env("FAKETIME_TIMESTAMP_FILE", &rc)
+            .env("FAKETIME_NO_CACHE", "1")
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+            .current_dir(sb.path());
+        start_with(&mut sb, cmd, name);
+        pids.push(wait_up(&sb, name));
+    }
+    let step = |sb: &Sandbox, to: &str| {
+        let before: Vec<_> =
+            services.iter().map(|(n, _)| fs::read(sb.join(&format!("{n}/supervise/status"))).unwrap()).collect();
+        fs::write(&rc, format!("{to}\n")).unwrap();
+        for ((name, _), before) in services.iter().zip(before) {
+            fs::write(sb.join(&format!("{name}/supervise/control")), "Z").unwrap();
+            wait_for_status(&sb.join(name), "rewritten after the step", |s| s.raw != before);
+        }
+    };
+    step(&sb, "+3600s");
+    for ((name, _), &pid) in services.iter().zip(&pids) {
+        let st = read_status(&sb.join(name)).unwrap();
+        assert_eq!((st.pid, last_step_back_ms(&st.raw)), (pid, None), "{name} after a step forward");
+    }
+    step(&sb, "+0");
+    let hour = 3_599_000..=3_601_000;
+    let restarted = wait_for_status(&sb.join("restarted"), "restarted", |s| s.pid != 0 && s.pid != pids[0]);
+    assert!(last_step_back_ms(&restarted.raw).is_some_and(|ms| hour.contains(&ms)), "{restarted:?}");
+    assert!(!alive(pids[0]));
+    for ((name, _), &pid) in services.iter().zip(&pids).skip(1) {
+        let st = wait_for_status(&sb.join(name), "told of the step", |s| last_step_back_ms(&s.raw).is_some());
+        assert_eq!(st.pid, pid, "{name} was restarted");
+        assert!(hour.contains(&last_step_back_ms(&st.raw).unwrap()), "{name}: {st:?}");
+    }
+    let j = json(&sb, "restarted");
+    assert!(j.contains("\"last_clock_step\":{\"at\":") && j.contains(",\"back_ms\":3"), "{j}");
+    for (name, _) in services {
+        fs::write(sb.join(&format!("{name}/supervise/control")), "dx").unwrap();
+    }
+}
+
+/// Garbage in `clock-step-restart`: one warning naming the file, the
+/// service runs (and stays up) with the feature off.
+#[test]
+fn clock_step_restart_with_garbage_warns_once() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    fs::write(sb.join("s/clock-step-restart"), "an hour\n").unwrap();
+    start(&mut sb, "s");
+    let pid = wait_up(&sb, "s");
+    wait_for("the warning", || stderr_of(&sb, "s").contains("unable to use s/clock-step-restart: bad format"));
+    fs::write(sb.join("s/supervise/control"), "t").unwrap();
+    wait_for_status(&sb.join("s"), "restarted", |s| s.pid != 0 && s.pid != pid);
+    assert_eq!(stderr_of(&sb, "s").matches("clock-step-restart").count(), 1, "{}", stderr_of(&sb, "s"));
+    fs::write(sb.join("s/supervise/control"), "dx").unwrap();
 }
