@@ -121,8 +121,9 @@ pub fn advice(h: &Hypervisor, clocksource: Option<&str>, tools: &GuestTools) -> 
             ));
             a.push(
                 "VMware Tools still steps the clock once, possibly backwards, at tools start, resume, \
-                 snapshot and vMotion: run clockwatch to see these steps, and restart time-sensitive \
-                 daemons (dovecot) under supervision"
+                 snapshot and vMotion: run clockwatch to see these steps, and have supervise restart \
+                 time-sensitive daemons (dovecot 2.x refuses new logins for up to 180 s after a step \
+                 back) through a clock-step-restart file"
                     .into(),
             );
         }

@@ -317,9 +317,10 @@ fn server_findings(s: &ServerResult, t: &Thresholds, f: &mut Vec<Finding>) {
                         if level == Level::Critical { t.crit_offset } else { t.warn_offset }
                     ),
                     if x.offset < 0.0 {
-                        "the local clock is ahead: correcting it steps it backwards, which kills time-sensitive \
-                         daemons (dovecot dies on a step back over 5 s); slew it (chronyd) or step it once with \
-                         those services stopped"
+                        "the local clock is ahead: correcting it steps it backwards, which upsets time-sensitive \
+                         daemons (dovecot 1.x dies on a step back over 5 s; 2.x stays up but refuses new logins \
+                         for up to 180 s); slew it (chronyd), or step it once with those services stopped or \
+                         restarted right after (supervise's clock-step-restart file)"
                     } else {
                         "the local clock is behind: ntpd steps offsets above 0.128 s and exits above 1000 s; \
                          check the daemon's sources and the host's time sync"
