@@ -22,6 +22,9 @@ pub struct Config {
     pub notification_fd: Option<i32>,
     /// `backoff-max` (ms): opt-in exponential restart backoff up to this delay.
     pub backoff_max: Option<Duration>,
+    /// `essential` exists (its content is ignored): the service ending
+    /// unasked ends supervise, and under svscan the whole tree.
+    pub essential: bool,
 }
 
 impl Default for Config {
@@ -33,6 +36,7 @@ impl Default for Config {
             down_signal: libc::SIGTERM,
             notification_fd: None,
             backoff_max: None,
+            essential: false,
         }
     }
 }
@@ -91,6 +95,7 @@ impl Config {
         let listed = listing.refresh(dir, i64::try_from(now).unwrap_or(i64::MAX));
         let mut r = Reader { dir, listed, problems: Vec::new() };
         c.finish = r.listed(c"finish") && dir.exists(c"finish").unwrap_or(false);
+        c.essential = r.listed(c"essential") && dir.exists(c"essential").unwrap_or(false);
         let millis = |s: &str| s.parse::<u64>().ok().map(Duration::from_millis);
         let off_if_zero = |d: Duration| (!d.is_zero()).then_some(d);
         if let Some(d) = r.setting(c"timeout-finish", millis) {
@@ -110,8 +115,8 @@ impl Config {
 }
 
 /// The files [`Config::load`] looks at, one bit each in [`Listing`].
-const FILES: [&CStr; 6] =
-    [c"finish", c"timeout-finish", c"timeout-kill", c"down-signal", c"notification-fd", c"backoff-max"];
+const FILES: [&CStr; 7] =
+    [c"finish", c"timeout-finish", c"timeout-kill", c"down-signal", c"notification-fd", c"backoff-max", c"essential"];
 
 /// Which of [`FILES`] have an entry in the service directory, known as long
 /// as the directory's ctime stays what it was when it was listed: creating,
@@ -270,6 +275,7 @@ mod tests {
             ("down-signal", "SIGHUP\n"),
             ("notification-fd", "3\n"),
             ("backoff-max", "abc"),
+            ("essential", "yes, please\n"),
         ] {
             fs::write(d.path().join(f), v).unwrap();
         }
@@ -280,6 +286,7 @@ mod tests {
         assert_eq!(c.down_signal, libc::SIGHUP);
         assert_eq!(c.notification_fd, Some(3));
         assert_eq!(c.backoff_max, None);
+        assert!(c.essential, "only presence counts, not the content");
         assert_eq!(p, vec![Problem::new(c"backoff-max", "bad format", b"abc")]);
     }
 

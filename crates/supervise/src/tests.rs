@@ -338,3 +338,42 @@ fn actions_keep_their_order_past_the_inline_slots() {
     queue.extend(all[5..].iter().cloned());
     assert_eq!(queue.collect::<Vec<_>>(), all[1..]);
 }
+
+fn essential(finish: bool) -> Sim {
+    let mut s = Sim::new(Config { essential: true, finish, ..Config::default() }, true);
+    s.step(Event::Boot);
+    s
+}
+
+#[test]
+fn an_essential_service_that_exits_unasked_ends_supervise_with_its_code() {
+    let mut s = essential(false);
+    let a = s.die(exited(3));
+    assert_eq!(a[a.len() - 2..], [Action::EssentialEnded { code: 3 }, Action::Exit]);
+    assert_eq!(s.m.status(s.now()).want, Want::Down);
+    let mut s = essential(false);
+    assert!(s.die(KILLED_BY_KILL).ends_with(&[Action::EssentialEnded { code: 137 }, Action::Exit]));
+}
+
+#[test]
+fn an_essential_service_asked_to_stop_or_restart_does_not_end_supervise() {
+    for letter in [b'd', b't', b'k', b'r'] {
+        let mut s = essential(false);
+        s.cmd(letter);
+        let a = s.die(KILLED_BY_TERM);
+        assert!(!a.iter().any(|a| matches!(a, Action::EssentialEnded { .. } | Action::Exit)), "svc -{letter}");
+    }
+    let mut s = essential(false);
+    s.cmd(b'x');
+    assert_eq!(s.die(EXITED_0).last(), Some(&Action::Exit), "svc -x: a plain exit");
+    assert!(!s.m.step(s.now(), Event::Wake).any(|a| matches!(a, Action::EssentialEnded { .. })));
+}
+
+#[test]
+fn an_essential_service_with_finish_ends_supervise_after_finish_whatever_finish_says() {
+    let mut s = essential(true);
+    let a = s.die(exited(4));
+    assert!(matches!(a.last(), Some(Action::WriteStatus(_))), "finish runs first: {a:?}");
+    let a = s.die(exited(125));
+    assert!(a.ends_with(&[Action::EssentialEnded { code: 4 }, Action::Exit]), "{a:?}");
+}
