@@ -25,6 +25,9 @@ pub struct Config {
     /// `clock-step-restart` (ms): restart the service when the wall clock
     /// steps back at least this far.
     pub clock_step_restart: Option<Duration>,
+    /// `essential` exists (its content is ignored): the service ending
+    /// unasked ends supervise, and under svscan the whole tree.
+    pub essential: bool,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
             notification_fd: None,
             backoff_max: None,
             clock_step_restart: None,
+            essential: false,
         }
     }
 }
@@ -95,6 +99,7 @@ impl Config {
         let listed = listing.refresh(dir, i64::try_from(now).unwrap_or(i64::MAX));
         let mut r = Reader { dir, listed, problems: Vec::new() };
         c.finish = r.listed(c"finish") && dir.exists(c"finish").unwrap_or(false);
+        c.essential = r.listed(c"essential") && dir.exists(c"essential").unwrap_or(false);
         let millis = |s: &str| s.parse::<u64>().ok().map(Duration::from_millis);
         let off_if_zero = |d: Duration| (!d.is_zero()).then_some(d);
         if let Some(d) = r.setting(c"timeout-finish", millis) {
@@ -115,7 +120,7 @@ impl Config {
 }
 
 /// The files [`Config::load`] looks at, one bit each in [`Listing`].
-const FILES: [&CStr; 7] = [
+const FILES: [&CStr; 8] = [
     c"finish",
     c"timeout-finish",
     c"timeout-kill",
@@ -123,6 +128,7 @@ const FILES: [&CStr; 7] = [
     c"notification-fd",
     c"backoff-max",
     c"clock-step-restart",
+    c"essential",
 ];
 
 /// Which of [`FILES`] have an entry in the service directory, known as long
@@ -283,6 +289,7 @@ mod tests {
             ("notification-fd", "3\n"),
             ("backoff-max", "abc"),
             ("clock-step-restart", "1000\n"),
+            ("essential", "yes, please\n"),
         ] {
             fs::write(d.path().join(f), v).unwrap();
         }
@@ -294,6 +301,7 @@ mod tests {
         assert_eq!(c.notification_fd, Some(3));
         assert_eq!(c.backoff_max, None);
         assert_eq!(c.clock_step_restart, Some(Duration::from_millis(1000)));
+        assert!(c.essential, "only presence counts, not the content");
         assert_eq!(p, vec![Problem::new(c"backoff-max", "bad format", b"abc")]);
     }
 

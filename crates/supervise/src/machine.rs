@@ -90,7 +90,10 @@ pub enum Action {
     WriteStatus(Status),
     /// Warn that fork failed; the retry is scheduled.
     WarnForkFailed,
-    /// Exit 0.
+    /// An essential service ended unasked with `code` (128 + signal number
+    /// if killed): record it for svscan; supervise exits with it.
+    EssentialEnded { code: u8 },
+    /// Exit (0, or the code of an [`Action::EssentialEnded`] before it).
     Exit,
 }
 
@@ -172,6 +175,11 @@ pub struct Machine {
     paused: bool,
     got_term: bool,
     exit_requested: bool,
+    /// The running service was told to stop or restart (`svc -d`, `-t`,
+    /// `-k`, runit's `r`): its death is no essential service's end.
+    stop_asked: bool,
+    /// An essential service ended unasked with this code; its finish runs, then supervise exits.
+    essential_end: Option<u8>,
     /// Monotonic time of the last pid change (the status stamp).
     changed: Duration,
     /// wall - mono when the status was last written.
@@ -198,6 +206,8 @@ impl Machine {
             paused: false,
             got_term: false,
             exit_requested: false,
+            stop_asked: false,
+            essential_end: None,
             changed: now.mono,
             written_offset: None,
             earliest_start: now.mono,
@@ -251,6 +261,7 @@ impl Machine {
                 self.starts += 1;
                 self.paused = false;
                 self.got_term = false;
+                self.stop_asked = false;
                 self.ready_at = None;
                 self.announce(now, &mut out);
             }
@@ -267,6 +278,9 @@ impl Machine {
             (Phase::StartingFinish, Event::SpawnFailed) => self.after_down(now, false, &mut out),
             (Phase::Running { pid, since, ready, .. }, Event::ChildExited { pid: dead, wstatus }) if pid == dead => {
                 self.last_exit = Some(last_exit(wstatus));
+                if self.config.essential && self.want != Want::Down && !self.exit_requested && !self.stop_asked {
+                    self.essential_end = Some(exit_code(wstatus));
+                }
                 self.got_term = false;
                 self.paused = false;
                 self.last_run_healthy = ready || now.mono.saturating_sub(since) >= SECOND;
@@ -374,10 +388,16 @@ impl Machine {
             }
             Command::Restart => {
                 if let Phase::Running { pid, .. } = self.phase {
+                    self.stop_asked = true;
                     out.push(Action::Signal { pid, signal: self.config.down_signal });
                 }
             }
             Command::Signal(signal) => {
+                // `svc -t` and `-k` make the service die to be restarted.
+                let killing = [libc::SIGTERM, libc::SIGKILL, self.config.down_signal].contains(&signal);
+                if killing && matches!(self.phase, Phase::Running { .. }) {
+                    self.stop_asked = true;
+                }
                 if let Some(pid) = self.pid() {
                     out.push(Action::Signal { pid, signal });
                 }
@@ -392,6 +412,7 @@ impl Machine {
         out.push(Action::Signal { pid, signal: libc::SIGCONT });
         self.paused = false;
         self.got_term = true;
+        self.stop_asked = true;
         if let Phase::Running { pid, since, ready, kill_at } = self.phase {
             let kill_at = kill_at.or(self.config.timeout_kill.map(|t| now.mono + t));
             self.phase = Phase::Running { pid, since, ready, kill_at };
@@ -421,6 +442,13 @@ impl Machine {
         self.phase = Phase::Down { next_start: None };
         if permanent {
             self.want = Want::Down;
+        }
+        if let Some(code) = self.essential_end.take() {
+            self.want = Want::Down;
+            self.announce(now, out);
+            out.push(Action::EssentialEnded { code });
+            out.push(Action::Exit);
+            return;
         }
         if self.exit_requested {
             self.announce(now, out);
@@ -509,6 +537,14 @@ fn last_exit(wstatus: i32) -> LastExit {
         LastExit::Signal(libc::WTERMSIG(wstatus) as u8)
     } else {
         LastExit::Code(libc::WEXITSTATUS(wstatus) as u8)
+    }
+}
+
+/// A shell's `$?` for the service's end: its exit code, or 128 + the signal number.
+fn exit_code(wstatus: i32) -> u8 {
+    match last_exit(wstatus) {
+        LastExit::Code(c) => c,
+        LastExit::Signal(s) => 128u8.saturating_add(s),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::ffi::{CStr, OsStr};
 use std::fs::File;
-use std::io::{self, ErrorKind};
+use std::io::{self, ErrorKind, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use std::os::unix::ffi::OsStrExt;
@@ -34,10 +34,11 @@ pub(crate) fn fatal(parts: &[&[u8]], e: &io::Error) -> Fatal {
 }
 
 /// Supervises the service in `dir` until told to exit (`x` once down,
-/// SIGTERM/SIGINT = `dx`, SIGHUP = `x`). The working directory becomes `dir`
-/// (where `run` starts, as under daemontools); supervise itself reaches its
-/// files through the directory's descriptor.
-pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
+/// SIGTERM/SIGINT = `dx`, SIGHUP = `x`), or until an essential service ends
+/// unasked. Returns the exit code: 0, or that service's code. The working
+/// directory becomes `dir` (where `run` starts, as under daemontools);
+/// supervise itself reaches its files through the directory's descriptor.
+pub fn supervise(dir: &OsStr) -> Result<u8, Fatal> {
     let name = dir.as_bytes();
     let dir = ServiceDir::open(name)
         .and_then(|d| d.chdir().map(|()| d))
@@ -63,6 +64,8 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
         }
         None => lock,
     };
+    // A verdict of an earlier run, which svscan did not collect.
+    let _ = dir.unlink(svstatus::ESSENTIAL_EXIT);
     let control = open_fifo(&dir, name, svstatus::CONTROL, false)
         .map_err(|e| fatal(&[b"unable to read ", name, b"/supervise/control: "], &e))?;
     // Held open for writing too, so the FIFO never reports end of file.
@@ -95,13 +98,14 @@ pub fn supervise(dir: &OsStr) -> Result<(), Fatal> {
         runit_written: None,
         listing,
         warned: Warned::default(),
+        exit_code: 0,
     };
     if !runner.perform(Event::Boot)? {
         runner.open_ok()?;
         runner.main_loop(&signals, &control, step_timer.as_ref())?;
     }
     runner.write_runit_files();
-    Ok(())
+    Ok(runner.exit_code)
 }
 
 /// `mkdir supervise`; a dangling symlink gets its target created (Debian's
@@ -178,6 +182,8 @@ struct Runner<'a> {
     warned: Warned,
     /// wall - monotonic (ns) as last seen: its change is a wall-clock step.
     clock_offset: i128,
+    /// supervise's exit code: an essential service's, once it ended.
+    exit_code: u8,
 }
 
 impl Runner<'_> {
@@ -340,6 +346,10 @@ impl Runner<'_> {
                     strerr::warn(&[b"unable to fork for ", self.name, b", sleeping 60 seconds: ", why.as_bytes()]);
                     None
                 }
+                Action::EssentialEnded { code } => {
+                    self.essential_ended(code);
+                    None
+                }
                 Action::Exit => return Ok(true),
             };
             if let Some(event) = answer {
@@ -349,6 +359,28 @@ impl Runner<'_> {
             }
         }
         Ok(false)
+    }
+
+    /// Records the code in [`svstatus::ESSENTIAL_EXIT`] for svscan (a new
+    /// file, never one found there: it may be a planted symlink) and keeps it
+    /// as supervise's exit code.
+    fn essential_ended(&mut self, code: u8) {
+        self.exit_code = code;
+        let mut buf = [0; svstatus::DECIMAL_LEN];
+        let text = [svstatus::decimal(i64::from(code), &mut buf), b"\n"].concat();
+        strerr::warn(&[
+            self.name,
+            b" is essential and exited with code ",
+            &text[..text.len() - 1],
+            b": supervise exits",
+        ]);
+        let _ = self.dir.unlink(svstatus::ESSENTIAL_EXIT);
+        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
+        let written = self.dir.open_file(svstatus::ESSENTIAL_EXIT, flags, 0o644).and_then(|mut f| f.write_all(&text));
+        if let Err(e) = written {
+            let path = svstatus::ESSENTIAL_EXIT.to_bytes();
+            strerr::warn(&[b"unable to write ", self.name, b"/", path, b": ", strerr::errstr(&e).as_bytes()]);
+        }
     }
 
     fn spawn_run(&mut self) -> Event {

@@ -405,3 +405,55 @@ fn a_step_back_does_not_start_a_service_wanted_down() {
     let a = s.clock_step(-3600);
     assert_eq!((spawns(&a), signals(&a)), (0, vec![]));
 }
+
+fn essential(finish: bool) -> Sim {
+    let mut s = Sim::new(Config { essential: true, finish, ..Config::default() }, true);
+    s.step(Event::Boot);
+    s
+}
+
+#[test]
+fn an_essential_service_that_exits_unasked_ends_supervise_with_its_code() {
+    let mut s = essential(false);
+    let a = s.die(exited(3));
+    assert_eq!(a[a.len() - 2..], [Action::EssentialEnded { code: 3 }, Action::Exit]);
+    assert_eq!(s.m.status(s.now()).want, Want::Down);
+    let mut s = essential(false);
+    assert!(s.die(KILLED_BY_KILL).ends_with(&[Action::EssentialEnded { code: 137 }, Action::Exit]));
+}
+
+#[test]
+fn an_essential_service_asked_to_stop_or_restart_does_not_end_supervise() {
+    for letter in [b'd', b't', b'k', b'r'] {
+        let mut s = essential(false);
+        s.cmd(letter);
+        let a = s.die(KILLED_BY_TERM);
+        assert!(!a.iter().any(|a| matches!(a, Action::EssentialEnded { .. } | Action::Exit)), "svc -{letter}");
+    }
+    let mut s = essential(false);
+    s.cmd(b'x');
+    assert_eq!(s.die(EXITED_0).last(), Some(&Action::Exit), "svc -x: a plain exit");
+    assert!(!s.m.step(s.now(), Event::Wake).any(|a| matches!(a, Action::EssentialEnded { .. })));
+}
+
+#[test]
+fn an_essential_service_with_finish_ends_supervise_after_finish_whatever_finish_says() {
+    let mut s = essential(true);
+    let a = s.die(exited(4));
+    assert!(matches!(a.last(), Some(Action::WriteStatus(_))), "finish runs first: {a:?}");
+    let a = s.die(exited(125));
+    assert!(a.ends_with(&[Action::EssentialEnded { code: 4 }, Action::Exit]), "{a:?}");
+}
+
+#[test]
+fn an_essential_service_restarted_for_a_clock_step_does_not_end_supervise() {
+    let config = Config { essential: true, clock_step_restart: Some(Duration::from_millis(1000)), ..Config::default() };
+    let mut s = Sim::new(config, true);
+    s.step(Event::Boot);
+    s.advance(5000);
+    assert_eq!(signals(&s.clock_step(-3600)), [libc::SIGTERM, libc::SIGCONT]);
+    let a = s.die(KILLED_BY_TERM);
+    assert!(!a.iter().any(|a| matches!(a, Action::EssentialEnded { .. } | Action::Exit)), "{a:?}");
+    s.advance(1000);
+    assert!(s.m.pid().is_some(), "started again");
+}

@@ -7,7 +7,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
 use std::fs::OpenOptions;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
@@ -74,8 +74,10 @@ impl Error {
 }
 
 /// Runs svscan on `dir` (or the current directory) until SIGTERM, SIGINT or
-/// SIGPWR has stopped every service; returns once every supervise has exited.
-pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
+/// SIGPWR, or the end of an essential service, has stopped every service;
+/// returns once every supervise has exited, with svscan's exit code: 0, or
+/// the code of the essential service that ended.
+pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<u8, Error> {
     if let Some(d) = dir {
         std::env::set_current_dir(d).map_err(|e| Error::new(&[b"unable to chdir to ", d.as_bytes()], e))?;
     }
@@ -113,6 +115,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
         standing: Standing::default(),
         scan_warnings: Vec::new(),
         failures: Failures::default(),
+        exit_code: None,
     };
     d.table.request_scan(clock.monotonic());
     loop {
@@ -122,7 +125,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<(), Error> {
         let due = d.table.tick(clock.monotonic());
         d.perform(due);
         if d.table.finished() {
-            return Ok(());
+            return Ok(d.exit_code.unwrap_or(0));
         }
         let timeout = d.table.deadline().map(|t| t.saturating_sub(clock.monotonic()));
         let mut fds = vec![signals.as_fd()];
@@ -160,6 +163,8 @@ struct Daemon<'c> {
     failures: Failures,
     /// The signals svscan was started with ignored, to ignore again in children.
     ignored: Vec<libc::c_int>,
+    /// The code of the first essential service that ended: svscan's own.
+    exit_code: Option<u8>,
 }
 
 impl Daemon<'_> {
@@ -168,8 +173,13 @@ impl Daemon<'_> {
         match sig {
             libc::SIGCHLD => {
                 while let Some((pid, _)) = unix::process::reap() {
+                    let ended =
+                        self.table.service_of(pid).and_then(|(name, key, role)| essential_exit(&name, key, role));
                     let actions = self.table.exited(pid, self.clock.monotonic());
                     self.perform(actions);
+                    if let Some((code, name)) = ended {
+                        self.essential_ended(code, &name);
+                    }
                 }
             }
             libc::SIGALRM | libc::SIGHUP => self.table.request_scan(now),
@@ -179,6 +189,18 @@ impl Daemon<'_> {
             }
             _ => {}
         }
+    }
+
+    /// An essential service ended: shut the tree down as on SIGTERM, and
+    /// exit with its code (the first one's, if several end).
+    fn essential_ended(&mut self, code: u8, name: &[u8]) {
+        if self.exit_code.is_none() {
+            self.exit_code = Some(code);
+            let code = code.to_string();
+            warn(&[b"essential service ", name, b" exited with code ", code.as_bytes(), b": stopping every service"]);
+        }
+        let actions = self.table.shutdown(self.clock.monotonic());
+        self.perform(actions);
     }
 
     fn scan(&mut self) {
@@ -329,6 +351,39 @@ fn summary(errno: i32, services: usize, fd_limit: u64) -> Vec<u8> {
         _ => String::new(),
     };
     warning_line(&[count.as_bytes(), strerr::errno_str(errno).as_bytes(), fix.as_bytes(), b"; svscan keeps retrying"])
+}
+
+/// The code in `NAME/supervise/essential-exit` (`NAME/log/...` for a
+/// logger), which its supervise writes before exiting when its essential
+/// service ended, provided `NAME` is still the directory `key`; the file is
+/// removed once read. Returns the code and the directory's name as shown.
+fn essential_exit(name: &OsStr, key: Key, role: Role) -> Option<(u8, Vec<u8>)> {
+    let dir = Path::new(name);
+    if listing::key_of(dir).ok() != Some(key) {
+        return None;
+    }
+    let shown = match role {
+        Role::Main => name.as_bytes().to_vec(),
+        Role::Log => [name.as_bytes(), b"/log"].concat(),
+    };
+    let path = Path::new(OsStr::from_bytes(&shown)).join(OsStr::from_bytes(svstatus::ESSENTIAL_EXIT.to_bytes()));
+    let mut text = String::new();
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&path)
+        .ok()?
+        .take(8)
+        .read_to_string(&mut text)
+        .ok()?;
+    let _ = std::fs::remove_file(&path);
+    match text.trim().parse::<u8>() {
+        Ok(code) => Some((code, shown)),
+        Err(_) => {
+            warn(&[path.as_os_str().as_bytes(), b" does not hold an exit code (0 to 255): ignored it"]);
+            None
+        }
+    }
 }
 
 /// Writes `cmd` to the control FIFO `NAME/file`, provided `NAME` is still the

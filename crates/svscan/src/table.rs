@@ -281,6 +281,20 @@ impl Table {
         }
     }
 
+    /// The service directory (name and identity) and role of supervise `pid`.
+    pub fn service_of(&self, pid: i32) -> Option<(OsString, Key, Role)> {
+        self.entries.iter().find_map(|e| {
+            let role = if e.main.pid == Some(pid) {
+                Role::Main
+            } else if e.log.as_ref().is_some_and(|l| l.pid == Some(pid)) {
+                Role::Log
+            } else {
+                return None;
+            };
+            Some((e.name.clone(), e.key, role))
+        })
+    }
+
     /// A child was reaped. Children that are not ours (orphans reparented to
     /// PID 1 or a subreaper) are ignored.
     pub fn exited(&mut self, pid: i32, now: Duration) -> Vec<Action> {

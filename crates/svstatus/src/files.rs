@@ -18,6 +18,10 @@ pub const CONTROL: &CStr = c"supervise/control";
 pub const OK: &CStr = c"supervise/ok";
 /// `supervise/lock`
 pub const LOCK: &CStr = c"supervise/lock";
+/// `supervise/essential-exit`: written by supervise when its essential
+/// service ended unasked, holding the code in decimal (`3\n`); svscan reads
+/// and removes it when that supervise exits, then shuts the tree down.
+pub const ESSENTIAL_EXIT: &CStr = c"supervise/essential-exit";
 /// `status` and runit's `stat` and `pid`.
 pub const STATUS_FILES: [&CStr; 3] = [STATUS, c"supervise/stat", c"supervise/pid"];
 /// The files written before being renamed over (or swapped with) [`STATUS_FILES`].

@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 /// `svscan [DIR]`: like daemontools, further arguments are ignored and there are no options.
 pub fn main(args: &[&OsStr]) -> u8 {
     match svscan::run(args.first().copied(), &tai64::SystemClock) {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(e) => {
             let line = [strerr::program().as_bytes(), b": fatal: ", &e.message(), b"\n"].concat();
             strerr::write_stderr(&line);

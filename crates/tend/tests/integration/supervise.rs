@@ -231,6 +231,22 @@ fn finish_exit_125_means_do_not_restart() {
     assert!(json(&sb, "s").contains("\"up\":false"));
 }
 
+/// Without svscan (`supervise DIR` as a container's PID 1), supervise
+/// itself exits with the code of its essential service, once down.
+#[test]
+fn supervise_of_an_essential_service_exits_with_its_code() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "exec sleep 100");
+    fs::write(sb.join("s/essential"), b"\xff garbage").unwrap();
+    let supervise = start(&mut sb, "s");
+    let pid = wait_up(&sb, "s");
+    signal(pid, libc::SIGKILL);
+    assert_eq!(sb.wait_exit(supervise).code(), Some(137));
+    assert_eq!(status_pid(&sb, "s"), 0);
+    assert_eq!(fs::read_to_string(sb.join("s/supervise/essential-exit")).unwrap(), "137\n");
+    assert!(stderr_of(&sb, "s").contains("s is essential and exited with code 137"), "{}", stderr_of(&sb, "s"));
+}
+
 #[test]
 fn finish_that_hangs_is_killed_after_timeout_finish() {
     let mut sb = Sandbox::new();

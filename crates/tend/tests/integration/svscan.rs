@@ -30,6 +30,22 @@ fn start_svscan(sb: &mut Sandbox) -> u32 {
     sb.spawn(cmd)
 }
 
+/// Starts our svscan on `sb/scan` as PID 1 of a new PID namespace (`unshare
+/// --pid --fork`, in a user namespace so that the test runs without root),
+/// its stderr in `sb/stderr`, with the `supervise` of directory `bin` (ours,
+/// or daemontools' in /usr/bin); returns the pids of unshare and of svscan.
+fn start_svscan_as_pid_1(sb: &mut Sandbox, bin: &Path) -> (u32, u32) {
+    let mut cmd = sb.command("unshare");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    cmd.args(["--user", "--map-root-user", "--pid", "--fork"]).arg(sb.bin.join("svscan")).arg("scan").env("PATH", path);
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(fs::File::create(sb.join("stderr")).unwrap());
+    let unshare = sb.spawn(cmd);
+    assert!(wait_until(LIMIT, || children(unshare).len() == 1), "unshare --pid --fork did not start svscan");
+    let svscan = children(unshare)[0].0;
+    wait_exec(svscan, "svscan");
+    (unshare, svscan)
+}
+
 /// (pid, argv, cwd) of every child of `parent` that is not a zombie.
 fn children(parent: u32) -> Vec<(u32, Vec<Vec<u8>>, PathBuf)> {
     let mut out = Vec::new();
@@ -394,14 +410,7 @@ fn as_pid_1_it_reaps_orphans_and_shuts_down_on_sigterm() {
     // machine's) before it sleeps.
     let orphan = "sh -c 'sh -c \"read pid rest < /proc/self/stat; echo \\$pid >> ../../orphans; exec sleep 0.2\" &'";
     let a = service(&sb, "a", &format!("{orphan}\n{orphan}\nexec sleep 1000"));
-    let mut cmd = sb.command("unshare");
-    let path = format!("/usr/bin:{}", std::env::var("PATH").unwrap_or_default());
-    cmd.args(["--user", "--map-root-user", "--pid", "--fork"]).arg(sb.bin.join("svscan")).arg("scan").env("PATH", path);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(fs::File::create(sb.join("stderr")).unwrap());
-    let unshare = sb.spawn(cmd);
-    assert!(wait_until(LIMIT, || children(unshare).len() == 1), "unshare --pid --fork did not start svscan");
-    let svscan = children(unshare)[0].0;
-    wait_exec(svscan, "svscan");
+    let (unshare, svscan) = start_svscan_as_pid_1(&mut sb, Path::new("/usr/bin"));
     let ns_pid = fs::read_to_string(format!("/proc/{svscan}/status")).unwrap();
     assert!(ns_pid.lines().any(|l| l.starts_with("NSpid:") && l.trim_end().ends_with("\t1")), "{ns_pid}");
     assert!(wait_until(LIMIT, || status_pid(&a).is_some()));
@@ -647,4 +656,76 @@ fn out_of_descriptors_each_service_is_named_once_and_a_summary_gives_the_fix() {
     assert_eq!(failed(), first);
     let rest: Vec<String> = warned().into_iter().filter(|l| !l.contains("unable to create pipe for ")).collect();
     assert_eq!(rest, [summary]);
+}
+
+/// An essential service (`vital`, with an `essential` file) that ends by
+/// itself, with a normal service (`other`, which ignores nothing) beside it:
+/// svscan, as PID 1 of its namespace, stops every service in order and exits
+/// with `vital`'s code. `end` makes vital end, given its pid.
+fn essential_end_in_a_namespace(end: impl FnOnce(u32), code: i32) {
+    let mut sb = Sandbox::new();
+    // Each service writes its pid as the machine sees it (/proc is the
+    // machine's; the status file has the namespace's). vital's shell waits
+    // for its child, so that SIGUSR1 makes it exit 3 at once.
+    let host_pid = |name: &str| format!("read pid rest < /proc/self/stat; echo $pid > ../../{name}.pid");
+    let vital =
+        service(&sb, "vital", &format!("{}\ntrap 'kill $!; exit 3' USR1\nsleep 1000 & wait", host_pid("vital")));
+    fs::write(vital.join("essential"), b"whatever is here is ignored\n").unwrap();
+    let other = service(&sb, "other", &format!("{}\nexec sleep 1000", host_pid("other")));
+    let ours = sb.bin.clone();
+    let (unshare, _) = start_svscan_as_pid_1(&mut sb, &ours);
+    let pid_of = |name: &str| lines(&sb.join(&format!("{name}.pid"))).first().and_then(|l| l.parse::<u32>().ok());
+    assert!(wait_until(LIMIT, || pid_of("vital").is_some() && status_pid(&other).is_some()));
+    let (vital_pid, other_pid) = (pid_of("vital").unwrap(), pid_of("other").unwrap());
+    end(vital_pid);
+    assert_eq!(sb.wait_exit(unshare).code(), Some(code));
+    // supervise recorded the stop of `other`: stopped, not killed with the namespace.
+    assert_eq!(status_pid(&other), None);
+    assert!(!alive(vital_pid) && !alive(other_pid));
+    assert!(!vital.join("supervise/essential-exit").exists(), "svscan removes the file it read");
+    let stderr = fs::read_to_string(sb.join("stderr")).unwrap();
+    let said = format!("svscan: warning: essential service vital exited with code {code}: stopping every service");
+    assert!(stderr.contains(&said), "{stderr}");
+}
+
+#[test]
+fn an_essential_service_that_exits_ends_the_tree_with_its_code() {
+    essential_end_in_a_namespace(|pid| signal(pid, libc::SIGUSR1), 3);
+}
+
+#[test]
+fn an_essential_service_killed_by_a_signal_ends_the_tree_with_128_plus_the_signal() {
+    essential_end_in_a_namespace(|pid| signal(pid, libc::SIGKILL), 137);
+}
+
+#[test]
+fn an_essential_service_stopped_with_svc_d_does_not_end_the_tree() {
+    let mut sb = Sandbox::new();
+    let vital = service(&sb, "vital", "exec sleep 1000");
+    fs::write(vital.join("essential"), b"").unwrap();
+    let svscan = start_svscan(&mut sb);
+    assert!(wait_until(LIMIT, || status_pid(&vital).is_some()));
+    let first = status_pid(&vital).unwrap();
+    let svc = |letters: &str| assert!(sb.tend("svc").arg(letters).arg("scan/vital").status().unwrap().success());
+    svc("-d");
+    assert!(wait_until(LIMIT, || status_pid(&vital).is_none()));
+    // svscan goes on: the service comes back on request, under the same supervise.
+    svc("-u");
+    assert!(wait_until(LIMIT, || status_pid(&vital).is_some_and(|p| p != first)));
+    assert!(alive(svscan));
+    signal(svscan, libc::SIGTERM);
+    assert_eq!(sb.wait_exit(svscan).code(), Some(0));
+    assert_eq!(fs::read(sb.join("stderr")).unwrap(), b"");
+}
+
+#[test]
+fn an_essential_service_whose_finish_exits_125_ends_the_tree_after_finish_with_its_own_code() {
+    let mut sb = Sandbox::new();
+    let vital = service(&sb, "vital", "exit 4");
+    fs::write(vital.join("essential"), b"").unwrap();
+    sb.script("scan/vital/finish", "#!/bin/sh\necho \"$1 $2\" > ../../finished\nexit 125\n");
+    let svscan = start_svscan(&mut sb);
+    assert_eq!(sb.wait_exit(svscan).code(), Some(4));
+    assert_eq!(lines(&sb.join("finished")), ["4 0"]);
+    assert_eq!(read_status(&vital).map(|s| s.pid), Some(0));
 }
