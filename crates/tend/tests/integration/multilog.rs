@@ -5,7 +5,7 @@
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -755,6 +755,8 @@ fn storm(long: bool) {
     svscan.arg("sv");
     sb.spawn(svscan);
     let main = sb.join("sv/w/log/main");
+    // A failure keeps the directory for examination (the sandbox goes).
+    let keep = KeepOnPanic { seed, dir: &main };
     let expected_bytes: u64 = (0..total).map(|i| storm_line(i, long).len() as u64 + 27).sum();
     let mut x = seed;
     let mut pid = None;
@@ -822,6 +824,28 @@ fn storm(long: bool) {
         missing.len(),
         missing.first()
     );
+    std::mem::forget(keep);
+}
+
+/// Copies a storm's log directory to /tmp/keep-storm-SEED/ and prints its
+/// listing with sizes, if the checks panic.
+struct KeepOnPanic<'a> {
+    seed: u64,
+    dir: &'a Path,
+}
+
+impl Drop for KeepOnPanic<'_> {
+    fn drop(&mut self) {
+        let kept = PathBuf::from(format!("/tmp/keep-storm-{}", self.seed));
+        let _ = fs::create_dir_all(&kept);
+        let mut listing = String::new();
+        for name in fs::read_dir(self.dir).into_iter().flatten().flatten().map(|e| e.file_name()) {
+            let size = fs::metadata(self.dir.join(&name)).map(|m| m.len()).unwrap_or(0);
+            listing.push_str(&format!("{size:>10} {}\n", name.to_string_lossy()));
+            let _ = fs::copy(self.dir.join(&name), kept.join(&name));
+        }
+        eprintln!("seed {}: log directory kept in {}:\n{listing}", self.seed, kept.display());
+    }
 }
 
 #[test]
