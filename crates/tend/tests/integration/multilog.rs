@@ -50,15 +50,25 @@ fn snapshot(dir: &Path) -> Vec<u8> {
 }
 
 /// Everything logged in a directory, in order: archives, then `current`.
+/// The files are read again until no name changed meanwhile: a multilog
+/// restarting under the reader renames `current` (and the sealer `.u` files)
+/// between the listing and the reads, and a file read under its old name
+/// would look empty.
 fn logged(dir: &Path) -> Vec<u8> {
-    let mut names: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('@'))
-        .collect();
-    names.sort();
-    names.push("current".into());
-    names.iter().flat_map(|n| fs::read(dir.join(n)).unwrap_or_default()).collect()
+    loop {
+        let before = names_and_current(dir);
+        let mut names = before.0.clone();
+        names.push("current".into());
+        let log: Vec<u8> = names.iter().flat_map(|n| fs::read(dir.join(n)).unwrap_or_default()).collect();
+        if names_and_current(dir) == before {
+            return log;
+        }
+    }
+}
+
+/// The archive names of `dir` in order, and the inode of its `current`.
+fn names_and_current(dir: &Path) -> (Vec<String>, Option<u64>) {
+    (archives(dir), fs::metadata(dir.join("current")).ok().map(|m| m.ino()))
 }
 
 /// The archive names of `dir` in order (none while it does not exist yet).
@@ -778,10 +788,19 @@ fn storm(long: bool) {
         signal(pid.unwrap(), libc::SIGKILL);
     }
     let last = [&b" "[..], &storm_line(total - 1, long), b"\n"].concat();
+    let settled = || log_ends_with(&main, &last) && !archives(&main).iter().any(|n| n.ends_with(".u"));
     assert!(
-        wait_until(Duration::from_secs(120), || log_ends_with(&main, &last)
-            && !archives(&main).iter().any(|n| n.ends_with(".u"))),
+        wait_until(Duration::from_secs(120), settled),
         "seed {seed}: the last line never arrived, or a .u file stayed"
+    );
+    // One kill more after the end: the next logger's recovery moves
+    // `current` to an archive while the log is read.
+    let after_end = up_pid(&sb, "sv/w/log");
+    signal(after_end.unwrap(), libc::SIGKILL);
+    assert!(
+        wait_until(Duration::from_secs(60), || up_pid(&sb, "sv/w/log").is_some_and(|p| Some(p) != after_end)
+            && settled()),
+        "seed {seed}: no new multilog after the end"
     );
     let log = logged(&main);
     let mut seen = vec![false; total];

@@ -226,7 +226,8 @@ impl Drop for Sandbox {
                 // SAFETY: signalling a pid this sandbox started (marked or descended).
                 unsafe { libc::kill(p, libc::SIGKILL) };
             }
-            for c in &mut self.children {
+            // Reaped, a child's pid is free for any process: never signalled again.
+            for mut c in self.children.drain(..) {
                 let _ = c.wait();
             }
             std::thread::sleep(Duration::from_millis(20));
