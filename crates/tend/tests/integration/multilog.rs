@@ -795,7 +795,14 @@ fn storm(long: bool) {
     );
     // One kill more after the end: the next logger's recovery moves
     // `current` to an archive while the log is read.
-    let after_end = up_pid(&sb, "sv/w/log");
+    let mut after_end = None;
+    assert!(
+        wait_until(Duration::from_secs(60), || {
+            after_end = up_pid(&sb, "sv/w/log");
+            after_end.is_some()
+        }),
+        "seed {seed}: no multilog up after the end"
+    );
     signal(after_end.unwrap(), libc::SIGKILL);
     assert!(
         wait_until(Duration::from_secs(60), || up_pid(&sb, "sv/w/log").is_some_and(|p| Some(p) != after_end)
