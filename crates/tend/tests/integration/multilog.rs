@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use crate::util::{
-    assert_same, run_with_input, signal, signal_and_wait_taken, wait_reading, wait_until, Sandbox, PATIENCE,
+    assert_same, run_with_input, signal, signal_and_wait_taken, wait_for, wait_reading, wait_until, Sandbox, PATIENCE,
 };
 
 /// `@` and 24 lowercase hex digits, wherever they appear, become `@LABEL`.
@@ -530,7 +530,15 @@ fn multilog_sigkill_loses_no_line() {
     assert!(wait_until(PATIENCE, || archives(&sb.join("d")).len() >= 3));
     signal(first, libc::SIGKILL);
     let _ = sb.take_child(first).wait();
+    // A processor the killed multilog was forking holds a copy of its lock
+    // until it execs: a multilog started before then exits 111 ("unable to
+    // lock directory", as daemontools' does; supervise would start it again).
+    wait_for("the killed multilog's lock to be free", || lock_is_free(&sb.join("d/lock")));
     let second = start(&mut sb);
+    // If the second multilog died the writer would block for ever on the
+    // full FIFO (this test holds a reader too): fail instead.
+    let writing = wait_until(PATIENCE, || writer.is_finished());
+    assert!(writing, "the writer never finished: the second multilog is gone? {:?}", sb.child_status(second));
     writer.join().unwrap();
     w.flush().unwrap();
     drop(w);
@@ -552,6 +560,14 @@ fn multilog_sigkill_loses_no_line() {
     }
     let missing: Vec<usize> = (0..total).filter(|&i| !seen[i]).collect();
     assert!(missing.is_empty(), "lost {} lines, first {:?}", missing.len(), missing.first());
+}
+
+/// Whether nobody holds the flock on `path` (taken and released at once).
+fn lock_is_free(path: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(f) = fs::OpenOptions::new().append(true).open(path) else { return false };
+    // SAFETY: flock on a descriptor this function owns; closing it releases the lock.
+    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
 }
 
 /// N in a line `line N ...` made by [`lines`].

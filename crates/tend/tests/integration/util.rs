@@ -115,6 +115,12 @@ impl Sandbox {
         pid
     }
 
+    /// A spawned child's exit status if it has exited (it stays the
+    /// sandbox's to kill).
+    pub fn child_status(&mut self, pid: u32) -> Option<ExitStatus> {
+        self.children.iter_mut().find(|c| c.id() == pid).and_then(|c| c.try_wait().ok().flatten())
+    }
+
     /// Takes back a spawned child to wait for it yourself (it stays marked).
     pub fn take_child(&mut self, pid: u32) -> Child {
         let i = self.children.iter().position(|c| c.id() == pid).expect("no such child");
