@@ -528,18 +528,8 @@ fn multilog_sigkill_loses_no_line() {
         std::thread::spawn(move || w2.write_all(&input).unwrap())
     };
     assert!(wait_until(PATIENCE, || archives(&sb.join("d")).len() >= 3));
-    signal(first, libc::SIGKILL);
-    let _ = sb.take_child(first).wait();
-    // A processor the killed multilog was forking holds a copy of its lock
-    // until it execs: a multilog started before then exits 111 ("unable to
-    // lock directory", as daemontools' does; supervise would start it again).
-    wait_for("the killed multilog's lock to be free", || lock_is_free(&sb.join("d/lock")));
-    let second = start(&mut sb);
-    // If the second multilog died the writer would block for ever on the
-    // full FIFO (this test holds a reader too): fail instead.
-    let writing = wait_until(PATIENCE, || writer.is_finished());
-    assert!(writing, "the writer never finished: the second multilog is gone? {:?}", sb.child_status(second));
-    writer.join().unwrap();
+    let second = kill_and_start_again(&mut sb, first, start);
+    join_writer(&mut sb, writer, second);
     w.flush().unwrap();
     drop(w);
     let mut child = sb.take_child(second);
@@ -560,6 +550,27 @@ fn multilog_sigkill_loses_no_line() {
     }
     let missing: Vec<usize> = (0..total).filter(|&i| !seen[i]).collect();
     assert!(missing.is_empty(), "lost {} lines, first {:?}", missing.len(), missing.first());
+}
+
+/// SIGKILLs the multilog `first` (logging into `d`), then starts the next
+/// with `start` once the lock is free: a processor the killed one was
+/// forking holds a copy of its lock until it execs, and a multilog started
+/// before then exits 111 (`unable to lock directory`, as daemontools' does;
+/// supervise would start it again).
+fn kill_and_start_again(sb: &mut Sandbox, first: u32, start: impl Fn(&mut Sandbox) -> u32) -> u32 {
+    signal(first, libc::SIGKILL);
+    let _ = sb.take_child(first).wait();
+    wait_for("the killed multilog's lock to be free", || lock_is_free(&sb.join("d/lock")));
+    start(sb)
+}
+
+/// Joins a thread writing into a FIFO the test also holds open for reading:
+/// if the multilog reading it died, the write would block for ever, so the
+/// test fails instead.
+fn join_writer(sb: &mut Sandbox, writer: std::thread::JoinHandle<()>, reader: u32) {
+    let done = wait_until(PATIENCE, || writer.is_finished());
+    assert!(done, "the writer never finished; the multilog reading: {:?}", sb.child_status(reader));
+    writer.join().unwrap();
 }
 
 /// Whether nobody holds the flock on `path` (taken and released at once).
@@ -1049,10 +1060,8 @@ fn multilog_killed_in_a_line_over_1_mib_keeps_both_pieces_marked() {
     // `partial` is u+x once the line's start no longer fits in it.
     let partial = sb.join("d/partial");
     assert!(wait_until(PATIENCE, || fs::metadata(&partial).is_ok_and(|m| m.mode() & 0o100 != 0)));
-    signal(first, libc::SIGKILL);
-    let _ = sb.take_child(first).wait();
-    let second = start(&mut sb);
-    writer.join().unwrap();
+    let second = kill_and_start_again(&mut sb, first, start);
+    join_writer(&mut sb, writer, second);
     w.write_all(b"rest\nnext\n").unwrap();
     let current = sb.join("d/current");
     assert!(wait_until(PATIENCE, || fs::read(&current).unwrap_or_default().ends_with(b"\nnext\n")));
