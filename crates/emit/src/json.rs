@@ -42,21 +42,21 @@ impl Json {
 
     /// `{`, what `fields` writes (through [`Json::key`] or [`Json::field`]), `}`.
     pub fn object(&mut self, fields: impl FnOnce(&mut Json)) {
-        self.separate();
-        self.out.push('{');
-        self.comma = false;
-        fields(self);
-        self.out.push('}');
-        self.comma = true;
+        self.enclosed('{', fields, '}');
     }
 
     /// `[`, the values `items` writes, `]`.
     pub fn array(&mut self, items: impl FnOnce(&mut Json)) {
+        self.enclosed('[', items, ']');
+    }
+
+    /// One value: `open`, the members `inside` writes (comma-separated), `close`.
+    fn enclosed(&mut self, open: char, inside: impl FnOnce(&mut Json), close: char) {
         self.separate();
-        self.out.push('[');
+        self.out.push(open);
         self.comma = false;
-        items(self);
-        self.out.push(']');
+        inside(self);
+        self.out.push(close);
         self.comma = true;
     }
 
