@@ -14,8 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-peers
-cargo build --release -p tend --quiet
-TEND="$(realpath "${CARGO_TARGET_DIR:-target}/release/tend")"
+. bench/build-tend.sh
 ROUNDS="${ROUNDS:-3}"
 LINES="${LINES:-1000000}"
 DISK_DIR="${DISK_DIR:-/var/tmp}"

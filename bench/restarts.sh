@@ -18,11 +18,10 @@
 # Every process is started in its own session and killed by process group.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p tend --quiet
-TEND="$(realpath "${CARGO_TARGET_DIR:-target}/release/tend")"
-export TEND
+. bench/build-tend.sh
 exec python3 - <<'PY'
 import os, shutil, signal, subprocess, tempfile, time
+from benchlib import kill_groups
 
 TEND = os.environ["TEND"]
 N_SERVICES = int(os.environ.get("N_SERVICES", "4"))
@@ -91,16 +90,7 @@ try:
         r, ns, t = totals.get(name, (0, 0, 0))
         totals[name] = (r + c1 - c0, ns + ns1 - ns0, t + t1 - t0)
 finally:
-    for g in groups:
-        try:
-            os.killpg(g, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for g in groups:
-        try:
-            os.waitpid(g, 0)
-        except ChildProcessError:
-            pass
+    kill_groups(groups)
     shutil.rmtree(work, ignore_errors=True)
 print(f"| supervisor | restarts ({N_SERVICES} services) | CPU per restart, ms (schedstat) | clock ticks (utime + stime) | ms per restart from ticks |")
 print("|---|---|---|---|---|")

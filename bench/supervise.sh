@@ -19,11 +19,10 @@ case "${1:-all}" in
     *) echo "usage: bench/supervise.sh [8d]" >&2; exit 100 ;;
 esac
 export ONLY
-cargo build --release -p tend --quiet
-TEND="$(realpath "${CARGO_TARGET_DIR:-target}/release/tend")"
-export TEND
+. bench/build-tend.sh
 exec python3 - <<'PY'
 import os, select, shutil, signal, struct, subprocess, tempfile, time
+from benchlib import kill_groups
 
 TEND = os.environ["TEND"]
 ONLY_PSS = os.environ["ONLY"] == "8d"
@@ -114,16 +113,7 @@ def stop_all():
         except ProcessLookupError:
             pass
     services.clear()
-    for g in groups:
-        try:
-            os.killpg(g, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    for g in groups:
-        try:
-            os.waitpid(g, 0)
-        except ChildProcessError:
-            pass
+    kill_groups(groups)
     groups.clear()
 
 def latencies(name, cmd, layout):

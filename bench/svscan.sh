@@ -15,9 +15,7 @@
 # there) and is killed at the end, even on error or Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p tend --quiet
-TEND="$(realpath "${CARGO_TARGET_DIR:-target}/release/tend")"
-export TEND
+. bench/build-tend.sh
 exec python3 - <<'PY'
 import os, shutil, signal, subprocess, sys, tempfile, time
 

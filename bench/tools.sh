@@ -8,8 +8,7 @@
 # Knobs: RUNS (default 300), WARMUP (20), INPUT_MIB (4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -p tend --quiet
-TEND="$(realpath "${CARGO_TARGET_DIR:-target}/release/tend")"
+. bench/build-tend.sh
 RUNS="${RUNS:-300}"
 WARMUP="${WARMUP:-20}"
 INPUT_MIB="${INPUT_MIB:-4}"

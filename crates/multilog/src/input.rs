@@ -83,7 +83,6 @@ impl Input {
                         Ok(0) => return Event::Eof,
                         Ok(n) => return read_exactly(private_r, &mut buf[..n]),
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => self.source = Source::Plain,
                         Err(_) => return Event::Eof,
                     }
                 }

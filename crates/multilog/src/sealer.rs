@@ -98,12 +98,13 @@ fn run(rx: Receiver<Vec<Job>>) {
 
 fn seal_batch(batch: Vec<Job>) {
     // A file trimming removed before its turn needs nothing more.
-    let (batch, devices): (Vec<Job>, Vec<u64>) = batch
+    // A file whose device is unknown is synced on its own.
+    let (batch, devices): (Vec<Job>, Vec<Option<u64>>) = batch
         .into_iter()
         .filter_map(|job| match job.file.metadata() {
             Ok(m) if m.nlink() == 0 => None,
-            Ok(m) => Some((job, m.dev())),
-            Err(_) => Some((job, u64::MAX)),
+            Ok(m) => Some((job, Some(m.dev()))),
+            Err(_) => Some((job, None)),
         })
         .unzip();
     for group in by_device(&devices) {
@@ -143,10 +144,10 @@ fn seal_batch(batch: Vec<Job>) {
 
 /// Indices of `devices` grouped by device, each group in order, groups in
 /// the order their device first appears: one sync per group.
-fn by_device(devices: &[u64]) -> Vec<Vec<usize>> {
-    let mut groups: Vec<(u64, Vec<usize>)> = Vec::new();
+fn by_device(devices: &[Option<u64>]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<(Option<u64>, Vec<usize>)> = Vec::new();
     for (i, &dev) in devices.iter().enumerate() {
-        match groups.iter_mut().find(|(d, _)| *d == dev) {
+        match groups.iter_mut().find(|(d, _)| dev.is_some() && *d == dev) {
             Some((_, g)) => g.push(i),
             None => groups.push((dev, vec![i])),
         }
@@ -166,8 +167,13 @@ mod tests {
 
     #[test]
     fn one_sync_per_file_system_of_the_batch() {
-        assert_eq!(by_device(&[7, 7, 7]), vec![vec![0, 1, 2]]);
-        assert_eq!(by_device(&[7, 9, 7, 9, 3]), vec![vec![0, 2], vec![1, 3], vec![4]]);
+        assert_eq!(by_device(&[Some(7), Some(7), Some(7)]), vec![vec![0, 1, 2]]);
+        assert_eq!(
+            by_device(&[Some(7), Some(9), Some(7), Some(9), Some(3)]),
+            vec![vec![0, 2], vec![1, 3], vec![4]]
+        );
         assert!(by_device(&[]).is_empty());
+        // Unknown devices are never grouped: each file is synced itself.
+        assert_eq!(by_device(&[None, Some(7), None, Some(7)]), vec![vec![0], vec![1, 3], vec![2]]);
     }
 }
