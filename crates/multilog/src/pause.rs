@@ -19,7 +19,7 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::thread::Thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use unix::signals::SignalFd;
 
@@ -147,9 +147,10 @@ fn giving_up_line(what: &[&[u8]], e: &io::Error, unwritten: usize) -> Vec<u8> {
 
 /// Waits `d` on the monotonic clock, or less if SIGTERM comes.
 pub fn wait(d: Duration) {
-    let deadline = Instant::now() + d;
+    let monotonic = || unix::time::clock_gettime(libc::CLOCK_MONOTONIC);
+    let deadline = monotonic().saturating_add(d);
     while !stopping() {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = deadline.saturating_sub(monotonic());
         if left.is_zero() {
             return;
         }
