@@ -168,10 +168,7 @@ mod tests {
     #[test]
     fn one_sync_per_file_system_of_the_batch() {
         assert_eq!(by_device(&[Some(7), Some(7), Some(7)]), vec![vec![0, 1, 2]]);
-        assert_eq!(
-            by_device(&[Some(7), Some(9), Some(7), Some(9), Some(3)]),
-            vec![vec![0, 2], vec![1, 3], vec![4]]
-        );
+        assert_eq!(by_device(&[Some(7), Some(9), Some(7), Some(9), Some(3)]), vec![vec![0, 2], vec![1, 3], vec![4]]);
         assert!(by_device(&[]).is_empty());
         // Unknown devices are never grouped: each file is synced itself.
         assert_eq!(by_device(&[None, Some(7), None, Some(7)]), vec![vec![0], vec![1, 3], vec![2]]);

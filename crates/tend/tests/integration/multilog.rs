@@ -402,7 +402,7 @@ fn multilog_term_finishes_the_line_and_leaves_the_rest_like_daemontools() {
         wait_reading(pid);
         signal_and_wait_taken(pid, libc::SIGTERM);
         w.write_all(b"def\nghi\n").unwrap();
-        let status = sb.take_child(pid).wait().unwrap();
+        let status = sb.wait_exit(pid);
         assert_eq!(status.code(), Some(0), "{side}");
         assert_eq!(fs::read(&current).unwrap(), b"first\nabcdef\n", "{side}");
         assert_eq!(fs::metadata(&current).unwrap().mode() & 0o777, 0o744, "{side}: closed cleanly");
@@ -428,7 +428,7 @@ fn multilog_alrm_rotates_nonempty_currents_like_daemontools() {
         assert_eq!(fs::metadata(sb.join(&a).join(name)).unwrap().mode() & 0o777, 0o744, "{side}");
         assert!(archives(&sb.join(&empty)).is_empty(), "{side}: an empty current is not rotated");
         drop(w);
-        assert_eq!(sb.take_child(pid).wait().unwrap().code(), Some(0), "{side}");
+        assert_eq!(sb.wait_exit(pid).code(), Some(0), "{side}");
         assert_eq!(fs::read(sb.join(&a).join("current")).unwrap(), b"", "{side}");
     }
 }
@@ -450,7 +450,7 @@ fn multilog_reruns_a_failing_processor_like_daemontools() {
         pids.push(sb.spawn(cmd));
     }
     for pid in pids {
-        assert_eq!(sb.take_child(pid).wait().unwrap().code(), Some(0));
+        assert_eq!(sb.wait_exit(pid).code(), Some(0));
     }
     let ours = fs::read(sb.join("ours.err")).unwrap();
     assert_same("stderr", &ours, b"multilog: warning: processor failed in ./d, pausing\n");
@@ -503,7 +503,7 @@ fn multilog_archive_names_never_go_backwards_after_a_clock_step() {
     let kept: Vec<Vec<u8>> = archives(&sb.join("d")).iter().map(|n| fs::read(sb.join("d").join(n)).unwrap()).collect();
     assert_eq!(kept, vec![b"batch 1\n".to_vec(), b"batch 2\n".to_vec(), b"batch 3\n".to_vec()]);
     drop(w);
-    assert_eq!(sb.take_child(pid).wait().unwrap().code(), Some(0));
+    assert_eq!(sb.wait_exit(pid).code(), Some(0));
 }
 
 #[test]
@@ -532,9 +532,8 @@ fn multilog_sigkill_loses_no_line() {
     join_writer(&mut sb, writer, second);
     w.flush().unwrap();
     drop(w);
-    let mut child = sb.take_child(second);
     // The second multilog needs EOF: every writer (ours) is closed now.
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(sb.wait_exit(second).code(), Some(0));
     let logged = logged(&sb.join("d"));
     // Every line is there, in order; only the batch in flight may repeat
     // (and a line cut by the kill may leave a fragment without its number).
@@ -672,9 +671,12 @@ fn multilog_seals_archives_off_the_input_path_and_only_after_fsync() {
 /// (for the script's own waits, in steps of 0.1 s); asserts it succeeds.
 fn run_in_private_mount(sb: &Sandbox, script: &str) {
     fs::create_dir(sb.join("small")).unwrap();
+    // The script's own waits are bounded by PATIENCE; `timeout` bounds the
+    // ones it cannot bound (a `wait` for a multilog that never exits).
+    let limit = (2 * PATIENCE.as_secs()).to_string();
     let out = sb
-        .command("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .command("timeout")
+        .args(["-s", "KILL", &limit, "unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"])
         .arg(sb.path())
         .arg(sb.bin.join("multilog"))
         .arg((PATIENCE.as_millis() / 100).to_string())
@@ -929,9 +931,12 @@ ls fast/d disk/d > "$1/names"
 "#;
     fs::create_dir_all(sb.join("fast")).unwrap();
     fs::create_dir_all(sb.join("disk")).unwrap();
+    // The script's own waits are bounded by PATIENCE; `timeout` bounds the
+    // ones it cannot bound (a `wait` for a multilog that never exits).
+    let limit = (2 * PATIENCE.as_secs()).to_string();
     let out = sb
-        .command("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", script, "sh"])
+        .command("timeout")
+        .args(["-s", "KILL", &limit, "unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"])
         .arg(sb.path())
         .arg(sb.bin.join("multilog"))
         .output()

@@ -668,14 +668,16 @@ fn essential_end_in_a_namespace(end: impl FnOnce(u32), code: i32) {
     // machine's; the status file has the namespace's). vital's shell waits
     // for its child, so that SIGUSR1 makes it exit 3 at once.
     let host_pid = |name: &str| format!("read pid rest < /proc/self/stat; echo $pid > ../../{name}.pid");
+    // The trap is set before the pid is told: a SIGUSR1 sent as soon as the
+    // pid file holds the pid finds it.
     let vital =
-        service(&sb, "vital", &format!("{}\ntrap 'kill $!; exit 3' USR1\nsleep 1000 & wait", host_pid("vital")));
+        service(&sb, "vital", &format!("trap 'kill $!; exit 3' USR1\n{}\nsleep 1000 & wait", host_pid("vital")));
     fs::write(vital.join("essential"), b"whatever is here is ignored\n").unwrap();
     let other = service(&sb, "other", &format!("{}\nexec sleep 1000", host_pid("other")));
     let ours = sb.bin.clone();
     let (unshare, _) = start_svscan_as_pid_1(&mut sb, &ours);
     let pid_of = |name: &str| lines(&sb.join(&format!("{name}.pid"))).first().and_then(|l| l.parse::<u32>().ok());
-    assert!(wait_until(LIMIT, || pid_of("vital").is_some() && status_pid(&other).is_some()));
+    assert!(wait_until(LIMIT, || pid_of("vital").is_some() && pid_of("other").is_some()));
     let (vital_pid, other_pid) = (pid_of("vital").unwrap(), pid_of("other").unwrap());
     end(vital_pid);
     assert_eq!(sb.wait_exit(unshare).code(), Some(code));

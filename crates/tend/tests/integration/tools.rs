@@ -13,7 +13,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Output, Stdio};
 
-use crate::util::{assert_same, blocked_in, debian_program, run_with_input, wait_for, wait_until, Sandbox, PATIENCE};
+use crate::util::{
+    assert_same, blocked_in, debian_program, run_with_input, wait_child, wait_for, wait_until, Sandbox, PATIENCE,
+};
 
 /// The PATH both implementations and their children get, so that `env` prints the same.
 const PATH: &str = "/usr/bin:/bin";
@@ -396,8 +398,7 @@ fn setlock_contention_between_two_processes() {
     assert!(!sb.join("got").exists(), "the waiter ran while the lock was held");
     // SAFETY: signalling the holder this test started.
     unsafe { libc::kill(holder as i32, libc::SIGKILL) };
-    let mut waiter = sb.take_child(waiter);
-    assert!(waiter.wait().unwrap().success());
+    assert!(sb.wait_exit(waiter).success());
     assert_eq!(fs::read_to_string(sb.join("got")).unwrap(), "got\n");
 }
 
@@ -455,7 +456,7 @@ fn fghack_waits_for_a_double_forking_daemon() {
     let mut child = sb.take_child(fghack);
     assert!(child.try_wait().unwrap().is_none(), "fghack returned while the daemon still ran");
     fs::write(sb.join("stop"), b"").unwrap();
-    let status = child.wait().unwrap();
+    let status = wait_child(&mut child);
     assert_eq!(status.code(), Some(3));
     assert!(sb.join("done").exists(), "fghack returned before the daemon ended");
 }
@@ -485,7 +486,7 @@ fn readproctitle_shows_the_tail_of_its_input_like_daemontools() {
         assert!(wait_until(PATIENCE, || shown_arguments(pid).ends_with(b"scrolls\0")));
         shown.push(shown_arguments(pid));
         drop(stdin);
-        assert_eq!(child.wait().unwrap().code(), Some(0));
+        assert_eq!(wait_child(&mut child).code(), Some(0));
     }
     assert_same("arguments shown", &shown[0], &shown[1]);
     assert!(shown[0].starts_with(b"service\0errors:\0..."));
@@ -577,7 +578,7 @@ fn svscanboot_with_no_services_passes_the_patterns_through() {
         .env("SVSCANBOOT_PATH", format!("{}:{PATH}", sb.join("fake").display()))
         .env("SVSCANBOOT_TEST", sb.path());
     let boot = sb.spawn(cmd);
-    let status = sb.take_child(boot).wait().unwrap();
+    let status = sb.wait_exit(boot);
     assert_eq!(status.code(), Some(0));
     let dir = sb.join("service").display().to_string();
     assert_eq!(fs::read_to_string(sb.join("svc.args")).unwrap(), format!("-dx {dir}/* {dir}/*/log\n"));

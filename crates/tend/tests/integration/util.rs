@@ -130,17 +130,7 @@ impl Sandbox {
     /// Waits (up to [`PATIENCE`]) for a spawned child to exit and returns its
     /// status; kills it and fails the test if it does not exit.
     pub fn wait_exit(&mut self, pid: u32) -> ExitStatus {
-        let mut child = self.take_child(pid);
-        let mut status = None;
-        if !wait_until(PATIENCE, || {
-            status = child.try_wait().ok().flatten();
-            status.is_some()
-        }) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("process {pid} did not exit");
-        }
-        status.expect("exited")
+        wait_child(&mut self.take_child(pid))
     }
 
     /// Writes an executable script.
@@ -259,6 +249,22 @@ pub fn signal(pid: u32, sig: i32) {
 /// other sessions) a start or a restart can take seconds, and a test that
 /// waits for its condition passes as soon as the condition holds.
 pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Waits (up to [`PATIENCE`]) for `child` to exit and returns its status;
+/// kills it and fails the test if it does not exit.
+#[track_caller]
+pub fn wait_child(child: &mut Child) -> ExitStatus {
+    let mut status = None;
+    if !wait_until(PATIENCE, || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    }) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("process {} did not exit", child.id());
+    }
+    status.expect("exited")
+}
 
 /// Waits until `condition` holds, polling every 10 ms; fails the test after
 /// [`PATIENCE`] saying what it waited for. Wait for the very condition the
