@@ -426,8 +426,6 @@ impl Runner<'_> {
             nofile: None,
             fd: notify,
             fd_failed: None,
-            dir: None,
-            chdir_failed: &[],
             exec_failed: failure,
         }
     }

@@ -313,8 +313,6 @@ impl Daemon<'_> {
             nofile: self.nofile,
             fd,
             fd_failed: Some(fd_failed),
-            dir: None,
-            chdir_failed: &[],
             exec_failed: &[&exec_failed],
         };
         unix::spawn::spawn(&spawn).map_err(|error| Failed { what: [b"unable to fork for ", n, b": "].concat(), error })

@@ -152,13 +152,16 @@ pub fn decimal(n: i64, buf: &mut [u8; DECIMAL_LEN]) -> &[u8] {
 /// instead, and `NEW` keeps the previous content for the next write: no
 /// inode is created or freed, which on ext4 costs a tenth of a create,
 /// write and rename (whose rename flushes the new file's data and whose
-/// freed block is discarded). Readers still see the old file or the new
-/// one, whole. Anything else at `FILE` (nothing, a directory) gets a plain
-/// rename and daemontools' errors.
+/// freed block is discarded). A reader that opens `FILE` reads a whole
+/// record, old or new, unless it is slow enough to still be reading that
+/// inode two writes later, when it has become `NEW` and is rewritten in
+/// place: the content is written before the length is cut, so even then it
+/// sees a record's bytes, never an empty file. Anything else at `FILE`
+/// (nothing, a directory) gets a plain rename and daemontools' errors.
 fn replace(dir: &ServiceDir, new: &'static CStr, file: &'static CStr, bytes: &[u8]) -> Result<(), WriteError> {
     let failed = |verb| move |source| WriteError { verb, new, file, source };
     let f = dir.open_file(new, libc::O_WRONLY | libc::O_CREAT | libc::O_NONBLOCK, 0o644).map_err(failed("open"))?;
-    f.set_len(bytes.len() as u64).and_then(|()| f.write_all_at(bytes, 0)).map_err(failed("write"))?;
+    f.write_all_at(bytes, 0).and_then(|()| f.set_len(bytes.len() as u64)).map_err(failed("write"))?;
     drop(f);
     let swap = dir.lstat(file).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_nlink == 1);
     match dir.rename(new, file, swap) {

@@ -11,13 +11,6 @@ use std::path::Path;
 
 use crate::{check, with_cstr};
 
-/// `mkfifo(path, 0600)` (the `control` and `ok` FIFOs). Short paths are
-/// made NUL-terminated on the stack: supervise allocates nothing.
-pub fn mkfifo(path: &Path) -> io::Result<()> {
-    // SAFETY: `c` is a valid NUL-terminated path for the duration of the call.
-    with_cstr(path.as_os_str().as_bytes(), |c| check(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }).map(drop))
-}
-
 /// flock(2) exclusive, retrying on EINTR; waits for the lock unless `nonblocking`.
 pub fn flock_exclusive(fd: &impl AsRawFd, nonblocking: bool) -> io::Result<()> {
     let op = if nonblocking { libc::LOCK_EX | libc::LOCK_NB } else { libc::LOCK_EX };
@@ -184,18 +177,6 @@ pub fn euid() -> libc::uid_t {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mkfifo_makes_a_fifo_for_short_and_long_paths() {
-        use std::os::unix::fs::FileTypeExt;
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["ok", &"x".repeat(250)] {
-            let path = dir.path().join(name);
-            mkfifo(&path).unwrap();
-            assert!(std::fs::metadata(&path).unwrap().file_type().is_fifo());
-            assert_eq!(mkfifo(&path).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
-        }
-    }
 
     #[test]
     fn at_calls_on_a_directory_descriptor() {

@@ -10,7 +10,7 @@
 //! - [`pipe`]: pipes, their capacity, tee(2) and splice(2);
 //! - [`poll`]: poll(2) without allocation (supervise) and as a list of
 //!   readable descriptors (svscan, clockwatch);
-//! - [`fs`]: mkfifo, flock, syncfs, umask, chroot, inotify on a directory,
+//! - [`fs`]: mkfifoat and the other `*at` calls, flock, syncfs, umask, chroot, inotify on a directory,
 //!   opening files the way daemontools does, and the `*at` calls on a
 //!   directory descriptor (svstatus' `ServiceDir`);
 //! - [`signals`]: signals as a file descriptor (signalfd), dispositions,
@@ -21,15 +21,15 @@
 //!   mapped in a `Command`'s child;
 //! - [`account`]: the user and group databases and dropping privileges;
 //! - [`limit`]: resource limits and nice;
-//! - [`time`]: clocks (monotonic, wall, boot), local time, a monotonic
-//!   sleep, and adjtimex read only;
+//! - [`time`]: clocks (monotonic, wall, boot), local time, and adjtimex
+//!   read only;
 //! - [`timer`]: the timerfd that fires when the wall clock is stepped;
 //! - [`env`](mod@env): the environment exactly as the C library holds it;
 //! - [`bytes`]: glibc's memchr.
 //!
 //! What supervise calls allocates nothing (supervise has no heap until it
 //! prints a warning): the descriptor, pipe, poll, signal, spawn, reap/kill
-//! and timer calls, and [`fs::mkfifo`] and [`fs::openat`] with a path of up to 255 bytes. Functions that return a
+//! and timer calls, and [`fs::openat`] with a path of up to 255 bytes. Functions that return a
 //! `Vec` ([`poll::poll_readable`], [`account`], [`env`](mod@env)) or build C strings
 //! ([`process::execve`]) allocate.
 //!

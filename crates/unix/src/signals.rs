@@ -65,12 +65,14 @@ pub fn restore_in_child(ignored: &[libc::c_int]) {
     let empty = set_of(&[]);
     // SAFETY: setting the mask from an initialised set and dispositions of
     // valid signals; all async-signal-safe.
+    // Dispositions first, the mask last (as posix_spawn does): a signal
+    // that should stay ignored and comes meanwhile stays blocked until then.
     unsafe {
-        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         for &s in ignored {
             libc::signal(s, libc::SIG_IGN);
         }
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
     }
 }
 

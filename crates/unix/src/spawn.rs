@@ -43,10 +43,6 @@ pub struct Spawn<'a> {
     /// Printed before the error text if moving `fd` fails; `None`: the
     /// child goes on without it (supervise's readiness descriptor).
     pub fd_failed: Option<&'a [&'a [u8]]>,
-    /// chdir here before exec.
-    pub dir: Option<&'a CStr>,
-    /// Printed before the error text if the chdir fails.
-    pub chdir_failed: &'a [&'a [u8]],
     /// Printed before the error text if exec fails.
     pub exec_failed: &'a [&'a [u8]],
 }
@@ -122,12 +118,6 @@ extern "C" fn child_main(child: *mut libc::c_void) -> libc::c_int {
             child_die(failed);
         }
     }
-    if let Some(dir) = spawn.dir {
-        // SAFETY: `dir` is a NUL-terminated path.
-        if unsafe { libc::chdir(dir.as_ptr()) } == -1 {
-            child_die(spawn.chdir_failed);
-        }
-    }
     // SAFETY: `argv` is a NULL-terminated array of NUL-terminated strings that outlive the call.
     unsafe {
         if spawn.search_path {
@@ -175,8 +165,6 @@ mod tests {
             nofile: None,
             fd: None,
             fd_failed: None,
-            dir: None,
-            chdir_failed: &[],
             exec_failed: &[b"test: "],
         };
         let status = wait(spawn(&spawn_).unwrap());
@@ -185,16 +173,14 @@ mod tests {
     }
 
     #[test]
-    fn the_program_runs_in_dir_with_its_arguments() {
+    fn the_program_runs_through_path_with_its_arguments() {
         let spawn_ = Spawn {
-            argv: &[c"sh", c"-c", c"test \"$(pwd)\" = / && exit 7"],
+            argv: &[c"sh", c"-c", c"exit 7"],
             search_path: true,
             ignored: &[],
             nofile: None,
             fd: None,
             fd_failed: None,
-            dir: Some(c"/"),
-            chdir_failed: &[],
             exec_failed: &[],
         };
         let status = wait(spawn(&spawn_).unwrap());

@@ -1,4 +1,4 @@
-//! Clocks, local time, a monotonic sleep, and the kernel's time discipline
+//! Clocks, local time and the kernel's time discipline
 //! (read only: nothing here changes the clock or any kernel setting).
 
 use std::io;
@@ -34,31 +34,6 @@ pub fn tzset() {
     }
     // SAFETY: tzset has no arguments; called before any other thread exists.
     unsafe { tzset() };
-}
-
-/// Sleeps for `d` on CLOCK_MONOTONIC (wall-clock steps do not shorten or
-/// stretch it), resuming after interruptions.
-pub fn sleep_monotonic(d: Duration) {
-    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `now` is a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) };
-    let mut nanos = now.tv_nsec as u64 + d.subsec_nanos() as u64;
-    let deadline = libc::timespec {
-        tv_sec: now.tv_sec + d.as_secs() as libc::time_t + (nanos / 1_000_000_000) as libc::time_t,
-        tv_nsec: {
-            nanos %= 1_000_000_000;
-            nanos as libc::c_long
-        },
-    };
-    loop {
-        // SAFETY: `deadline` is a valid timespec; no remaining time is requested.
-        let r = unsafe {
-            libc::clock_nanosleep(libc::CLOCK_MONOTONIC, libc::TIMER_ABSTIME, &deadline, std::ptr::null_mut())
-        };
-        if r != libc::EINTR {
-            return;
-        }
-    }
 }
 
 /// The fields of `struct timex` that a reader needs, and the clock state.
