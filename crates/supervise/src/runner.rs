@@ -2,7 +2,7 @@
 
 use std::ffi::{CStr, OsStr};
 use std::fs::File;
-use std::io::{self, ErrorKind, Write};
+use std::io::{self, ErrorKind};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use std::os::unix::ffi::OsStrExt;
@@ -367,17 +367,9 @@ impl Runner<'_> {
     fn essential_ended(&mut self, code: u8) {
         self.exit_code = code;
         let mut buf = [0; svstatus::DECIMAL_LEN];
-        let text = [svstatus::decimal(i64::from(code), &mut buf), b"\n"].concat();
-        strerr::warn(&[
-            self.name,
-            b" is essential and exited with code ",
-            &text[..text.len() - 1],
-            b": supervise exits",
-        ]);
-        let _ = self.dir.unlink(svstatus::ESSENTIAL_EXIT);
-        let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
-        let written = self.dir.open_file(svstatus::ESSENTIAL_EXIT, flags, 0o644).and_then(|mut f| f.write_all(&text));
-        if let Err(e) = written {
+        let digits = svstatus::decimal(i64::from(code), &mut buf);
+        strerr::warn(&[self.name, b" is essential and exited with code ", digits, b": supervise exits"]);
+        if let Err(e) = svstatus::write_essential_exit(&self.dir, code) {
             let path = svstatus::ESSENTIAL_EXIT.to_bytes();
             strerr::warn(&[b"unable to write ", self.name, b"/", path, b": ", strerr::errstr(&e).as_bytes()]);
         }

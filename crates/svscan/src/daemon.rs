@@ -7,7 +7,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
 use std::fs::OpenOptions;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
@@ -356,29 +356,23 @@ fn summary(errno: i32, services: usize, fd_limit: u64) -> Vec<u8> {
 /// service ended, provided `NAME` is still the directory `key`; the file is
 /// removed once read. Returns the code and the directory's name as shown.
 fn essential_exit(name: &OsStr, key: Key, role: Role) -> Option<(u8, Vec<u8>)> {
-    let dir = Path::new(name);
-    if listing::key_of(dir).ok() != Some(key) {
+    if listing::key_of(Path::new(name)).ok() != Some(key) {
         return None;
     }
     let shown = match role {
         Role::Main => name.as_bytes().to_vec(),
         Role::Log => [name.as_bytes(), b"/log"].concat(),
     };
-    let path = Path::new(OsStr::from_bytes(&shown)).join(OsStr::from_bytes(svstatus::ESSENTIAL_EXIT.to_bytes()));
-    let mut text = String::new();
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(&path)
-        .ok()?
-        .take(8)
-        .read_to_string(&mut text)
-        .ok()?;
-    let _ = std::fs::remove_file(&path);
-    match text.trim().parse::<u8>() {
-        Ok(code) => Some((code, shown)),
-        Err(_) => {
-            warn(&[path.as_os_str().as_bytes(), b" does not hold an exit code (0 to 255): ignored it"]);
+    match svstatus::take_essential_exit(&svstatus::ServiceDir::open(&shown).ok()?) {
+        Ok(code) => code.map(|code| (code, shown)),
+        Err(e) => {
+            let file = svstatus::ESSENTIAL_EXIT.to_bytes();
+            match e.kind() {
+                io::ErrorKind::InvalidData => {
+                    warn(&[&shown, b"/", file, b" does not hold an exit code (0 to 255): ignored it"])
+                }
+                _ => warn(&[b"unable to read ", &shown, b"/", file, b": ", strerr::errstr(&e).as_bytes()]),
+            }
             None
         }
     }

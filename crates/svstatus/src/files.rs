@@ -172,6 +172,35 @@ fn replace(dir: &ServiceDir, new: &'static CStr, file: &'static CStr, bytes: &[u
     .map_err(failed("rename"))
 }
 
+/// Records an essential service's exit code in [`ESSENTIAL_EXIT`] (the
+/// code in decimal and a newline) for svscan: a new file, never one found
+/// there (it may be a planted symlink).
+pub fn write_essential_exit(dir: &ServiceDir, code: u8) -> io::Result<()> {
+    let mut buf = [0; DECIMAL_LEN];
+    let digits = decimal(i64::from(code), &mut buf);
+    let mut text = [0u8; DECIMAL_LEN + 1];
+    text[..digits.len()].copy_from_slice(digits);
+    text[digits.len()] = b'\n';
+    let _ = dir.unlink(ESSENTIAL_EXIT);
+    let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
+    dir.open_file(ESSENTIAL_EXIT, flags, 0o644)?.write_all_at(&text[..=digits.len()], 0)
+}
+
+/// Reads and removes [`ESSENTIAL_EXIT`]: `Ok(None)` when there is none,
+/// `InvalidData` when it holds no exit code (0 to 255).
+pub fn take_essential_exit(dir: &ServiceDir) -> io::Result<Option<u8>> {
+    let f = match dir.open_file(ESSENTIAL_EXIT, libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK, 0) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut buf = [0u8; 8];
+    let n = f.read_at(&mut buf, 0)?;
+    let _ = dir.unlink(ESSENTIAL_EXIT);
+    let text = std::str::from_utf8(&buf[..n]).map_err(|_| io::ErrorKind::InvalidData)?;
+    text.trim().parse::<u8>().map(Some).map_err(|_| io::ErrorKind::InvalidData.into())
+}
+
 /// Is a supervisor listening on `DIR/supervise/ok`? Opening a FIFO for
 /// writing without blocking fails with ENXIO when nobody reads it, exactly
 /// daemontools' test. Other errors (ENOENT: never supervised) are returned.
@@ -193,6 +222,25 @@ mod tests {
 
     fn service_dir(d: &tempfile::TempDir) -> ServiceDir {
         ServiceDir::open(d.path().as_os_str().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn essential_exit_round_trip() {
+        let d = tempfile::tempdir().unwrap();
+        fs::create_dir(d.path().join("supervise")).unwrap();
+        let dir = service_dir(&d);
+        assert_eq!(take_essential_exit(&dir).unwrap(), None);
+        write_essential_exit(&dir, 137).unwrap();
+        assert_eq!(fs::read(d.path().join("supervise/essential-exit")).unwrap(), b"137\n");
+        assert_eq!(take_essential_exit(&dir).unwrap(), Some(137));
+        assert!(!d.path().join("supervise/essential-exit").exists(), "read once, then removed");
+        fs::write(d.path().join("supervise/essential-exit"), b"300\n").unwrap();
+        assert_eq!(take_essential_exit(&dir).unwrap_err().kind(), io::ErrorKind::InvalidData);
+        // A planted symlink is replaced, never written through.
+        std::os::unix::fs::symlink(d.path().join("elsewhere"), d.path().join("supervise/essential-exit")).unwrap();
+        write_essential_exit(&dir, 3).unwrap();
+        assert!(!d.path().join("elsewhere").exists());
+        assert_eq!(take_essential_exit(&dir).unwrap(), Some(3));
     }
 
     #[test]

@@ -37,8 +37,8 @@ mod record;
 pub use control::{send_commands, Command, SendError};
 pub use dir::ServiceDir;
 pub use files::{
-    decimal, probe_ok, read_status, write_status, ReadError, RunitFiles, WriteError, CONTROL, DECIMAL_LEN,
-    ESSENTIAL_EXIT, LOCK, OK, SCRATCH, STATE_DIR, STATUS, STATUS_FILES,
+    decimal, probe_ok, read_status, take_essential_exit, write_essential_exit, write_status, ReadError, RunitFiles,
+    WriteError, CONTROL, DECIMAL_LEN, ESSENTIAL_EXIT, LOCK, OK, SCRATCH, STATE_DIR, STATUS, STATUS_FILES,
 };
 pub use lock::Lock;
 pub use record::{
