@@ -91,6 +91,7 @@ pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
                 if term {
                     take = unix::bytes::memchr(b'\n', &buf[..n]).map_or(n, |i| i + 1);
                 }
+                pause::in_pipe(take);
                 lines.feed(&buf[..take], &mut dirs, clock, &sealer);
                 for d in &mut dirs {
                     d.sync(clock, &sealer);
@@ -101,6 +102,7 @@ pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
                     Some((p, _)) => p.consume(&mut input, &buf[..take]),
                     None => input.consume(take),
                 }
+                pause::in_pipe(0);
             }
         }
     }
@@ -180,7 +182,6 @@ impl<'s> Lines<'s> {
             label[..25].copy_from_slice(&Label::from_wall(clock.wall()).to_hex());
         }
         let label: &[u8] = if self.timestamp { &label } else { &[] };
-        pause::unfed(batch.len());
         for (i, mut read) in batch.chunks(READ).enumerate() {
             if i > 0 {
                 for d in dirs.iter_mut() {
@@ -190,7 +191,6 @@ impl<'s> Lines<'s> {
             while !read.is_empty() {
                 let end = unix::bytes::memchr(b'\n', read).map_or(read.len(), |i| i + 1);
                 self.piece(&read[..end], label, dirs, clock, sealer);
-                pause::fed(end);
                 read = &read[end..];
             }
         }

@@ -117,7 +117,6 @@ impl LogDir {
     /// 512-byte buffer if it fits; else the buffer is written first, and a
     /// head longer than the buffer is written directly.
     pub fn put_head(&mut self, head: &[u8], clock: &dyn Clock, sealer: &Sealer) {
-        pause::buffered(head.len());
         if head.len() > CHUNK - self.chunk.len() {
             self.sync(clock, sealer);
             if head.len() > CHUNK {
@@ -130,7 +129,6 @@ impl LogDir {
     /// Puts bytes one at a time, as 0.76 puts the rest of a long line and
     /// the newline: the buffer is written whenever it is full.
     pub fn put_bytes(&mut self, mut data: &[u8], clock: &dyn Clock, sealer: &Sealer) {
-        pause::buffered(data.len());
         while !data.is_empty() {
             if self.chunk.len() == CHUNK {
                 self.sync(clock, sealer);
@@ -191,7 +189,6 @@ impl LogDir {
         while !data.is_empty() {
             match self.current.write(data) {
                 Ok(n) if n > 0 => {
-                    pause::written(n);
                     data = &data[n..];
                 }
                 Ok(_) => pause::pause_or_give_up(

@@ -31,10 +31,10 @@ static TERM: AtomicBool = AtomicBool::new(false);
 static ALRM: AtomicBool = AtomicBool::new(false);
 /// The thread woken when SIGTERM comes (the sealer).
 static WAKE: OnceLock<Thread> = OnceLock::new();
-/// Input bytes of the read in progress not yet handed to the log directories.
-static UNFED: AtomicUsize = AtomicUsize::new(0);
-/// Bytes handed to the log directories and not yet written to their files.
-static BUFFERED: AtomicUsize = AtomicUsize::new(0);
+/// Bytes of the batch in progress still in stdin: written to every log
+/// directory only once it is consumed, so a logger that gives up leaves
+/// them for the next one.
+static IN_PIPE: AtomicUsize = AtomicUsize::new(0);
 
 /// Blocks SIGTERM and SIGALRM for this thread and those it starts later, and
 /// reads them from now on (call once, before starting any thread).
@@ -82,25 +82,10 @@ pub fn wake_on_term(thread: Thread) {
     let _ = WAKE.set(thread);
 }
 
-/// Accounting for the exit message: `n` input bytes are about to be handed
-/// to the directories.
-pub fn unfed(n: usize) {
-    UNFED.store(n, Relaxed);
-}
-
-/// `n` input bytes were handed to the directories.
-pub fn fed(n: usize) {
-    UNFED.fetch_sub(n.min(UNFED.load(Relaxed)), Relaxed);
-}
-
-/// `n` bytes were put into a directory's buffers.
-pub fn buffered(n: usize) {
-    BUFFERED.fetch_add(n, Relaxed);
-}
-
-/// `n` buffered bytes were written (or will never be).
-pub fn written(n: usize) {
-    BUFFERED.fetch_sub(n.min(BUFFERED.load(Relaxed)), Relaxed);
+/// The batch in progress leaves `n` bytes in stdin until it is written
+/// everywhere (0 once it is consumed).
+pub fn in_pipe(n: usize) {
+    IN_PIPE.store(n, Relaxed);
 }
 
 /// Runs `op` until it succeeds, warning with `what` and pausing after each
@@ -127,7 +112,7 @@ pub fn pause_or_give_up(what: &[&[u8]], e: &io::Error) {
 
 /// Says how many bytes are left unwritten, and exits 111.
 pub fn give_up(what: &[&[u8]], e: &io::Error) -> ! {
-    strerr::write_stderr(&giving_up_line(what, e, UNFED.load(Relaxed) + BUFFERED.load(Relaxed)));
+    strerr::write_stderr(&giving_up_line(what, e, IN_PIPE.load(Relaxed)));
     std::process::exit(i32::from(strerr::EXIT_SYSTEM))
 }
 
