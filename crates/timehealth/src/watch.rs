@@ -459,11 +459,13 @@ fn start_check(config: &Config) -> CheckOptions {
     }
 }
 
-fn server_specs(config: &Config) -> Vec<String> {
+/// The servers to query: those given with `--server`, else those the
+/// `running` daemons are configured with.
+fn server_specs(config: &Config, running: &[daemon::Running]) -> Vec<String> {
     if !config.servers.is_empty() {
         return config.servers.clone();
     }
-    daemon::configured_servers(&daemon::scan(&config.paths.proc, &config.paths.etc).daemons, &config.paths.etc)
+    daemon::configured_servers(running, &config.paths.etc)
 }
 
 fn local_clock_only(config: &Config, running: &[daemon::Running]) -> Option<String> {
@@ -528,7 +530,11 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
         .map_err(|e| warn(&format!("unable to read {}: {}", config.paths.kmsg.display(), strerr::errstr(&e))))
         .ok();
     let mut w = Watcher::new(config, &clock);
-    let specs = if config.query_interval.is_zero() { Vec::new() } else { server_specs(config) };
+    let specs = if config.query_interval.is_zero() {
+        Vec::new()
+    } else {
+        server_specs(config, &daemon::scan(&config.paths.proc, &config.paths.etc).daemons)
+    };
     let start = Event::Start(format!(
         "sample every {} s, step threshold {:.3} s, servers {}",
         config.interval.as_secs_f64(),
@@ -576,10 +582,13 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
             next_sample = next_after(next_sample, now, config.interval);
         }
         if !config.query_interval.is_zero() && now >= next_query {
+            // The servers of the daemons running now (one started or
+            // reconfigured since the start is queried too).
+            let running = daemon::scan(&config.paths.proc, &config.paths.etc).daemons;
+            let specs = server_specs(config, &running);
             if !specs.is_empty() {
                 events.extend(w.servers(&sntp::query_all(&specs, config.timeout, tai64::SystemClock)));
             }
-            let running = daemon::scan(&config.paths.proc, &config.paths.etc).daemons;
             events.extend(w.daemons(&running.iter().map(|r| r.kind).collect::<Vec<_>>()));
             events.extend(w.daemon(local_clock_only(config, &running)));
             next_query = next_after(next_query, now, config.query_interval);
