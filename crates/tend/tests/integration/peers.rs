@@ -14,7 +14,8 @@ const RECORD: &str = "/var/lib/tend/installed-peers";
 
 /// Every file of the packages install-peers installed.
 fn files_of_installed_peers() -> HashSet<PathBuf> {
-    let record = fs::read_to_string(RECORD).unwrap_or_default();
+    let record = fs::read_to_string(RECORD)
+        .unwrap_or_else(|e| panic!("{RECORD}: {e}: run scripts/install-peers (scripts/test does)"));
     let dpkg = require("dpkg-query", "dpkg");
     let mut files = HashSet::new();
     for package in record.lines().filter(|l| !l.is_empty()) {
