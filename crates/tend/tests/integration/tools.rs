@@ -11,6 +11,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use crate::util::{
@@ -95,16 +96,53 @@ fn setuidgid_same_as_daemontools() {
     }
 }
 
+/// Writes the sandbox's `group` file: the machine's /etc/group with `nobody`
+/// added as a member of `tty` and `users`, so that an account with
+/// supplementary groups exists on any machine (a fresh Debian lists none).
+fn group_file(sb: &Sandbox) -> PathBuf {
+    let path = sb.join("group");
+    let groups: String = fs::read_to_string("/etc/group")
+        .unwrap()
+        .lines()
+        .map(|l| match l.split(':').next() {
+            Some("tty" | "users") if l.ends_with(':') => format!("{l}nobody\n"),
+            Some("tty" | "users") => format!("{l},nobody\n"),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    fs::write(&path, groups).unwrap();
+    path
+}
+
+/// `c` run with the sandbox's `group` file mounted on /etc/group, in a mount
+/// namespace of its own (the machine's file is never touched).
+fn with_members(sb: &Sandbox, c: &Command) -> Command {
+    let mut w = Command::new("unshare");
+    w.args(["-m", "--propagation", "private", "sh", "-c", r#"mount --bind "$0" /etc/group && exec "$@""#]);
+    w.arg(sb.join("group")).arg(c.get_program()).args(c.get_args());
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => w.env(k, v),
+            None => w.env_remove(k),
+        };
+    }
+    if let Some(dir) = c.get_current_dir() {
+        w.current_dir(dir);
+    }
+    w
+}
+
 /// The groups the user database gives `account`, as `id -G` prints them.
-fn database_groups(account: &str) -> String {
-    let out = Command::new("id").args(["-G", account]).output().unwrap();
+fn database_groups(sb: &Sandbox, account: &str) -> String {
+    let out = with_members(sb, Command::new("id").args(["-G", account])).output().unwrap();
     assert!(out.status.success());
     text(&out.stdout)
 }
 
-/// Accounts listed as members of some group in /etc/group (they have supplementary groups).
-fn accounts_with_supplementary_groups() -> Vec<String> {
-    let groups = fs::read_to_string("/etc/group").unwrap();
+/// Accounts listed as members of some group in the sandbox's `group` file
+/// (they have supplementary groups): `nobody` at least.
+fn accounts_with_supplementary_groups(sb: &Sandbox) -> Vec<String> {
+    let groups = fs::read_to_string(group_file(sb)).unwrap();
     let mut found: Vec<String> = groups
         .lines()
         .filter_map(|l| l.split(':').nth(3))
@@ -112,7 +150,10 @@ fn accounts_with_supplementary_groups() -> Vec<String> {
         .filter(|m| !m.is_empty() && Command::new("id").arg(m).output().is_ok_and(|o| o.status.success()))
         .map(String::from)
         .collect();
+    found.sort();
     found.dedup();
+    found.retain(|a| database_groups(sb, a).split_whitespace().count() > 1);
+    assert!(found.iter().any(|a| a == "nobody"), "{found:?}");
     found
 }
 
@@ -124,9 +165,9 @@ fn setuidgid_as_nobody_keeps_only_the_primary_group() {
     let uid = text(&run(ours(&sb, "envuidgid", &["nobody", "sh", "-c", "echo $UID; echo $GID"])).stdout);
     let (u, g) = uid.split_once('\n').unwrap();
     assert_eq!(text(&out.stdout), format!("{u}\n{g}{g}"));
-    for account in accounts_with_supplementary_groups() {
-        let out = run(ours(&sb, "setuidgid", &[&account, "id", "-G"]));
-        let primary = text(&run(ours(&sb, "setuidgid", &[&account, "id", "-g"])).stdout);
+    for account in accounts_with_supplementary_groups(&sb) {
+        let out = run(with_members(&sb, &ours(&sb, "setuidgid", &[&account, "id", "-G"])));
+        let primary = text(&run(with_members(&sb, &ours(&sb, "setuidgid", &[&account, "id", "-g"]))).stdout);
         assert_eq!(text(&out.stdout), primary, "{account}");
     }
 }
@@ -134,13 +175,11 @@ fn setuidgid_as_nobody_keeps_only_the_primary_group() {
 #[test]
 fn setuidgid_s_adds_the_supplementary_groups() {
     let sb = Sandbox::new();
-    let mut accounts = accounts_with_supplementary_groups();
-    accounts.push("nobody".into());
-    for account in accounts {
-        let out = run(ours(&sb, "setuidgid", &["-s", &account, "id", "-G"]));
+    for account in accounts_with_supplementary_groups(&sb) {
+        let out = run(with_members(&sb, &ours(&sb, "setuidgid", &["-s", &account, "id", "-G"])));
         assert!(out.status.success(), "{}", text(&out.stderr));
         let mut got: Vec<String> = text(&out.stdout).split_whitespace().map(String::from).collect();
-        let mut want: Vec<String> = database_groups(&account).split_whitespace().map(String::from).collect();
+        let mut want: Vec<String> = database_groups(&sb, &account).split_whitespace().map(String::from).collect();
         got.sort();
         want.sort();
         assert_eq!(got, want, "{account}");
