@@ -7,7 +7,6 @@ use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use crate::util::{
     assert_same, run_with_input, signal, signal_and_wait_taken, wait_for, wait_reading, wait_until, Sandbox, PATIENCE,
@@ -807,7 +806,7 @@ fn storm(long: bool) {
         let target = expected_bytes * kill / 21 + (x % (expected_bytes / 21));
         let mut up = None;
         assert!(
-            wait_until(Duration::from_secs(60), || {
+            wait_until(PATIENCE, || {
                 up = up_pid(&sb, "sv/w/log").filter(|p| Some(*p) != pid);
                 up.is_some() && dir_bytes(&main) >= target
             }),
@@ -818,15 +817,12 @@ fn storm(long: bool) {
     }
     let last = [&b" "[..], &storm_line(total - 1, long), b"\n"].concat();
     let settled = || log_ends_with(&main, &last) && !archives(&main).iter().any(|n| n.ends_with(".u"));
-    assert!(
-        wait_until(Duration::from_secs(120), settled),
-        "seed {seed}: the last line never arrived, or a .u file stayed"
-    );
+    assert!(wait_until(2 * PATIENCE, settled), "seed {seed}: the last line never arrived, or a .u file stayed");
     // One kill more after the end: the next logger's recovery moves
     // `current` to an archive while the log is read.
     let mut after_end = None;
     assert!(
-        wait_until(Duration::from_secs(60), || {
+        wait_until(PATIENCE, || {
             after_end = up_pid(&sb, "sv/w/log");
             after_end.is_some()
         }),
@@ -834,8 +830,7 @@ fn storm(long: bool) {
     );
     signal(after_end.unwrap(), libc::SIGKILL);
     assert!(
-        wait_until(Duration::from_secs(60), || up_pid(&sb, "sv/w/log").is_some_and(|p| Some(p) != after_end)
-            && settled()),
+        wait_until(PATIENCE, || up_pid(&sb, "sv/w/log").is_some_and(|p| Some(p) != after_end) && settled()),
         "seed {seed}: no new multilog after the end"
     );
     let log = logged(&main);

@@ -237,10 +237,11 @@ fn runit_sv_reads_and_drives_our_supervise() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("run: ./s: (pid {pid}) ")), "{out:?}");
     // sv waits up to -w seconds: as long as any wait of ours.
-    let out = sv(&["-w", "60", "down", "./s"]);
+    let wait = PATIENCE.as_secs().to_string();
+    let out = sv(&["-w", &wait, "down", "./s"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: down: ./s: "), "{out:?}");
-    let out = sv(&["-w", "60", "up", "./s"]);
+    let out = sv(&["-w", &wait, "up", "./s"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: run: ./s: (pid "), "{out:?}");
 }

@@ -320,11 +320,11 @@ fn more_than_1000_services_get_daemontools_warning() {
         let err = fs::read_to_string(sb.join("stderr")).unwrap_or_default();
         err.lines().filter(|l| l.ends_with(": running too many services")).map(String::from).collect::<Vec<_>>()
     };
-    assert!(wait_until(Duration::from_secs(60), || warned().len() == 1));
+    assert!(wait_until(PATIENCE, || warned().len() == 1));
     let line = &warned()[0];
     let name = line.strip_prefix("svscan: warning: unable to start ").unwrap().split(':').next().unwrap();
     assert!(sb.join("scan").join(name).is_dir(), "{line}");
-    assert!(wait_until(Duration::from_secs(60), || children(svscan).len() == 1000));
+    assert!(wait_until(PATIENCE, || children(svscan).len() == 1000));
 }
 
 #[test]
@@ -464,7 +464,7 @@ fn logged_services_beyond_the_open_files_limit_start_and_services_keep_that_limi
     cmd.args(["-c", "ulimit -S -n 256 && exec svscan scan"]).stdin(Stdio::null()).stdout(Stdio::null());
     cmd.stderr(fs::File::create(sb.join("stderr")).unwrap());
     let sh = sb.spawn(cmd);
-    assert!(wait_until(Duration::from_secs(60), || children(sh).len() == 300), "{}", children(sh).len());
+    assert!(wait_until(PATIENCE, || children(sh).len() == 300), "{}", children(sh).len());
     for i in 0..150 {
         let nofile = sb.join(&format!("scan/s{i}/nofile"));
         assert!(wait_until(LIMIT, || lines(&nofile) == ["256"]), "s{i}: {:?}", lines(&nofile));
