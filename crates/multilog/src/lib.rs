@@ -32,7 +32,6 @@ mod sealer;
 pub use archives::{archive_name, excess, parse_archive_name, Namer};
 pub use budget::Budget;
 pub use engine::{run, HEAD};
-pub use partial::{MARK, MAX as WHOLE_LINE_MAX};
 pub use pattern::matches;
 pub use script::{parse, Action, DirSpec, Script};
 
