@@ -2,7 +2,7 @@
 //! ok FIFO as liveness test, each reached through a [`ServiceDir`].
 
 use std::ffi::CStr;
-use std::io;
+use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 
 use crate::dir::ServiceDir;
@@ -161,7 +161,9 @@ pub fn decimal(n: i64, buf: &mut [u8; DECIMAL_LEN]) -> &[u8] {
 fn replace(dir: &ServiceDir, new: &'static CStr, file: &'static CStr, bytes: &[u8]) -> Result<(), WriteError> {
     let failed = |verb| move |source| WriteError { verb, new, file, source };
     let f = dir.open_file(new, libc::O_WRONLY | libc::O_CREAT | libc::O_NONBLOCK, 0o644).map_err(failed("open"))?;
-    f.write_all_at(bytes, 0).and_then(|()| f.set_len(bytes.len() as u64)).map_err(failed("write"))?;
+    // Written from offset 0 of the file just opened: `write_all`, which the
+    // link layout keeps with supervise's code (`write_all_at` lies elsewhere).
+    (&f).write_all(bytes).and_then(|()| f.set_len(bytes.len() as u64)).map_err(failed("write"))?;
     drop(f);
     let swap = dir.lstat(file).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_nlink == 1);
     match dir.rename(new, file, swap) {
@@ -183,7 +185,7 @@ pub fn write_essential_exit(dir: &ServiceDir, code: u8) -> io::Result<()> {
     text[digits.len()] = b'\n';
     let _ = dir.unlink(ESSENTIAL_EXIT);
     let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW;
-    dir.open_file(ESSENTIAL_EXIT, flags, 0o644)?.write_all_at(&text[..=digits.len()], 0)
+    dir.open_file(ESSENTIAL_EXIT, flags, 0o644)?.write_all(&text[..=digits.len()])
 }
 
 /// Reads and removes [`ESSENTIAL_EXIT`]: `Ok(None)` when there is none,
