@@ -20,12 +20,13 @@
 //! ```
 
 mod config;
+mod group;
 mod machine;
 mod ownership;
 mod runner;
 
 pub use config::{signal_number, Config, Problem};
-pub use machine::{Action, Actions, Event, Machine, Now, FINISH_PERMANENT, FORK_RETRY};
+pub use machine::{Action, Actions, Event, Machine, Now, FINISH_PERMANENT, FORK_RETRY, SWEEP_PATIENCE};
 pub use runner::{supervise, Fatal};
 
 #[cfg(test)]

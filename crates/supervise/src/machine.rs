@@ -23,6 +23,9 @@ pub const FORK_RETRY: Duration = Duration::from_secs(60);
 const WALL_DRIFT: Duration = Duration::from_millis(500);
 /// A finish script exiting with this code means "do not restart" (s6).
 pub const FINISH_PERMANENT: i32 = 125;
+/// How long a sweep waits for the service's last processes to go (one in
+/// uninterruptible sleep may never) before supervise warns and goes on.
+pub const SWEEP_PATIENCE: Duration = Duration::from_secs(5);
 
 /// A reading of both clocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +74,8 @@ pub enum Event {
     /// (negative: back). A step back of at least `clock-step-restart`
     /// restarts the service.
     ClockStep { by_ns: i64 },
+    /// Nothing of the service is left after an [`Action::Sweep`].
+    Swept,
     /// Any wake-up (the runner sends one per loop turn, and after the kernel
     /// reports a wall-clock step through timerfd): rewrite the stamp if the
     /// wall clock has moved against the monotonic clock.
@@ -86,6 +91,13 @@ pub enum Action {
     SpawnFinish { code: i32, signal: i32 },
     /// kill(pid, signal).
     Signal { pid: u32, signal: i32 },
+    /// Kill every process of the service (its cgroup, or its process
+    /// group) with SIGKILL; while [`Machine::sweeping`], answer with
+    /// [`Event::Swept`] once none is left.
+    Sweep,
+    /// Processes of the service were still there [`SWEEP_PATIENCE`] after
+    /// the sweep: warn; the service counts as down.
+    WarnSweepStuck,
     /// Write the status files.
     WriteStatus(Status),
     /// Warn that fork failed; the retry is scheduled.
@@ -164,6 +176,13 @@ enum Phase {
         pid: u32,
         kill_at: Option<Duration>,
     },
+    /// The main process `pid` exited (`wstatus`) after a stop: the rest of
+    /// the service is being killed, until `give_up_at`.
+    Sweeping {
+        pid: u32,
+        wstatus: i32,
+        give_up_at: Duration,
+    },
 }
 
 /// One supervised service.
@@ -178,6 +197,10 @@ pub struct Machine {
     /// The running service was told to stop or restart (`svc -d`, `-t`,
     /// `-k`, runit's `r`): its death is no essential service's end.
     stop_asked: bool,
+    /// The running service was told to stop (`svc -d`, `-k`, SIGTERM to
+    /// supervise, a clock-step restart): once its main process has exited,
+    /// whatever is left of it is killed ([`Action::Sweep`]).
+    sweep: bool,
     /// An essential service ended unasked with this code; its finish runs, then supervise exits.
     essential_end: Option<u8>,
     /// Monotonic time of the last pid change (the status stamp).
@@ -207,6 +230,7 @@ impl Machine {
             got_term: false,
             exit_requested: false,
             stop_asked: false,
+            sweep: false,
             essential_end: None,
             changed: now.mono,
             written_offset: None,
@@ -226,8 +250,15 @@ impl Machine {
         match self.phase {
             Phase::Down { next_start } => next_start,
             Phase::Running { kill_at, .. } | Phase::Finishing { kill_at, .. } => kill_at,
+            Phase::Sweeping { give_up_at, .. } => Some(give_up_at),
             Phase::Starting | Phase::StartingFinish => None,
         }
+    }
+
+    /// Whether a sweep waits for the service's last processes to go: the
+    /// runner watches and sends [`Event::Swept`].
+    pub fn sweeping(&self) -> bool {
+        matches!(self.phase, Phase::Sweeping { .. })
     }
 
     /// Pid of the process supervise is waiting for, if any.
@@ -262,6 +293,7 @@ impl Machine {
                 self.paused = false;
                 self.got_term = false;
                 self.stop_asked = false;
+                self.sweep = false;
                 self.ready_at = None;
                 self.announce(now, &mut out);
             }
@@ -284,13 +316,17 @@ impl Machine {
                 self.got_term = false;
                 self.paused = false;
                 self.last_run_healthy = ready || now.mono.saturating_sub(since) >= SECOND;
-                if self.config.finish {
-                    let (code, signal) = finish_args(wstatus);
-                    self.phase = Phase::StartingFinish;
-                    out.push(Action::SpawnFinish { code, signal });
+                if self.sweep {
+                    self.phase = Phase::Sweeping { pid, wstatus, give_up_at: now.mono + SWEEP_PATIENCE };
+                    out.push(Action::Sweep);
                 } else {
-                    self.after_down(now, false, &mut out);
+                    self.main_down(now, wstatus, &mut out);
                 }
+            }
+            (Phase::Sweeping { wstatus, .. }, Event::Swept) => self.main_down(now, wstatus, &mut out),
+            (Phase::Sweeping { wstatus, give_up_at, .. }, Event::Timer) if now.mono >= give_up_at => {
+                out.push(Action::WarnSweepStuck);
+                self.main_down(now, wstatus, &mut out);
             }
             (Phase::Finishing { pid, .. }, Event::ChildExited { pid: dead, wstatus }) if pid == dead => {
                 let permanent = libc::WIFEXITED(wstatus) && libc::WEXITSTATUS(wstatus) == FINISH_PERMANENT;
@@ -298,6 +334,7 @@ impl Machine {
             }
             (Phase::Running { pid, since, kill_at: Some(at), .. }, Event::Timer) if now.mono >= at => {
                 out.push(Action::Signal { pid, signal: libc::SIGKILL });
+                out.push(Action::Sweep);
                 self.phase = Phase::Running { pid, since, ready: self.is_ready(), kill_at: None };
             }
             (Phase::Finishing { pid, kill_at: Some(at) }, Event::Timer) if now.mono >= at => {
@@ -333,6 +370,7 @@ impl Machine {
                 | Event::Ready
                 | Event::Spawned(_)
                 | Event::SpawnFailed
+                | Event::Swept
                 | Event::ClockStep { .. },
             ) => {}
         }
@@ -397,6 +435,9 @@ impl Machine {
                 let killing = [libc::SIGTERM, libc::SIGKILL, self.config.down_signal].contains(&signal);
                 if killing && matches!(self.phase, Phase::Running { .. }) {
                     self.stop_asked = true;
+                    // `svc -k` kills the whole service; `-t` lets a
+                    // server's children finish (tcpserver's connections).
+                    self.sweep |= signal == libc::SIGKILL;
                 }
                 if let Some(pid) = self.pid() {
                     out.push(Action::Signal { pid, signal });
@@ -413,6 +454,7 @@ impl Machine {
         self.paused = false;
         self.got_term = true;
         self.stop_asked = true;
+        self.sweep = true;
         if let Phase::Running { pid, since, ready, kill_at } = self.phase {
             let kill_at = kill_at.or(self.config.timeout_kill.map(|t| now.mono + t));
             self.phase = Phase::Running { pid, since, ready, kill_at };
@@ -433,6 +475,18 @@ impl Machine {
             _ => {}
         }
         self.announce(now, out);
+    }
+
+    /// The main process exited (and what was left of the service is gone):
+    /// `finish`, or down.
+    fn main_down(&mut self, now: Now, wstatus: i32, out: &mut Actions) {
+        if self.config.finish {
+            let (code, signal) = finish_args(wstatus);
+            self.phase = Phase::StartingFinish;
+            out.push(Action::SpawnFinish { code, signal });
+        } else {
+            self.after_down(now, false, out);
+        }
     }
 
     /// The service (and its finish script) is down.
@@ -510,7 +564,8 @@ impl Machine {
     /// The status record as of `now`.
     pub fn status(&self, now: Now) -> Status {
         let (pid, state) = match self.phase {
-            Phase::Running { pid, .. } => (pid, RunState::Run),
+            // Until the sweep is over, nothing says "down".
+            Phase::Running { pid, .. } | Phase::Sweeping { pid, .. } => (pid, RunState::Run),
             Phase::Finishing { pid, .. } => (pid, RunState::Finish),
             _ => (0, RunState::Down),
         };

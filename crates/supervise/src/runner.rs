@@ -15,7 +15,8 @@ use unix::signals::{self, SignalFd};
 use unix::spawn::Spawn;
 
 use crate::config::{Config, Listing, Warned};
-use crate::machine::{Action, Event, Machine, Now};
+use crate::group::{Group, RECHECK};
+use crate::machine::{Action, Event, Machine, Now, SWEEP_PATIENCE};
 use crate::ownership::Owner;
 
 /// The smallest change of wall - monotonic taken for a step when the
@@ -84,7 +85,10 @@ pub fn supervise(dir: &OsStr) -> Result<u8, Fatal> {
     let now = Now::read(&SystemClock);
     let mut listing = Listing::default();
     let config = Config::load(&dir, &mut listing).0;
+    let mut group = Group::open(name);
+    group.stop_leftovers(name, &dir, config.timeout_kill);
     let mut runner = Runner {
+        group,
         name,
         dir,
         owner,
@@ -105,6 +109,7 @@ pub fn supervise(dir: &OsStr) -> Result<u8, Fatal> {
         runner.main_loop(&signals, &control, step_timer.as_ref())?;
     }
     runner.write_runit_files();
+    runner.group.remove();
     Ok(runner.exit_code)
 }
 
@@ -164,6 +169,8 @@ struct Runner<'a> {
     /// SIGPIPE was ignored when supervise started: it stays so for `run`.
     sigpipe_ignored: bool,
     machine: Machine,
+    /// The service's processes: its cgroup or its process group.
+    group: Group,
     /// Read end of the readiness pipe of the running service.
     notify: Option<OwnedFd>,
     /// `supervise/ok`, held open for reading: clients' liveness test.
@@ -203,17 +210,32 @@ impl Runner<'_> {
     fn main_loop(&mut self, signals: &SignalFd, control: &File, timer: Option<&OwnedFd>) -> Result<(), Fatal> {
         let mut buf = [0u8; 256];
         loop {
+            let sweeping = self.machine.sweeping();
+            if sweeping && self.group.is_empty() {
+                if self.perform(Event::Swept)? {
+                    return Ok(());
+                }
+                continue;
+            }
+            if sweeping {
+                // Again, for what was forked meanwhile (a kernel without
+                // cgroup.kill signals the processes one by one).
+                self.group.kill(None);
+            }
             let before = Now::read(&SystemClock);
             let runit_due = self.runit_pending.is_some();
             let timeout = match self.machine.deadline() {
                 _ if runit_due => Some(Duration::ZERO),
                 deadline => deadline.map(|d| d.saturating_sub(before.mono)),
             };
+            // A process group cannot be polled: it is looked at again soon.
+            let timeout = if sweeping { Some(timeout.map_or(RECHECK, |t| t.min(RECHECK))) } else { timeout };
             let mut fds = [
                 pollfd(signals.as_raw_fd()),
                 pollfd(control.as_raw_fd()),
                 pollfd(timer.map_or(-1, |t| t.as_raw_fd())),
                 pollfd(self.notify.as_ref().map_or(-1, |n| n.as_raw_fd())),
+                if sweeping { self.group.pollfd() } else { pollfd(-1) },
             ];
             if let Err(e) = unix::poll::poll(&mut fds, timeout) {
                 strerr::warn(&[b"unable to poll for ", self.name, b": ", strerr::errstr(&e).as_bytes()]);
@@ -346,6 +368,15 @@ impl Runner<'_> {
                     strerr::warn(&[b"unable to fork for ", self.name, b", sleeping 60 seconds: ", why.as_bytes()]);
                     None
                 }
+                Action::Sweep => {
+                    self.group.kill(Some(self.name));
+                    None
+                }
+                Action::WarnSweepStuck => {
+                    let secs = [b'0' + SWEEP_PATIENCE.as_secs() as u8];
+                    strerr::warn(&[self.name, b": processes still there ", &secs, b" s after SIGKILL: taken as down"]);
+                    None
+                }
                 Action::EssentialEnded { code } => {
                     self.essential_ended(code);
                     None
@@ -397,6 +428,9 @@ impl Runner<'_> {
         let notify = pipe.as_ref().map(|((_, w), fd)| (w.as_raw_fd(), *fd));
         let event = self.answer(unix::spawn::spawn(&self.child(&argv, notify, &failure)));
         self.notify = pipe.map(|((r, _), _)| r);
+        if let Event::Spawned(pid) = event {
+            self.group.started(pid as libc::pid_t, &self.dir, self.name);
+        }
         event
     }
 
@@ -410,21 +444,32 @@ impl Runner<'_> {
     /// How to start `argv` (`./run` or `./finish`): in the service
     /// directory, `notify` (pipe end, number) as its readiness descriptor,
     /// SIGPIPE as supervise was given it, `failure` printed if exec fails.
-    fn child<'a>(&self, argv: &'a [&'a CStr], notify: Option<(RawFd, RawFd)>, failure: &'a [&'a [u8]]) -> Spawn<'a> {
+    fn child<'a>(&self, argv: &'a [&'a CStr], notify: Option<(RawFd, RawFd)>, failure: &'a Failure<'a>) -> Spawn<'a> {
         Spawn {
+            group: self.group.spawn_group(),
+            group_failed: &failure.join,
             argv,
             search_path: false,
             ignored: if self.sigpipe_ignored { &[libc::SIGPIPE] } else { &[] },
             nofile: None,
             fd: notify,
             fd_failed: None,
-            exec_failed: failure,
+            exec_failed: &failure.exec,
         }
     }
 
-    /// The message of a child whose exec failed, in parts.
-    fn failure<'a>(&'a self, file: &'a [u8]) -> [&'a [u8]; 4] {
-        [strerr::program().as_bytes(), b": fatal: unable to start ", self.name, file]
+    /// The messages of a child that could not join the service's group or
+    /// exec `file`, in parts.
+    fn failure<'a>(&'a self, file: &'a [u8]) -> Failure<'a> {
+        let program = strerr::program().as_bytes();
+        let join: &[u8] = match self.group {
+            Group::Cgroup(_) => b": fatal: unable to join the cgroup of ",
+            Group::Process { .. } => b": fatal: unable to make a process group for ",
+        };
+        Failure {
+            join: [program, join, self.name, b": "],
+            exec: [program, b": fatal: unable to start ", self.name, file],
+        }
     }
 
     fn answer(&mut self, spawned: io::Result<libc::pid_t>) -> Event {
@@ -436,6 +481,12 @@ impl Runner<'_> {
             }
         }
     }
+}
+
+/// A child's failure messages, in parts.
+struct Failure<'a> {
+    join: [&'a [u8]; 4],
+    exec: [&'a [u8]; 4],
 }
 
 /// The readiness pipe: (read end, non-blocking, for supervise; write end).

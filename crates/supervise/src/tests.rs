@@ -19,29 +19,35 @@ struct Sim {
     clock: TestClock,
     m: Machine,
     next_pid: u32,
+    /// Leave a sweep waiting (else the service's last processes are gone at once).
+    hold_sweep: bool,
 }
 
 impl Sim {
     fn new(config: Config, normally_up: bool) -> Sim {
         let clock = TestClock::new(Duration::from_secs(1_700_000_000));
         let m = Machine::new(Now::read(&clock), normally_up, config);
-        Sim { clock, m, next_pid: 100 }
+        Sim { clock, m, next_pid: 100, hold_sweep: false }
     }
     fn now(&self) -> Now {
         Now::read(&self.clock)
     }
-    /// Steps and answers every spawn request at once (as the runner does).
+    /// Steps and answers every spawn request at once (as the runner does),
+    /// and a sweep at once unless `hold_sweep`.
     fn step(&mut self, e: Event) -> Vec<Action> {
         let mut all = Vec::new();
         let mut acts: Vec<Action> = self.m.step(self.now(), e).collect();
         loop {
             let spawn = acts.iter().any(|a| matches!(a, Action::Spawn | Action::SpawnFinish { .. }));
             all.extend(acts);
-            if !spawn {
+            if spawn {
+                self.next_pid += 1;
+                acts = self.m.step(self.now(), Event::Spawned(self.next_pid)).collect();
+            } else if self.m.sweeping() && !self.hold_sweep {
+                acts = self.m.step(self.now(), Event::Swept).collect();
+            } else {
                 return all;
             }
-            self.next_pid += 1;
-            acts = self.m.step(self.now(), Event::Spawned(self.next_pid)).collect();
         }
     }
     fn advance(&mut self, ms: u64) -> Vec<Action> {
@@ -145,7 +151,7 @@ fn down_sends_term_then_cont_and_kill_after_timeout() {
     assert_eq!(a[1], Action::Signal { pid, signal: libc::SIGCONT });
     assert!(s.status().got_term);
     assert_eq!(s.advance(299), vec![]);
-    assert_eq!(s.advance(1), vec![Action::Signal { pid, signal: libc::SIGKILL }]);
+    assert_eq!(s.advance(1), vec![Action::Signal { pid, signal: libc::SIGKILL }, Action::Sweep]);
     let a = s.die(KILLED_BY_KILL);
     assert_eq!(spawns(&a), 0);
     let st = s.status();
@@ -374,7 +380,7 @@ fn a_step_back_past_the_threshold_restarts_with_the_down_signal_and_kill_timeout
     assert_eq!(s.status().want, Want::Up);
     // A second step while it stops sends nothing more; the kill timeout holds.
     assert_eq!(signals(&s.clock_step(-10)), []);
-    assert_eq!(s.advance(300), vec![Action::Signal { pid, signal: libc::SIGKILL }]);
+    assert_eq!(s.advance(300), vec![Action::Signal { pid, signal: libc::SIGKILL }, Action::Sweep]);
     assert_eq!(spawns(&s.die(KILLED_BY_KILL)), 1);
     assert_ne!(s.m.pid(), Some(pid));
     assert_eq!(s.status().extras.unwrap().last_clock_step.unwrap().back_ms, 10_000);
@@ -456,4 +462,81 @@ fn an_essential_service_restarted_for_a_clock_step_does_not_end_supervise() {
     assert!(!a.iter().any(|a| matches!(a, Action::EssentialEnded { .. } | Action::Exit)), "{a:?}");
     s.advance(1000);
     assert!(s.m.pid().is_some(), "started again");
+}
+
+fn sweeps(a: &[Action]) -> usize {
+    a.iter().filter(|a| **a == Action::Sweep).count()
+}
+
+#[test]
+fn a_stopped_service_is_down_only_once_swept() {
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    s.hold_sweep = true;
+    let pid = s.m.pid().unwrap();
+    s.cmd(b'd');
+    let a = s.die(KILLED_BY_TERM);
+    assert_eq!(a, vec![Action::Sweep]);
+    assert!(s.m.sweeping());
+    assert_eq!(s.status().state, RunState::Run, "not down while processes remain");
+    assert_eq!(s.status().pid, pid);
+    assert_eq!(s.m.pid(), None, "no signal goes to the dead main process");
+    assert!(s.cmd(b'k').iter().all(|a| !matches!(a, Action::Signal { .. })));
+    let a = s.step(Event::Swept);
+    assert!(matches!(a[..], [Action::WriteStatus(st)] if st.state == RunState::Down && st.pid == 0));
+    assert!(!s.m.sweeping());
+}
+
+#[test]
+fn the_sweep_follows_down_kill_and_terminate_not_a_crash_or_term() {
+    // (letters sent, whether the death is swept)
+    for (letters, swept) in [(&b"d"[..], true), (b"k", true), (b"t", false), (b"", false), (b"r", false)] {
+        let mut s = Sim::new(Config::default(), true);
+        s.step(Event::Boot);
+        for &c in letters {
+            s.cmd(c);
+        }
+        let a = s.die(KILLED_BY_KILL);
+        assert_eq!(sweeps(&a), usize::from(swept), "after {:?}", String::from_utf8_lossy(letters));
+    }
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    s.step(Event::Terminate);
+    let a = s.die(KILLED_BY_TERM);
+    assert_eq!(sweeps(&a), 1);
+    assert_eq!(a.last(), Some(&Action::Exit), "supervise exits once swept");
+}
+
+#[test]
+fn timeout_kill_kills_the_whole_service_and_a_stuck_sweep_gives_up() {
+    let config = Config { timeout_kill: Some(Duration::from_secs(2)), ..Config::default() };
+    let mut s = Sim::new(config, true);
+    s.step(Event::Boot);
+    s.hold_sweep = true;
+    let pid = s.m.pid().unwrap();
+    s.cmd(b'd');
+    let a = s.advance(2000);
+    assert_eq!(a, vec![Action::Signal { pid, signal: libc::SIGKILL }, Action::Sweep]);
+    let a = s.die(KILLED_BY_KILL);
+    assert_eq!(a, vec![Action::Sweep]);
+    assert_eq!(s.advance(4999), vec![]);
+    let a = s.advance(1);
+    assert_eq!(a[0], Action::WarnSweepStuck);
+    assert!(matches!(a[1], Action::WriteStatus(st) if st.state == RunState::Down));
+}
+
+#[test]
+fn finish_runs_after_the_sweep_and_a_wanted_service_restarts() {
+    let config = Config { finish: true, ..Config::default() };
+    let mut s = Sim::new(config, true);
+    s.step(Event::Boot);
+    s.hold_sweep = true;
+    s.cmd(b'd');
+    s.cmd(b'u');
+    assert_eq!(s.die(exited(0)), vec![Action::Sweep]);
+    let a = s.step(Event::Swept);
+    assert!(matches!(a[0], Action::SpawnFinish { code: 0, signal: 0 }));
+    s.die(exited(0));
+    s.advance(1000);
+    assert_eq!(s.status().state, RunState::Run, "wanted up again: started");
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 use strerr::{warn, warning_line, warning_prefix};
 use tai64::Clock;
 use unix::signals::{self, SignalFd};
-use unix::spawn::Spawn;
+use unix::spawn::{Group, Spawn};
 
 use crate::failures::Failures;
 use crate::listing;
@@ -95,6 +95,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<u8, Error> {
     if sigpipe_ignored {
         ignored.push(libc::SIGPIPE);
     }
+    report_no_cgroups();
     let scan_dir = listing::key_of(Path::new(".")).map_err(|e| Error::new(&[b"unable to stat ."], e))?;
     let watch = match unix::fs::watch_dir(c".") {
         Ok(fd) => Some(fd),
@@ -139,6 +140,22 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<u8, Error> {
         if let (Some(w), Some(true)) = (&watch, ready.get(1)) {
             unix::fd::drain(w);
             d.table.request_scan(clock.monotonic() + SETTLE);
+        }
+    }
+}
+
+/// Says once, at start, when supervise will not be able to give each
+/// service a cgroup (it runs the same test): services are then stopped by
+/// process group.
+fn report_no_cgroups() {
+    use unix::cgroup::Unavailable;
+    const THEN: &[u8] = b": services are stopped by process group; a process that leaves its group survives";
+    let mut dir = [0u8; unix::cgroup::PATH_MAX];
+    match unix::cgroup::own_dir(&mut dir) {
+        Ok(_) => {}
+        Err(Unavailable::NotMounted) => warn(&[b"no cgroup2 hierarchy mounted", THEN]),
+        Err(Unavailable::NotWritable { len, error }) => {
+            warn(&[b"unable to make cgroups in ", &dir[..len], b": ", strerr::errstr(&error).as_bytes(), THEN])
         }
     }
 }
@@ -307,6 +324,8 @@ impl Daemon<'_> {
         let exec_failed = warning_prefix(&[b"unable to start supervise ", &dir, b": "]);
         let fd_failed: &[&[u8]] = &[&fd_failed];
         let spawn = Spawn {
+            group: Group::Inherit,
+            group_failed: &[],
             argv: &[c"supervise", &arg],
             search_path: true,
             ignored: &self.ignored,

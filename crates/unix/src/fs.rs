@@ -168,6 +168,16 @@ pub fn fchown_fchmod(fd: BorrowedFd, uid: libc::uid_t, mode: libc::mode_t) -> io
     check(unsafe { libc::fchmod(fd.as_raw_fd(), mode) }).map(drop)
 }
 
+/// getcwd(2) into `buf`: the working directory's absolute path, without its NUL.
+pub fn getcwd(buf: &mut [u8]) -> io::Result<&[u8]> {
+    // SAFETY: `buf` is writable for its length; getcwd NUL-terminates what it writes.
+    if unsafe { libc::getcwd(buf.as_mut_ptr().cast(), buf.len()) }.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    Ok(&buf[..len])
+}
+
 /// `geteuid()`.
 pub fn euid() -> libc::uid_t {
     // SAFETY: geteuid cannot fail.

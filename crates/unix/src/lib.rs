@@ -17,6 +17,8 @@
 //!   and the child's signal state restored one way ([`signals::restore_in_child`]);
 //! - [`spawn`]: fork + exec of one child prepared before the fork (supervise
 //!   runs `./run` and `./finish`, svscan runs `supervise`), no allocation;
+//! - [`cgroup`]: the cgroup v2 hierarchy, the own cgroup, and a child cgroup
+//!   created, joined, watched, killed and removed (no allocation);
 //! - [`process`]: fork, exec, setsid, wait, reap, kill, and descriptors
 //!   mapped in a `Command`'s child;
 //! - [`account`]: the user and group databases and dropping privileges;
@@ -43,6 +45,7 @@
 
 pub mod account;
 pub mod bytes;
+pub mod cgroup;
 pub mod env;
 pub mod fd;
 pub mod fs;

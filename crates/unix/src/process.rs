@@ -69,6 +69,58 @@ pub fn kill(pid: libc::pid_t, signal: libc::c_int) {
     unsafe { libc::kill(pid, signal) };
 }
 
+/// Whether process group `pgid` still has a process (kill(-pgid, 0) is
+/// not ESRCH; a zombie counts until it is reaped).
+pub fn group_exists(pgid: libc::pid_t) -> bool {
+    // SAFETY: signal 0 only checks; no memory is passed.
+    let r = unsafe { libc::kill(-pgid, 0) };
+    r == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// getpgrp(2): the calling process's group.
+pub fn own_group() -> libc::pid_t {
+    // SAFETY: getpgrp cannot fail.
+    unsafe { libc::getpgrp() }
+}
+
+/// prctl(PR_SET_CHILD_SUBREAPER): orphans of descendants become this
+/// process's children, so that it reaps them and sees them all gone.
+pub fn become_subreaper() -> io::Result<()> {
+    // SAFETY: plain prctl with integer arguments.
+    check(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }).map(drop)
+}
+
+/// The start time of process `pid` (field 22 of /proc/PID/stat, in clock
+/// ticks since boot): with the pid, it names one process even after the pid
+/// is reused. Read on the stack; None if the process is gone.
+pub fn start_time(pid: libc::pid_t) -> Option<u64> {
+    let mut path = [0u8; 32];
+    let mut digits = [0u8; 20];
+    let mut n = 0;
+    let mut rest = pid.unsigned_abs();
+    loop {
+        digits[n] = b'0' + (rest % 10) as u8;
+        n += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut len = 0;
+    for &b in b"/proc/".iter().chain(digits[..n].iter().rev()).chain(b"/stat") {
+        path[len] = b;
+        len += 1;
+    }
+    let f = crate::fs::openat(libc::AT_FDCWD, &path[..len], libc::O_RDONLY, 0).ok()?;
+    let mut buf = [0u8; 512];
+    let n = crate::fd::read_until_full(&mut std::fs::File::from(f), &mut buf).ok()?;
+    // Fields after the command name, which may hold spaces and parentheses:
+    // the state is field 3, the start time 22.
+    let after = buf[..n].iter().rposition(|&b| b == b')')? + 2;
+    let field = buf.get(after..n)?.split(|&b| b == b' ').nth(22 - 3)?;
+    std::str::from_utf8(field).ok()?.parse().ok()
+}
+
 /// Makes the child of `cmd` see `fd4` as descriptor 4 and `fd5` as 5, as
 /// multilog's processors expect (state and newstate).
 pub fn map_fds_4_5(cmd: &mut Command, fd4: RawFd, fd5: RawFd) {
@@ -87,4 +139,18 @@ pub fn map_fds_4_5(cmd: &mut Command, fd4: RawFd, fd5: RawFd) {
     // SAFETY: the hook only calls async-signal-safe functions (fcntl, dup2)
     // and allocates nothing.
     unsafe { cmd.pre_exec(hook) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_start_time_is_read_and_a_group_seen() {
+        let me = std::process::id() as libc::pid_t;
+        assert!(start_time(me).is_some_and(|t| t > 0));
+        assert_eq!(start_time(me), start_time(me));
+        assert_eq!(start_time(0), None);
+        assert!(group_exists(own_group()));
+    }
 }

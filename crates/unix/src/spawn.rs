@@ -25,8 +25,24 @@ pub const MAX_ARGS: usize = 3;
 /// Longest message prefix a child prints before the error text.
 const PREFIX_MAX: usize = 800;
 
+/// Which processes the child goes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// The parent's process group and cgroup.
+    Inherit,
+    /// A new process group of its own (`setpgid(0, 0)`), in the same session.
+    New,
+    /// The cgroup whose `cgroup.procs` is open (for writing) as this
+    /// descriptor: the child writes "0" to it ([`crate::cgroup::Cgroup::procs`]).
+    Cgroup(RawFd),
+}
+
 /// What the child does between fork and exec, in this order.
 pub struct Spawn<'a> {
+    /// Where the child goes first.
+    pub group: Group,
+    /// Printed before the error text if joining `group` fails.
+    pub group_failed: &'a [&'a [u8]],
     /// The program and its arguments, at most [`MAX_ARGS`].
     pub argv: &'a [&'a CStr],
     /// Search PATH for `argv[0]` (execvp), else run it as given (execv).
@@ -101,6 +117,18 @@ extern "C" fn child_main(child: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `spawn` passes a `Child` that outlives the child's use of it.
     let Child { spawn, argv } = unsafe { &*child.cast::<Child>() };
     crate::signals::restore_in_child(spawn.ignored);
+    // SAFETY: setpgid on itself; a write of one byte of a literal.
+    let joined = unsafe {
+        match spawn.group {
+            Group::Inherit => 0,
+            Group::New => libc::setpgid(0, 0),
+            Group::Cgroup(procs) if libc::write(procs, b"0".as_ptr().cast(), 1) == 1 => 0,
+            Group::Cgroup(_) => -1,
+        }
+    };
+    if joined == -1 {
+        child_die(spawn.group_failed);
+    }
     if let Some(limit) = &spawn.nofile {
         // SAFETY: `limit` is a valid rlimit.
         unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, limit) };
@@ -159,6 +187,8 @@ mod tests {
     #[test]
     fn a_child_that_cannot_exec_exits_111() {
         let spawn_ = Spawn {
+            group: Group::Inherit,
+            group_failed: &[],
             argv: &[c"/nonexistent/program"],
             search_path: false,
             ignored: &[],
@@ -175,7 +205,26 @@ mod tests {
     #[test]
     fn the_program_runs_through_path_with_its_arguments() {
         let spawn_ = Spawn {
+            group: Group::Inherit,
+            group_failed: &[],
             argv: &[c"sh", c"-c", c"exit 7"],
+            search_path: true,
+            ignored: &[],
+            nofile: None,
+            fd: None,
+            fd_failed: None,
+            exec_failed: &[],
+        };
+        let status = wait(spawn(&spawn_).unwrap());
+        assert_eq!(libc::WEXITSTATUS(status), 7);
+    }
+
+    #[test]
+    fn a_child_in_a_new_group_leads_it() {
+        let spawn_ = Spawn {
+            group: Group::New,
+            group_failed: &[],
+            argv: &[c"sh", c"-c", c"set -- $(cat /proc/$$/stat); test $5 = $$ && exit 7"],
             search_path: true,
             ignored: &[],
             nofile: None,

@@ -11,6 +11,7 @@ mod dispatch;
 mod docs;
 mod multilog;
 mod peers;
+mod stop;
 mod supervise;
 mod svclients;
 mod svscan;

@@ -228,7 +228,70 @@ impl Drop for Sandbox {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        remove_cgroups(&cgroup_name(self.path()));
     }
+}
+
+/// The cgroup v2 mount, if any (where a supervise run as root makes its
+/// services' cgroups).
+pub fn cgroup_mount() -> Option<PathBuf> {
+    let mounts = fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    mounts
+        .lines()
+        .map(|l| l.split(' ').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[2] == "cgroup2")
+        .map(|f| PathBuf::from(f[1]))
+}
+
+/// The cgroup of `pid` in the unified hierarchy (`0::PATH`), as a directory.
+pub fn cgroup_of(pid: u32) -> Option<PathBuf> {
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    let path = text.lines().find_map(|l| l.strip_prefix("0::"))?;
+    Some(cgroup_mount()?.join(path.trim_start_matches('/')))
+}
+
+/// The name supervise gives the cgroup of the service directory `dir`
+/// (an absolute path): `tend-` and the path escaped as systemd escapes it.
+pub fn cgroup_name(dir: &Path) -> String {
+    let mut out = String::from("tend-");
+    let parts: Vec<&[u8]> = dir.as_os_str().as_bytes().split(|&b| b == b'/').filter(|p| !p.is_empty()).collect();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        for (j, &b) in part.iter().enumerate() {
+            if b.is_ascii_alphanumeric() || b == b':' || b == b'_' || (b == b'.' && !(i == 0 && j == 0)) {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+    }
+    out
+}
+
+/// Kills and removes every cgroup (in this process's own) whose name starts with `prefix`.
+pub fn remove_cgroups(prefix: &str) {
+    let Some(own) = cgroup_of(std::process::id()) else { return };
+    for e in fs::read_dir(&own).into_iter().flatten().flatten() {
+        if !e.file_name().to_string_lossy().starts_with(prefix) {
+            continue;
+        }
+        let _ = fs::write(e.path().join("cgroup.kill"), "1");
+        // Killed processes leave the cgroup as they exit.
+        wait_until(PATIENCE, || fs::remove_dir(e.path()).is_ok() || !e.path().exists());
+    }
+}
+
+/// Whether `pid` is gone, a zombie, or exiting (PF_EXITING: killed, past
+/// the point of return, its cgroup left).
+pub fn gone(pid: u32) -> bool {
+    const PF_EXITING: u64 = 4;
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else { return true };
+    let Some(i) = stat.rfind(')') else { return true };
+    let fields: Vec<&str> = stat[i + 2..].split(' ').collect();
+    let flags: u64 = fields.get(6).and_then(|f| f.parse().ok()).unwrap_or(0);
+    fields[0] == "Z" || fields[0] == "X" || flags & PF_EXITING != 0
 }
 
 /// Whether `pid` is a live process: not gone, and not a zombie (which still

@@ -1,0 +1,237 @@
+//! cgroup v2: where the unified hierarchy is mounted, the calling process's
+//! own cgroup there, and one child cgroup held open (created, joined by a
+//! child before exec, watched for emptiness, killed, removed).
+//!
+//! Nothing here allocates: paths are built in fixed stack buffers
+//! ([`PATH_MAX`]), files are read into stack buffers (supervise).
+
+use std::ffi::CStr;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use crate::check;
+use crate::fs::openat;
+
+/// The longest path built here, with its NUL.
+pub const PATH_MAX: usize = libc::PATH_MAX as usize;
+/// The longest name of one cgroup (a directory entry).
+pub const NAME_MAX: usize = 255;
+
+/// Where the unified hierarchy is looked for, in this order: Debian 11+
+/// and most container hosts mount it at the first, hybrid systems at the
+/// second.
+const MOUNTS: [&CStr; 2] = [c"/sys/fs/cgroup", c"/sys/fs/cgroup/unified"];
+const CGROUP2_SUPER_MAGIC: libc::c_long = 0x6367_7270;
+
+/// Why no cgroup can be made.
+#[derive(Debug)]
+pub enum Unavailable {
+    /// No cgroup2 file system at either place (cgroup v1 only, or none).
+    NotMounted,
+    /// The own cgroup is not in that hierarchy, or not writable (not root,
+    /// not delegated, read-only): the error, and the length of the
+    /// directory's path left in the caller's buffer.
+    NotWritable { len: usize, error: io::Error },
+}
+
+/// The calling process's own cgroup as a path (`MOUNT/PATH`, NUL-terminated)
+/// in `buf`, checked writable (a child can be made in it): its length.
+pub fn own_dir(buf: &mut [u8; PATH_MAX]) -> Result<usize, Unavailable> {
+    let mount = MOUNTS.iter().find(|m| is_cgroup2(m)).ok_or(Unavailable::NotMounted)?.to_bytes();
+    buf[..mount.len()].copy_from_slice(mount);
+    let len = match own_path(&mut buf[mount.len()..PATH_MAX - 1]) {
+        Ok(n) => mount.len() + n,
+        Err(error) => return Err(Unavailable::NotWritable { len: mount.len(), error }),
+    };
+    buf[len] = 0;
+    // SAFETY: `buf` holds a NUL-terminated path.
+    match check(unsafe { libc::access(buf.as_ptr().cast(), libc::W_OK | libc::X_OK) }) {
+        Ok(_) => Ok(len),
+        Err(error) => Err(Unavailable::NotWritable { len, error }),
+    }
+}
+
+fn is_cgroup2(path: &CStr) -> bool {
+    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: `path` is NUL-terminated and `st` writable.
+    let r = unsafe { libc::statfs(path.as_ptr(), st.as_mut_ptr()) };
+    // SAFETY: statfs succeeded, so it filled `st`.
+    r == 0 && unsafe { st.assume_init() }.f_type as libc::c_long == CGROUP2_SUPER_MAGIC
+}
+
+/// The `PATH` of `0::PATH` in /proc/self/cgroup, read into `out` ("" for
+/// the root, so that `MOUNT` + it is a directory): its length.
+fn own_path(out: &mut [u8]) -> io::Result<usize> {
+    let f = openat(libc::AT_FDCWD, b"/proc/self/cgroup", libc::O_RDONLY, 0)?;
+    let n = crate::fd::read_until_full(&mut std::fs::File::from(f), out)?;
+    let text = &out[..n];
+    let not_found = || io::Error::from_raw_os_error(libc::ENOENT);
+    let start = if text.starts_with(b"0::") {
+        3
+    } else {
+        text.windows(4).position(|w| w == b"\n0::").ok_or_else(not_found)? + 4
+    };
+    let end = text[start..].iter().position(|&b| b == b'\n').map(|e| start + e).ok_or_else(not_found)?;
+    let path = if &text[start..end] == b"/" { start..start } else { start..end };
+    out.copy_within(path.clone(), 0);
+    Ok(path.len())
+}
+
+/// One cgroup, a child of a directory: its descriptors and its name.
+#[derive(Debug)]
+pub struct Cgroup {
+    parent: OwnedFd,
+    dir: OwnedFd,
+    /// `cgroup.procs`, open for writing: a child joins by writing "0".
+    procs: OwnedFd,
+    /// `cgroup.events`, read for "populated", polled for its change.
+    events: OwnedFd,
+    name: [u8; NAME_MAX + 1],
+}
+
+impl Cgroup {
+    /// Makes (or reuses) the cgroup `name` in the directory `parent` (a
+    /// NUL-terminated path) and opens it.
+    pub fn open(parent: &CStr, name: &[u8]) -> io::Result<Cgroup> {
+        let mut z = [0u8; NAME_MAX + 1];
+        z.get_mut(..name.len()).ok_or_else(|| io::Error::from_raw_os_error(libc::ENAMETOOLONG))?.copy_from_slice(name);
+        let cname = CStr::from_bytes_until_nul(&z).map_err(|_| crate::invalid())?;
+        let parent = openat(libc::AT_FDCWD, parent.to_bytes(), libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        match crate::fs::mkdirat(parent.as_raw_fd(), cname, 0o755) {
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+            _ => {}
+        }
+        let dir = openat(parent.as_raw_fd(), name, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        let procs = openat(dir.as_raw_fd(), b"cgroup.procs", libc::O_WRONLY, 0)?;
+        let events = openat(dir.as_raw_fd(), b"cgroup.events", libc::O_RDONLY, 0)?;
+        Ok(Cgroup { parent, dir, procs, events, name: z })
+    }
+
+    /// `cgroup.procs` for writing (close-on-exec): the spawned child
+    /// writes "0" to it to join ([`crate::spawn::Group::Cgroup`]).
+    pub fn procs(&self) -> RawFd {
+        self.procs.as_raw_fd()
+    }
+
+    /// Whether a process is in it or in a cgroup below ("populated 1" in
+    /// `cgroup.events`). Reading it also arms [`Cgroup::pollfd`].
+    pub fn populated(&self) -> io::Result<bool> {
+        let mut buf = [0u8; 128];
+        // SAFETY: `buf` is writable for its length.
+        let n =
+            crate::check_size(unsafe { libc::pread(self.events.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) })?;
+        Ok(buf[..n].windows(11).any(|w| w == b"populated 1"))
+    }
+
+    /// A pollfd that becomes ready when `cgroup.events` changes (POLLPRI:
+    /// the file is always readable, so POLLIN would be ready at once).
+    pub fn pollfd(&self) -> libc::pollfd {
+        libc::pollfd { fd: self.events.as_raw_fd(), events: libc::POLLPRI, revents: 0 }
+    }
+
+    /// Kills every process in it with SIGKILL: `cgroup.kill` (Linux 5.14),
+    /// else one SIGKILL to each process `cgroup.procs` lists.
+    pub fn kill(&self) -> io::Result<()> {
+        match openat(self.dir.as_raw_fd(), b"cgroup.kill", libc::O_WRONLY, 0) {
+            Ok(f) => {
+                // SAFETY: writing one byte of a literal.
+                crate::check_size(unsafe { libc::write(f.as_raw_fd(), b"1".as_ptr().cast(), 1) }).map(drop)
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => self.signal(libc::SIGKILL).map(drop),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends `signal` to every process `cgroup.procs` lists; returns how many.
+    pub fn signal(&self, signal: libc::c_int) -> io::Result<usize> {
+        let f = openat(self.dir.as_raw_fd(), b"cgroup.procs", libc::O_RDONLY, 0)?;
+        let mut buf = [0u8; 512];
+        let (mut count, mut pid, mut carry) = (0, 0 as libc::pid_t, false);
+        loop {
+            let n = crate::fd::read(f.as_raw_fd(), &mut buf)?;
+            for &b in &buf[..n] {
+                if b.is_ascii_digit() {
+                    pid = pid.saturating_mul(10).saturating_add(libc::pid_t::from(b - b'0'));
+                    carry = true;
+                } else if carry {
+                    crate::process::kill(pid, signal);
+                    (count, pid, carry) = (count + 1, 0, false);
+                }
+            }
+            if n == 0 {
+                return Ok(count);
+            }
+        }
+    }
+
+    /// Removes it (rmdir) if it is empty; an error (EBUSY: not empty) is ignored.
+    pub fn remove(&self) {
+        // SAFETY: the name is NUL-terminated; the parent descriptor is open.
+        unsafe { libc::unlinkat(self.parent.as_raw_fd(), self.name.as_ptr().cast(), libc::AT_REMOVEDIR) };
+    }
+}
+
+/// `name` (an absolute path) escaped as systemd escapes paths into unit
+/// names, after `prefix`, into `out`: `/etc/service/foo` becomes
+/// `etc-service-foo`; `-`, a leading `.` and every byte but ASCII letters,
+/// digits, `:`, `_` and `.` become `\xNN`. Returns the length, or None if
+/// it does not fit.
+pub fn escape_path(prefix: &[u8], path: &[u8], out: &mut [u8]) -> Option<usize> {
+    let mut n = 0;
+    let mut put = |bytes: &[u8]| -> Option<()> {
+        out.get_mut(n..n + bytes.len())?.copy_from_slice(bytes);
+        n += bytes.len();
+        Some(())
+    };
+    put(prefix)?;
+    let mut first = true;
+    for part in path.split(|&b| b == b'/').filter(|p| !p.is_empty()) {
+        if !first {
+            put(b"-")?;
+        }
+        for (i, &b) in part.iter().enumerate() {
+            let plain = b.is_ascii_alphanumeric() || b == b':' || b == b'_' || (b == b'.' && !(first && i == 0));
+            if plain {
+                put(&[b])?;
+            } else {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                put(&[b'\\', b'x', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]])?;
+            }
+        }
+        first = false;
+    }
+    if first {
+        put(b"-")?;
+    }
+    Some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(path: &str) -> String {
+        let mut out = [0u8; 64];
+        let n = escape_path(b"tend-", path.as_bytes(), &mut out).unwrap();
+        String::from_utf8(out[..n].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn paths_are_escaped_as_systemd_does() {
+        assert_eq!(escaped("/etc/service/foo"), "tend-etc-service-foo");
+        assert_eq!(escaped("/etc/service/foo/log"), "tend-etc-service-foo-log");
+        assert_eq!(escaped("/srv/my-app//x y/"), "tend-srv-my\\x2dapp-x\\x20y");
+        assert_eq!(escaped("/.hidden/a.b"), "tend-\\x2ehidden-a.b");
+        assert_eq!(escaped("/"), "tend--");
+        assert_eq!(escape_path(b"tend-", b"/abcdef", &mut [0u8; 8]), None);
+    }
+
+    #[test]
+    fn the_own_path_is_the_unified_line() {
+        let mut out = [0u8; 64];
+        // The test process's own, whatever the machine: "" or "/...".
+        if let Ok(n) = own_path(&mut out) {
+            assert!(n == 0 || out[0] == b'/');
+        }
+    }
+}
