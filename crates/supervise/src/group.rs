@@ -126,7 +126,8 @@ impl Group {
                 }
                 let n = c.signal(libc::SIGTERM).unwrap_or(0);
                 let _ = c.signal(libc::SIGCONT);
-                &[b"stopped ", svstatus::decimal(n as i64, &mut digits), b" processes"]
+                let noun: &[u8] = if n == 1 { b" process" } else { b" processes" };
+                &[b"stopped ", svstatus::decimal(n as i64, &mut digits), noun]
             }
             Group::Process { pgid } => {
                 let Some(left) = recorded_group(dir) else { return };

@@ -243,3 +243,113 @@ fn an_empty_cgroup_left_over_is_reused() {
     assert_eq!(cgroup_of(main), Some(made));
     assert_eq!(stderr_of(&sb, "s"), "");
 }
+
+fn ppid(pid: u32) -> u32 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = stat.rfind(')').unwrap();
+    stat[after + 2..].split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+/// The sandbox's live processes whose arguments are `args`.
+fn running(sb: &Sandbox, args: &[&str]) -> Vec<u32> {
+    let want: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+    let pids = sb.processes().into_iter().map(|p| p as u32);
+    pids.filter(|&p| !gone(p) && crate::util::argv(p) == want).collect()
+}
+
+const FALLBACK: &str = "services are stopped by process group; a process that leaves its group survives";
+
+/// Items 1 and 2 under svscan, in both modes: svscan says once that it
+/// falls back to process groups; supervise of a logged forking service and
+/// the log's supervise are killed with SIGKILL, svscan starts new ones, and
+/// each stops what the killed one left (the old multilog too, so that the
+/// new one gets the lock): one instance of the service and of multilog;
+/// svscan's SIGTERM then leaves nothing.
+#[test]
+fn under_svscan_killed_supervisors_leave_one_instance_and_sigterm_leaves_nothing() {
+    for mode in [Mode::Cgroup, Mode::ProcessGroup] {
+        let mut sb = Sandbox::new();
+        let run =
+            "#!/bin/sh\nexec 2>&1\nsleep 1001 &\necho $! > bg.new && mv bg.new bg\necho started\nexec sleep 1002\n";
+        sb.script("scan/s/run", run);
+        sb.script("scan/s/log/run", "#!/bin/sh\nexec multilog t ./main\n");
+        sb.script("scan/t/run", "#!/bin/sh\nexec sleep 1004\n");
+        let mut cmd = match mode {
+            Mode::Cgroup => sb.tend("svscan"),
+            Mode::ProcessGroup => without_cgroup2(&sb, "svscan"),
+        };
+        cmd.arg("scan").stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null());
+        cmd.stderr(fs::File::create(sb.join("stderr")).unwrap());
+        let svscan = sb.spawn(cmd);
+        let (s, log) = (sb.join("scan/s"), sb.join("scan/s/log"));
+        let main = wait_for_status(&s, "up", |st| st.pid != 0).pid;
+        let logger = wait_for_status(&log, "up", |st| st.pid != 0).pid;
+        wait_exec(main, "sleep");
+        wait_exec(logger, "multilog");
+        let bg: u32 = wait_for_line(&s.join("bg")).parse().unwrap();
+        fs::remove_file(s.join("bg")).unwrap();
+        for sup in [ppid(main), ppid(logger)] {
+            crate::util::signal(sup, libc::SIGKILL);
+        }
+        let main2 = wait_for_status(&s, "started again", |st| st.pid != 0 && st.pid != main).pid;
+        let logger2 = wait_for_status(&log, "started again", |st| st.pid != 0 && st.pid != logger).pid;
+        wait_exec(main2, "sleep");
+        wait_exec(logger2, "multilog");
+        let bg2: u32 = wait_for_line(&s.join("bg")).parse().unwrap();
+        for p in [main, bg, logger] {
+            assert!(gone(p), "{mode:?}: process {p} of the earlier instance survived");
+        }
+        assert_eq!(running(&sb, &["sleep", "1002"]), vec![main2]);
+        assert_eq!(running(&sb, &["sleep", "1001"]), vec![bg2]);
+        assert_eq!(running(&sb, &["multilog", "t", "./main"]), vec![logger2]);
+        let stderr = fs::read_to_string(sb.join("stderr")).unwrap();
+        let said = |what: &str| stderr.lines().filter(|l| l.contains(what)).count();
+        assert_eq!(said(FALLBACK), usize::from(mode == Mode::ProcessGroup), "once, by svscan: {stderr}");
+        assert_eq!(said("supervise: warning: s: stopped "), 1, "{stderr}");
+        assert_eq!(said("supervise: warning: s/log: stopped "), 1, "{stderr}");
+        crate::util::signal(svscan, libc::SIGTERM);
+        assert_eq!(sb.wait_exit(svscan).code(), Some(0));
+        for p in [main2, bg2, logger2] {
+            assert!(gone(p), "{mode:?}: process {p} survived svscan's SIGTERM");
+        }
+    }
+}
+
+/// Item 1 without root: svscan and supervise run as nobody on a tree
+/// nobody owns: no cgroup can be made (said once), services are stopped by
+/// process group, and `svc -d` stops a background child too.
+#[test]
+fn as_an_ordinary_user_services_are_stopped_by_process_group() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut sb = Sandbox::new();
+    fs::set_permissions(sb.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    forking_service(&sb, "scan/s");
+    let chown = sb.command("chown").args(["-R", "65534:65534", "scan"]).status().unwrap();
+    assert!(chown.success());
+    let as_nobody = |sb: &Sandbox, program: &str| {
+        let mut c = sb.command(require("setpriv", "util-linux"));
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(sb.bin.join(program));
+        c
+    };
+    let mut cmd = as_nobody(&sb, "svscan");
+    cmd.arg("scan").stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null());
+    cmd.stderr(fs::File::create(sb.join("stderr")).unwrap());
+    let svscan = sb.spawn(cmd);
+    let s = sb.join("scan/s");
+    let main = wait_for_status(&s, "up", |st| st.pid != 0).pid;
+    wait_exec(main, "sleep");
+    let bg: u32 = wait_for_line(&s.join("bg")).parse().unwrap();
+    assert_eq!(pgid(bg), main, "process-group mode");
+    assert!(as_nobody(&sb, "svc").args(["-d", "scan/s"]).status().unwrap().success());
+    wait_for_status(&s, "down", |st| st.pid == 0);
+    assert!(gone(main) && gone(bg), "svc -d left a process of the service");
+    crate::util::signal(svscan, libc::SIGTERM);
+    assert_eq!(sb.wait_exit(svscan).code(), Some(0));
+    let stderr = fs::read_to_string(sb.join("stderr")).unwrap();
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("svscan: warning: ") && l.ends_with(FALLBACK)).count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
