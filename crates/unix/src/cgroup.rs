@@ -21,7 +21,6 @@ pub const NAME_MAX: usize = 255;
 /// and most container hosts mount it at the first, hybrid systems at the
 /// second.
 const MOUNTS: [&CStr; 2] = [c"/sys/fs/cgroup", c"/sys/fs/cgroup/unified"];
-const CGROUP2_SUPER_MAGIC: libc::c_long = 0x6367_7270;
 
 /// Why no cgroup can be made.
 #[derive(Debug)]
@@ -51,12 +50,14 @@ pub fn own_dir(buf: &mut [u8; PATH_MAX]) -> Result<usize, Unavailable> {
     }
 }
 
+/// Whether `path` is the root of a cgroup2 hierarchy: only cgroup2 has
+/// `cgroup.controllers` (a v1 hierarchy or the tmpfs of a hybrid layout has
+/// none). Checked with the calls supervise already imports: every new libc
+/// symbol is a GOT entry in the RELRO pages each process owns (8d).
 fn is_cgroup2(path: &CStr) -> bool {
-    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
-    // SAFETY: `path` is NUL-terminated and `st` writable.
-    let r = unsafe { libc::statfs(path.as_ptr(), st.as_mut_ptr()) };
-    // SAFETY: statfs succeeded, so it filled `st`.
-    r == 0 && unsafe { st.assume_init() }.f_type as libc::c_long == CGROUP2_SUPER_MAGIC
+    openat(libc::AT_FDCWD, path.to_bytes(), libc::O_PATH | libc::O_DIRECTORY, 0)
+        .and_then(|dir| crate::fs::fstatat(dir.as_raw_fd(), c"cgroup.controllers", false))
+        .is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFREG)
 }
 
 /// The `PATH` of `0::PATH` in /proc/self/cgroup, read into `out` ("" for
@@ -118,8 +119,9 @@ impl Cgroup {
     pub fn populated(&self) -> io::Result<bool> {
         let mut buf = [0u8; 128];
         // SAFETY: `buf` is writable for its length.
-        let n =
-            crate::check_size(unsafe { libc::pread(self.events.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) })?;
+        let n = crate::check_size(unsafe {
+            libc::pread64(self.events.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0)
+        })?;
         Ok(buf[..n].windows(11).any(|w| w == b"populated 1"))
     }
 
