@@ -4,6 +4,7 @@
 //! earlier svscan adopted and stopped with the tree.
 
 use std::fs;
+use std::process::Stdio;
 use std::time::Duration;
 
 use crate::svscan::{children, lines, service, start_svscan_with, status_pid};
@@ -117,6 +118,31 @@ fn a_logger_whose_directory_was_removed_is_stopped_and_says_what_it_could_not_wr
     let giving_up = said.lines().find(|l| l.starts_with("multilog: fatal: log directory ./main was removed"));
     let giving_up = giving_up.unwrap_or_else(|| panic!("{said}"));
     assert!(giving_up.contains("giving up: ") && giving_up.contains(" bytes not written"), "{said}");
+}
+
+#[test]
+fn a_logger_on_a_full_disk_is_stopped_and_says_what_it_could_not_write() {
+    let mut sb = Sandbox::new();
+    let a = service(&sb, "a", "while :; do echo a line that fills a small disk 0123456789abcdef; done");
+    sb.script("scan/a/log/run", "#!/bin/sh\nexec multilog ./main\n");
+    fs::create_dir(a.join("log/main")).unwrap();
+    // A 64 KiB tmpfs in a mount namespace of its own (in a user namespace,
+    // so that no root is needed): gone with the last process in it.
+    let mut cmd = sb.command("unshare");
+    let script = "mount -t tmpfs -o size=64k tmpfs scan/a/log/main && exec svscan scan";
+    cmd.args(["--user", "--map-root-user", "--mount", "sh", "-c", script]).env("TEND_STOP_TIMEOUT", "1");
+    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(fs::File::create(sb.join("stderr")).unwrap());
+    let svscan = sb.spawn(cmd);
+    let path = sb.join("stderr");
+    let stderr = || fs::read_to_string(&path).unwrap_or_default();
+    wait_for("multilog to pause", || stderr().contains("pausing: out of disk space"));
+    wait_exec(svscan, "svscan");
+    signal(svscan, libc::SIGTERM);
+    assert_eq!(sb.wait_exit(svscan).code(), Some(0));
+    let said = stderr();
+    let giving_up = said.lines().find(|l| l.starts_with("multilog: fatal: unable to write to ./main/current"));
+    let giving_up = giving_up.unwrap_or_else(|| panic!("{said}"));
+    assert!(giving_up.contains("out of disk space; giving up: ") && giving_up.contains(" bytes not written"), "{said}");
 }
 
 #[test]
