@@ -271,7 +271,8 @@ impl Daemon<'_> {
                     match self.spawn(id, role, &name, logged) {
                         Ok(pid) => {
                             self.failures.started(id, role);
-                            self.table.spawned(id, role, pid, now);
+                            let actions = self.table.spawned(id, role, pid, now);
+                            self.perform(actions);
                         }
                         Err(Failed { what, error }) => {
                             let errno = error.raw_os_error().unwrap_or(0);

@@ -354,12 +354,27 @@ impl Table {
         actions
     }
 
-    /// A supervise was started.
-    pub fn spawned(&mut self, id: u64, role: Role, pid: i32, now: Duration) {
-        if let Some(slot) = self.slot(id, role) {
-            slot.pid = Some(pid);
-            slot.adopted = false;
-            slot.started = Some(now);
+    /// A supervise was started. If it is a service's own supervise while
+    /// its logger is still an adopted one, reading the earlier svscan's
+    /// pipe, that logger is told to exit once its pipe ends (`x`), so that
+    /// svscan's own takes over the new pipe.
+    pub fn spawned(&mut self, id: u64, role: Role, pid: i32, now: Duration) -> Vec<Action> {
+        let Some(e) = self.entries.iter_mut().find(|e| e.id == id) else { return Vec::new() };
+        let slot = match role {
+            Role::Main => &mut e.main,
+            Role::Log => match e.log.as_mut() {
+                Some(log) => log,
+                None => return Vec::new(),
+            },
+        };
+        slot.pid = Some(pid);
+        slot.adopted = false;
+        slot.started = Some(now);
+        match &e.log {
+            Some(log) if role == Role::Main && log.adopted => {
+                vec![Action::ExitLog { pid: None, name: e.name.clone(), key: e.key }]
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -903,6 +918,20 @@ mod tests {
         t.spawned(1, Role::Main, 103, later);
         assert_eq!(t.service_of(103), Some(("a".into(), (1, 1), Role::Main)));
         assert_eq!(t.deadline(), None);
+    }
+
+    #[test]
+    fn a_service_started_again_beside_an_adopted_logger_tells_it_to_exit_at_the_end_of_its_pipe() {
+        let mut t = Table::new();
+        t.scan(vec![found("a", 1, true)], secs(0.0));
+        t.adopted(1, Role::Main, secs(0.0));
+        t.adopted(1, Role::Log, secs(0.0));
+        let a = t.spawned(1, Role::Main, 103, secs(5.0));
+        assert_eq!(a, [Action::ExitLog { pid: None, name: "a".into(), key: (1, 1) }]);
+        // Its own logger comes once the adopted one has let go of its lock.
+        let a = t.scan(vec![found("a", 1, true)], secs(10.0));
+        assert_eq!(spawns(&a), [("a".into(), Role::Log)]);
+        assert!(t.spawned(1, Role::Log, 104, secs(10.0)).is_empty());
     }
 
     #[test]
