@@ -59,8 +59,8 @@ fn sigterm_ends_a_tree_whose_service_and_its_child_ignore_it_and_the_budget_is_n
     let supervisors: Vec<u32> = children(svscan).iter().map(|c| c.0).collect();
     signal(svscan, libc::SIGTERM);
     assert_eq!(sb.wait_exit(svscan).code(), Some(0));
-    // a ignored SIGTERM: it was killed.
-    assert_gone(&pids[..1]);
+    // a ignored SIGTERM: it was killed, its child with it.
+    assert_gone(&pids);
     assert_gone(&supervisors);
     assert_eq!(fs::read_to_string(sb.join("stderr")).unwrap(), "");
 }
@@ -79,7 +79,7 @@ fn a_budget_longer_than_the_default_holds_the_kill_back_and_a_second_sigterm_kil
     assert!(alive(svscan) && pids.iter().all(|&p| alive(p)), "killed before the budget of an hour");
     signal(svscan, libc::SIGTERM);
     assert_eq!(sb.wait_exit(svscan).code(), Some(0));
-    assert_gone(&pids[..1]);
+    assert_gone(&pids);
 }
 
 #[test]
@@ -91,7 +91,7 @@ fn a_bad_budget_is_named_and_the_default_applies() {
     wait_for_status(&a, "up", |s| s.pid == pids[0]);
     signal(svscan, libc::SIGTERM);
     assert_eq!(sb.wait_exit(svscan).code(), Some(0));
-    assert_gone(&pids[..1]);
+    assert_gone(&pids);
     assert_eq!(
         fs::read_to_string(sb.join("stderr")).unwrap(),
         "svscan: warning: TEND_STOP_TIMEOUT=soon is not a number of seconds: using 5\n"
@@ -177,7 +177,7 @@ fn svscan_killed_and_restarted_adopts_the_running_supervise_and_its_sigterm_leav
     assert_eq!(lines(&sb.join("a.starts")), ["started"]);
     signal(second, libc::SIGTERM);
     assert_eq!(sb.wait_exit(second).code(), Some(0));
-    assert_gone(&[service_a, pids[0]]);
+    assert_gone(&[service_a, pids[0], pids[1]]);
     let supervisors = || sb.processes().into_iter().filter(|&p| alive(p as u32) && argv(p as u32)[0] == b"supervise");
     assert!(wait_until(PATIENCE, || supervisors().next().is_none()), "{:?}", supervisors().collect::<Vec<_>>());
     assert!(!stderr().contains("unable to acquire lock"), "{}", stderr());
