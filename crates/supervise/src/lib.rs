@@ -25,7 +25,7 @@ mod machine;
 mod ownership;
 mod runner;
 
-pub use config::{signal_number, Config, Problem};
+pub use config::{signal_number, Config, Listing, Problem};
 pub use machine::{Action, Actions, Event, Machine, Now, FINISH_PERMANENT, FORK_RETRY, SWEEP_PATIENCE};
 pub use runner::{supervise, Fatal};
 

@@ -74,10 +74,11 @@ impl Error {
 }
 
 /// Runs svscan on `dir` (or the current directory) until SIGTERM, SIGINT or
-/// SIGPWR, or the end of an essential service, has stopped every service;
-/// returns once every supervise has exited, with svscan's exit code: 0, or
-/// the code of the essential service that ended.
-pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<u8, Error> {
+/// SIGPWR, or the end of an essential service, has stopped every service,
+/// each within `budget` (see [`crate::STOP_BUDGET`]); returns once every
+/// supervise has exited, with svscan's exit code: 0, or the code of the
+/// essential service that ended.
+pub fn run(dir: Option<&OsStr>, clock: &dyn Clock, budget: Duration) -> Result<u8, Error> {
     if let Some(d) = dir {
         std::env::set_current_dir(d).map_err(|e| Error::new(&[b"unable to chdir to ", d.as_bytes()], e))?;
     }
@@ -106,7 +107,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<u8, Error> {
     };
     let mut d = Daemon {
         clock,
-        table: Table::new(),
+        table: Table::with_budget(budget),
         pipes: HashMap::new(),
         scan_dir,
         polling: watch.is_none(),
@@ -115,6 +116,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock) -> Result<u8, Error> {
         ignored,
         standing: Standing::default(),
         scan_warnings: Vec::new(),
+        adopted: Vec::new(),
         failures: Failures::default(),
         exit_code: None,
     };
@@ -176,6 +178,8 @@ struct Daemon<'c> {
     standing: Standing,
     /// The warnings of the scan in progress (its entries, too many services).
     scan_warnings: Vec<Vec<u8>>,
+    /// The supervise processes adopted in the scan in progress, to name.
+    adopted: Vec<Vec<u8>>,
     /// Services svscan could not start, warned about once.
     failures: Failures,
     /// The signals svscan was started with ignored, to ignore again in children.
@@ -200,10 +204,7 @@ impl Daemon<'_> {
                 }
             }
             libc::SIGALRM | libc::SIGHUP => self.table.request_scan(now),
-            libc::SIGTERM | libc::SIGINT | libc::SIGPWR => {
-                let actions = self.table.shutdown(now);
-                self.perform(actions);
-            }
+            libc::SIGTERM | libc::SIGINT | libc::SIGPWR => self.shutdown(),
             _ => {}
         }
     }
@@ -216,7 +217,12 @@ impl Daemon<'_> {
             let code = code.to_string();
             warn(&[b"essential service ", name, b" exited with code ", code.as_bytes(), b": stopping every service"]);
         }
-        let actions = self.table.shutdown(self.clock.monotonic());
+        self.shutdown();
+    }
+
+    /// Stops every service (the first time), or kills every one still up.
+    fn shutdown(&mut self) {
+        let actions = self.table.shutdown(self.clock.monotonic(), own_timeout_kill);
         self.perform(actions);
     }
 
@@ -228,6 +234,14 @@ impl Daemon<'_> {
                 self.scan_warnings = listing.warnings;
                 let actions = self.table.scan(listing.found, now);
                 self.perform(actions);
+                if !self.adopted.is_empty() {
+                    let names = std::mem::take(&mut self.adopted).join(&b", "[..]);
+                    warn(&[
+                        b"adopted the supervise already running for ",
+                        &names,
+                        b" (not started by this svscan): left running, stopped with the tree",
+                    ]);
+                }
                 self.standing.show(std::mem::take(&mut self.scan_warnings));
                 for (errno, services) in self.failures.summaries() {
                     strerr::write_stderr(&summary(errno, services, self.fd_limit));
@@ -248,10 +262,17 @@ impl Daemon<'_> {
             match action {
                 Action::Spawn { id, role, name, logged } => {
                     let now = self.clock.monotonic();
+                    if lock_held(&name, role) {
+                        if self.table.adopted(id, role, now) {
+                            self.adopted.push(shown(&name, role));
+                        }
+                        continue;
+                    }
                     match self.spawn(id, role, &name, logged) {
                         Ok(pid) => {
                             self.failures.started(id, role);
-                            self.table.spawned(id, role, pid, now);
+                            let actions = self.table.spawned(id, role, pid, now);
+                            self.perform(actions);
                         }
                         Err(Failed { what, error }) => {
                             let errno = error.raw_os_error().unwrap_or(0);
@@ -262,20 +283,20 @@ impl Daemon<'_> {
                         }
                     }
                 }
-                Action::Stop { pid, name, key } => {
-                    if !control(&name, key, "supervise/control", b"dx") {
-                        unix::process::kill(pid, libc::SIGTERM);
-                    }
-                }
+                Action::Stop { pid, name, key } => tell(&name, key, Role::Main, b"dx", pid, libc::SIGTERM),
                 // Without its control FIFO: SIGHUP, which tend's supervise
                 // takes as `x` (daemontools' dies of it, and its logger then
                 // reads to the end of the pipe and exits by itself).
-                Action::ExitLog { pid, name, key } => {
-                    if !control(&name, key, "log/supervise/control", b"x") {
-                        unix::process::kill(pid, libc::SIGHUP);
+                Action::ExitLog { pid, name, key } => tell(&name, key, Role::Log, b"x", pid, libc::SIGHUP),
+                Action::Terminate { pid, name, key } => tell(&name, key, Role::Log, b"d", pid, libc::SIGTERM),
+                Action::Kill { pid, name, key, role } => tell(&name, key, role, b"dxk", pid, libc::SIGKILL),
+                Action::Force { pid } => unix::process::kill(pid, libc::SIGKILL),
+                Action::Probe { id, role, name, key } => {
+                    if listing::key_of(Path::new(&name)).ok() != Some(key) || !lock_held(&name, role) {
+                        let actions = self.table.released(id, role, self.clock.monotonic());
+                        self.perform(actions);
                     }
                 }
-                Action::Terminate { pid } => unix::process::kill(pid, libc::SIGTERM),
                 Action::ClosePipe { id } => {
                     self.pipes.remove(&id);
                 }
@@ -378,10 +399,7 @@ fn essential_exit(name: &OsStr, key: Key, role: Role) -> Option<(u8, Vec<u8>)> {
     if listing::key_of(Path::new(name)).ok() != Some(key) {
         return None;
     }
-    let shown = match role {
-        Role::Main => name.as_bytes().to_vec(),
-        Role::Log => [name.as_bytes(), b"/log"].concat(),
-    };
+    let shown = shown(name, role);
     match svstatus::take_essential_exit(&svstatus::ServiceDir::open(&shown).ok()?) {
         Ok(code) => code.map(|code| (code, shown)),
         Err(e) => {
@@ -393,6 +411,45 @@ fn essential_exit(name: &OsStr, key: Key, role: Role) -> Option<(u8, Vec<u8>)> {
                 _ => warn(&[b"unable to read ", &shown, b"/", file, b": ", strerr::errstr(&e).as_bytes()]),
             }
             None
+        }
+    }
+}
+
+/// The directory of supervise `role` of service `name`, as svscan names it.
+fn shown(name: &OsStr, role: Role) -> Vec<u8> {
+    match role {
+        Role::Main => name.as_bytes().to_vec(),
+        Role::Log => [name.as_bytes(), b"/log"].concat(),
+    }
+}
+
+/// Whether a supervise holds the lock of supervise `role` of service `name`
+/// (one that svscan did not start: this is asked before starting one). A
+/// lock that cannot be looked at counts as free: supervise then says why.
+fn lock_held(name: &OsStr, role: Role) -> bool {
+    svstatus::ServiceDir::open(&shown(name, role)).is_ok_and(|dir| svstatus::Lock::held(&dir).unwrap_or(false))
+}
+
+/// `NAME/timeout-kill` as supervise reads it, provided `NAME` is still the
+/// directory `key`.
+fn own_timeout_kill(name: &OsStr, key: Key) -> Option<Duration> {
+    if listing::key_of(Path::new(name)).ok() != Some(key) {
+        return None;
+    }
+    let dir = svstatus::ServiceDir::open(name.as_bytes()).ok()?;
+    supervise::Config::load(&dir, &mut supervise::Listing::default()).0.timeout_kill
+}
+
+/// Writes `cmd` to the control FIFO of supervise `role` of service `name`,
+/// else sends `signal` to that supervise if svscan started it (`pid`).
+fn tell(name: &OsStr, key: Key, role: Role, cmd: &[u8], pid: Option<i32>, signal: libc::c_int) {
+    let file = match role {
+        Role::Main => "supervise/control",
+        Role::Log => "log/supervise/control",
+    };
+    if !control(name, key, file, cmd) {
+        if let Some(pid) = pid {
+            unix::process::kill(pid, signal);
         }
     }
 }

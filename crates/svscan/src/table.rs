@@ -1,8 +1,17 @@
 //! The scanner's table: which supervise processes should run, decided from
 //! directory listings, child exits and the monotonic clock. No I/O: every
 //! call returns [`Action`]s for the daemon loop to perform.
+//!
+//! Stopping a service escalates on deadlines, one slot (its supervise or its
+//! logger's) at a time: `dx` (a logger: `x` once its service is down), then
+//! for a logger that has not drained `d`, then `dxk` (SIGKILL to the
+//! process; to the supervise itself if its control FIFO cannot be
+//! written), then SIGKILL to a supervise that is still there [`GRACE`]
+//! later. At shutdown a service gets `dxk` at the stop budget (its own
+//! `timeout-kill` and [`GRACE`] where it has one); a service stopped because
+//! its directory went away is left to its own `timeout-kill`, as before.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::time::Duration;
 
 /// daemontools' table size: more services than this get a warning, not a supervise.
@@ -14,9 +23,17 @@ pub const RESTART_GAP: Duration = Duration::from_secs(1);
 /// daemontools' scan period, so that a broken entry costs no more wakeups
 /// than under daemontools.
 pub const MAX_RESTART_GAP: Duration = Duration::from_secs(5);
-/// How long a logger may take to drain its pipe, once its service is down,
-/// before its supervise gets SIGTERM.
-pub const DRAIN_LIMIT: Duration = Duration::from_secs(5);
+/// The default stop budget: how long a service may take to stop at
+/// shutdown before it is killed, and how long a logger may take to drain
+/// once its service is down before it is told to stop.
+pub const STOP_BUDGET: Duration = Duration::from_secs(5);
+/// Between two escalation steps of one slot.
+pub const GRACE: Duration = Duration::from_secs(1);
+/// How often a directory whose lock a supervise svscan did not start holds
+/// (an earlier svscan's) is looked at again while running...
+pub const ADOPTED_RECHECK: Duration = MAX_RESTART_GAP;
+/// ... and while that supervise is being stopped.
+pub const ADOPTED_PROBE: Duration = Duration::from_millis(100);
 
 /// A directory's identity: (device, inode). A renamed directory is the same service.
 pub type Key = (u64, u64);
@@ -40,38 +57,69 @@ pub enum Role {
     Log,
 }
 
-/// What the daemon loop must do.
+/// What the daemon loop must do. A `pid` of `None` is an adopted supervise
+/// (one svscan did not start): only its control FIFO reaches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Start a supervise; report the outcome with [`Table::spawned`] or [`Table::spawn_failed`].
+    /// Start a supervise, unless a supervise svscan did not start holds the
+    /// directory's lock; report the outcome with [`Table::spawned`],
+    /// [`Table::spawn_failed`] or [`Table::adopted`].
     /// `logged` says that the service's pipe must exist first.
     Spawn { id: u64, role: Role, name: OsString, logged: bool },
     /// Stop the service and make its supervise exit (`svc -dx`): through
     /// `NAME/supervise/control` while `NAME` is still this directory, else SIGTERM.
-    Stop { pid: i32, name: OsString, key: Key },
+    Stop { pid: Option<i32>, name: OsString, key: Key },
     /// Close both ends of the service's log pipe, so the logger reads to its end.
     ClosePipe { id: u64 },
     /// Make the log supervise exit once its logger exits (`svc -x`): through
     /// `NAME/log/supervise/control` while `NAME` is still this directory,
     /// else SIGHUP (which tend's supervise takes as `x`).
-    ExitLog { pid: i32, name: OsString, key: Key },
-    /// SIGTERM to a log supervise whose logger did not drain in time.
-    Terminate { pid: i32 },
+    ExitLog { pid: Option<i32>, name: OsString, key: Key },
+    /// A logger that did not drain in time: `d` through
+    /// `NAME/log/supervise/control`, else SIGTERM to its supervise.
+    Terminate { pid: Option<i32>, name: OsString, key: Key },
+    /// Kill now: `dxk` through the control FIFO of the supervise `role`,
+    /// else SIGKILL to that supervise.
+    Kill { pid: Option<i32>, name: OsString, key: Key, role: Role },
+    /// SIGKILL to a supervise that did not exit after `k`.
+    Force { pid: i32 },
+    /// Is the adopted supervise `role` of service `id` still holding its
+    /// lock? If not, report it with [`Table::released`].
+    Probe { id: u64, role: Role, name: OsString, key: Key },
     /// The service is gone: drop whatever the loop keeps for it.
     Forget { id: u64 },
     /// daemontools' `unable to start NAME: running too many services`.
     TooMany { name: OsString },
 }
 
+/// An escalation step of a stopping slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Terminate,
+    Kill,
+    Force,
+}
+
 #[derive(Debug, Default)]
 struct Slot {
     pid: Option<i32>,
+    /// A supervise svscan did not start holds the directory's lock.
+    adopted: bool,
     started: Option<Duration>,
     /// How long after `started` the next start may be.
     gap: Duration,
+    /// While the service stops: the next escalation step and its moment.
+    next: Option<(Duration, Step)>,
+    /// While an adopted supervise stops: when to look at its lock again.
+    probe_at: Option<Duration>,
 }
 
 impl Slot {
+    /// Whether a supervise runs for this slot (svscan's own or adopted).
+    fn up(&self) -> bool {
+        self.pid.is_some() || self.adopted
+    }
+
     /// When this slot may be started again.
     fn ready_at(&self) -> Duration {
         self.started.map_or(Duration::ZERO, |s| s + self.gap.max(RESTART_GAP))
@@ -81,12 +129,27 @@ impl Slot {
     /// lasted less than [`MAX_RESTART_GAP`] doubles the gap.
     fn ended(&mut self, now: Duration) {
         self.pid = None;
+        self.adopted = false;
+        self.next = None;
+        self.probe_at = None;
         let quick = self.started.is_some_and(|s| now < s + MAX_RESTART_GAP);
         self.gap = if quick { (self.gap * 2).clamp(RESTART_GAP, MAX_RESTART_GAP) } else { RESTART_GAP };
     }
 
     fn due(&self, now: Duration) -> bool {
         self.pid.is_none() && now >= self.ready_at()
+    }
+
+    /// Starts watching an adopted supervise that is being stopped.
+    fn probe_from(&mut self, now: Duration) {
+        if self.adopted {
+            self.probe_at = Some(now + ADOPTED_PROBE);
+        }
+    }
+
+    /// The earliest moment this slot needs the loop.
+    fn deadline(&self) -> Option<Duration> {
+        self.next.map(|n| n.0).into_iter().chain(self.probe_at).min()
     }
 }
 
@@ -97,8 +160,7 @@ enum Phase {
     /// Told to stop its service and exit; waiting for the main supervise to go.
     StoppingMain,
     /// The main supervise is gone and the pipe closed; the logger drains.
-    /// `until` is the moment for SIGTERM, `None` once that was sent.
-    Draining { until: Option<Duration> },
+    Draining,
 }
 
 #[derive(Debug)]
@@ -115,16 +177,23 @@ struct Entry {
 
 impl Entry {
     fn idle(&self) -> bool {
-        self.main.pid.is_none() && self.log.as_ref().and_then(|l| l.pid).is_none()
+        !self.main.up() && !self.log.as_ref().is_some_and(Slot::up)
+    }
+
+    fn slots(&mut self) -> impl Iterator<Item = (Role, &mut Slot)> {
+        std::iter::once((Role::Main, &mut self.main)).chain(self.log.as_mut().map(|l| (Role::Log, l)))
     }
 }
 
 /// Every service svscan knows, and what it is doing with each.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Table {
     entries: Vec<Entry>,
     next_id: u64,
-    shutting_down: bool,
+    /// When the shutdown began.
+    shutdown_at: Option<Duration>,
+    /// See [`STOP_BUDGET`].
+    budget: Duration,
     /// A scan was asked for (inotify, SIGALRM, SIGHUP) at this moment.
     scan_at: Option<Duration>,
     /// No scan before this moment (after a failed listing).
@@ -133,9 +202,29 @@ pub struct Table {
     failed_gap: Duration,
 }
 
+impl Default for Table {
+    fn default() -> Table {
+        Table::new()
+    }
+}
+
 impl Table {
+    /// A table with the default [`STOP_BUDGET`].
     pub fn new() -> Table {
-        Table::default()
+        Table::with_budget(STOP_BUDGET)
+    }
+
+    /// A table whose services get `budget` to stop (see [`STOP_BUDGET`]).
+    pub fn with_budget(budget: Duration) -> Table {
+        Table {
+            entries: Vec::new(),
+            next_id: 0,
+            shutdown_at: None,
+            budget,
+            scan_at: None,
+            hold_until: Duration::ZERO,
+            failed_gap: Duration::ZERO,
+        }
     }
 
     /// How many services are in the table (running or on their way out).
@@ -152,9 +241,13 @@ impl Table {
         self.entries.iter().any(|e| e.key == key)
     }
 
+    fn shutting_down(&self) -> bool {
+        self.shutdown_at.is_some()
+    }
+
     /// Asks for a scan at `at` (an earlier request wins).
     pub fn request_scan(&mut self, at: Duration) {
-        if !self.shutting_down {
+        if !self.shutting_down() {
             self.scan_at = Some(self.scan_at.map_or(at, |s| s.min(at)));
         }
     }
@@ -169,10 +262,11 @@ impl Table {
 
     /// Whether the loop should list the directory and call [`Table::scan`] now.
     pub fn scan_due(&self, now: Duration) -> bool {
-        !self.shutting_down && now >= self.hold_until && self.next_scan().is_some_and(|t| now >= t)
+        !self.shutting_down() && now >= self.hold_until && self.next_scan().is_some_and(|t| now >= t)
     }
 
-    /// The earliest moment a scan is wanted: asked for, or a supervise to restart.
+    /// The earliest moment a scan is wanted: asked for, or a supervise to
+    /// restart (or an adopted one to look at again).
     fn next_scan(&self) -> Option<Duration> {
         let restarts = self
             .entries
@@ -186,12 +280,14 @@ impl Table {
 
     /// When the loop must wake up even if nothing happens; `None` when idle.
     pub fn deadline(&self) -> Option<Duration> {
-        let drains = self.entries.iter().filter_map(|e| match e.phase {
-            Phase::Draining { until } => until,
-            _ => None,
-        });
-        let scan = if self.shutting_down { None } else { self.next_scan() };
-        drains.chain(scan).min()
+        let stops = self
+            .entries
+            .iter()
+            .filter(|e| e.phase != Phase::Running)
+            .flat_map(|e| std::iter::once(&e.main).chain(e.log.as_ref()))
+            .filter_map(Slot::deadline);
+        let scan = if self.shutting_down() { None } else { self.next_scan() };
+        stops.chain(scan).min()
     }
 
     /// Takes a complete listing of the scan directory: new directories get
@@ -199,7 +295,7 @@ impl Table {
     /// processes are restarted once their gap is over.
     pub fn scan(&mut self, found: Vec<Found>, now: Duration) -> Vec<Action> {
         let mut actions = Vec::new();
-        if self.shutting_down {
+        if self.shutting_down() {
             return actions;
         }
         self.scan_at = None;
@@ -233,6 +329,7 @@ impl Table {
                 phase: Phase::Running,
             });
         }
+        let drain_until = now + self.budget;
         let mut i = 0;
         while i < self.entries.len() {
             let e = &mut self.entries[i];
@@ -242,7 +339,7 @@ impl Table {
                     self.entries.swap_remove(i);
                     continue;
                 }
-                retire(e, now, &mut actions);
+                retire(e, now, None, drain_until, &mut actions);
             } else if e.phase == Phase::Running {
                 let logged = e.log.is_some();
                 if e.main.due(now) {
@@ -257,11 +354,27 @@ impl Table {
         actions
     }
 
-    /// A supervise was started.
-    pub fn spawned(&mut self, id: u64, role: Role, pid: i32, now: Duration) {
-        if let Some(slot) = self.slot(id, role) {
-            slot.pid = Some(pid);
-            slot.started = Some(now);
+    /// A supervise was started. If it is a service's own supervise while
+    /// its logger is still an adopted one, reading the earlier svscan's
+    /// pipe, that logger is told to exit once its pipe ends (`x`), so that
+    /// svscan's own takes over the new pipe.
+    pub fn spawned(&mut self, id: u64, role: Role, pid: i32, now: Duration) -> Vec<Action> {
+        let Some(e) = self.entries.iter_mut().find(|e| e.id == id) else { return Vec::new() };
+        let slot = match role {
+            Role::Main => &mut e.main,
+            Role::Log => match e.log.as_mut() {
+                Some(log) => log,
+                None => return Vec::new(),
+            },
+        };
+        slot.pid = Some(pid);
+        slot.adopted = false;
+        slot.started = Some(now);
+        match &e.log {
+            Some(log) if role == Role::Main && log.adopted => {
+                vec![Action::ExitLog { pid: None, name: e.name.clone(), key: e.key }]
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -271,6 +384,19 @@ impl Table {
             slot.started = Some(now);
             slot.ended(now);
         }
+    }
+
+    /// Instead of starting a supervise, the loop found one svscan did not
+    /// start holding the directory's lock (svscan was restarted): it is
+    /// left running and looked at again after [`ADOPTED_RECHECK`]. Returns
+    /// whether it is newly adopted (to be named in svscan's log).
+    pub fn adopted(&mut self, id: u64, role: Role, now: Duration) -> bool {
+        let Some(slot) = self.slot(id, role) else { return false };
+        let new = !slot.adopted;
+        slot.adopted = true;
+        slot.started = Some(now);
+        slot.gap = ADOPTED_RECHECK;
+        new
     }
 
     fn slot(&mut self, id: u64, role: Role) -> Option<&mut Slot> {
@@ -298,22 +424,51 @@ impl Table {
     /// A child was reaped. Children that are not ours (orphans reparented to
     /// PID 1 or a subreaper) are ignored.
     pub fn exited(&mut self, pid: i32, now: Duration) -> Vec<Action> {
-        let mut actions = Vec::new();
-        let Some(i) = self
-            .entries
-            .iter()
-            .position(|e| e.main.pid == Some(pid) || e.log.as_ref().is_some_and(|l| l.pid == Some(pid)))
-        else {
-            return actions;
-        };
-        let e = &mut self.entries[i];
-        if e.main.pid == Some(pid) {
-            e.main.ended(now);
-            if e.phase == Phase::StoppingMain {
-                drain(e, now, &mut actions);
+        let found = self.entries.iter().enumerate().find_map(|(i, e)| {
+            if e.main.pid == Some(pid) {
+                Some((i, Role::Main))
+            } else {
+                e.log.as_ref().is_some_and(|l| l.pid == Some(pid)).then_some((i, Role::Log))
             }
-        } else if let Some(log) = e.log.as_mut() {
-            log.ended(now);
+        });
+        match found {
+            Some((i, role)) => self.ended(i, role, now),
+            None => Vec::new(),
+        }
+    }
+
+    /// An adopted supervise no longer holds its lock: it has exited.
+    pub fn released(&mut self, id: u64, role: Role, now: Duration) -> Vec<Action> {
+        let found = self.entries.iter().position(|e| {
+            e.id == id
+                && match role {
+                    Role::Main => e.main.adopted,
+                    Role::Log => e.log.as_ref().is_some_and(|l| l.adopted),
+                }
+        });
+        match found {
+            Some(i) => self.ended(i, role, now),
+            None => Vec::new(),
+        }
+    }
+
+    /// The supervise `role` of entry `i` is gone.
+    fn ended(&mut self, i: usize, role: Role, now: Duration) -> Vec<Action> {
+        let mut actions = Vec::new();
+        let drain_until = self.drain_until(now);
+        let e = &mut self.entries[i];
+        match role {
+            Role::Main => {
+                e.main.ended(now);
+                if e.phase == Phase::StoppingMain {
+                    drain(e, drain_until, &mut actions);
+                }
+            }
+            Role::Log => {
+                if let Some(log) = e.log.as_mut() {
+                    log.ended(now);
+                }
+            }
         }
         if e.phase != Phase::Running && e.idle() {
             actions.push(Action::Forget { id: e.id });
@@ -324,36 +479,79 @@ impl Table {
         actions
     }
 
-    /// Deadlines that passed: loggers that did not drain in time.
+    /// When a logger whose service is down at `now` is told to stop: a
+    /// budget after its service went down, or at shutdown a budget after the
+    /// shutdown began, but never sooner than [`GRACE`] after its service
+    /// went down.
+    fn drain_until(&self, now: Duration) -> Duration {
+        match self.shutdown_at {
+            Some(t) => (t + self.budget).max(now + GRACE),
+            None => now + self.budget,
+        }
+    }
+
+    /// Deadlines that passed: escalation steps of stopping services, and
+    /// looks at the locks of adopted supervise processes being stopped.
     pub fn tick(&mut self, now: Duration) -> Vec<Action> {
         let mut actions = Vec::new();
         for e in &mut self.entries {
-            if let Phase::Draining { until: Some(t) } = e.phase {
-                if now >= t {
-                    e.phase = Phase::Draining { until: None };
-                    if let Some(pid) = e.log.as_ref().and_then(|l| l.pid) {
-                        actions.push(Action::Terminate { pid });
+            if e.phase == Phase::Running {
+                continue;
+            }
+            let (id, name, key) = (e.id, e.name.clone(), e.key);
+            for (role, slot) in e.slots() {
+                if let Some((at, step)) = slot.next {
+                    if now >= at {
+                        slot.next = escalate(slot.pid, step, now);
+                        let (name, pid) = (name.clone(), slot.pid);
+                        actions.extend(match (step, pid) {
+                            (Step::Terminate, _) => Some(Action::Terminate { pid, name, key }),
+                            (Step::Kill, _) => Some(Action::Kill { pid, name, key, role }),
+                            (Step::Force, Some(pid)) => Some(Action::Force { pid }),
+                            (Step::Force, None) => None,
+                        });
                     }
+                }
+                if slot.adopted && slot.probe_at.is_some_and(|t| now >= t) {
+                    slot.probe_at = Some(now + ADOPTED_PROBE);
+                    actions.push(Action::Probe { id, role, name: name.clone(), key });
                 }
             }
         }
         actions
     }
 
-    /// SIGTERM, SIGINT or SIGPWR: stop every service, let the loggers drain,
-    /// then [`Table::finished`] turns true.
-    pub fn shutdown(&mut self, now: Duration) -> Vec<Action> {
+    /// SIGTERM, SIGINT or SIGPWR: tell every service to stop at once, let
+    /// the loggers drain, escalate after the budget (or after the service's
+    /// own `timeout-kill` and [`GRACE`], as `own_timeout_kill` reads it for
+    /// a directory), then [`Table::finished`] turns true. A further signal
+    /// kills every service and logger still up at once.
+    pub fn shutdown(
+        &mut self,
+        now: Duration,
+        mut own_timeout_kill: impl FnMut(&OsStr, Key) -> Option<Duration>,
+    ) -> Vec<Action> {
         let mut actions = Vec::new();
-        if self.shutting_down {
+        if self.shutting_down() {
+            self.kill_all(now, &mut actions);
             return actions;
         }
-        self.shutting_down = true;
+        self.shutdown_at = Some(now);
         self.scan_at = None;
+        let drain_until = self.drain_until(now);
         let mut i = 0;
         while i < self.entries.len() {
             let e = &mut self.entries[i];
-            if e.phase == Phase::Running {
-                retire(e, now, &mut actions);
+            let budget = self.budget;
+            let mut kill_at = || now + own_timeout_kill(&e.name, e.key).map_or(budget, |t| t + GRACE);
+            match e.phase {
+                Phase::Running => {
+                    let at = kill_at();
+                    retire(e, now, Some(at), drain_until, &mut actions);
+                }
+                // Stopping since its directory went away: now within the budget too.
+                Phase::StoppingMain if e.main.next.is_none() => e.main.next = Some((kill_at(), Step::Kill)),
+                _ => {}
             }
             if e.idle() {
                 actions.push(Action::Forget { id: e.id });
@@ -365,33 +563,63 @@ impl Table {
         actions
     }
 
+    /// `dxk` to every supervise still up, SIGKILL to it [`GRACE`] later.
+    fn kill_all(&mut self, now: Duration, actions: &mut Vec<Action>) {
+        for e in &mut self.entries {
+            let (name, key) = (e.name.clone(), e.key);
+            for (role, slot) in e.slots() {
+                if slot.up() {
+                    actions.push(Action::Kill { pid: slot.pid, name: name.clone(), key, role });
+                    slot.next = escalate(slot.pid, Step::Kill, now);
+                }
+            }
+        }
+    }
+
     /// Shut down and every supervise gone: svscan may exit.
     pub fn finished(&self) -> bool {
-        self.shutting_down && self.entries.is_empty()
+        self.shutting_down() && self.entries.is_empty()
     }
 }
 
-/// Starts taking a service down: its main supervise first.
-fn retire(e: &mut Entry, now: Duration, actions: &mut Vec<Action>) {
+/// The step after `step` taken at `now`: SIGKILL to a supervise svscan
+/// started is the last one.
+fn escalate(pid: Option<i32>, step: Step, now: Duration) -> Option<(Duration, Step)> {
+    match step {
+        Step::Terminate => Some((now + GRACE, Step::Kill)),
+        Step::Kill => pid.map(|_| (now + GRACE, Step::Force)),
+        Step::Force => None,
+    }
+}
+
+/// Starts taking a service down: its main supervise first, killed at
+/// `kill_at` if given; its logger is told to stop at `drain_until` if its
+/// service is down already.
+fn retire(e: &mut Entry, now: Duration, kill_at: Option<Duration>, drain_until: Duration, actions: &mut Vec<Action>) {
     e.phase = Phase::StoppingMain;
-    match e.main.pid {
-        Some(pid) => actions.push(Action::Stop { pid, name: e.name.clone(), key: e.key }),
-        None => drain(e, now, actions),
+    for (_, slot) in e.slots() {
+        slot.probe_from(now);
+    }
+    if e.main.up() {
+        actions.push(Action::Stop { pid: e.main.pid, name: e.name.clone(), key: e.key });
+        e.main.next = kill_at.map(|t| (t, Step::Kill));
+    } else {
+        drain(e, drain_until, actions);
     }
 }
 
 /// The main supervise is gone: close the pipe so the logger reads to its end,
-/// and tell its supervise to exit when the logger does.
-fn drain(e: &mut Entry, now: Duration, actions: &mut Vec<Action>) {
-    let mut until = None;
-    if let Some(log) = &e.log {
+/// and tell its supervise to exit when the logger does; at `until` it is
+/// told to stop.
+fn drain(e: &mut Entry, until: Duration, actions: &mut Vec<Action>) {
+    if let Some(log) = &mut e.log {
         actions.push(Action::ClosePipe { id: e.id });
-        if let Some(pid) = log.pid {
-            actions.push(Action::ExitLog { pid, name: e.name.clone(), key: e.key });
-            until = Some(now + DRAIN_LIMIT);
+        if log.up() {
+            actions.push(Action::ExitLog { pid: log.pid, name: e.name.clone(), key: e.key });
+            log.next = log.next.or(Some((until, Step::Terminate)));
         }
     }
-    e.phase = Phase::Draining { until };
+    e.phase = Phase::Draining;
 }
 
 #[cfg(test)]
@@ -400,6 +628,10 @@ mod tests {
 
     fn secs(s: f64) -> Duration {
         Duration::from_secs_f64(s)
+    }
+
+    fn no_timeout_kill(_: &OsStr, _: Key) -> Option<Duration> {
+        None
     }
 
     fn found(name: &str, ino: u64, log: bool) -> Found {
@@ -551,12 +783,12 @@ mod tests {
         let a = t.scan(vec![found("a", 1, true), found("b", 2, false)], secs(0.0));
         spawn_all(&mut t, a, &mut pid, secs(0.0));
         let a = t.scan(vec![found("b", 2, false)], secs(5.0));
-        assert_eq!(a, [Action::Stop { pid: 101, name: "a".into(), key: (1, 1) }]);
+        assert_eq!(a, [Action::Stop { pid: Some(101), name: "a".into(), key: (1, 1) }]);
         // Its supervise is not restarted while it stops.
         assert!(spawns(&t.scan(vec![found("b", 2, false)], secs(7.0))).is_empty());
         let a = t.exited(101, secs(8.0));
-        assert_eq!(a, [Action::ClosePipe { id: 1 }, Action::ExitLog { pid: 102, name: "a".into(), key: (1, 1) }]);
-        assert_eq!(t.deadline(), Some(secs(8.0) + DRAIN_LIMIT));
+        assert_eq!(a, [Action::ClosePipe { id: 1 }, Action::ExitLog { pid: Some(102), name: "a".into(), key: (1, 1) }]);
+        assert_eq!(t.deadline(), Some(secs(8.0) + STOP_BUDGET));
         let a = t.exited(102, secs(8.5));
         assert_eq!(a, [Action::Forget { id: 1 }]);
         assert_eq!(t.len(), 1);
@@ -568,7 +800,7 @@ mod tests {
         let mut pid = 100;
         let a = t.scan(vec![found("a", 1, false)], secs(0.0));
         spawn_all(&mut t, a, &mut pid, secs(0.0));
-        assert!(matches!(t.scan(vec![], secs(5.0))[..], [Action::Stop { pid: 101, .. }]));
+        assert!(matches!(t.scan(vec![], secs(5.0))[..], [Action::Stop { pid: Some(101), .. }]));
         assert!(t.scan(vec![found("a", 1, false)], secs(5.5)).is_empty(), "not while it stops");
         assert_eq!(t.exited(101, secs(6.0)), [Action::Forget { id: 1 }]);
         assert!(t.scan_due(secs(6.0)), "a rescan is asked for");
@@ -576,17 +808,160 @@ mod tests {
     }
 
     #[test]
-    fn a_logger_that_does_not_drain_gets_sigterm_once() {
+    fn a_logger_that_does_not_drain_is_told_to_stop_then_killed_then_its_supervise_too() {
         let mut t = Table::new();
         let mut pid = 100;
         let a = t.scan(vec![found("a", 1, true)], secs(0.0));
         spawn_all(&mut t, a, &mut pid, secs(0.0));
         t.scan(vec![], secs(1.0));
         t.exited(101, secs(2.0));
-        assert!(t.tick(secs(2.0) + DRAIN_LIMIT / 2).is_empty());
-        assert_eq!(t.tick(secs(2.0) + DRAIN_LIMIT), [Action::Terminate { pid: 102 }]);
+        let (name, key) = (OsString::from("a"), (1, 1));
+        assert!(t.tick(secs(2.0) + STOP_BUDGET / 2).is_empty());
+        let at = secs(2.0) + STOP_BUDGET;
+        assert_eq!(t.tick(at), [Action::Terminate { pid: Some(102), name: name.clone(), key }]);
+        assert!(t.tick(at + GRACE / 2).is_empty());
+        assert_eq!(t.deadline(), Some(at + GRACE));
+        assert_eq!(t.tick(at + GRACE), [Action::Kill { pid: Some(102), name, key, role: Role::Log }]);
+        assert_eq!(t.tick(at + GRACE * 2), [Action::Force { pid: 102 }]);
         assert!(t.tick(secs(60.0)).is_empty());
         assert_eq!(t.deadline(), None);
+        assert_eq!(t.exited(102, secs(61.0)), [Action::Forget { id: 1 }]);
+    }
+
+    /// A table with `a` (logged, supervise 101, logger 102) and `b` (103).
+    fn two_services() -> Table {
+        let mut t = Table::new();
+        let mut pid = 100;
+        let a = t.scan(vec![found("a", 1, true), found("b", 2, false)], secs(0.0));
+        spawn_all(&mut t, a, &mut pid, secs(0.0));
+        t
+    }
+
+    fn kill(pid: Option<i32>, name: &str, role: Role) -> Action {
+        let ino = if name == "a" { 1 } else { 2 };
+        Action::Kill { pid, name: name.into(), key: (1, ino), role }
+    }
+
+    #[test]
+    fn at_shutdown_a_service_still_up_after_the_budget_is_killed_then_its_supervise() {
+        let mut t = two_services();
+        t.shutdown(secs(10.0), no_timeout_kill);
+        assert_eq!(t.deadline(), Some(secs(10.0) + STOP_BUDGET));
+        assert!(t.exited(103, secs(11.0)).contains(&Action::Forget { id: 2 }));
+        let at = secs(10.0) + STOP_BUDGET;
+        assert!(t.tick(at - secs(0.1)).is_empty());
+        assert_eq!(t.tick(at), [kill(Some(101), "a", Role::Main)]);
+        assert_eq!(t.tick(at + GRACE), [Action::Force { pid: 101 }]);
+        // Down at last: the logger gets a grace to drain, no more.
+        let a = t.exited(101, at + GRACE);
+        assert_eq!(a, [Action::ClosePipe { id: 1 }, Action::ExitLog { pid: Some(102), name: "a".into(), key: (1, 1) }]);
+        assert_eq!(t.deadline(), Some(at + GRACE * 2));
+    }
+
+    #[test]
+    fn at_shutdown_loggers_drain_within_the_budget_counted_from_the_shutdown() {
+        let mut t = two_services();
+        t.shutdown(secs(10.0), no_timeout_kill);
+        t.exited(103, secs(10.5));
+        t.exited(101, secs(11.0));
+        assert_eq!(t.deadline(), Some(secs(10.0) + STOP_BUDGET));
+        let a = t.tick(secs(10.0) + STOP_BUDGET);
+        assert_eq!(a, [Action::Terminate { pid: Some(102), name: "a".into(), key: (1, 1) }]);
+    }
+
+    #[test]
+    fn a_service_with_its_own_timeout_kill_is_left_to_its_supervise_that_long() {
+        let mut t = two_services();
+        let own = |name: &OsStr, _: Key| (name == "a").then_some(secs(20.0));
+        t.shutdown(secs(10.0), own);
+        let a = t.tick(secs(10.0) + STOP_BUDGET);
+        assert_eq!(a, [kill(Some(103), "b", Role::Main)], "b has none: the budget");
+        assert!(t.tick(secs(30.5)).iter().all(|a| *a != kill(Some(101), "a", Role::Main)));
+        assert_eq!(t.tick(secs(30.0) + GRACE), [kill(Some(101), "a", Role::Main)]);
+    }
+
+    #[test]
+    fn a_second_signal_kills_every_supervise_still_up_at_once() {
+        let mut t = two_services();
+        t.shutdown(secs(10.0), no_timeout_kill);
+        let a = t.shutdown(secs(11.0), no_timeout_kill);
+        assert_eq!(
+            a,
+            [kill(Some(101), "a", Role::Main), kill(Some(102), "a", Role::Log), kill(Some(103), "b", Role::Main)]
+        );
+        assert_eq!(t.deadline(), Some(secs(11.0) + GRACE));
+        assert_eq!(
+            t.tick(secs(11.0) + GRACE),
+            [Action::Force { pid: 101 }, Action::Force { pid: 102 }, Action::Force { pid: 103 }]
+        );
+        for pid in 101..=103 {
+            t.exited(pid, secs(12.5));
+        }
+        assert!(t.finished());
+    }
+
+    #[test]
+    fn a_directory_whose_lock_is_held_is_adopted_and_looked_at_again_later() {
+        let mut t = Table::new();
+        let a = t.scan(vec![found("a", 1, true)], secs(0.0));
+        assert_eq!(spawns(&a), [("a".into(), Role::Main), ("a".into(), Role::Log)]);
+        assert!(t.adopted(1, Role::Main, secs(0.0)), "newly adopted");
+        t.spawned(1, Role::Log, 102, secs(0.0));
+        assert_eq!(t.deadline(), Some(ADOPTED_RECHECK));
+        assert!(spawns(&t.scan(vec![found("a", 1, true)], secs(1.0))).is_empty());
+        let a = t.scan(vec![found("a", 1, true)], ADOPTED_RECHECK);
+        assert_eq!(spawns(&a), [("a".into(), Role::Main)]);
+        assert!(!t.adopted(1, Role::Main, ADOPTED_RECHECK), "named once");
+        // Its lock is free at last: svscan's own supervise takes over.
+        let later = ADOPTED_RECHECK * 2;
+        assert_eq!(spawns(&t.scan(vec![found("a", 1, true)], later)), [("a".into(), Role::Main)]);
+        t.spawned(1, Role::Main, 103, later);
+        assert_eq!(t.service_of(103), Some(("a".into(), (1, 1), Role::Main)));
+        assert_eq!(t.deadline(), None);
+    }
+
+    #[test]
+    fn a_service_started_again_beside_an_adopted_logger_tells_it_to_exit_at_the_end_of_its_pipe() {
+        let mut t = Table::new();
+        t.scan(vec![found("a", 1, true)], secs(0.0));
+        t.adopted(1, Role::Main, secs(0.0));
+        t.adopted(1, Role::Log, secs(0.0));
+        let a = t.spawned(1, Role::Main, 103, secs(5.0));
+        assert_eq!(a, [Action::ExitLog { pid: None, name: "a".into(), key: (1, 1) }]);
+        // Its own logger comes once the adopted one has let go of its lock.
+        let a = t.scan(vec![found("a", 1, true)], secs(10.0));
+        assert_eq!(spawns(&a), [("a".into(), Role::Log)]);
+        assert!(t.spawned(1, Role::Log, 104, secs(10.0)).is_empty());
+    }
+
+    #[test]
+    fn shutdown_stops_adopted_supervise_through_their_fifos_and_waits_for_their_locks() {
+        let mut t = Table::new();
+        t.scan(vec![found("a", 1, true), found("b", 2, false)], secs(0.0));
+        for (id, role) in [(1, Role::Main), (1, Role::Log), (2, Role::Main)] {
+            t.adopted(id, role, secs(0.0));
+        }
+        let a = t.shutdown(secs(10.0), no_timeout_kill);
+        assert_eq!(
+            a,
+            [
+                Action::Stop { pid: None, name: "a".into(), key: (1, 1) },
+                Action::Stop { pid: None, name: "b".into(), key: (1, 2) }
+            ]
+        );
+        assert_eq!(t.deadline(), Some(secs(10.0) + ADOPTED_PROBE));
+        let probes = t.tick(secs(10.0) + ADOPTED_PROBE);
+        assert_eq!(probes.len(), 3, "{probes:?}");
+        assert!(probes.contains(&Action::Probe { id: 1, role: Role::Log, name: "a".into(), key: (1, 1) }));
+        assert_eq!(t.released(2, Role::Main, secs(10.2)), [Action::Forget { id: 2 }]);
+        // b's supervise holds on past the budget: `dxk`, and nothing more can reach it.
+        let at = secs(10.0) + STOP_BUDGET;
+        assert!(t.tick(at).contains(&kill(None, "a", Role::Main)));
+        assert!(t.tick(at + GRACE * 3).iter().all(|a| matches!(a, Action::Probe { .. })));
+        let a = t.released(1, Role::Main, at + GRACE * 3);
+        assert_eq!(a, [Action::ClosePipe { id: 1 }, Action::ExitLog { pid: None, name: "a".into(), key: (1, 1) }]);
+        assert_eq!(t.released(1, Role::Log, at + GRACE * 3), [Action::Forget { id: 1 }]);
+        assert!(t.finished());
     }
 
     #[test]
@@ -626,19 +1001,18 @@ mod tests {
         let mut pid = 100;
         let a = t.scan(vec![found("a", 1, true), found("b", 2, false)], secs(0.0));
         spawn_all(&mut t, a, &mut pid, secs(0.0));
-        let a = t.shutdown(secs(10.0));
+        let a = t.shutdown(secs(10.0), no_timeout_kill);
         assert_eq!(
             a,
             [
-                Action::Stop { pid: 101, name: "a".into(), key: (1, 1) },
-                Action::Stop { pid: 103, name: "b".into(), key: (1, 2) }
+                Action::Stop { pid: Some(101), name: "a".into(), key: (1, 1) },
+                Action::Stop { pid: Some(103), name: "b".into(), key: (1, 2) }
             ]
         );
-        assert!(t.shutdown(secs(10.0)).is_empty(), "a second SIGTERM changes nothing");
         assert!(t.exited(103, secs(10.1)).contains(&Action::Forget { id: 2 }));
         // The logger is told to exit only after its service is down.
         let a = t.exited(101, secs(10.2));
-        assert_eq!(a, [Action::ClosePipe { id: 1 }, Action::ExitLog { pid: 102, name: "a".into(), key: (1, 1) }]);
+        assert_eq!(a, [Action::ClosePipe { id: 1 }, Action::ExitLog { pid: Some(102), name: "a".into(), key: (1, 1) }]);
         assert!(!t.finished());
         // Nothing restarts and no scan happens while shutting down.
         assert!(t.scan(vec![found("a", 1, true)], secs(11.0)).is_empty());
@@ -650,7 +1024,7 @@ mod tests {
     #[test]
     fn shutdown_of_an_empty_table_finishes_at_once() {
         let mut t = Table::new();
-        assert!(t.shutdown(secs(0.0)).is_empty());
+        assert!(t.shutdown(secs(0.0), no_timeout_kill).is_empty());
         assert!(t.finished());
     }
 

@@ -35,6 +35,23 @@ impl Lock {
         Ok(Lock { held: f })
     }
 
+    /// Whether a supervisor holds `DIR/supervise/lock` (no file: no). The
+    /// test takes the lock for an instant and gives it back, so a supervise
+    /// starting on `DIR` at that very instant fails as if one were running:
+    /// only the one that would start supervise there asks.
+    pub fn held(dir: &ServiceDir) -> io::Result<bool> {
+        let f = match dir.open_file(LOCK, libc::O_RDONLY | libc::O_NONBLOCK, 0) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        match unix::fs::flock_exclusive(&f, true) {
+            Ok(()) => Ok(false),
+            Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The lock file, open.
     pub fn file(&self) -> &File {
         &self.held
@@ -50,11 +67,14 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir(d.path().join("supervise")).unwrap();
         let dir = ServiceDir::open(std::os::unix::ffi::OsStrExt::as_bytes(d.path().as_os_str())).unwrap();
+        assert!(!Lock::held(&dir).unwrap(), "no lock file");
         let first = Lock::acquire(&dir, false).unwrap();
+        assert!(Lock::held(&dir).unwrap());
         let e = Lock::acquire(&dir, false).unwrap_err();
         assert_eq!(strerr::errstr(&e), "temporary failure");
         assert_eq!(Lock::create_new(&dir).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
         drop(first);
+        assert!(!Lock::held(&dir).unwrap());
         Lock::acquire(&dir, true).unwrap();
     }
 }

@@ -11,6 +11,7 @@ mod dispatch;
 mod docs;
 mod multilog;
 mod peers;
+mod shutdown;
 mod stop;
 mod supervise;
 mod svclients;

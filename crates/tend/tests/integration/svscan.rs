@@ -17,16 +17,21 @@ use crate::util::{
 const LIMIT: Duration = PATIENCE;
 
 /// A service directory `scan/NAME` whose `run` is `body`.
-fn service(sb: &Sandbox, name: &str, body: &str) -> PathBuf {
+pub(crate) fn service(sb: &Sandbox, name: &str, body: &str) -> PathBuf {
     sb.script(&format!("scan/{name}/run"), &format!("#!/bin/sh\n{body}\n"));
     sb.join(&format!("scan/{name}"))
 }
 
 /// Starts our svscan on `sb/scan` with its stderr in `sb/stderr`; returns its pid.
 fn start_svscan(sb: &mut Sandbox) -> u32 {
+    start_svscan_with(sb, "stderr", &[])
+}
+
+/// The same with more environment variables and its stderr in `sb/STDERR`.
+pub(crate) fn start_svscan_with(sb: &mut Sandbox, stderr: &str, env: &[(&str, &str)]) -> u32 {
     let mut cmd = sb.tend("svscan");
-    cmd.arg("scan").stdin(Stdio::null()).stdout(Stdio::null());
-    cmd.stderr(fs::File::create(sb.join("stderr")).expect("stderr file"));
+    cmd.arg("scan").stdin(Stdio::null()).stdout(Stdio::null()).envs(env.iter().copied());
+    cmd.stderr(fs::File::create(sb.join(stderr)).expect("stderr file"));
     sb.spawn(cmd)
 }
 
@@ -47,7 +52,7 @@ fn start_svscan_as_pid_1(sb: &mut Sandbox, bin: &Path) -> (u32, u32) {
 }
 
 /// (pid, argv, cwd) of every child of `parent` that is not a zombie.
-fn children(parent: u32) -> Vec<(u32, Vec<Vec<u8>>, PathBuf)> {
+pub(crate) fn children(parent: u32) -> Vec<(u32, Vec<Vec<u8>>, PathBuf)> {
     let mut out = Vec::new();
     for e in fs::read_dir("/proc").expect("/proc").flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
@@ -78,11 +83,11 @@ fn argv(words: &[&[u8]]) -> Vec<Vec<u8>> {
 }
 
 /// The pid in `dir/supervise/status` (bytes 12..16, little-endian), if it holds one.
-fn status_pid(dir: &Path) -> Option<u32> {
+pub(crate) fn status_pid(dir: &Path) -> Option<u32> {
     read_status(dir).map(|s| s.pid).filter(|&pid| pid != 0)
 }
 
-fn lines(path: &Path) -> Vec<String> {
+pub(crate) fn lines(path: &Path) -> Vec<String> {
     fs::read_to_string(path).unwrap_or_default().lines().map(String::from).collect()
 }
 
