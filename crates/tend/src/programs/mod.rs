@@ -34,7 +34,6 @@ pub struct Program {
     /// Whether `tend install` makes a symlink for it (not for `clock`, whose
     /// name is too generic for a bin directory; run it as `tend clock`).
     pub link: bool,
-    pub about: &'static str,
 }
 
 /// What a program needs of the process state it was started with.
@@ -60,43 +59,67 @@ impl Program {
     }
 }
 
-const fn p(name: &'static str, main: fn(&[&OsStr]) -> u8, about: &'static str) -> Program {
-    Program { name, main, start: Start::StdioOpen, link: true, about }
+const fn p(name: &'static str, main: fn(&[&OsStr]) -> u8) -> Program {
+    Program { name, main, start: Start::StdioOpen, link: true }
 }
 
-const fn as_given(name: &'static str, main: fn(&[&OsStr]) -> u8, about: &'static str) -> Program {
-    Program { start: Start::AsGiven, ..p(name, main, about) }
+const fn as_given(name: &'static str, main: fn(&[&OsStr]) -> u8) -> Program {
+    Program { start: Start::AsGiven, ..p(name, main) }
 }
 
 /// Sorted by name.
 pub static PROGRAMS: &[Program] = &[
-    as_given("chpst", chpst::main, "runit's chpst: change process state, then run a program"),
-    Program {
-        name: "clock",
-        main: clock::main,
-        start: Start::StdioOpen,
-        link: false,
-        about: "check the clock, NTP, clocksource and hypervisor (tend clock)",
-    },
-    p("clockwatch", clockwatch::main, "log clock steps, sync changes and steal time as they happen"),
-    as_given("envdir", envdir::main, "set environment variables from a directory, then run a program"),
-    as_given("envuidgid", envuidgid::main, "set UID and GID from an account, then run a program"),
-    as_given("fghack", fghack::main, "keep a self-backgrounding daemon in the foreground"),
-    p("multilog", multilog::main, "read a log from stdin, select lines, write rotated log directories"),
-    as_given("pgrphack", pgrphack::main, "run a program in a new session and process group"),
-    as_given("readproctitle", readproctitle::main, "show the tail of stdin in ps output"),
-    as_given("setlock", setlock::main, "run a program holding a lock file"),
-    as_given("setuidgid", setuidgid::main, "run a program as an account (uid, gid and only its primary group)"),
-    as_given("softlimit", softlimit::main, "run a program with lower resource limits"),
-    p("supervise", supervise::main, "start a service and restart it when it dies"),
-    p("svc", svc::main, "control supervised services"),
-    p("svok", svok::main, "tell whether supervise is running on a directory"),
-    p("svscan", svscan::main, "start and watch a supervise for every service in a directory"),
-    p("svscanboot", svscanboot::main, "start svscan on /etc/service with its errors in readproctitle"),
-    p("svstat", svstat::main, "print the status of supervised services"),
-    as_given("tai64n", tai64n::main, "prefix each line of stdin with a TAI64N label"),
-    as_given("tai64nlocal", tai64nlocal::main, "turn TAI64N labels into local date and time"),
+    as_given("chpst", chpst::main),
+    Program { name: "clock", main: clock::main, start: Start::StdioOpen, link: false },
+    p("clockwatch", clockwatch::main),
+    as_given("envdir", envdir::main),
+    as_given("envuidgid", envuidgid::main),
+    as_given("fghack", fghack::main),
+    p("multilog", multilog::main),
+    as_given("pgrphack", pgrphack::main),
+    as_given("readproctitle", readproctitle::main),
+    as_given("setlock", setlock::main),
+    as_given("setuidgid", setuidgid::main),
+    as_given("softlimit", softlimit::main),
+    p("supervise", supervise::main),
+    p("svc", svc::main),
+    p("svok", svok::main),
+    p("svscan", svscan::main),
+    p("svscanboot", svscanboot::main),
+    p("svstat", svstat::main),
+    as_given("tai64n", tai64n::main),
+    as_given("tai64nlocal", tai64nlocal::main),
 ];
+
+/// What `name` does, for `tend --list`. A match rather than a field of
+/// [`Program`]: each `&str` in a static table is a relocated pointer, written
+/// by the loader into the RELRO pages that every process (a hundred
+/// supervise) owns.
+fn about(name: &str) -> &'static str {
+    match name {
+        "chpst" => "runit's chpst: change process state, then run a program",
+        "clock" => "check the clock, NTP, clocksource and hypervisor (tend clock)",
+        "clockwatch" => "log clock steps, sync changes and steal time as they happen",
+        "envdir" => "set environment variables from a directory, then run a program",
+        "envuidgid" => "set UID and GID from an account, then run a program",
+        "fghack" => "keep a self-backgrounding daemon in the foreground",
+        "multilog" => "read a log from stdin, select lines, write rotated log directories",
+        "pgrphack" => "run a program in a new session and process group",
+        "readproctitle" => "show the tail of stdin in ps output",
+        "setlock" => "run a program holding a lock file",
+        "setuidgid" => "run a program as an account (uid, gid and only its primary group)",
+        "softlimit" => "run a program with lower resource limits",
+        "supervise" => "start a service and restart it when it dies",
+        "svc" => "control supervised services",
+        "svok" => "tell whether supervise is running on a directory",
+        "svscan" => "start and watch a supervise for every service in a directory",
+        "svscanboot" => "start svscan on /etc/service with its errors in readproctitle",
+        "svstat" => "print the status of supervised services",
+        "tai64n" => "prefix each line of stdin with a TAI64N label",
+        "tai64nlocal" => "turn TAI64N labels into local date and time",
+        _ => "",
+    }
+}
 
 /// The program called `name`.
 pub fn find(name: &[u8]) -> Option<&'static Program> {
@@ -116,7 +139,7 @@ pub fn tend(args: &[&OsStr]) -> u8 {
         b"--list" => {
             let mut out = String::new();
             for p in PROGRAMS {
-                out.push_str(&format!("{:<14} {}\n", p.name, p.about));
+                out.push_str(&format!("{:<14} {}\n", p.name, about(p.name)));
             }
             print!("{out}");
             0
@@ -173,5 +196,12 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn every_program_says_what_it_does() {
+        for p in super::PROGRAMS {
+            assert!(!super::about(p.name).is_empty(), "{} has no text for tend --list", p.name);
+        }
     }
 }
