@@ -19,6 +19,7 @@
 
 mod archives;
 mod budget;
+mod console;
 mod engine;
 mod input;
 mod logdir;

@@ -24,10 +24,12 @@
 //! ```
 
 mod budget;
+mod console;
 mod daemon;
 mod failures;
 mod listing;
 mod standing;
+mod stdout;
 mod table;
 
 pub use budget::{budget_from_env, seconds, BUDGET_VAR};

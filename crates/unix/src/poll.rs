@@ -11,6 +11,11 @@ pub fn pollfd(fd: RawFd) -> libc::pollfd {
     libc::pollfd { fd, events: libc::POLLIN, revents: 0 }
 }
 
+/// A `pollfd` waiting until `fd` takes output.
+pub fn pollfd_out(fd: RawFd) -> libc::pollfd {
+    libc::pollfd { fd, events: libc::POLLOUT, revents: 0 }
+}
+
 /// poll(2) on `fds` (see [`pollfd`]); `timeout` None waits forever. EINTR
 /// counts as a wake-up with nothing ready. Allocates nothing (supervise).
 pub fn poll(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<()> {
