@@ -3,23 +3,39 @@
 //! pipe (the descriptor in `TEND_CONSOLE_FD`, the name in
 //! `TEND_CONSOLE_NAME`), which svscan copies to its standard output.
 //!
-//! The copy never holds up logging: the pipe is non-blocking and a chunk of
-//! records it cannot take at once is dropped and counted (the log
-//! directories have those lines); the count is reported on stderr when the
-//! pipe takes records again and at the end. Lines are copied as read, every
-//! one, whatever the script selects, without multilog's label.
+//! The copy never waits for svscan's standard output (svscan reads the
+//! pipe whatever its standard output does, and drops there what it cannot
+//! write), only for svscan itself, and for a bounded time: a full pipe
+//! (svscan busy, or stopped) is waited on for up to [`WAIT`]; if it is
+//! still full, records are dropped and counted (the log directories have
+//! them) without any further wait until the pipe takes one again. The count
+//! is reported on stderr then and at the end. Lines are copied as read,
+//! every one, whatever the script selects, without multilog's label.
 
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 
+use std::time::Duration;
+
 use console::Framer;
 use strerr::warn;
+
+/// How long a full console pipe is waited on before records are dropped.
+pub const WAIT: Duration = Duration::from_secs(2);
 
 pub struct Console {
     pipe: OwnedFd,
     framer: Framer,
+    out: Out,
+}
+
+/// Where the copy stands.
+#[derive(Default)]
+struct Out {
     /// Records dropped since the last report.
     dropped: u64,
+    /// The pipe stayed full for [`WAIT`]: drop without waiting until it takes a record.
+    dropping: bool,
     /// svscan is gone (EPIPE): nothing is written any more.
     broken: bool,
 }
@@ -40,7 +56,7 @@ impl Console {
             .and_then(unix::fd::take_inherited)
             .and_then(|pipe| unix::fd::set_nonblocking(&pipe, true).map(|()| pipe));
         match taken {
-            Ok(pipe) => Some(Console { pipe, framer: Framer::new(name.as_bytes()), dropped: 0, broken: false }),
+            Ok(pipe) => Some(Console { pipe, framer: Framer::new(name.as_bytes()), out: Out::default() }),
             Err(e) => {
                 let var = [console::FD_VAR.as_bytes(), b"=", fd.as_bytes()].concat();
                 warn(&[b"unable to use ", &var, b": ", strerr::errstr(&e).as_bytes(), b"; no console copy"]);
@@ -51,45 +67,58 @@ impl Console {
 
     /// Copies a batch of input: its whole lines go out now.
     pub fn feed(&mut self, bytes: &[u8]) {
-        let Console { pipe, framer, dropped, broken } = self;
-        let mut emit = |chunk: &[u8]| put(pipe, chunk, dropped, broken);
+        let Console { pipe, framer, out } = self;
+        let mut emit = |chunk: &[u8]| out.put(pipe, chunk);
         framer.feed(bytes, &mut emit);
         framer.flush(&mut emit);
     }
 
     /// The input ended: the last line goes out, and what was dropped is reported.
     pub fn finish(mut self) {
-        let Console { pipe, framer, dropped, broken } = &mut self;
-        framer.finish(&mut |chunk: &[u8]| put(pipe, chunk, dropped, broken));
-        report(dropped);
+        let Console { pipe, framer, out } = &mut self;
+        framer.finish(&mut |chunk: &[u8]| out.put(pipe, chunk));
+        out.report();
     }
 }
 
-/// One write of whole records (at most PIPE_BUF bytes: all or nothing).
-fn put(pipe: &OwnedFd, chunk: &[u8], dropped: &mut u64, broken: &mut bool) {
-    if *broken {
-        *dropped += console::records(chunk);
-        return;
-    }
-    match unix::fd::write(pipe, chunk) {
-        Ok(_) => report(dropped),
-        Err(e) => {
-            *dropped += console::records(chunk);
-            if e.kind() != std::io::ErrorKind::WouldBlock {
-                *broken = true;
-                warn(&[b"unable to write to the console pipe: ", strerr::errstr(&e).as_bytes(), b"; no console copy"]);
+impl Out {
+    /// One write of whole records (at most PIPE_BUF bytes: all or nothing).
+    fn put(&mut self, pipe: &OwnedFd, chunk: &[u8]) {
+        let mut waited = self.dropping;
+        while !self.broken {
+            match unix::fd::write(pipe, chunk) {
+                Ok(_) => {
+                    self.dropping = false;
+                    return self.report();
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if waited || !unix::poll::wait_writable(pipe, WAIT) {
+                        self.dropping = true;
+                        break;
+                    }
+                    waited = true;
+                }
+                Err(e) => {
+                    self.broken = true;
+                    warn(&[
+                        b"unable to write to the console pipe: ",
+                        strerr::errstr(&e).as_bytes(),
+                        b"; no console copy",
+                    ]);
+                }
             }
         }
+        self.dropped += console::records(chunk);
     }
-}
 
-fn report(dropped: &mut u64) {
-    if *dropped > 0 {
-        let n = std::mem::take(dropped).to_string();
-        warn(&[
-            b"dropped ",
-            n.as_bytes(),
-            b" lines for the console (svscan did not keep up); the log directories have them",
-        ]);
+    fn report(&mut self) {
+        if self.dropped > 0 {
+            let n = std::mem::take(&mut self.dropped).to_string();
+            warn(&[
+                b"dropped ",
+                n.as_bytes(),
+                b" lines for the console (svscan did not keep up); the log directories have them",
+            ]);
+        }
     }
 }

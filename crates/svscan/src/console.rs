@@ -26,6 +26,9 @@ use unix::env::Envp;
 
 use crate::stdout::Stdout;
 
+/// The console pipe's capacity, if the system allows (Linux's default
+/// maximum for an unprivileged process).
+const PIPE_SIZE: usize = 1024 * 1024;
 /// The most bytes read from one source at a time.
 const READ_MAX: usize = 64 * 1024;
 /// The most reads of a source that is going away (a service's escaped
@@ -68,6 +71,8 @@ impl Console {
         let set_up = || -> io::Result<Console> {
             let stdout = Stdout::open()?;
             let (r, w) = unix::pipe::pipe()?;
+            // Room for the loggers' bursts while svscan is busy elsewhere.
+            unix::pipe::set_pipe_size(w.as_raw_fd(), PIPE_SIZE);
             unix::fd::set_nonblocking(&r, true)?;
             unix::fd::set_nonblocking(&w, true)?;
             Ok(Console { stdout, pipe: (r, w), partial: Vec::new(), services: BTreeMap::new(), buf: vec![0; READ_MAX] })

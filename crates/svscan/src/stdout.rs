@@ -38,14 +38,14 @@ enum Target {
 }
 
 pub struct Stdout {
-    target: Target,
+    /// `None` once closed: a write failed other than for lack of room, or
+    /// nobody read standard output when svscan started.
+    target: Option<Target>,
     /// Whole records from `head` on (a record may have been written in part).
     queue: Vec<u8>,
     head: usize,
     /// Records dropped and not reported yet.
     dropped: u64,
-    /// A write failed other than for lack of room: no more writes.
-    closed: bool,
 }
 
 impl Stdout {
@@ -53,29 +53,39 @@ impl Stdout {
         let stdout = io::stdout();
         let st = unix::fs::fstat(stdout.as_fd())?;
         let target = if st.st_mode & libc::S_IFMT == libc::S_IFSOCK {
-            Target::Socket
+            Some(Target::Socket)
         } else {
-            let file = OpenOptions::new()
+            match OpenOptions::new()
                 .append(true)
                 .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-                .open("/proc/self/fd/1")?;
-            Target::Reopened(file)
+                .open("/proc/self/fd/1")
+            {
+                Ok(file) => Some(Target::Reopened(file)),
+                // A pipe whose reader is gone (a FIFO's open says so).
+                Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+                    warn(&[b"standard output has no reader: no console lines"]);
+                    None
+                }
+                Err(e) => return Err(e),
+            }
         };
-        Ok(Stdout { target, queue: Vec::new(), head: 0, dropped: 0, closed: false })
+        Ok(Stdout { target, queue: Vec::new(), head: 0, dropped: 0 })
     }
 
     /// The descriptor to poll for room, if records wait for it.
     pub fn waiting(&self) -> Option<RawFd> {
-        (self.head < self.queue.len() && !self.closed).then(|| match &self.target {
-            Target::Reopened(f) => f.as_raw_fd(),
-            Target::Socket => io::stdout().as_raw_fd(),
-        })
+        match &self.target {
+            _ if self.head == self.queue.len() => None,
+            None => None,
+            Some(Target::Reopened(f)) => Some(f.as_raw_fd()),
+            Some(Target::Socket) => Some(io::stdout().as_raw_fd()),
+        }
     }
 
     /// Queues whole records (a chunk ending with a newline) and writes
     /// what the output takes; what the queue has no room for is dropped.
     pub fn put(&mut self, chunk: &[u8]) {
-        if self.closed {
+        if self.target.is_none() {
             self.dropped += console::records(chunk);
             return;
         }
@@ -95,10 +105,10 @@ impl Stdout {
     /// another writer of a pipe there, a logger that is not multilog, never
     /// cuts into a record).
     pub fn flush(&mut self) {
-        while self.head < self.queue.len() && !self.closed {
+        while let (Some(target), true) = (&self.target, self.head < self.queue.len()) {
             let window = &self.queue[self.head..self.queue.len().min(self.head + console::RECORD_MAX)];
             let end = unix::bytes::memrchr(b'\n', window).map_or(window.len(), |i| i + 1);
-            let written = match &self.target {
+            let written = match target {
                 Target::Reopened(f) => unix::fd::write(f, &window[..end]),
                 Target::Socket => unix::fd::send_nowait(&io::stdout(), &window[..end]),
             };
@@ -106,7 +116,7 @@ impl Stdout {
                 Ok(n) => self.head += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) => {
-                    self.closed = true;
+                    self.target = None;
                     warn(&[
                         b"unable to write to standard output: ",
                         strerr::errstr(&e).as_bytes(),
@@ -120,7 +130,7 @@ impl Stdout {
         if self.head == self.queue.len() {
             self.queue.clear();
             self.head = 0;
-            if !self.closed {
+            if self.target.is_some() {
                 self.report();
             }
         } else if self.head > QUEUE_MAX {
