@@ -351,7 +351,8 @@ impl Daemon<'_> {
         let mut env = None;
         match (&mut self.console, role) {
             (Some(c), Role::Log) => {
-                let (fd, e) = c.for_logger(n).map_err(|error| Failed { what: Vec::new(), error })?;
+                let what = [b"unable to set up the console copy for ", n, b"/log: "].concat();
+                let (fd, e) = c.for_logger(n).map_err(|error| Failed { what, error })?;
                 fds.push((fd, fd));
                 env = Some(e);
             }
