@@ -24,8 +24,11 @@ use std::time::Duration;
 use strerr::warn;
 use tai64::Clock;
 
-/// The most bytes waiting for a slow standard output.
-const QUEUE_MAX: usize = 256 * 1024;
+/// The most bytes waiting for a slow standard output (a reader that is
+/// late by a moment on a busy machine loses nothing).
+const QUEUE_MAX: usize = 1024 * 1024;
+/// The queue's memory kept once it has emptied.
+const QUEUE_KEPT: usize = 64 * 1024;
 /// At exit, how long svscan waits for a slow standard output to take what
 /// is queued, at most.
 pub const FINAL_WAIT: Duration = Duration::from_secs(1);
@@ -129,6 +132,7 @@ impl Stdout {
         }
         if self.head == self.queue.len() {
             self.queue.clear();
+            self.queue.shrink_to(QUEUE_KEPT);
             self.head = 0;
             if self.target.is_some() {
                 self.report();
