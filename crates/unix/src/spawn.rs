@@ -237,8 +237,9 @@ mod tests {
             search_path: true,
             ignored: &[],
             nofile: None,
-            fd: None,
+            fds: &[],
             fd_failed: None,
+            env: None,
             exec_failed: &[],
         };
         let status = wait(spawn(&spawn_).unwrap());
