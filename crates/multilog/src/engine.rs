@@ -19,6 +19,7 @@ use std::path::Path;
 
 use tai64::{Clock, Label};
 
+use crate::console::Console;
 use crate::input::{Event, Input, BATCH};
 use crate::logdir::LogDir;
 use crate::partial::{Partial, Resume, MARK};
@@ -40,6 +41,7 @@ const READ: usize = 1024;
 /// Runs multilog: opens every `=file` and directory (fatal errors come back
 /// before any input is read), then logs stdin until EOF or SIGTERM.
 pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
+    let mut console = Console::from_env();
     pause::this_thread_reads_signals();
     pause::block_signals().map_err(|e| Fatal::new(&[b"unable to block signals"], &e))?;
     let mut input = Input::new();
@@ -62,6 +64,9 @@ pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
                     break;
                 }
                 lines.feed(&buf[..n], &mut dirs, clock, &sealer);
+                if let Some(c) = &mut console {
+                    c.feed(&buf[..n]);
+                }
                 at += n as u64;
             }
         }
@@ -93,6 +98,9 @@ pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
                 }
                 pause::in_pipe(take);
                 lines.feed(&buf[..take], &mut dirs, clock, &sealer);
+                if let Some(c) = &mut console {
+                    c.feed(&buf[..take]);
+                }
                 for d in &mut dirs {
                     d.sync(clock, &sealer);
                     d.flush();
@@ -119,6 +127,9 @@ pub fn run(script: &Script, clock: &dyn Clock) -> Result<(), Fatal> {
     }
     if let Some((p, _)) = partial {
         p.remove();
+    }
+    if let Some(c) = console {
+        c.finish();
     }
     Ok(())
 }

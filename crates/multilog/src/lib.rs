@@ -8,6 +8,8 @@
 //! every disk error. Beyond 0.76: archive names never go backwards
 //! ([`Namer`]), finished files are fsynced off the input path, and stdin is
 //! consumed only after its lines are written, so SIGKILL loses nothing.
+//! Under svscan's console mode every line is also copied, prefixed with
+//! the service's name, into svscan's console pipe (`console`).
 //!
 //! ```
 //! use multilog::{matches, parse};
@@ -19,6 +21,7 @@
 
 mod archives;
 mod budget;
+mod console;
 mod engine;
 mod input;
 mod logdir;

@@ -426,7 +426,7 @@ impl Runner<'_> {
         let argv = [c"./run"];
         let failure = self.failure(b"/run: ");
         let notify = pipe.as_ref().map(|((_, w), fd)| (w.as_raw_fd(), *fd));
-        let event = self.answer(unix::spawn::spawn(&self.child(&argv, notify, &failure)));
+        let event = self.answer(unix::spawn::spawn(&self.child(&argv, notify.as_slice(), &failure)));
         self.notify = pipe.map(|((r, _), _)| r);
         if let Event::Spawned(pid) = event {
             self.group.started(pid as libc::pid_t, &self.dir, self.name);
@@ -438,13 +438,13 @@ impl Runner<'_> {
         let (mut code_buf, mut signal_buf) = ([0u8; svstatus::DECIMAL_LEN + 1], [0u8; svstatus::DECIMAL_LEN + 1]);
         let argv = [c"./finish", decimal(code, &mut code_buf), decimal(signal, &mut signal_buf)];
         let failure = self.failure(b"/finish: ");
-        self.answer(unix::spawn::spawn(&self.child(&argv, None, &failure)))
+        self.answer(unix::spawn::spawn(&self.child(&argv, &[], &failure)))
     }
 
     /// How to start `argv` (`./run` or `./finish`): in the service
     /// directory, `notify` (pipe end, number) as its readiness descriptor,
     /// SIGPIPE as supervise was given it, `failure` printed if exec fails.
-    fn child<'a>(&self, argv: &'a [&'a CStr], notify: Option<(RawFd, RawFd)>, failure: &'a Failure<'a>) -> Spawn<'a> {
+    fn child<'a>(&self, argv: &'a [&'a CStr], notify: &'a [(RawFd, RawFd)], failure: &'a Failure<'a>) -> Spawn<'a> {
         Spawn {
             group: self.group.spawn_group(),
             group_failed: &failure.join,
@@ -452,8 +452,9 @@ impl Runner<'_> {
             search_path: false,
             ignored: if self.sigpipe_ignored { &[libc::SIGPIPE] } else { &[] },
             nofile: None,
-            fd: notify,
+            fds: notify,
             fd_failed: None,
+            env: None,
             exec_failed: &failure.exec,
         }
     }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
 use std::fs::OpenOptions;
 use std::io::{self, Write};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
@@ -19,6 +19,7 @@ use tai64::Clock;
 use unix::signals::{self, SignalFd};
 use unix::spawn::{Group, Spawn};
 
+use crate::console::Console;
 use crate::failures::Failures;
 use crate::listing;
 use crate::standing::Standing;
@@ -119,6 +120,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock, budget: Duration) -> Result<u
         adopted: Vec::new(),
         failures: Failures::default(),
         exit_code: None,
+        console: Console::from_env(),
     };
     d.table.request_scan(clock.monotonic());
     loop {
@@ -128,18 +130,29 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock, budget: Duration) -> Result<u
         let due = d.table.tick(clock.monotonic());
         d.perform(due);
         if d.table.finished() {
+            if let Some(c) = d.console.take() {
+                c.finish(clock);
+            }
             return Ok(d.exit_code.unwrap_or(0));
         }
         let timeout = d.table.deadline().map(|t| t.saturating_sub(clock.monotonic()));
-        let mut fds = vec![signals.as_fd()];
-        fds.extend(watch.as_ref().map(|w| w.as_fd()));
-        let ready = unix::poll::poll_readable(&fds, timeout).map_err(|e| Error::new(&[b"unable to poll"], e))?;
-        if ready[0] {
+        let mut fds = vec![unix::poll::pollfd(signals.as_raw_fd())];
+        fds.extend(watch.as_ref().map(|w| unix::poll::pollfd(w.as_raw_fd())));
+        let own = fds.len();
+        if let Some(c) = &d.console {
+            c.pollfds(&mut fds);
+        }
+        unix::poll::poll(&mut fds, timeout).map_err(|e| Error::new(&[b"unable to poll"], e))?;
+        // Output first: the services it belongs to may be forgotten below.
+        if let Some(c) = &mut d.console {
+            c.ready(&fds[own..]);
+        }
+        if fds[0].revents != 0 {
             while let Some(sig) = signals.next() {
                 d.signal(sig);
             }
         }
-        if let (Some(w), Some(true)) = (&watch, ready.get(1)) {
+        if let Some(w) = watch.as_ref().filter(|_| fds[1].revents != 0) {
             unix::fd::drain(w);
             d.table.request_scan(clock.monotonic() + SETTLE);
         }
@@ -186,6 +199,8 @@ struct Daemon<'c> {
     ignored: Vec<libc::c_int>,
     /// The code of the first essential service that ended: svscan's own.
     exit_code: Option<u8>,
+    /// Console mode (`TEND_CONSOLE=1`): every service's lines on standard output too.
+    console: Option<Console>,
 }
 
 impl Daemon<'_> {
@@ -303,6 +318,9 @@ impl Daemon<'_> {
                 Action::Forget { id } => {
                     self.pipes.remove(&id);
                     self.failures.forget(id);
+                    if let Some(c) = &mut self.console {
+                        c.forget(id);
+                    }
                 }
                 Action::TooMany { name } => {
                     let line = warning_line(&[b"unable to start ", name.as_bytes(), b": running too many services"]);
@@ -315,24 +333,34 @@ impl Daemon<'_> {
     /// Starts one supervise; says why not if it cannot (the caller warns).
     fn spawn(&mut self, id: u64, role: Role, name: &OsStr, logged: bool) -> Result<i32, Failed> {
         let n = name.as_bytes();
-        let fd = if logged {
-            let ceiling = self.fd_limit.saturating_sub(RESERVE);
+        let ceiling = self.fd_limit.saturating_sub(RESERVE);
+        let pipe_failed = |error| Failed { what: [b"unable to create pipe for ", n, b": "].concat(), error };
+        let mut fds = Vec::with_capacity(2);
+        if logged {
             let (r, w) = match self.pipes.entry(id) {
                 Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) => match pipe_below(ceiling) {
-                    Ok(p) => v.insert(p),
-                    Err(error) => {
-                        return Err(Failed { what: [b"unable to create pipe for ", n, b": "].concat(), error })
-                    }
-                },
+                Entry::Vacant(v) => v.insert(pipe_below(ceiling).map_err(pipe_failed)?),
             };
-            Some(match role {
+            fds.push(match role {
                 Role::Main => (w.as_raw_fd(), 1),
                 Role::Log => (r.as_raw_fd(), 0),
-            })
-        } else {
-            None
-        };
+            });
+        }
+        // Console mode: a logger gets the console pipe, a service without
+        // `log/` a pipe of its own that svscan reads as its standard output.
+        let mut env = None;
+        match (&mut self.console, role) {
+            (Some(c), Role::Log) => {
+                let what = [b"unable to set up the console copy for ", n, b"/log: "].concat();
+                let (fd, e) = c.for_logger(n).map_err(|error| Failed { what, error })?;
+                fds.push((fd, fd));
+                env = Some(e);
+            }
+            (Some(c), Role::Main) if !logged => {
+                fds.push((c.service_stdout(id, n, || pipe_below(ceiling)).map_err(pipe_failed)?, 1));
+            }
+            _ => {}
+        }
         // `supervise NAME/log`, not daemontools' `supervise log` in NAME:
         // every message of the logger's supervise then names its service.
         let dir = match role {
@@ -351,8 +379,9 @@ impl Daemon<'_> {
             search_path: true,
             ignored: &self.ignored,
             nofile: self.nofile,
-            fd,
+            fds: &fds,
             fd_failed: Some(fd_failed),
+            env: env.as_ref(),
             exec_failed: &[&exec_failed],
         };
         unix::spawn::spawn(&spawn).map_err(|error| Failed { what: [b"unable to fork for ", n, b": "].concat(), error })

@@ -10,7 +10,9 @@
 //! polled with no timeout unless the table has a deadline, so an idle tree
 //! wakes svscan zero times. Warnings that every scan or retry would repeat
 //! (a dangling symlink, a service out of descriptors) are printed once:
-//! `standing` and `failures`.
+//! `standing` and `failures`. In console mode (`TEND_CONSOLE=1`) the loop
+//! also copies every service's lines to standard output, prefixed with the
+//! service's name, without ever blocking on it: `console` and `stdout`.
 //!
 //! ```
 //! use std::time::Duration;
@@ -24,10 +26,12 @@
 //! ```
 
 mod budget;
+mod console;
 mod daemon;
 mod failures;
 mod listing;
 mod standing;
+mod stdout;
 mod table;
 
 pub use budget::{budget_from_env, seconds, BUDGET_VAR};

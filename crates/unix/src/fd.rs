@@ -1,7 +1,7 @@
 //! Descriptors: reading, duplicating, closing, their flags, and fchdir.
 
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::check;
 
@@ -74,6 +74,45 @@ pub fn set_nonblocking(fd: &impl AsRawFd, nonblocking: bool) -> io::Result<()> {
     let flags = if nonblocking { flags | libc::O_NONBLOCK } else { flags & !libc::O_NONBLOCK };
     // SAFETY: F_SETFL with flags derived from the current ones.
     check(unsafe { libc::fcntl(fd, libc::F_SETFL, flags) }).map(drop)
+}
+
+/// Takes ownership of a descriptor inherited by number (named in an
+/// environment variable): it must be open and above 2; it becomes
+/// close-on-exec, so that it goes no further than this program.
+pub fn take_inherited(fd: RawFd) -> io::Result<OwnedFd> {
+    if fd <= 2 {
+        return Err(io::Error::from_raw_os_error(libc::EBADF));
+    }
+    // SAFETY: F_SETFD on a descriptor number has no memory effects; it
+    // fails with EBADF if the descriptor is not open.
+    check(unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) })?;
+    // SAFETY: the descriptor is open and, inherited for this purpose, owned by nothing else here.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// write(2), retrying on EINTR: Err(WouldBlock) when a non-blocking
+/// descriptor is full, Err(BrokenPipe) when nobody reads (with SIGPIPE ignored).
+pub fn write(fd: &impl AsRawFd, buf: &[u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: `buf` is valid for `buf.len()` bytes during the call.
+        match crate::check_size(unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) }) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
+/// send(2) on a socket without blocking and without SIGPIPE, retrying on
+/// EINTR (a socket cannot be reopened with O_NONBLOCK of its own).
+pub fn send_nowait(fd: &impl AsRawFd, buf: &[u8]) -> io::Result<usize> {
+    let flags = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+    loop {
+        // SAFETY: `buf` is valid for `buf.len()` bytes during the call.
+        match crate::check_size(unsafe { libc::send(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), flags) }) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
 }
 
 /// fchdir(2): back to (or into) a directory held open.

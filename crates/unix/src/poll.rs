@@ -11,6 +11,17 @@ pub fn pollfd(fd: RawFd) -> libc::pollfd {
     libc::pollfd { fd, events: libc::POLLIN, revents: 0 }
 }
 
+/// A `pollfd` waiting until `fd` takes output.
+pub fn pollfd_out(fd: RawFd) -> libc::pollfd {
+    libc::pollfd { fd, events: libc::POLLOUT, revents: 0 }
+}
+
+/// Waits up to `timeout` until `fd` takes output; returns whether it does.
+pub fn wait_writable(fd: &impl AsRawFd, timeout: Duration) -> bool {
+    let mut fds = [pollfd_out(fd.as_raw_fd())];
+    poll(&mut fds, Some(timeout)).is_ok() && fds[0].revents & libc::POLLOUT != 0
+}
+
 /// poll(2) on `fds` (see [`pollfd`]); `timeout` None waits forever. EINTR
 /// counts as a wake-up with nothing ready. Allocates nothing (supervise).
 pub fn poll(fds: &mut [libc::pollfd], timeout: Option<Duration>) -> io::Result<()> {

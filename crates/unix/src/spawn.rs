@@ -18,6 +18,7 @@ use std::io;
 use std::os::fd::RawFd;
 
 use crate::check;
+use crate::env::Envp;
 
 /// The most arguments a spawned program gets (`./finish CODE SIGNAL`).
 pub const MAX_ARGS: usize = 3;
@@ -53,12 +54,16 @@ pub struct Spawn<'a> {
     /// The open-files limit to set in the child (the one the parent was
     /// started with, if it raised its own).
     pub nofile: Option<libc::rlimit>,
-    /// (descriptor, number): the descriptor becomes that number, kept open
-    /// across exec (a log pipe as 0 or 1, a readiness pipe).
-    pub fd: Option<(RawFd, RawFd)>,
-    /// Printed before the error text if moving `fd` fails; `None`: the
-    /// child goes on without it (supervise's readiness descriptor).
+    /// (descriptor, number) pairs, in order: each descriptor becomes that
+    /// number, kept open across exec (a log pipe as 0 or 1, a readiness
+    /// pipe; the same number twice: kept where it is, svscan's console
+    /// pipe). A number must not be the descriptor of a later pair.
+    pub fds: &'a [(RawFd, RawFd)],
+    /// Printed before the error text if moving one of `fds` fails; `None`:
+    /// the child goes on without it (supervise's readiness descriptor).
     pub fd_failed: Option<&'a [&'a [u8]]>,
+    /// The child's environment; `None`: this process's.
+    pub env: Option<&'a Envp>,
     /// Printed before the error text if exec fails.
     pub exec_failed: &'a [&'a [u8]],
 }
@@ -133,7 +138,7 @@ extern "C" fn child_main(child: *mut libc::c_void) -> libc::c_int {
         // SAFETY: `limit` is a valid rlimit.
         unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, limit) };
     }
-    if let Some((from, to)) = spawn.fd {
+    for &(from, to) in spawn.fds {
         // SAFETY: both are descriptor numbers; the copy stays open across exec.
         let r = unsafe {
             if from == to {
@@ -146,13 +151,15 @@ extern "C" fn child_main(child: *mut libc::c_void) -> libc::c_int {
             child_die(failed);
         }
     }
-    // SAFETY: `argv` is a NULL-terminated array of NUL-terminated strings that outlive the call.
+    // SAFETY: `argv` is a NULL-terminated array of NUL-terminated strings
+    // that outlive the call, and so is the environment's.
     unsafe {
-        if spawn.search_path {
-            libc::execvp(argv[0], argv.as_ptr());
-        } else {
-            libc::execv(argv[0], argv.as_ptr());
-        }
+        match (spawn.search_path, spawn.env) {
+            (true, None) => libc::execvp(argv[0], argv.as_ptr()),
+            (false, None) => libc::execv(argv[0], argv.as_ptr()),
+            (true, Some(env)) => libc::execvpe(argv[0], argv.as_ptr(), env.as_ptr()),
+            (false, Some(env)) => libc::execve(argv[0], argv.as_ptr(), env.as_ptr()),
+        };
     }
     child_die(spawn.exec_failed)
 }
@@ -193,8 +200,9 @@ mod tests {
             search_path: false,
             ignored: &[],
             nofile: None,
-            fd: None,
+            fds: &[],
             fd_failed: None,
+            env: None,
             exec_failed: &[b"test: "],
         };
         let status = wait(spawn(&spawn_).unwrap());
@@ -211,8 +219,9 @@ mod tests {
             search_path: true,
             ignored: &[],
             nofile: None,
-            fd: None,
+            fds: &[],
             fd_failed: None,
+            env: None,
             exec_failed: &[],
         };
         let status = wait(spawn(&spawn_).unwrap());
@@ -228,8 +237,9 @@ mod tests {
             search_path: true,
             ignored: &[],
             nofile: None,
-            fd: None,
+            fds: &[],
             fd_failed: None,
+            env: None,
             exec_failed: &[],
         };
         let status = wait(spawn(&spawn_).unwrap());

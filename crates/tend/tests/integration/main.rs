@@ -7,6 +7,7 @@ mod util;
 
 mod binary;
 mod clock;
+mod console;
 mod dispatch;
 mod docs;
 mod multilog;

@@ -9,7 +9,7 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -125,6 +125,12 @@ impl Sandbox {
     pub fn take_child(&mut self, pid: u32) -> Child {
         let i = self.children.iter().position(|c| c.id() == pid).expect("no such child");
         self.children.remove(i)
+    }
+
+    /// Takes the standard output of a spawned child started with `Stdio::piped()`.
+    pub fn take_stdout(&mut self, pid: u32) -> ChildStdout {
+        let child = self.children.iter_mut().find(|c| c.id() == pid).expect("no such child");
+        child.stdout.take().expect("stdout not piped or taken already")
     }
 
     /// Waits (up to [`PATIENCE`]) for a spawned child to exit and returns its
