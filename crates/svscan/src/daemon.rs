@@ -110,6 +110,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock, budget: Duration) -> Result<u
         clock,
         table: Table::with_budget(budget),
         pipes: HashMap::new(),
+        draining: HashMap::new(),
         scan_dir,
         polling: watch.is_none(),
         nofile,
@@ -180,6 +181,10 @@ struct Daemon<'c> {
     table: Table,
     /// Each logged service's pipe (read end, write end), held across restarts of either side.
     pipes: HashMap<u64, (OwnedFd, OwnedFd)>,
+    /// The read end of a pipe whose service is gone, kept until its logger
+    /// is gone too, with the service's name: what the logger left unwritten
+    /// is then counted and reported instead of vanishing with the pipe.
+    draining: HashMap<u64, (Vec<u8>, OwnedFd)>,
     scan_dir: Key,
     /// No inotify: schedule the next scan after each one.
     polling: bool,
@@ -313,10 +318,15 @@ impl Daemon<'_> {
                     }
                 }
                 Action::ClosePipe { id } => {
-                    self.pipes.remove(&id);
+                    if let (Some((r, _)), Some(name)) = (self.pipes.remove(&id), self.table.name(id)) {
+                        self.draining.insert(id, (name.as_bytes().to_vec(), r));
+                    }
                 }
                 Action::Forget { id } => {
                     self.pipes.remove(&id);
+                    if let Some((name, r)) = self.draining.remove(&id) {
+                        report_unwritten(&name, &r);
+                    }
                     self.failures.forget(id);
                     if let Some(c) = &mut self.console {
                         c.forget(id);
@@ -385,6 +395,18 @@ impl Daemon<'_> {
             exec_failed: &[&exec_failed],
         };
         unix::spawn::spawn(&spawn).map_err(|error| Failed { what: [b"unable to fork for ", n, b": "].concat(), error })
+    }
+}
+
+/// Says how much of service `name`'s output its logger left in the pipe
+/// when it ended (a logger stopped while it could not write: the pipe and
+/// its content go away now).
+fn report_unwritten(name: &[u8], pipe: &OwnedFd) {
+    if let Ok((bytes, lines)) = unix::pipe::pending(pipe.as_raw_fd()) {
+        if bytes > 0 {
+            let counts = format!("{lines} line{} ({bytes} bytes)", if lines == 1 { "" } else { "s" });
+            warn(&[name, b"/log ended with ", counts.as_bytes(), b" of its service's output unwritten: they are lost"]);
+        }
     }
 }
 

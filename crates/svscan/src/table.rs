@@ -407,6 +407,11 @@ impl Table {
         }
     }
 
+    /// The name of service `id`, while it is in the table.
+    pub fn name(&self, id: u64) -> Option<&OsStr> {
+        self.entries.iter().find(|e| e.id == id).map(|e| e.name.as_os_str())
+    }
+
     /// The service directory (name and identity) and role of supervise `pid`.
     pub fn service_of(&self, pid: i32) -> Option<(OsString, Key, Role)> {
         self.entries.iter().find_map(|e| {

@@ -46,6 +46,29 @@ pub fn tee(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
     check_size(unsafe { libc::tee(from, to, len, libc::SPLICE_F_NONBLOCK) })
 }
 
+/// What the pipe `fd` still holds, without consuming it: (bytes, lines),
+/// a last line without its newline counted too. Copies the content with
+/// tee(2) into a pipe of the same capacity and counts that copy.
+pub fn pending(fd: RawFd) -> io::Result<(usize, usize)> {
+    // SAFETY: F_GETPIPE_SZ on a descriptor; no memory is passed.
+    let capacity = check(unsafe { libc::fcntl(fd, libc::F_GETPIPE_SZ) })? as usize;
+    let (r, w, _) = pipe_of_size(capacity)?;
+    let held = match tee(fd, w.as_raw_fd(), capacity) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+        held => held?,
+    };
+    let (mut seen, mut lines, mut last) = (0, 0, b'\n');
+    let mut buf = [0u8; 4096];
+    while seen < held {
+        let n = crate::fd::read(r.as_raw_fd(), &mut buf)?;
+        let Some((&end, chunk)) = buf.get(..n).and_then(|c| c.split_last()) else { break };
+        lines += chunk.iter().filter(|&&b| b == b'\n').count() + usize::from(end == b'\n');
+        last = end;
+        seen += n;
+    }
+    Ok((seen, lines + usize::from(last != b'\n')))
+}
+
 /// Moves up to `len` bytes from the pipe `from` to `to` (splice(2)).
 pub fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
     // SAFETY: splice works on descriptors only; null offsets use the file positions.
@@ -60,4 +83,21 @@ pub fn splice_at(from: RawFd, to: RawFd, offset: &mut u64, len: usize) -> io::Re
     let n = check_size(unsafe { libc::splice(from, std::ptr::null_mut(), to, &mut off, len, 0) })?;
     *offset = off as u64;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_counts_what_a_pipe_holds_and_leaves_it_there() {
+        let (r, w) = pipe().unwrap();
+        assert_eq!(pending(r.as_raw_fd()).unwrap(), (0, 0));
+        crate::fd::write(&w, b"one\ntwo\nthr").unwrap();
+        assert_eq!(pending(r.as_raw_fd()).unwrap(), (11, 3));
+        let mut buf = [0u8; 32];
+        assert_eq!(crate::fd::read(r.as_raw_fd(), &mut buf).unwrap(), 11, "still all there");
+        crate::fd::write(&w, b"four\n").unwrap();
+        assert_eq!(pending(r.as_raw_fd()).unwrap(), (5, 1));
+    }
 }

@@ -118,6 +118,7 @@ fn a_logger_whose_directory_was_removed_is_stopped_and_says_what_it_could_not_wr
     let giving_up = said.lines().find(|l| l.starts_with("multilog: fatal: log directory ./main was removed"));
     let giving_up = giving_up.unwrap_or_else(|| panic!("{said}"));
     assert!(giving_up.contains("giving up: ") && giving_up.contains(" bytes not written"), "{said}");
+    assert_lost_counted(&said, giving_up);
 }
 
 #[test]
@@ -143,6 +144,21 @@ fn a_logger_on_a_full_disk_is_stopped_and_says_what_it_could_not_write() {
     let giving_up = said.lines().find(|l| l.starts_with("multilog: fatal: unable to write to ./main/current"));
     let giving_up = giving_up.unwrap_or_else(|| panic!("{said}"));
     assert!(giving_up.contains("out of disk space; giving up: ") && giving_up.contains(" bytes not written"), "{said}");
+    assert_lost_counted(&said, giving_up);
+}
+
+/// svscan counted, in lines and bytes, what the stopped logger left in the
+/// pipe (at least the bytes multilog said it could not write).
+fn assert_lost_counted(said: &str, giving_up: &str) {
+    let number_before = |line: &str, word: &str| -> usize {
+        let head = &line[..line.find(word).unwrap_or_else(|| panic!("no {word:?} in {line}"))];
+        head.rsplit([' ', '(']).next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("no count in {line}"))
+    };
+    let lost = said.lines().find(|l| l.starts_with("svscan: warning: a/log ended with "));
+    let lost = lost.unwrap_or_else(|| panic!("svscan did not count what was lost: {said}"));
+    assert!(lost.ends_with(" of its service's output unwritten: they are lost"), "{lost}");
+    assert!(number_before(lost, " line") >= 1, "{lost}");
+    assert!(number_before(lost, " bytes)") >= number_before(giving_up, " bytes not written"), "{said}");
 }
 
 #[test]
