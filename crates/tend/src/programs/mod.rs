@@ -25,7 +25,7 @@ mod svstat;
 mod tai64n;
 mod tai64nlocal;
 
-/// A program of the multicall binary.
+/// A program of the multicall binary, as [`find`] makes it.
 pub struct Program {
     pub name: &'static str,
     /// Runs the program on its arguments (argv[0] excluded); the exit code.
@@ -34,6 +34,8 @@ pub struct Program {
     /// Whether `tend install` makes a symlink for it (not for `clock`, whose
     /// name is too generic for a bin directory; run it as `tend clock`).
     pub link: bool,
+    /// What it does, for `tend --list`.
+    pub about: &'static str,
 }
 
 /// What a program needs of the process state it was started with.
@@ -59,71 +61,56 @@ impl Program {
     }
 }
 
-const fn p(name: &'static str, main: fn(&[&OsStr]) -> u8) -> Program {
-    Program { name, main, start: Start::StdioOpen, link: true }
+/// Every program's name, sorted. One string and a `match` in [`find`]
+/// rather than a static table of programs: each `&str` or `fn` in a static
+/// table is a relocated pointer, written by the loader into the RELRO pages
+/// that every process (a hundred supervise) owns.
+const NAMES: &str = "chpst clock clockwatch envdir envuidgid fghack multilog pgrphack readproctitle setlock \
+                     setuidgid softlimit supervise svc svok svscan svscanboot svstat tai64n tai64nlocal";
+
+/// The names in [`NAMES`].
+fn names() -> impl Iterator<Item = &'static str> {
+    NAMES.split_ascii_whitespace()
 }
 
-const fn as_given(name: &'static str, main: fn(&[&OsStr]) -> u8) -> Program {
-    Program { start: Start::AsGiven, ..p(name, main) }
+/// The program called `name`: only a name in [`NAMES`] is found.
+pub fn find(name: &[u8]) -> Option<Program> {
+    let name = names().find(|n| n.as_bytes() == name)?;
+    let p = |main, about| Program { name, main, start: Start::StdioOpen, link: true, about };
+    let as_given = |main, about| Program { start: Start::AsGiven, ..p(main, about) };
+    Some(match name {
+        "chpst" => as_given(chpst::main, "runit's chpst: change process state, then run a program"),
+        "clock" => Program {
+            link: false,
+            ..p(clock::main, "check the clock, NTP, clocksource and hypervisor (tend clock)")
+        },
+        "clockwatch" => p(clockwatch::main, "log clock steps, sync changes and steal time as they happen"),
+        "envdir" => as_given(envdir::main, "set environment variables from a directory, then run a program"),
+        "envuidgid" => as_given(envuidgid::main, "set UID and GID from an account, then run a program"),
+        "fghack" => as_given(fghack::main, "keep a self-backgrounding daemon in the foreground"),
+        "multilog" => p(multilog::main, "read a log from stdin, select lines, write rotated log directories"),
+        "pgrphack" => as_given(pgrphack::main, "run a program in a new session and process group"),
+        "readproctitle" => as_given(readproctitle::main, "show the tail of stdin in ps output"),
+        "setlock" => as_given(setlock::main, "run a program holding a lock file"),
+        "setuidgid" => {
+            as_given(setuidgid::main, "run a program as an account (uid, gid and only its primary group)")
+        }
+        "softlimit" => as_given(softlimit::main, "run a program with lower resource limits"),
+        "supervise" => p(supervise::main, "start a service and restart it when it dies"),
+        "svc" => p(svc::main, "control supervised services"),
+        "svok" => p(svok::main, "tell whether supervise is running on a directory"),
+        "svscan" => p(svscan::main, "start and watch a supervise for every service in a directory"),
+        "svscanboot" => p(svscanboot::main, "start svscan on /etc/service with its errors in readproctitle"),
+        "svstat" => p(svstat::main, "print the status of supervised services"),
+        "tai64n" => as_given(tai64n::main, "prefix each line of stdin with a TAI64N label"),
+        "tai64nlocal" => as_given(tai64nlocal::main, "turn TAI64N labels into local date and time"),
+        _ => return None,
+    })
 }
 
-/// Sorted by name.
-pub static PROGRAMS: &[Program] = &[
-    as_given("chpst", chpst::main),
-    Program { name: "clock", main: clock::main, start: Start::StdioOpen, link: false },
-    p("clockwatch", clockwatch::main),
-    as_given("envdir", envdir::main),
-    as_given("envuidgid", envuidgid::main),
-    as_given("fghack", fghack::main),
-    p("multilog", multilog::main),
-    as_given("pgrphack", pgrphack::main),
-    as_given("readproctitle", readproctitle::main),
-    as_given("setlock", setlock::main),
-    as_given("setuidgid", setuidgid::main),
-    as_given("softlimit", softlimit::main),
-    p("supervise", supervise::main),
-    p("svc", svc::main),
-    p("svok", svok::main),
-    p("svscan", svscan::main),
-    p("svscanboot", svscanboot::main),
-    p("svstat", svstat::main),
-    as_given("tai64n", tai64n::main),
-    as_given("tai64nlocal", tai64nlocal::main),
-];
-
-/// What `name` does, for `tend --list`. A match rather than a field of
-/// [`Program`]: each `&str` in a static table is a relocated pointer, written
-/// by the loader into the RELRO pages that every process (a hundred
-/// supervise) owns.
-fn about(name: &str) -> &'static str {
-    match name {
-        "chpst" => "runit's chpst: change process state, then run a program",
-        "clock" => "check the clock, NTP, clocksource and hypervisor (tend clock)",
-        "clockwatch" => "log clock steps, sync changes and steal time as they happen",
-        "envdir" => "set environment variables from a directory, then run a program",
-        "envuidgid" => "set UID and GID from an account, then run a program",
-        "fghack" => "keep a self-backgrounding daemon in the foreground",
-        "multilog" => "read a log from stdin, select lines, write rotated log directories",
-        "pgrphack" => "run a program in a new session and process group",
-        "readproctitle" => "show the tail of stdin in ps output",
-        "setlock" => "run a program holding a lock file",
-        "setuidgid" => "run a program as an account (uid, gid and only its primary group)",
-        "softlimit" => "run a program with lower resource limits",
-        "supervise" => "start a service and restart it when it dies",
-        "svc" => "control supervised services",
-        "svok" => "tell whether supervise is running on a directory",
-        "svscan" => "start and watch a supervise for every service in a directory",
-        "svscanboot" => "start svscan on /etc/service with its errors in readproctitle",
-        "svstat" => "print the status of supervised services",
-        "tai64n" => "prefix each line of stdin with a TAI64N label",
-        "tai64nlocal" => "turn TAI64N labels into local date and time",
-        _ => "",
-    }
-}
-
-/// The program called `name`.
-pub fn find(name: &[u8]) -> Option<&'static Program> {
-    PROGRAMS.iter().find(|p| p.name.as_bytes() == name)
+/// Every program, in the order of [`NAMES`].
+fn programs() -> impl Iterator<Item = Program> {
+    names().filter_map(|name| find(name.as_bytes()))
 }
 
 const TEND_USAGE: &str = "tend PROGRAM [ARGS...] | tend --list | tend install DIR";
@@ -138,8 +125,8 @@ pub fn tend(args: &[&OsStr]) -> u8 {
     match first.as_bytes() {
         b"--list" => {
             let mut out = String::new();
-            for p in PROGRAMS {
-                out.push_str(&format!("{:<14} {}\n", p.name, about(p.name)));
+            for p in programs() {
+                out.push_str(&format!("{:<14} {}\n", p.name, p.about));
             }
             print!("{out}");
             0
@@ -164,7 +151,7 @@ fn install(dir: &Path) -> u8 {
             return strerr::die(strerr::EXIT_SYSTEM, &[b"unable to find my own path: ", strerr::errstr(&e).as_bytes()])
         }
     };
-    for p in PROGRAMS.iter().filter(|p| p.link) {
+    for p in programs().filter(|p| p.link) {
         let link = dir.join(p.name);
         if link.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
             let _ = std::fs::remove_file(&link);
@@ -189,9 +176,11 @@ pub fn run_failed(program: &OsStr, e: &std::io::Error) -> u8 {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn table_is_sorted_and_unique() {
-        let names: Vec<_> = super::PROGRAMS.iter().map(|p| p.name).collect();
+    fn names_are_sorted_and_unique() {
+        let names: Vec<_> = names().collect();
         let mut sorted = names.clone();
         sorted.sort();
         sorted.dedup();
@@ -199,9 +188,12 @@ mod tests {
     }
 
     #[test]
-    fn every_program_says_what_it_does() {
-        for p in super::PROGRAMS {
-            assert!(!super::about(p.name).is_empty(), "{} has no text for tend --list", p.name);
+    fn every_name_is_a_program_that_says_what_it_does() {
+        for name in names() {
+            let p = find(name.as_bytes()).unwrap_or_else(|| panic!("{name} is not a program"));
+            assert_eq!(p.name, name);
+            assert!(!p.about.is_empty(), "{name} has no text for tend --list");
         }
+        assert!(find(b"tend").is_none());
     }
 }
