@@ -181,16 +181,17 @@ fn monotonic() -> Duration {
 #[inline(never)]
 fn open_cgroup() -> std::io::Result<Option<Cgroup>> {
     let mut path = [0u8; cgroup::PATH_MAX];
-    let mut leaf = [0u8; cgroup::NAME_MAX];
+    let mut name = [0u8; cgroup::NAME_MAX];
     let cwd = unix::fs::getcwd(&mut path)?;
     let too_long = || std::io::Error::from_raw_os_error(libc::ENAMETOOLONG);
-    let leaf_len = cgroup::escape_path(PREFIX, cwd, &mut leaf).ok_or_else(too_long)?;
-    let len = match cgroup::own_dir(&mut path) {
-        Ok(len) => len,
+    let leaf = cgroup::escape_path(PREFIX, cwd, &mut name).ok_or_else(too_long)?;
+    match cgroup::own_dir(&mut path) {
+        Ok(_) => {}
         Err(Unavailable::NotMounted | Unavailable::NotWritable { .. }) => return Ok(None),
-    };
-    let parent = CStr::from_bytes_with_nul(&path[..=len]).map_err(|_| too_long())?;
-    Cgroup::open(parent, &leaf[..leaf_len]).map(Some)
+    }
+    // own_dir ends the path with a NUL; found rather than indexed (no panic location).
+    let parent = CStr::from_bytes_until_nul(&path).map_err(|_| too_long())?;
+    Cgroup::open(parent, leaf).map(Some)
 }
 
 /// `PGID STARTTIME\n` into `buf`: its length.

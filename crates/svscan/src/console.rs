@@ -137,14 +137,15 @@ impl Console {
 
     /// Reads and writes what `fds` (as [`Console::pollfds`] made them) says is ready.
     pub fn ready(&mut self, fds: &[libc::pollfd]) {
-        if fds[0].revents != 0 {
+        let [pipe, stdout, services @ ..] = fds else { return };
+        if pipe.revents != 0 {
             self.read_pipe();
         }
-        if fds[1].revents != 0 {
+        if stdout.revents != 0 {
             self.stdout.flush();
         }
         let ready: Vec<u64> =
-            self.services.keys().zip(&fds[2..]).filter(|(_, p)| p.revents != 0).map(|(&id, _)| id).collect();
+            self.services.keys().zip(services).filter(|(_, p)| p.revents != 0).map(|(&id, _)| id).collect();
         for id in ready {
             if let Some(mut s) = self.services.remove(&id) {
                 self.read_service(&mut s);

@@ -176,9 +176,9 @@ impl Cgroup {
 /// `name` (an absolute path) escaped as systemd escapes paths into unit
 /// names, after `prefix`, into `out`: `/etc/service/foo` becomes
 /// `etc-service-foo`; `-`, a leading `.` and every byte but ASCII letters,
-/// digits, `:`, `_` and `.` become `\xNN`. Returns the length, or None if
+/// digits, `:`, `_` and `.` become `\xNN`. Returns the name, or None if
 /// it does not fit.
-pub fn escape_path(prefix: &[u8], path: &[u8], out: &mut [u8]) -> Option<usize> {
+pub fn escape_path<'a>(prefix: &[u8], path: &[u8], out: &'a mut [u8]) -> Option<&'a [u8]> {
     let mut n = 0;
     let mut put = |bytes: &[u8]| -> Option<()> {
         out.get_mut(n..n + bytes.len())?.copy_from_slice(bytes);
@@ -205,7 +205,7 @@ pub fn escape_path(prefix: &[u8], path: &[u8], out: &mut [u8]) -> Option<usize> 
     if first {
         put(b"-")?;
     }
-    Some(n)
+    out.get(..n)
 }
 
 #[cfg(test)]
@@ -214,8 +214,7 @@ mod tests {
 
     fn escaped(path: &str) -> String {
         let mut out = [0u8; 64];
-        let n = escape_path(b"tend-", path.as_bytes(), &mut out).unwrap();
-        String::from_utf8(out[..n].to_vec()).unwrap()
+        String::from_utf8(escape_path(b"tend-", path.as_bytes(), &mut out).unwrap().to_vec()).unwrap()
     }
 
     #[test]

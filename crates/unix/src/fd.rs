@@ -12,7 +12,10 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
         // SAFETY: `buf` is valid and writable for `buf.len()` bytes during the call.
         match crate::check_size(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) }) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            r => return r,
+            // Never more than asked, as the kernel promises: said so that a
+            // caller's `&buf[..n]` needs no check (a panic location is 24
+            // bytes of RELRO, a page every process owns).
+            r => return r.map(|n| n.min(buf.len())),
         }
     }
 }
@@ -30,7 +33,8 @@ pub fn read_until_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usiz
             Err(e) => return Err(e),
         }
     }
-    Ok(len)
+    // A reader that claims more than it was given is not believed (see `read`).
+    Ok(len.min(buf.len()))
 }
 
 /// Reads and discards everything waiting on a non-blocking descriptor.

@@ -1,4 +1,4 @@
-//! One module per program, and the one sorted table that dispatches to them.
+//! One module per program, and the sorted list of names that dispatches to them.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -80,10 +80,9 @@ pub fn find(name: &[u8]) -> Option<Program> {
     let as_given = |main, about| Program { start: Start::AsGiven, ..p(main, about) };
     Some(match name {
         "chpst" => as_given(chpst::main, "runit's chpst: change process state, then run a program"),
-        "clock" => Program {
-            link: false,
-            ..p(clock::main, "check the clock, NTP, clocksource and hypervisor (tend clock)")
-        },
+        "clock" => {
+            Program { link: false, ..p(clock::main, "check the clock, NTP, clocksource and hypervisor (tend clock)") }
+        }
         "clockwatch" => p(clockwatch::main, "log clock steps, sync changes and steal time as they happen"),
         "envdir" => as_given(envdir::main, "set environment variables from a directory, then run a program"),
         "envuidgid" => as_given(envuidgid::main, "set UID and GID from an account, then run a program"),
@@ -92,9 +91,7 @@ pub fn find(name: &[u8]) -> Option<Program> {
         "pgrphack" => as_given(pgrphack::main, "run a program in a new session and process group"),
         "readproctitle" => as_given(readproctitle::main, "show the tail of stdin in ps output"),
         "setlock" => as_given(setlock::main, "run a program holding a lock file"),
-        "setuidgid" => {
-            as_given(setuidgid::main, "run a program as an account (uid, gid and only its primary group)")
-        }
+        "setuidgid" => as_given(setuidgid::main, "run a program as an account (uid, gid and only its primary group)"),
         "softlimit" => as_given(softlimit::main, "run a program with lower resource limits"),
         "supervise" => p(supervise::main, "start a service and restart it when it dies"),
         "svc" => p(svc::main, "control supervised services"),
