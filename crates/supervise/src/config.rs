@@ -99,7 +99,7 @@ impl Config {
         let listed = listing.refresh(dir, i64::try_from(now).unwrap_or(i64::MAX));
         let mut r = Reader { dir, listed, problems: Vec::new() };
         c.finish = r.listed(c"finish") && dir.exists(c"finish").unwrap_or(false);
-        c.essential = r.listed(c"essential") && dir.exists(c"essential").unwrap_or(false);
+        c.essential = r.listed(c"essential") && r.present(c"essential");
         let millis = |s: &str| s.parse::<u64>().ok().map(Duration::from_millis);
         let off_if_zero = |d: Duration| (!d.is_zero()).then_some(d);
         if let Some(d) = r.setting(c"timeout-finish", millis) {
@@ -114,7 +114,8 @@ impl Config {
         let fd = |s: &str| s.parse::<i32>().ok().filter(|&n| n >= 3);
         c.notification_fd = r.setting(c"notification-fd", fd);
         c.backoff_max = r.setting(c"backoff-max", |s| millis(s).filter(|d| !d.is_zero()));
-        c.clock_step_restart = r.setting(c"clock-step-restart", |s| millis(s).filter(|d| !d.is_zero()));
+        // 0 is documented as off, like an absent file: no warning.
+        c.clock_step_restart = r.setting(c"clock-step-restart", millis).filter(|d| !d.is_zero());
         (c, r.problems)
     }
 }
@@ -191,6 +192,17 @@ impl Reader<'_> {
         FILES.iter().position(|&f| f == file).is_none_or(|i| self.listed & 1 << i != 0)
     }
 
+    /// Whether `file` exists (a symlink's target, as `down` is looked up).
+    /// One whose existence cannot be checked (a symlink loop, a directory on
+    /// the way that cannot be searched) has an entry: it counts as present,
+    /// and the error is recorded.
+    fn present(&mut self, file: &'static CStr) -> bool {
+        self.dir.exists(file).unwrap_or_else(|e| {
+            self.problems.push(Problem::new(file, why(&e), b""));
+            true
+        })
+    }
+
     /// `file`'s value as [`setting`] reads it, if the file is listed.
     fn setting<T>(&mut self, file: &'static CStr, parse: impl FnOnce(&str) -> Option<T>) -> Option<T> {
         if !self.listed(file) {
@@ -217,7 +229,7 @@ fn setting<T>(
         Ok(len) => len,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
         Err(e) => {
-            problems.push(Problem::new(file, e.raw_os_error().map_or("unknown error", strerr::errno_str), b""));
+            problems.push(Problem::new(file, why(&e), b""));
             return None;
         }
     };
@@ -227,6 +239,11 @@ fn setting<T>(
         problems.push(Problem::new(file, "bad format", &buf[..len]));
     }
     parsed
+}
+
+/// daemontools' text for an error reading a settings file.
+fn why(e: &io::Error) -> &'static str {
+    e.raw_os_error().map_or("unknown error", strerr::errno_str)
 }
 
 /// Reads the start of `file` into `buf`. Opened without blocking: a FIFO
@@ -305,13 +322,89 @@ mod tests {
         assert_eq!(p, vec![Problem::new(c"backoff-max", "bad format", b"abc")]);
     }
 
-    #[test]
-    fn clock_step_restart_with_garbage_is_off_and_reported() {
+    /// `dir/file` made by `make`, then loaded.
+    fn load_with(file: &str, make: impl FnOnce(&std::path::Path)) -> (Config, Vec<Problem>) {
         let d = tempfile::tempdir().unwrap();
-        fs::write(d.path().join("clock-step-restart"), "one hour\n").unwrap();
-        let (c, p) = Config::load(&service_dir(&d), &mut Listing::default());
-        assert_eq!(c.clock_step_restart, None);
-        assert_eq!(p, vec![Problem::new(c"clock-step-restart", "bad format", b"one hour\n")]);
+        make(&d.path().join(file));
+        Config::load(&service_dir(&d), &mut Listing::default())
+    }
+
+    fn symlink_loop(p: &std::path::Path) {
+        std::os::unix::fs::symlink(p.file_name().unwrap(), p).unwrap();
+    }
+
+    /// Every kind of garbage in `clock-step-restart` is reported, naming
+    /// the file and what is wrong (the content is in the fingerprint, so a
+    /// change is warned about again), and the restart stays off.
+    #[test]
+    fn clock_step_restart_garbage_of_every_kind_is_reported_and_off() {
+        let too_long = "1".repeat(MAX_VALUE + 1);
+        let contents: [&[u8]; 10] = [
+            b"one hour\n",
+            b"-5\n",
+            b"+-5",
+            b"99999999999999999999999\n",
+            b"",
+            b" \n\n",
+            b"1000 ms\n",
+            b"\xff\xfe\x00\x01",
+            b"1000\x00",
+            too_long.as_bytes(),
+        ];
+        for content in contents {
+            let (c, p) = load_with("clock-step-restart", |f| fs::write(f, content).unwrap());
+            assert_eq!(c.clock_step_restart, None, "{content:?}");
+            let read = &content[..content.len().min(MAX_VALUE + 1)];
+            assert_eq!(p, vec![Problem::new(c"clock-step-restart", "bad format", read)], "{content:?}");
+        }
+        for (make, why) in [
+            (&(|f: &std::path::Path| fs::create_dir(f).unwrap()) as &dyn Fn(&std::path::Path), "is a directory"),
+            (&symlink_loop, "symbolic link loop"),
+        ] {
+            let (c, p) = load_with("clock-step-restart", make);
+            assert_eq!(c.clock_step_restart, None, "{why}");
+            assert_eq!(p, vec![Problem::new(c"clock-step-restart", why, b"")]);
+        }
+        // A dangling symlink is an absent file, as for every setting.
+        let (c, p) = load_with("clock-step-restart", |f| std::os::unix::fs::symlink("nowhere", f).unwrap());
+        assert_eq!((c.clock_step_restart, p), (None, vec![]));
+    }
+
+    #[test]
+    fn clock_step_restart_takes_any_number_of_milliseconds_that_fits_and_0_for_off() {
+        let (c, p) = load_with("clock-step-restart", |f| fs::write(f, "18446744073709551615\n").unwrap());
+        assert_eq!((c.clock_step_restart, p), (Some(Duration::from_millis(u64::MAX)), vec![]));
+        let (c, p) = load_with("clock-step-restart", |f| fs::write(f, "0\n").unwrap());
+        assert_eq!((c.clock_step_restart, p), (None, vec![]));
+    }
+
+    /// `essential` counts by its presence: whatever it is or holds, even if
+    /// it cannot be read; one whose existence cannot be checked (a symlink
+    /// loop) counts too, reported. A dangling symlink is an absent file.
+    #[test]
+    fn essential_counts_by_presence_whatever_it_holds() {
+        use std::os::unix::fs::PermissionsExt;
+        let unreadable = |f: &std::path::Path| {
+            fs::write(f, "1").unwrap();
+            fs::set_permissions(f, fs::Permissions::from_mode(0o000)).unwrap();
+        };
+        let makers: [&dyn Fn(&std::path::Path); 5] = [
+            &|f| fs::write(f, "").unwrap(),
+            &|f| fs::write(f, b"\xff\x00 no\n").unwrap(),
+            &|f| fs::write(f, "0\n").unwrap(),
+            &|f| fs::create_dir(f).unwrap(),
+            &unreadable,
+        ];
+        for (i, make) in makers.into_iter().enumerate() {
+            let (c, p) = load_with("essential", make);
+            assert!(c.essential, "case {i}");
+            assert_eq!(p, vec![], "case {i}");
+        }
+        let (c, p) = load_with("essential", symlink_loop);
+        assert!(c.essential);
+        assert_eq!(p, vec![Problem::new(c"essential", "symbolic link loop", b"")]);
+        let (c, p) = load_with("essential", |f| std::os::unix::fs::symlink("nowhere", f).unwrap());
+        assert_eq!((c.essential, p), (false, vec![]));
     }
 
     #[test]
