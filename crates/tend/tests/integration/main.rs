@@ -12,6 +12,7 @@ mod dispatch;
 mod docs;
 mod multilog;
 mod peers;
+mod rootless;
 mod shutdown;
 mod stop;
 mod supervise;

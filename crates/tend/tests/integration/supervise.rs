@@ -823,13 +823,7 @@ fn mode(p: &Path) -> u32 {
 
 /// `svc LETTERS s` run as nobody: its stderr.
 fn svc_as_nobody(sb: &Sandbox, letters: &str) -> String {
-    let out = sb
-        .command("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-        .arg(sb.bin.join("svc"))
-        .args([letters, "s"])
-        .output()
-        .expect("setpriv (util-linux)");
+    let out = crate::util::as_nobody(sb, sb.bin.join("svc")).args([letters, "s"]).output().expect("setpriv");
     String::from_utf8(out.stderr).unwrap()
 }
 
@@ -894,8 +888,8 @@ fn root_supervise_shuts_out_descriptors_opened_before() {
     fs::set_permissions(&state, fs::Permissions::from_mode(0o755)).unwrap();
     fs::create_dir(sb.join("talk")).unwrap();
     fs::set_permissions(sb.join("talk"), fs::Permissions::from_mode(0o777)).unwrap();
-    let mut helper = sb.command("setpriv");
-    helper.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "sh", "-c"]).arg(
+    let mut helper = crate::util::as_nobody(&sb, "sh");
+    helper.arg("-c").arg(
         "exec 3<>s/supervise/control 4<s/supervise/lock; : >talk/opened
          while [ ! -e talk/go ]; do sleep 0.01; done
          printf d >&3 && : >talk/sent || exit 1

@@ -39,10 +39,20 @@ pub(crate) fn start_svscan_with(sb: &mut Sandbox, stderr: &str, env: &[(&str, &s
 /// --pid --fork`, in a user namespace so that the test runs without root),
 /// its stderr in `sb/stderr`, with the `supervise` of directory `bin` (ours,
 /// or daemontools' in /usr/bin); returns the pids of unshare and of svscan.
-fn start_svscan_as_pid_1(sb: &mut Sandbox, bin: &Path) -> (u32, u32) {
+/// With `mounts` (shell commands, run in the sandbox), svscan gets a mount
+/// namespace of its own too, set up by them.
+fn start_svscan_as_pid_1(sb: &mut Sandbox, bin: &Path, mounts: &str) -> (u32, u32) {
     let mut cmd = sb.command("unshare");
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    cmd.args(["--user", "--map-root-user", "--pid", "--fork"]).arg(sb.bin.join("svscan")).arg("scan").env("PATH", path);
+    cmd.args(["--user", "--map-root-user", "--pid", "--fork"]).env("PATH", path);
+    if !mounts.is_empty() {
+        let script = format!("{mounts} && exec \"$0\" scan");
+        cmd.args(["--mount", "--propagation", "private", "sh", "-c", &script]);
+    }
+    cmd.arg(sb.bin.join("svscan"));
+    if mounts.is_empty() {
+        cmd.arg("scan");
+    }
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(fs::File::create(sb.join("stderr")).unwrap());
     let unshare = sb.spawn(cmd);
     assert!(wait_until(LIMIT, || children(unshare).len() == 1), "unshare --pid --fork did not start svscan");
@@ -415,7 +425,7 @@ fn as_pid_1_it_reaps_orphans_and_shuts_down_on_sigterm() {
     // machine's) before it sleeps.
     let orphan = "sh -c 'sh -c \"read pid rest < /proc/self/stat; echo \\$pid >> ../../orphans; exec sleep 0.2\" &'";
     let a = service(&sb, "a", &format!("{orphan}\n{orphan}\nexec sleep 1000"));
-    let (unshare, svscan) = start_svscan_as_pid_1(&mut sb, Path::new("/usr/bin"));
+    let (unshare, svscan) = start_svscan_as_pid_1(&mut sb, Path::new("/usr/bin"), "");
     let ns_pid = fs::read_to_string(format!("/proc/{svscan}/status")).unwrap();
     assert!(ns_pid.lines().any(|l| l.starts_with("NSpid:") && l.trim_end().ends_with("\t1")), "{ns_pid}");
     assert!(wait_until(LIMIT, || status_pid(&a).is_some()));
@@ -538,9 +548,8 @@ fn an_unlistable_directory_is_retried_ever_later_with_daemontools_warning() {
     fs::set_permissions(sb.join("scan"), fs::Permissions::from_mode(0o711)).unwrap();
     // As nobody, since root may list anything.
     let as_nobody = |sb: &Sandbox, program: &OsStr| {
-        let mut c = sb.command("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(program).arg("scan");
-        c.stdin(Stdio::null()).stdout(Stdio::null());
+        let mut c = crate::util::as_nobody(sb, program);
+        c.arg("scan").stdin(Stdio::null()).stdout(Stdio::null());
         c
     };
     let mut ours = as_nobody(&sb, sb.tend("svscan").get_program());
@@ -666,11 +675,21 @@ fn out_of_descriptors_each_service_is_named_once_and_a_summary_gives_the_fix() {
     assert_eq!(rest, [summary]);
 }
 
+/// How the tree of [`essential_end_in_a_namespace`] is laid out.
+#[derive(PartialEq)]
+enum Tree {
+    Writable,
+    /// doc/containers.md's recipe: the scan directory is read-only (a
+    /// read-only bind mount in svscan's mount namespace) and each
+    /// `supervise` is a dangling symlink into a writable `run/`.
+    ReadOnly,
+}
+
 /// An essential service (`vital`, with an `essential` file) that ends by
 /// itself, with a normal service (`other`, which ignores nothing) beside it:
 /// svscan, as PID 1 of its namespace, stops every service in order and exits
 /// with `vital`'s code. `end` makes vital end, given its pid.
-fn essential_end_in_a_namespace(end: impl FnOnce(u32), code: i32) {
+fn essential_end_in_a_namespace(end: impl FnOnce(u32), code: i32, tree: Tree) {
     let mut sb = Sandbox::new();
     // Each service writes its pid as the machine sees it (/proc is the
     // machine's; the status file has the namespace's). vital's shell waits
@@ -682,8 +701,17 @@ fn essential_end_in_a_namespace(end: impl FnOnce(u32), code: i32) {
         service(&sb, "vital", &format!("trap 'kill $!; exit 3' USR1\n{}\nsleep 1000 & wait", host_pid("vital")));
     fs::write(vital.join("essential"), b"whatever is here is ignored\n").unwrap();
     let other = service(&sb, "other", &format!("{}\nexec sleep 1000", host_pid("other")));
+    let mut mounts = "";
+    if tree == Tree::ReadOnly {
+        fs::create_dir(sb.join("run")).unwrap();
+        for name in ["vital", "other"] {
+            let target = format!("../../run/{name}");
+            std::os::unix::fs::symlink(target, sb.join(&format!("scan/{name}/supervise"))).unwrap();
+        }
+        mounts = "mount --bind -o ro scan scan";
+    }
     let ours = sb.bin.clone();
-    let (unshare, _) = start_svscan_as_pid_1(&mut sb, &ours);
+    let (unshare, _) = start_svscan_as_pid_1(&mut sb, &ours, mounts);
     let pid_of = |name: &str| lines(&sb.join(&format!("{name}.pid"))).first().and_then(|l| l.parse::<u32>().ok());
     assert!(wait_until(LIMIT, || pid_of("vital").is_some() && pid_of("other").is_some()));
     let (vital_pid, other_pid) = (pid_of("vital").unwrap(), pid_of("other").unwrap());
@@ -692,6 +720,7 @@ fn essential_end_in_a_namespace(end: impl FnOnce(u32), code: i32) {
     // supervise recorded the stop of `other`: stopped, not killed with the namespace.
     assert_eq!(status_pid(&other), None);
     assert!(!alive(vital_pid) && !alive(other_pid));
+    assert_eq!(sb.processes(), Vec::<i32>::new(), "left behind");
     assert!(!vital.join("supervise/essential-exit").exists(), "svscan removes the file it read");
     let stderr = fs::read_to_string(sb.join("stderr")).unwrap();
     let said = format!("svscan: warning: essential service vital exited with code {code}: stopping every service");
@@ -700,12 +729,20 @@ fn essential_end_in_a_namespace(end: impl FnOnce(u32), code: i32) {
 
 #[test]
 fn an_essential_service_that_exits_ends_the_tree_with_its_code() {
-    essential_end_in_a_namespace(|pid| signal(pid, libc::SIGUSR1), 3);
+    essential_end_in_a_namespace(|pid| signal(pid, libc::SIGUSR1), 3, Tree::Writable);
+}
+
+/// doc/containers.md's recipe without Docker: svscan as PID 1, the service
+/// tree read-only with `supervise/` symlinked to a writable place, an
+/// essential service that exits 3: the "container" exits 3, nothing left.
+#[test]
+fn the_container_recipe_exits_with_the_essential_services_code() {
+    essential_end_in_a_namespace(|pid| signal(pid, libc::SIGUSR1), 3, Tree::ReadOnly);
 }
 
 #[test]
 fn an_essential_service_killed_by_a_signal_ends_the_tree_with_128_plus_the_signal() {
-    essential_end_in_a_namespace(|pid| signal(pid, libc::SIGKILL), 137);
+    essential_end_in_a_namespace(|pid| signal(pid, libc::SIGKILL), 137, Tree::Writable);
 }
 
 #[test]

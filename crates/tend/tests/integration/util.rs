@@ -177,6 +177,24 @@ impl Sandbox {
     }
 }
 
+/// The uid and gid of `nobody` on Debian.
+pub const NOBODY: u32 = 65534;
+
+/// `program` run as nobody (uid and gid [`NOBODY`], no supplementary
+/// group) through util-linux's setpriv, as [`Sandbox::command`] makes it.
+pub fn as_nobody(sb: &Sandbox, program: impl AsRef<OsStr>) -> Command {
+    let mut c = sb.command(require("setpriv", "util-linux"));
+    c.args([format!("--reuid={NOBODY}"), format!("--regid={NOBODY}"), "--clear-groups".into()]).arg(program);
+    c
+}
+
+/// The real and effective uid of `pid` (None once it is gone).
+pub fn uids(pid: u32) -> Option<(u32, u32)> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let mut ids = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().map(|w| w.parse().ok());
+    Some((ids.next()??, ids.next()??))
+}
+
 /// Where `program` is (a path, or a name looked up on PATH); a missing one
 /// fails the test with the Debian package to install, which
 /// `scripts/install-peers` installs.
