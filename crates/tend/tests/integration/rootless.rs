@@ -33,6 +33,17 @@ fn wait_up(dir: &Path) -> u32 {
     wait_for_status(dir, "up", |s| s.pid != 0).pid
 }
 
+/// The lines of svscan's stderr in `file` but the one notice that services
+/// are stopped by process group, where no cgroup can be made (issue 10,
+/// item 1: said once, at start).
+fn svscan_said(file: &Path) -> Vec<String> {
+    let notice = ": services are stopped by process group; a process that leaves its group survives";
+    let text = fs::read_to_string(file).unwrap();
+    let notices = text.lines().filter(|l| l.starts_with("svscan: warning: ") && l.ends_with(notice)).count();
+    assert!(notices <= 1, "{text}");
+    text.lines().filter(|l| !l.ends_with(notice)).map(String::from).collect()
+}
+
 /// `program ARGS` run by `cmd` must succeed; its stdout.
 fn succeed(mut cmd: Command) -> String {
     let out = cmd.stdin(Stdio::null()).output().expect("spawn");
@@ -85,7 +96,7 @@ fn svscan_and_supervise_run_as_an_ordinary_user_on_a_tree_it_owns() {
     assert_eq!(sb.wait_exit(svscan).code(), Some(0));
     assert_eq!(sb.processes(), Vec::<i32>::new(), "left behind");
     assert_eq!(read_status(&plain).map(|s| s.pid), Some(0));
-    assert_eq!(fs::read_to_string(sb.join("stderr")).unwrap(), "");
+    assert_eq!(svscan_said(&sb.join("stderr")), Vec::<String>::new());
 }
 
 /// supervise as an ordinary user, with settings files that user may not
@@ -182,13 +193,13 @@ fn a_read_only_tree_works_with_supervise_symlinked_to_a_writable_place() {
     assert!(up.starts_with(&format!("a: up (pid {again}) ")), "{up}");
     // Without the symlink: the clear message, not a tight loop.
     let refused = "supervise: fatal: unable to create c/supervise: read-only file system";
-    let count = || fs::read_to_string(sb.join("stderr")).unwrap().lines().filter(|l| *l == refused).count();
+    let count = || svscan_said(&sb.join("stderr")).iter().filter(|l| *l == refused).count();
     wait_for("c refused twice", || count() >= 2);
     let (refusals, elapsed) = (count(), started.elapsed().as_secs_f64());
     // One start of c's supervise a second at most (then every 5 s).
     assert!(refusals as f64 <= elapsed + 1.0, "{refusals} refusals in {elapsed} s");
-    let lines = fs::read_to_string(sb.join("stderr")).unwrap();
-    assert!(lines.lines().all(|l| l == refused), "{lines}");
+    let lines = svscan_said(&sb.join("stderr"));
+    assert!(lines.iter().all(|l| l == refused), "{lines:?}");
     signal(svscan, libc::SIGTERM);
     assert_eq!(sb.wait_exit(svscan).code(), Some(0));
     assert_eq!(sb.processes(), Vec::<i32>::new(), "left behind");
