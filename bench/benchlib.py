@@ -1,6 +1,7 @@
 """What the Python bench scripts share (bench/build-tend.sh puts it on the path)."""
 import os
 import signal
+import time
 
 
 def kill_groups(groups):
@@ -15,3 +16,34 @@ def kill_groups(groups):
             os.waitpid(g, 0)
         except ChildProcessError:
             pass
+
+
+def processes_in(directory):
+    """Pids of every process but this one whose working directory is `directory` or below it."""
+    found = []
+    for e in os.listdir("/proc"):
+        if e.isdigit() and int(e) != os.getpid():
+            try:
+                cwd = os.readlink(f"/proc/{e}/cwd")
+            except OSError:
+                continue
+            if cwd == directory or cwd.startswith(directory + "/"):
+                found.append(int(e))
+    return found
+
+
+def sweep(directory, groups):
+    """kill_groups(groups) (the scanners, first, so that nothing restarts), then
+    SIGKILLs whatever is left in `directory` (services in sessions of their own,
+    as s6-supervise starts them, and orphans) until nothing is."""
+    kill_groups(groups)
+    for _ in range(50):
+        left = processes_in(directory)
+        if not left:
+            return
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.1)

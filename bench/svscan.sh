@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 . bench/build-tend.sh
 exec python3 - <<'PY'
 import os, shutil, signal, subprocess, sys, tempfile, time
+from benchlib import sweep as sweep_dir
 
 TEND = os.environ["TEND"]
 IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", "60"))
@@ -54,35 +55,8 @@ def start(argv, scan, path):
     return subprocess.Popen(argv + [scan], cwd=scan, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
-def ours():
-    """Pids of every process whose working directory is in the bench's directory."""
-    found = []
-    for e in os.listdir("/proc"):
-        if e.isdigit() and int(e) != os.getpid():
-            try:
-                cwd = os.readlink(f"/proc/{e}/cwd")
-            except OSError:
-                continue
-            if cwd == work or cwd.startswith(work + "/"):
-                found.append(int(e))
-    return found
-
 def sweep(procs):
-    """Kills the scanners first (so nothing restarts), then everything else left."""
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-    for _ in range(50):
-        left = ours()
-        if not left:
-            return
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.1)
+    sweep_dir(work, [p.pid for p in procs])
 
 def children(pid):
     kids = []

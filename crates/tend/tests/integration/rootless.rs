@@ -44,7 +44,7 @@ fn svscan_said(file: &Path) -> Vec<String> {
     text.lines().filter(|l| !l.ends_with(notice)).map(String::from).collect()
 }
 
-/// `program ARGS` run by `cmd` must succeed; its stdout.
+/// Runs `cmd`, which must succeed; its stdout.
 fn succeed(mut cmd: Command) -> String {
     let out = cmd.stdin(Stdio::null()).output().expect("spawn");
     assert!(out.status.success(), "{cmd:?}: {out:?}");
@@ -53,8 +53,9 @@ fn succeed(mut cmd: Command) -> String {
 
 /// svscan started by nobody on a tree nobody owns: every service and logger
 /// runs as nobody, nobody's `svc` stops and starts a service and nobody's
-/// `svstat` reads it, SIGTERM stops everything, and nothing is left. Not a
-/// warning on the way (no ownership to change, nothing needs root).
+/// `svstat` reads it, SIGTERM stops everything, and nothing is left. No
+/// warning on the way (no ownership to change, nothing needs root), but the
+/// notice that there are no cgroups.
 #[test]
 fn svscan_and_supervise_run_as_an_ordinary_user_on_a_tree_it_owns() {
     let mut sb = Sandbox::new();
