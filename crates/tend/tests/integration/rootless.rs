@@ -37,7 +37,7 @@ fn wait_up(dir: &Path) -> u32 {
 /// are stopped by process group, where no cgroup can be made (issue 10,
 /// item 1: said once, at start).
 fn svscan_said(file: &Path) -> Vec<String> {
-    let notice = ": services are stopped by process group; a process that leaves its group survives";
+    let notice = crate::util::NO_CGROUP_NOTICE;
     let text = fs::read_to_string(file).unwrap();
     let notices = text.lines().filter(|l| l.starts_with("svscan: warning: ") && l.ends_with(notice)).count();
     assert!(notices <= 1, "{text}");

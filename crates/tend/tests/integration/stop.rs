@@ -12,7 +12,7 @@ use std::process::Command;
 use crate::supervise::{service, start_with, stderr_of, svc, wait_up};
 use crate::util::{
     cgroup_mount, cgroup_name, cgroup_of, gone, read_status, require, wait_exec, wait_for, wait_for_line,
-    wait_for_status, Sandbox,
+    wait_for_status, Sandbox, NO_CGROUP_NOTICE,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -257,8 +257,6 @@ fn running(sb: &Sandbox, args: &[&str]) -> Vec<u32> {
     pids.filter(|&p| !gone(p) && crate::util::argv(p) == want).collect()
 }
 
-const FALLBACK: &str = "services are stopped by process group; a process that leaves its group survives";
-
 /// Items 1 and 2 under svscan, in both modes: svscan says once that it
 /// falls back to process groups; supervise of a logged forking service and
 /// the log's supervise are killed with SIGKILL, svscan starts new ones, and
@@ -304,7 +302,7 @@ fn under_svscan_killed_supervisors_leave_one_instance_and_sigterm_leaves_nothing
         assert_eq!(running(&sb, &["multilog", "t", "./main"]), vec![logger2]);
         let stderr = fs::read_to_string(sb.join("stderr")).unwrap();
         let said = |what: &str| stderr.lines().filter(|l| l.contains(what)).count();
-        assert_eq!(said(FALLBACK), usize::from(mode == Mode::ProcessGroup), "once, by svscan: {stderr}");
+        assert_eq!(said(NO_CGROUP_NOTICE), usize::from(mode == Mode::ProcessGroup), "once, by svscan: {stderr}");
         assert_eq!(said("supervise: warning: s: stopped "), 1, "{stderr}");
         assert_eq!(said("supervise: warning: s/log: stopped "), 1, "{stderr}");
         crate::util::signal(svscan, libc::SIGTERM);
@@ -326,11 +324,7 @@ fn as_an_ordinary_user_services_are_stopped_by_process_group() {
     forking_service(&sb, "scan/s");
     let chown = sb.command("chown").args(["-R", "65534:65534", "scan"]).status().unwrap();
     assert!(chown.success());
-    let as_nobody = |sb: &Sandbox, program: &str| {
-        let mut c = sb.command(require("setpriv", "util-linux"));
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(sb.bin.join(program));
-        c
-    };
+    let as_nobody = |sb: &Sandbox, program: &str| crate::util::as_nobody(sb, sb.bin.join(program));
     let mut cmd = as_nobody(&sb, "svscan");
     cmd.arg("scan").stdin(std::process::Stdio::null()).stdout(std::process::Stdio::null());
     cmd.stderr(fs::File::create(sb.join("stderr")).unwrap());
@@ -347,7 +341,7 @@ fn as_an_ordinary_user_services_are_stopped_by_process_group() {
     assert_eq!(sb.wait_exit(svscan).code(), Some(0));
     let stderr = fs::read_to_string(sb.join("stderr")).unwrap();
     assert_eq!(
-        stderr.lines().filter(|l| l.starts_with("svscan: warning: ") && l.ends_with(FALLBACK)).count(),
+        stderr.lines().filter(|l| l.starts_with("svscan: warning: ") && l.ends_with(NO_CGROUP_NOTICE)).count(),
         1,
         "{stderr}"
     );

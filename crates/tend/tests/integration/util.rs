@@ -177,6 +177,10 @@ impl Sandbox {
     }
 }
 
+/// The end of svscan's one warning, at start, that no cgroup can be made
+/// (not root, no cgroup2 hierarchy): services are stopped by process group.
+pub const NO_CGROUP_NOTICE: &str = "services are stopped by process group; a process that leaves its group survives";
+
 /// The uid and gid of `nobody` on Debian.
 pub const NOBODY: u32 = 65534;
 
