@@ -166,6 +166,16 @@ pub fn records(chunk: &[u8]) -> u64 {
     chunk.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
+/// Warns how many lines were dropped for `what` (`lines for WHAT`), if any,
+/// and counts from zero again: multilog's copy and svscan's standard output
+/// say it the same way.
+pub fn report_dropped(dropped: &mut u64, what: &[u8]) {
+    if *dropped > 0 {
+        let n = std::mem::take(dropped).to_string();
+        strerr::warn(&[b"dropped ", n.as_bytes(), b" lines for ", what]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

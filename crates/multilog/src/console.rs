@@ -112,13 +112,9 @@ impl Out {
     }
 
     fn report(&mut self) {
-        if self.dropped > 0 {
-            let n = std::mem::take(&mut self.dropped).to_string();
-            warn(&[
-                b"dropped ",
-                n.as_bytes(),
-                b" lines for the console (svscan did not keep up); the log directories have them",
-            ]);
-        }
+        console::report_dropped(
+            &mut self.dropped,
+            b"the console (svscan did not keep up); the log directories have them",
+        );
     }
 }

@@ -164,13 +164,9 @@ impl Stdout {
     }
 
     fn report(&mut self) {
-        if self.dropped > 0 {
-            let n = std::mem::take(&mut self.dropped).to_string();
-            warn(&[
-                b"dropped ",
-                n.as_bytes(),
-                b" lines for standard output (it was slow or closed); the log directories have those of logged services",
-            ]);
-        }
+        console::report_dropped(
+            &mut self.dropped,
+            b"standard output (it was slow or closed); the log directories have those of logged services",
+        );
     }
 }

@@ -191,31 +191,12 @@ mod tests {
         crate::process::waitpid(pid).unwrap()
     }
 
-    #[test]
-    fn a_child_that_cannot_exec_exits_111() {
-        let spawn_ = Spawn {
+    /// `argv` found through PATH, with nothing else set.
+    fn plain<'a>(argv: &'a [&'a CStr]) -> Spawn<'a> {
+        Spawn {
             group: Group::Inherit,
             group_failed: &[],
-            argv: &[c"/nonexistent/program"],
-            search_path: false,
-            ignored: &[],
-            nofile: None,
-            fds: &[],
-            fd_failed: None,
-            env: None,
-            exec_failed: &[b"test: "],
-        };
-        let status = wait(spawn(&spawn_).unwrap());
-        assert!(libc::WIFEXITED(status));
-        assert_eq!(libc::WEXITSTATUS(status), 111);
-    }
-
-    #[test]
-    fn the_program_runs_through_path_with_its_arguments() {
-        let spawn_ = Spawn {
-            group: Group::Inherit,
-            group_failed: &[],
-            argv: &[c"sh", c"-c", c"exit 7"],
+            argv,
             search_path: true,
             ignored: &[],
             nofile: None,
@@ -223,7 +204,20 @@ mod tests {
             fd_failed: None,
             env: None,
             exec_failed: &[],
-        };
+        }
+    }
+
+    #[test]
+    fn a_child_that_cannot_exec_exits_111() {
+        let spawn_ = Spawn { search_path: false, exec_failed: &[b"test: "], ..plain(&[c"/nonexistent/program"]) };
+        let status = wait(spawn(&spawn_).unwrap());
+        assert!(libc::WIFEXITED(status));
+        assert_eq!(libc::WEXITSTATUS(status), 111);
+    }
+
+    #[test]
+    fn the_program_runs_through_path_with_its_arguments() {
+        let spawn_ = plain(&[c"sh", c"-c", c"exit 7"]);
         let status = wait(spawn(&spawn_).unwrap());
         assert_eq!(libc::WEXITSTATUS(status), 7);
     }
@@ -232,15 +226,7 @@ mod tests {
     fn a_child_in_a_new_group_leads_it() {
         let spawn_ = Spawn {
             group: Group::New,
-            group_failed: &[],
-            argv: &[c"sh", c"-c", c"set -- $(cat /proc/$$/stat); test $5 = $$ && exit 7"],
-            search_path: true,
-            ignored: &[],
-            nofile: None,
-            fds: &[],
-            fd_failed: None,
-            env: None,
-            exec_failed: &[],
+            ..plain(&[c"sh", c"-c", c"set -- $(cat /proc/$$/stat); test $5 = $$ && exit 7"])
         };
         let status = wait(spawn(&spawn_).unwrap());
         assert_eq!(libc::WEXITSTATUS(status), 7);
