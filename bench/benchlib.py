@@ -47,3 +47,15 @@ def sweep(directory, groups):
             except ProcessLookupError:
                 pass
         time.sleep(0.1)
+
+
+def tend_bin_dir(prefix):
+    """A new temporary directory for a bench (its prefix `prefix`) holding
+    bin/ with tend's programs linked by `tend install`: (work, bindir)."""
+    import subprocess
+    import tempfile
+    work = tempfile.mkdtemp(prefix=prefix)
+    bindir = os.path.join(work, "bin")
+    os.mkdir(bindir)
+    subprocess.run([os.environ["TEND"], "install", bindir], check=True)
+    return work, bindir

@@ -23,17 +23,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/build-tend.sh
 exec python3 - <<'PY'
-import os, select, shutil, signal, statistics, subprocess, sys, tempfile, time
-from benchlib import processes_in, sweep
+import os, select, shutil, signal, statistics, subprocess, sys, time
+from benchlib import processes_in, sweep, tend_bin_dir
 
-TEND = os.environ["TEND"]
 N_SERVICES = int(os.environ.get("N_SERVICES", "100"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 BOUND = float(os.environ.get("BOUND", "20"))
-work = tempfile.mkdtemp(prefix="tend-bench-stop-")
-bindir = os.path.join(work, "bin")
-os.mkdir(bindir)
-subprocess.run([TEND, "install", bindir], check=True)
+work, bindir = tend_bin_dir("tend-bench-stop-")
 SYSTEM_PATH = os.environ.get("PATH", "/usr/bin:/bin")
 
 # name, scanner argv (the scan directory is appended), PATH for the

@@ -17,17 +17,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/build-tend.sh
 exec python3 - <<'PY'
-import os, shutil, signal, subprocess, sys, tempfile, time
-from benchlib import sweep as sweep_dir
+import os, shutil, signal, subprocess, sys, time
+from benchlib import sweep as sweep_dir, tend_bin_dir
 
-TEND = os.environ["TEND"]
 IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", "60"))
 N_UP = int(os.environ.get("N_UP", "1000"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
-work = tempfile.mkdtemp(prefix="tend-bench-svscan-")
-bindir = os.path.join(work, "bin")
-os.mkdir(bindir)
-subprocess.run([TEND, "install", bindir], check=True)
+work, bindir = tend_bin_dir("tend-bench-svscan-")
 SYSTEM_PATH = os.environ.get("PATH", "/usr/bin:/bin")
 
 # name, scanner argv (the scan dir is appended), PATH for the scanner
