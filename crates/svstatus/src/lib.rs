@@ -14,7 +14,8 @@
 //!   written as `*.new` + rename (or a swap of the two);
 //! - [`Command`]: the control letters, and [`send_commands`] for clients;
 //! - [`probe_ok`]: liveness through the `ok` FIFO, as daemontools' clients test it;
-//! - [`Lock`]: the `flock` that keeps a second supervisor out.
+//! - [`Lock`]: the `flock` that keeps a second supervisor out;
+//! - [`wait_for`]: waiting, without polling, until services reach a [`Goal`] (svwait).
 //!
 //! ```
 //! use svstatus::{Extras, RunState, Status, Want};
@@ -33,6 +34,7 @@ mod dir;
 mod files;
 mod lock;
 mod record;
+mod wait;
 
 pub use control::{send_commands, Command, SendError};
 pub use dir::ServiceDir;
@@ -44,3 +46,4 @@ pub use lock::Lock;
 pub use record::{
     ClockStep, DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN, RECORD_LEN, RUNIT_LEN,
 };
+pub use wait::{look, wait_for, Goal, Seen, WaitError};

@@ -57,14 +57,50 @@ pub fn chroot(path: &[u8]) -> io::Result<()> {
 
 /// An inotify descriptor watching `dir` for entries created, removed or renamed.
 pub fn watch_dir(dir: &CStr) -> io::Result<OwnedFd> {
+    watch(dir.to_bytes(), libc::IN_CREATE | libc::IN_DELETE | libc::IN_MOVED_FROM | libc::IN_MOVED_TO)
+}
+
+/// A non-blocking inotify descriptor watching the directory `dir` (a final
+/// symlink followed) for the events in `mask` (`libc::IN_*`); read them
+/// with [`watch_events`].
+pub fn watch(dir: &[u8], mask: u32) -> io::Result<OwnedFd> {
     // SAFETY: plain syscall with valid flags.
     let fd = check(unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) })?;
     // SAFETY: inotify_init1 returned a new descriptor that nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let mask = libc::IN_CREATE | libc::IN_DELETE | libc::IN_MOVED_FROM | libc::IN_MOVED_TO | libc::IN_ONLYDIR;
-    // SAFETY: `dir` is a NUL-terminated path; `fd` is an inotify descriptor.
-    check(unsafe { libc::inotify_add_watch(fd.as_raw_fd(), dir.as_ptr(), mask) })?;
+    // SAFETY: `c` is a NUL-terminated path; `fd` is an inotify descriptor.
+    with_cstr(dir, |c| check(unsafe { libc::inotify_add_watch(fd.as_raw_fd(), c.as_ptr(), mask | libc::IN_ONLYDIR) }))?;
     Ok(fd)
+}
+
+/// Reads every event waiting on the inotify descriptor `fd` (from [`watch`])
+/// and calls `each` with its mask and the name of the entry (empty for the
+/// directory itself), until none is left.
+pub fn watch_events(fd: BorrowedFd, mut each: impl FnMut(u32, &[u8])) -> io::Result<()> {
+    // Each event: wd (4 bytes), mask (4), cookie (4), len (4), name (len bytes, NUL-padded).
+    #[repr(align(8))]
+    struct Buf([u8; 4096]);
+    let mut buf = Buf([0; 4096]);
+    loop {
+        let n = match crate::fd::read(fd.as_raw_fd(), &mut buf.0) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        let mut at = 0;
+        while at + 16 <= n {
+            let Some(header) = buf.0.get(at..at + 16) else { break };
+            let word = |i: usize| header.get(i..i + 4).and_then(|b| b.try_into().ok()).map_or(0, u32::from_ne_bytes);
+            let (mask, len) = (word(4), word(12) as usize);
+            let name = buf.0.get(at + 16..at + 16 + len).unwrap_or_default();
+            let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+            each(mask, name.get(..end).unwrap_or_default());
+            at += 16 + len;
+        }
+    }
 }
 
 /// `openat(dir, path, flags | O_CLOEXEC, mode)` as an owned descriptor;

@@ -22,6 +22,8 @@ mod svok;
 mod svscan;
 mod svscanboot;
 mod svstat;
+mod svup;
+mod svwait;
 mod tai64n;
 mod tai64nlocal;
 
@@ -66,7 +68,7 @@ impl Program {
 /// table is a relocated pointer, written by the loader into the RELRO pages
 /// that every process (a hundred supervise) owns.
 const NAMES: &str = "chpst clock clockwatch envdir envuidgid fghack multilog pgrphack readproctitle setlock \
-                     setuidgid softlimit supervise svc svok svscan svscanboot svstat tai64n tai64nlocal";
+                     setuidgid softlimit supervise svc svok svscan svscanboot svstat svup svwait tai64n tai64nlocal";
 
 /// The names in [`NAMES`].
 fn names() -> impl Iterator<Item = &'static str> {
@@ -99,6 +101,8 @@ pub fn find(name: &[u8]) -> Option<Program> {
         "svscan" => p(svscan::main, "start and watch a supervise for every service in a directory"),
         "svscanboot" => p(svscanboot::main, "start svscan on /etc/service with its errors in readproctitle"),
         "svstat" => p(svstat::main, "print the status of supervised services"),
+        "svup" => p(svup::main, "tell whether a supervised service is up"),
+        "svwait" => p(svwait::main, "wait until supervised services are up, ready, down or finished"),
         "tai64n" => as_given(tai64n::main, "prefix each line of stdin with a TAI64N label"),
         "tai64nlocal" => as_given(tai64nlocal::main, "turn TAI64N labels into local date and time"),
         _ => return None,

@@ -18,5 +18,6 @@ mod stop;
 mod supervise;
 mod svclients;
 mod svscan;
+mod svwait;
 mod tai64;
 mod tools;

@@ -570,3 +570,10 @@ pub fn assert_same(what: &str, ours: &[u8], theirs: &[u8]) {
         );
     }
 }
+
+/// Makes a FIFO at `path` (a gate a service's script waits on: `read x < gate`).
+pub fn mkfifo(path: &Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("path");
+    // SAFETY: mkfifo with a NUL-terminated path in the test's own directory.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {path:?}");
+}
