@@ -665,7 +665,7 @@ fn multilog_seals_archives_off_the_input_path_and_only_after_fsync() {
 }
 
 /// Runs `script` with sh in a private mount namespace (so that it can mount
-/// a small tmpfs on the sandbox's `small`, created here) with the sandbox as
+/// a tmpfs, e.g. on the sandbox's `small`, created here) with the sandbox as
 /// `$1`, our multilog as `$2` and `PATIENCE` in tenths of a second as `$3`
 /// (for the script's own waits, in steps of 0.1 s); asserts it succeeds.
 fn run_in_private_mount(sb: &Sandbox, script: &str) {
@@ -926,17 +926,7 @@ ls fast/d disk/d > "$1/names"
 "#;
     fs::create_dir_all(sb.join("fast")).unwrap();
     fs::create_dir_all(sb.join("disk")).unwrap();
-    // The script's own waits are bounded by PATIENCE; `timeout` bounds the
-    // ones it cannot bound (a `wait` for a multilog that never exits).
-    let limit = (2 * PATIENCE.as_secs()).to_string();
-    let out = sb
-        .command("timeout")
-        .args(["-s", "KILL", &limit, "unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh"])
-        .arg(sb.path())
-        .arg(sb.bin.join("multilog"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    run_in_private_mount(&sb, script);
     let names = fs::read_to_string(sb.join("names")).unwrap();
     assert_eq!(names.matches(".s\n").count(), 4, "{names}");
     assert!(!names.contains(".u"), "{names}");
