@@ -28,6 +28,14 @@ pub struct Config {
     /// `essential` exists (its content is ignored): the service ending
     /// unasked ends supervise, and under svscan the whole tree.
     pub essential: bool,
+    /// `check` is an executable file: the service's health check.
+    pub check: bool,
+    /// `check-interval` (ms, default 1000): how often `check` runs, and
+    /// how long one may run before it is killed and counted as failed.
+    pub check_interval: Duration,
+    /// `check-failures` (default 0, off): once ready, keep checking and
+    /// restart the service after this many failed checks in a row.
+    pub check_failures: Option<u32>,
 }
 
 impl Default for Config {
@@ -41,9 +49,18 @@ impl Default for Config {
             backoff_max: None,
             clock_step_restart: None,
             essential: false,
+            check: false,
+            check_interval: CHECK_INTERVAL,
+            check_failures: None,
         }
     }
 }
+
+/// `check-interval`'s default.
+const CHECK_INTERVAL: Duration = Duration::from_millis(1000);
+/// The longest `check-interval` taken (a day, in ms): a longer one is
+/// surely a mistake, and deadlines stay far from overflowing.
+const CHECK_INTERVAL_MAX: u64 = 86_400_000;
 
 /// A file whose content could not be used (the default applies).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,12 +133,19 @@ impl Config {
         c.backoff_max = r.setting(c"backoff-max", |s| millis(s).filter(|d| !d.is_zero()));
         // 0 is documented as off, like an absent file: no warning.
         c.clock_step_restart = r.setting(c"clock-step-restart", millis).filter(|d| !d.is_zero());
+        c.check = r.listed(c"check") && r.executable(c"check");
+        let interval = |s: &str| s.parse::<u64>().ok().filter(|ms| (1..=CHECK_INTERVAL_MAX).contains(ms));
+        if let Some(ms) = r.setting(c"check-interval", interval) {
+            c.check_interval = Duration::from_millis(ms);
+        }
+        // 0 is off, like an absent file: no warning.
+        c.check_failures = r.setting(c"check-failures", |s| s.parse::<u32>().ok()).filter(|&n| n > 0);
         (c, r.problems)
     }
 }
 
 /// The files [`Config::load`] looks at, one bit each in [`Listing`].
-const FILES: [&CStr; 8] = [
+const FILES: [&CStr; 11] = [
     c"finish",
     c"timeout-finish",
     c"timeout-kill",
@@ -130,6 +154,9 @@ const FILES: [&CStr; 8] = [
     c"backoff-max",
     c"clock-step-restart",
     c"essential",
+    c"check",
+    c"check-interval",
+    c"check-failures",
 ];
 
 /// Which of [`FILES`] have an entry in the service directory, known as long
@@ -145,13 +172,13 @@ pub struct Listing {
     /// None: list at the next start.
     ctime: Option<(i64, i64)>,
     /// Bit `i` set: `FILES[i]` has an entry.
-    entries: u8,
+    entries: u16,
 }
 
 impl Listing {
     /// The bits of [`FILES`] worth looking up in `dir` at `now` (seconds
     /// since the epoch; all of them if the directory cannot be listed).
-    fn refresh(&mut self, dir: &ServiceDir, now: i64) -> u8 {
+    fn refresh(&mut self, dir: &ServiceDir, now: i64) -> u16 {
         let Ok(st) = dir.stat(c".") else { return self.forget() };
         let ctime = (st.st_ctime, st.st_ctime_nsec);
         if self.ctime == Some(ctime) {
@@ -174,16 +201,16 @@ impl Listing {
         entries
     }
 
-    fn forget(&mut self) -> u8 {
+    fn forget(&mut self) -> u16 {
         self.ctime = None;
-        u8::MAX
+        u16::MAX
     }
 }
 
 /// Reads settings files that [`Listing`] found, collecting problems.
 struct Reader<'a> {
     dir: &'a ServiceDir,
-    listed: u8,
+    listed: u16,
     problems: Vec<Problem>,
 }
 
@@ -201,6 +228,23 @@ impl Reader<'_> {
             self.problems.push(Problem::new(file, why(&e), b""));
             true
         })
+    }
+
+    /// Whether `file` is a regular file with an execute bit (following a
+    /// symlink); one that exists but is not is reported (no check runs).
+    fn executable(&mut self, file: &'static CStr) -> bool {
+        match self.dir.stat(file) {
+            Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_mode & 0o111 != 0 => true,
+            Ok(_) => {
+                self.problems.push(Problem::new(file, "not an executable file, so no check runs", b""));
+                false
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => {
+                self.problems.push(Problem::new(file, why(&e), b""));
+                false
+            }
+        }
     }
 
     /// `file`'s value as [`setting`] reads it, if the file is listed.
@@ -405,6 +449,47 @@ mod tests {
         assert_eq!(p, vec![Problem::new(c"essential", "symbolic link loop", b"")]);
         let (c, p) = load_with("essential", |f| std::os::unix::fs::symlink("nowhere", f).unwrap());
         assert_eq!((c.essential, p), (false, vec![]));
+    }
+
+    fn executable(p: &std::path::Path) {
+        use std::os::unix::fs::PermissionsExt;
+        fs::write(p, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(p, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn check_counts_only_as_an_executable_file() {
+        let (c, p) = load_with("check", executable);
+        assert!(c.check);
+        assert_eq!((c.check_interval, c.check_failures, p), (CHECK_INTERVAL, None, vec![]));
+        let not = "not an executable file, so no check runs";
+        let (c, p) = load_with("check", |f| fs::write(f, "#!/bin/sh\n").unwrap());
+        assert_eq!((c.check, p), (false, vec![Problem::new(c"check", not, b"")]));
+        let (c, p) = load_with("check", |f| fs::create_dir(f).unwrap());
+        assert_eq!((c.check, p), (false, vec![Problem::new(c"check", not, b"")]));
+        let (c, p) = load_with("check", symlink_loop);
+        assert_eq!((c.check, p), (false, vec![Problem::new(c"check", "symbolic link loop", b"")]));
+        let (c, p) = load_with("check", |f| std::os::unix::fs::symlink("nowhere", f).unwrap());
+        assert_eq!((c.check, p), (false, vec![]));
+    }
+
+    #[test]
+    fn check_interval_and_failures_take_numbers_and_report_garbage() {
+        let (c, p) = load_with("check-interval", |f| fs::write(f, "250\n").unwrap());
+        assert_eq!((c.check_interval, p), (Duration::from_millis(250), vec![]));
+        let (c, p) = load_with("check-interval", |f| fs::write(f, "86400000").unwrap());
+        assert_eq!((c.check_interval, p), (Duration::from_millis(CHECK_INTERVAL_MAX), vec![]));
+        for bad in [&b"0\n"[..], b"-5", b"soon", b"86400001", b"18446744073709551616", b""] {
+            let (c, p) = load_with("check-interval", |f| fs::write(f, bad).unwrap());
+            assert_eq!(c.check_interval, CHECK_INTERVAL, "{bad:?}");
+            assert_eq!(p, vec![Problem::new(c"check-interval", "bad format", bad)], "{bad:?}");
+        }
+        let (c, p) = load_with("check-failures", |f| fs::write(f, "3\n").unwrap());
+        assert_eq!((c.check_failures, p), (Some(3), vec![]));
+        let (c, p) = load_with("check-failures", |f| fs::write(f, "0\n").unwrap());
+        assert_eq!((c.check_failures, p), (None, vec![]));
+        let (c, p) = load_with("check-failures", |f| fs::write(f, "three").unwrap());
+        assert_eq!((c.check_failures, p), (None, vec![Problem::new(c"check-failures", "bad format", b"three")]));
     }
 
     #[test]

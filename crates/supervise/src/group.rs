@@ -67,6 +67,16 @@ impl Group {
         }
     }
 
+    /// Where `./check` goes: in the service's cgroup, and in a process
+    /// group of its own in either mode, so that a check that runs too long
+    /// is killed with what it started, and nothing else.
+    pub(crate) fn check_group(&self) -> unix::spawn::Group {
+        match self {
+            Group::Cgroup(c) => unix::spawn::Group::CgroupNew(c.procs()),
+            Group::Process { .. } => unix::spawn::Group::New,
+        }
+    }
+
     /// `run` started as `pid`: in process-group mode it leads the group,
     /// recorded in `supervise/pgroup` for a later supervise.
     pub(crate) fn started(&mut self, pid: libc::pid_t, dir: &ServiceDir, name: &[u8]) {

@@ -19,6 +19,7 @@
 //! assert_eq!(actions.last(), Some(Action::Spawn));
 //! ```
 
+mod check;
 mod config;
 mod group;
 mod machine;
@@ -26,7 +27,9 @@ mod ownership;
 mod runner;
 
 pub use config::{signal_number, Config, Listing, Problem};
-pub use machine::{Action, Actions, Event, Machine, Now, FINISH_PERMANENT, FORK_RETRY, SWEEP_PATIENCE};
+pub use machine::{
+    Action, Actions, Event, Machine, Now, CHECK_KILL_AFTER, FINISH_PERMANENT, FORK_RETRY, SWEEP_PATIENCE,
+};
 pub use runner::{supervise, Fatal};
 
 #[cfg(test)]

@@ -10,9 +10,10 @@
 
 use std::time::Duration;
 
-use svstatus::{ClockStep, Command, Extras, LastExit, RunState, Status, Want};
+use svstatus::{Check, CheckPhase, CheckResult, ClockStep, Command, Extras, LastExit, RunState, Status, Want};
 use tai64::{Clock, Label};
 
+use crate::check::{Checker, Due};
 use crate::config::Config;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -26,6 +27,10 @@ pub const FINISH_PERMANENT: i32 = 125;
 /// How long a sweep waits for the service's last processes to go (one in
 /// uninterruptible sleep may never) before supervise warns and goes on.
 pub const SWEEP_PATIENCE: Duration = Duration::from_secs(5);
+/// A service restarted because its checks failed gets SIGKILL this long
+/// after the down signal when it has no `timeout-kill`: a hung service
+/// must not stay hung.
+pub const CHECK_KILL_AFTER: Duration = Duration::from_secs(5);
 
 /// A reading of both clocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +81,10 @@ pub enum Event {
     ClockStep { by_ns: i64 },
     /// Nothing of the service is left after an [`Action::Sweep`].
     Swept,
+    /// The runner started the `./check` that [`Action::SpawnCheck`] asked for.
+    CheckSpawned(u32),
+    /// ... or could not fork (it warned; the next try is an interval later).
+    CheckSpawnFailed,
     /// Any wake-up (the runner sends one per loop turn, and after the kernel
     /// reports a wall-clock step through timerfd): rewrite the stamp if the
     /// wall clock has moved against the monotonic clock.
@@ -89,6 +98,12 @@ pub enum Action {
     Spawn,
     /// Start `./finish EXITCODE SIGNAL` (answer with Spawned or SpawnFailed).
     SpawnFinish { code: i32, signal: i32 },
+    /// Start `./check` in a process group of its own (answer with
+    /// CheckSpawned or CheckSpawnFailed).
+    SpawnCheck,
+    /// SIGKILL to the process group of the check `pid`: it ran too long, or
+    /// no check may run any more (the service stops, ends or is paused).
+    KillCheck { pid: u32 },
     /// kill(pid, signal).
     Signal { pid: u32, signal: i32 },
     /// Kill every process of the service (its cgroup, or its process
@@ -217,6 +232,8 @@ pub struct Machine {
     last_exit: Option<LastExit>,
     starts: u64,
     last_clock_step: Option<ClockStep>,
+    /// The health check of the current (or last) run.
+    checker: Checker,
 }
 
 impl Machine {
@@ -242,16 +259,21 @@ impl Machine {
             last_exit: None,
             starts: 0,
             last_clock_step: None,
+            checker: Checker::default(),
         }
     }
 
     /// When the runner must send [`Event::Timer`], on the monotonic clock.
     pub fn deadline(&self) -> Option<Duration> {
-        match self.phase {
+        let phase = match self.phase {
             Phase::Down { next_start } => next_start,
             Phase::Running { kill_at, .. } | Phase::Finishing { kill_at, .. } => kill_at,
             Phase::Sweeping { give_up_at, .. } => Some(give_up_at),
             Phase::Starting | Phase::StartingFinish => None,
+        };
+        match (phase, self.checker.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
@@ -272,17 +294,32 @@ impl Machine {
     /// Handles one event.
     pub fn step(&mut self, now: Now, event: Event) -> Actions {
         let mut out = Actions::default();
+        if event == Event::Timer {
+            self.check_timer(now, &mut out);
+        }
+        self.phase_step(now, event, &mut out);
+        // No check runs while the service is not running, or stops.
+        if !self.checks_run() {
+            if let Some(pid) = self.checker.stop() {
+                out.push(Action::KillCheck { pid });
+            }
+        }
+        out
+    }
+
+    fn phase_step(&mut self, now: Now, event: Event, out: &mut Actions) {
+        let out = &mut *out;
         match (self.phase, event) {
             (_, Event::Boot) => {
-                self.announce(now, &mut out);
+                self.announce(now, out);
                 if self.want == Want::Up {
-                    self.start_when_allowed(now, &mut out);
+                    self.start_when_allowed(now, out);
                 }
             }
-            (_, Event::Command(c)) => self.command(now, c, &mut out),
+            (_, Event::Command(c)) => self.command(now, c, out),
             (_, Event::Terminate) => {
-                self.command(now, Command::Down, &mut out);
-                self.command(now, Command::Exit, &mut out);
+                self.command(now, Command::Down, out);
+                self.command(now, Command::Exit, out);
             }
             (Phase::Starting, Event::Spawned(pid)) => {
                 self.phase = Phase::Running { pid, since: now.mono, ready: false, kill_at: None };
@@ -295,7 +332,9 @@ impl Machine {
                 self.stop_asked = false;
                 self.sweep = false;
                 self.ready_at = None;
-                self.announce(now, &mut out);
+                let first = self.config.check && self.config.notification_fd.is_none();
+                self.checker.restart(first.then_some(now.mono));
+                self.announce(now, out);
             }
             (Phase::Starting, Event::SpawnFailed) => {
                 self.phase = Phase::Down { next_start: Some(now.mono + FORK_RETRY) };
@@ -305,11 +344,17 @@ impl Machine {
                 let kill_at = self.config.timeout_finish.map(|t| now.mono + t);
                 self.phase = Phase::Finishing { pid, kill_at };
                 self.changed = now.mono;
-                self.announce(now, &mut out);
+                self.announce(now, out);
             }
-            (Phase::StartingFinish, Event::SpawnFailed) => self.after_down(now, false, &mut out),
+            (Phase::StartingFinish, Event::SpawnFailed) => self.after_down(now, false, out),
+            (_, Event::ChildExited { pid, wstatus }) if self.checker.is_running(pid) => {
+                self.check_ended(now, wstatus, out)
+            }
+            (_, Event::CheckSpawned(pid)) => self.checker.started(pid, now.mono, self.config.check_interval),
+            (_, Event::CheckSpawnFailed) => self.checker.not_started(now.mono, self.config.check_interval),
             (Phase::Running { pid, since, ready, .. }, Event::ChildExited { pid: dead, wstatus }) if pid == dead => {
                 self.last_exit = Some(last_exit(wstatus));
+                self.checker.restarted = self.checker.stopping;
                 if self.config.essential && self.want != Want::Down && !self.exit_requested && !self.stop_asked {
                     self.essential_end = Some(exit_code(wstatus));
                 }
@@ -320,17 +365,17 @@ impl Machine {
                     self.phase = Phase::Sweeping { pid, wstatus, give_up_at: now.mono + SWEEP_PATIENCE };
                     out.push(Action::Sweep);
                 } else {
-                    self.main_down(now, wstatus, &mut out);
+                    self.main_down(now, wstatus, out);
                 }
             }
-            (Phase::Sweeping { wstatus, .. }, Event::Swept) => self.main_down(now, wstatus, &mut out),
+            (Phase::Sweeping { wstatus, .. }, Event::Swept) => self.main_down(now, wstatus, out),
             (Phase::Sweeping { wstatus, give_up_at, .. }, Event::Timer) if now.mono >= give_up_at => {
                 out.push(Action::WarnSweepStuck);
-                self.main_down(now, wstatus, &mut out);
+                self.main_down(now, wstatus, out);
             }
             (Phase::Finishing { pid, .. }, Event::ChildExited { pid: dead, wstatus }) if pid == dead => {
                 let permanent = libc::WIFEXITED(wstatus) && libc::WEXITSTATUS(wstatus) == FINISH_PERMANENT;
-                self.after_down(now, permanent, &mut out);
+                self.after_down(now, permanent, out);
             }
             (Phase::Running { pid, since, kill_at: Some(at), .. }, Event::Timer) if now.mono >= at => {
                 out.push(Action::Signal { pid, signal: libc::SIGKILL });
@@ -348,16 +393,16 @@ impl Machine {
                     out.push(Action::Spawn);
                 }
             }
-            (Phase::Running { pid, since, ready: false, kill_at }, Event::Ready) => {
-                self.phase = Phase::Running { pid, since, ready: true, kill_at };
-                self.ready_at = Some(now.mono);
-                self.announce(now, &mut out);
+            (Phase::Running { ready: false, .. }, Event::Ready) => {
+                self.became_ready(now, out);
+                // Watching starts with the first check an interval later.
+                self.checker.schedule(now.mono + self.config.check_interval);
             }
-            (_, Event::ClockStep { by_ns }) if by_ns < 0 => self.stepped_back(now, by_ns.unsigned_abs(), &mut out),
+            (_, Event::ClockStep { by_ns }) if by_ns < 0 => self.stepped_back(now, by_ns.unsigned_abs(), out),
             (_, Event::Wake) => {
                 let moved = self.written_offset.map(|o| (now.offset() - o).unsigned_abs());
                 if moved.is_some_and(|m| m >= WALL_DRIFT.as_nanos()) {
-                    self.announce(now, &mut out);
+                    self.announce(now, out);
                 }
             }
             // Children that are not ours (reaped and forgotten), early timers,
@@ -374,7 +419,6 @@ impl Machine {
                 | Event::ClockStep { .. },
             ) => {}
         }
-        out
     }
 
     fn command(&mut self, now: Now, c: Command, out: &mut Actions) {
@@ -390,7 +434,7 @@ impl Machine {
                 self.want = Want::Down;
                 match self.phase {
                     Phase::Down { .. } => self.phase = Phase::Down { next_start: None },
-                    Phase::Running { pid, .. } => self.send_down_signal(now, pid, out),
+                    Phase::Running { pid, .. } => self.send_down_signal(now, pid, None, out),
                     _ => {}
                 }
                 self.announce(now, out);
@@ -404,6 +448,7 @@ impl Machine {
             }
             Command::Continue => {
                 self.paused = false;
+                self.checker.schedule(now.mono);
                 self.announce(now, out);
                 if let Phase::Running { pid, .. } = self.phase {
                     out.push(Action::Signal { pid, signal: libc::SIGCONT });
@@ -447,8 +492,9 @@ impl Machine {
     }
 
     /// The down signal, then SIGCONT (a stopped process could not act on it),
-    /// and the SIGKILL deadline if `timeout-kill` asks for one.
-    fn send_down_signal(&mut self, now: Now, pid: u32, out: &mut Actions) {
+    /// and the SIGKILL deadline if `timeout-kill` asks for one (else after
+    /// `grace`, if given).
+    fn send_down_signal(&mut self, now: Now, pid: u32, grace: Option<Duration>, out: &mut Actions) {
         out.push(Action::Signal { pid, signal: self.config.down_signal });
         out.push(Action::Signal { pid, signal: libc::SIGCONT });
         self.paused = false;
@@ -456,7 +502,7 @@ impl Machine {
         self.stop_asked = true;
         self.sweep = true;
         if let Phase::Running { pid, since, ready, kill_at } = self.phase {
-            let kill_at = kill_at.or(self.config.timeout_kill.map(|t| now.mono + t));
+            let kill_at = kill_at.or(self.config.timeout_kill.or(grace).map(|t| now.mono + t));
             self.phase = Phase::Running { pid, since, ready, kill_at };
         }
     }
@@ -470,11 +516,64 @@ impl Machine {
         let reached = self.config.clock_step_restart.is_some_and(|t| u128::from(back_ns) >= t.as_nanos());
         match self.phase {
             Phase::Running { pid, kill_at: None, .. } if reached && self.want == Want::Up && !self.got_term => {
-                self.send_down_signal(now, pid, out);
+                self.send_down_signal(now, pid, None, out);
             }
             _ => {}
         }
         self.announce(now, out);
+    }
+
+    fn became_ready(&mut self, now: Now, out: &mut Actions) {
+        if let Phase::Running { pid, since, kill_at, .. } = self.phase {
+            self.phase = Phase::Running { pid, since, ready: true, kill_at };
+            self.ready_at = Some(now.mono);
+            self.announce(now, out);
+        }
+    }
+
+    /// What the checks are doing: None without a `check`.
+    fn check_phase(&self) -> Option<CheckPhase> {
+        let c = &self.config;
+        let running = !self.got_term && !self.paused && !self.checker.stopping;
+        c.check.then_some(match self.phase {
+            Phase::Running { ready: false, .. } if running && c.notification_fd.is_none() => CheckPhase::Starting,
+            Phase::Running { ready: true, .. } if running && c.check_failures.is_some() => CheckPhase::Watching,
+            _ => CheckPhase::Idle,
+        })
+    }
+
+    fn checks_run(&self) -> bool {
+        matches!(self.check_phase(), Some(CheckPhase::Starting | CheckPhase::Watching))
+    }
+
+    /// A check's time-out, or the next check's start.
+    fn check_timer(&mut self, now: Now, out: &mut Actions) {
+        match self.checker.due(now.mono) {
+            Due::Kill(pid) => out.push(Action::KillCheck { pid }),
+            Due::Start if self.checks_run() => out.push(Action::SpawnCheck),
+            Due::Start | Due::Nothing => {}
+        }
+    }
+
+    /// A check ended: while starting, a pass makes the service ready; once
+    /// watching, `check-failures` failures in a row restart it (the down
+    /// signal, SIGKILL after `timeout-kill` or [`CHECK_KILL_AFTER`], the
+    /// whole service swept, then started again as it is wanted up).
+    fn check_ended(&mut self, now: Now, wstatus: i32, out: &mut Actions) {
+        let phase = self.check_phase();
+        let before = (self.checker.last, self.checker.failures);
+        let result = self.checker.ended(wstatus, now.mono, self.config.check_interval);
+        let failed_enough = self.config.check_failures.is_some_and(|n| self.checker.failures >= n);
+        match (phase, self.phase) {
+            (Some(CheckPhase::Starting), _) if result == CheckResult::Code(0) => self.became_ready(now, out),
+            (Some(CheckPhase::Watching), Phase::Running { pid, .. }) if failed_enough => {
+                self.checker.stopping = true;
+                self.send_down_signal(now, pid, Some(CHECK_KILL_AFTER), out);
+                self.announce(now, out);
+            }
+            _ if before != (self.checker.last, self.checker.failures) => self.announce(now, out),
+            _ => {}
+        }
     }
 
     /// The main process exited (and what was left of the service is gone):
@@ -582,6 +681,12 @@ impl Machine {
                 last_exit: self.last_exit,
                 restarts: self.starts.saturating_sub(1),
                 last_clock_step: self.last_clock_step,
+                check: self.check_phase().map(|phase| Check {
+                    phase,
+                    last: self.checker.last,
+                    failures: self.checker.failures,
+                    restarted: self.checker.restarted,
+                }),
             }),
         }
     }

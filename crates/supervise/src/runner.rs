@@ -351,6 +351,11 @@ impl Runner<'_> {
             let answer = match action {
                 Action::Spawn => Some(self.spawn_run()),
                 Action::SpawnFinish { code, signal } => Some(self.spawn_finish(code, signal)),
+                Action::SpawnCheck => Some(self.spawn_check()),
+                Action::KillCheck { pid } => {
+                    unix::process::kill(-(pid as libc::pid_t), libc::SIGKILL);
+                    None
+                }
                 Action::Signal { pid, signal } => {
                     unix::process::kill(pid as libc::pid_t, signal);
                     None
@@ -439,6 +444,20 @@ impl Runner<'_> {
         let argv = [c"./finish", decimal(code, &mut code_buf), decimal(signal, &mut signal_buf)];
         let failure = self.failure(b"/finish: ");
         self.answer(unix::spawn::spawn(&self.child(&argv, &[], &failure)))
+    }
+
+    /// `./check`, in the service's cgroup and a process group of its own.
+    fn spawn_check(&mut self) -> Event {
+        let argv = [c"./check"];
+        let failure = self.failure(b"/check: ");
+        let spawn = Spawn { group: self.group.check_group(), ..self.child(&argv, &[], &failure) };
+        match unix::spawn::spawn(&spawn) {
+            Ok(pid) => Event::CheckSpawned(pid as u32),
+            Err(e) => {
+                strerr::warn(&[b"unable to fork for ", self.name, b"/check: ", strerr::errstr(&e).as_bytes()]);
+                Event::CheckSpawnFailed
+            }
+        }
     }
 
     /// How to start `argv` (`./run` or `./finish`): in the service

@@ -21,13 +21,15 @@ struct Sim {
     next_pid: u32,
     /// Leave a sweep waiting (else the service's last processes are gone at once).
     hold_sweep: bool,
+    /// The running `./check`, as last spawned.
+    check_pid: Option<u32>,
 }
 
 impl Sim {
     fn new(config: Config, normally_up: bool) -> Sim {
         let clock = TestClock::new(Duration::from_secs(1_700_000_000));
         let m = Machine::new(Now::read(&clock), normally_up, config);
-        Sim { clock, m, next_pid: 100, hold_sweep: false }
+        Sim { clock, m, next_pid: 100, hold_sweep: false, check_pid: None }
     }
     fn now(&self) -> Now {
         Now::read(&self.clock)
@@ -39,10 +41,13 @@ impl Sim {
         let mut acts: Vec<Action> = self.m.step(self.now(), e).collect();
         loop {
             let spawn = acts.iter().any(|a| matches!(a, Action::Spawn | Action::SpawnFinish { .. }));
+            let check = acts.contains(&Action::SpawnCheck);
             all.extend(acts);
-            if spawn {
+            if spawn || check {
                 self.next_pid += 1;
-                acts = self.m.step(self.now(), Event::Spawned(self.next_pid)).collect();
+                let answer = if spawn { Event::Spawned(self.next_pid) } else { Event::CheckSpawned(self.next_pid) };
+                self.check_pid = if check { Some(self.next_pid) } else { self.check_pid };
+                acts = self.m.step(self.now(), answer).collect();
             } else if self.m.sweeping() && !self.hold_sweep {
                 acts = self.m.step(self.now(), Event::Swept).collect();
             } else {
@@ -539,4 +544,198 @@ fn finish_runs_after_the_sweep_and_a_wanted_service_restarts() {
     s.die(exited(0));
     s.advance(1000);
     assert_eq!(s.status().state, RunState::Run, "wanted up again: started");
+}
+
+fn checked(check_failures: Option<u32>) -> Sim {
+    let config =
+        Config { check: true, check_interval: Duration::from_millis(500), check_failures, ..Config::default() };
+    Sim::new(config, true)
+}
+
+impl Sim {
+    /// Boot, and the timer of the first check (due at once).
+    fn boot(&mut self) -> Vec<Action> {
+        let mut a = self.step(Event::Boot);
+        a.extend(self.advance(0));
+        a
+    }
+    /// The running check ends with `wstatus`.
+    fn check_ends(&mut self, wstatus: i32) -> Vec<Action> {
+        let pid = self.check_pid.take().expect("a check runs");
+        self.step(Event::ChildExited { pid, wstatus })
+    }
+    fn check(&self) -> Option<svstatus::Check> {
+        self.status().extras.unwrap().check
+    }
+}
+
+fn check_spawns(a: &[Action]) -> usize {
+    a.iter().filter(|a| **a == Action::SpawnCheck).count()
+}
+
+#[test]
+fn checks_run_every_interval_until_one_passes_which_makes_the_service_ready() {
+    use svstatus::{CheckPhase, CheckResult};
+    let mut s = checked(None);
+    let a = s.boot();
+    assert_eq!((spawns(&a), check_spawns(&a)), (1, 1), "the first check at the start");
+    assert_eq!(s.check().unwrap().phase, CheckPhase::Starting);
+    let a = s.check_ends(exited(1));
+    assert!(matches!(a[..], [Action::WriteStatus(_)]), "{a:?}");
+    assert!(!s.status().extras.unwrap().ready);
+    assert_eq!(s.check().unwrap().failures, 1);
+    assert_eq!(check_spawns(&s.advance(499)), 0, "not before the interval");
+    assert_eq!(check_spawns(&s.advance(1)), 1);
+    // Starting never restarts, however many checks fail.
+    for _ in 0..50 {
+        s.check_ends(exited(1));
+        assert_eq!(check_spawns(&s.advance(500)), 1);
+    }
+    assert_eq!(s.check().unwrap().failures, 51);
+    assert_eq!(s.status().extras.unwrap().restarts, 0);
+    let a = s.check_ends(exited(0));
+    assert!(matches!(a[..], [Action::WriteStatus(st)] if st.extras.unwrap().ready), "{a:?}");
+    let check = s.check().unwrap();
+    assert_eq!((check.phase, check.last, check.failures), (CheckPhase::Idle, Some(CheckResult::Code(0)), 0));
+    assert_eq!(s.m.deadline(), None, "no check-failures: no more checks");
+}
+
+#[test]
+fn a_check_that_exits_at_once_starts_once_an_interval() {
+    let mut s = checked(None);
+    s.boot();
+    let mut starts = 1;
+    for _ in 0..1000 {
+        s.check_ends(exited(2));
+        // Every wake-up the runner could make before the deadline changes nothing.
+        assert_eq!(check_spawns(&s.step(Event::Timer)), 0);
+        starts += check_spawns(&s.advance(500));
+    }
+    assert_eq!(starts, 1001);
+}
+
+#[test]
+fn check_failures_in_a_row_restart_a_ready_service_with_the_whole_tree_kill() {
+    use svstatus::CheckPhase;
+    let mut s = checked(Some(2));
+    s.boot();
+    let first = s.m.pid().unwrap();
+    s.check_ends(exited(0));
+    assert_eq!(s.check().unwrap().phase, CheckPhase::Watching);
+    assert_eq!(check_spawns(&s.advance(500)), 1);
+    s.check_ends(exited(1));
+    assert_eq!(check_spawns(&s.advance(500)), 1);
+    s.check_ends(exited(0));
+    assert_eq!(s.check().unwrap().failures, 0, "a pass resets the count");
+    s.advance(500);
+    s.check_ends(exited(1));
+    s.advance(500);
+    let a = s.check_ends(exited(1));
+    assert_eq!(signals(&a), [libc::SIGTERM, libc::SIGCONT]);
+    let check = s.check().unwrap();
+    assert_eq!((check.phase, check.failures, check.restarted), (CheckPhase::Idle, 2, false));
+    assert_eq!(s.m.deadline(), Some(s.now().mono + crate::CHECK_KILL_AFTER), "SIGKILL in 5 s");
+    assert_eq!(check_spawns(&s.advance(500)), 0, "no check while stopping");
+    s.hold_sweep = true;
+    let a = s.advance(4500);
+    assert_eq!(signals(&a), [libc::SIGKILL]);
+    let a = s.die(KILLED_BY_KILL);
+    assert_eq!(sweeps(&a), 1, "the whole service is killed");
+    s.hold_sweep = false;
+    let mut a = s.step(Event::Swept);
+    a.extend(s.advance(0));
+    assert_eq!((spawns(&a), check_spawns(&a)), (1, 1), "started again at once (it was ready)");
+    assert_ne!(s.m.pid(), Some(first));
+    let st = s.status().extras.unwrap();
+    assert_eq!(st.last_exit, Some(LastExit::Signal(libc::SIGKILL as u8)));
+    let check = st.check.unwrap();
+    assert_eq!((check.phase, check.failures, check.last, check.restarted), (CheckPhase::Starting, 0, None, true));
+    // A later end for another reason clears the flag.
+    s.check_ends(exited(0));
+    s.die(exited(3));
+    assert!(!s.check().unwrap().restarted);
+}
+
+#[test]
+fn a_check_that_outlives_the_interval_is_killed_and_counted_as_timed_out() {
+    use svstatus::CheckResult;
+    let mut s = checked(Some(3));
+    s.boot();
+    let pid = s.check_pid.unwrap();
+    let a = s.advance(500);
+    assert_eq!(a, [Action::KillCheck { pid }]);
+    assert_eq!(s.m.deadline(), None, "nothing until it is reaped");
+    s.check_ends(KILLED_BY_KILL);
+    assert_eq!(s.check().unwrap().last, Some(CheckResult::TimedOut));
+    assert_eq!(s.check().unwrap().failures, 1);
+    assert_eq!(check_spawns(&s.step(Event::Timer)), 1, "the next one at once: its interval has passed");
+    // A check killed by someone else is a failure of its own kind.
+    s.check_ends(KILLED_BY_TERM);
+    assert_eq!(s.check().unwrap().last, Some(CheckResult::Signal(libc::SIGTERM as u8)));
+}
+
+#[test]
+fn no_check_runs_while_the_service_is_down_stopping_or_paused() {
+    use svstatus::CheckPhase;
+    let mut s = checked(Some(1));
+    s.boot();
+    let pid = s.check_pid.unwrap();
+    let a = s.cmd(b'p');
+    assert!(a.contains(&Action::KillCheck { pid }), "{a:?}");
+    assert_eq!(s.check().unwrap().phase, CheckPhase::Idle);
+    assert_eq!(s.m.deadline(), None);
+    assert_eq!(check_spawns(&s.cmd(b'c')), 0);
+    assert_eq!(check_spawns(&s.step(Event::Timer)), 1, "again once continued");
+    let pid = s.check_pid.unwrap();
+    let a = s.cmd(b'd');
+    assert!(a.contains(&Action::KillCheck { pid }), "{a:?}");
+    s.die(KILLED_BY_TERM);
+    assert_eq!(s.m.deadline(), None);
+    assert_eq!(check_spawns(&s.advance(10_000)), 0);
+    assert_eq!(s.check().unwrap().phase, CheckPhase::Idle);
+    // The killed check's end comes later and counts for nothing.
+    s.step(Event::ChildExited { pid, wstatus: KILLED_BY_KILL });
+    assert_eq!(s.check().unwrap().failures, 0);
+    // A service that dies by itself takes its check with it.
+    s.cmd(b'u');
+    s.advance(0);
+    let pid = s.check_pid.unwrap();
+    let a = s.die(exited(1));
+    assert!(a.contains(&Action::KillCheck { pid }), "{a:?}");
+}
+
+#[test]
+fn with_notification_fd_the_checks_only_watch_once_ready() {
+    use svstatus::CheckPhase;
+    let config = Config {
+        check: true,
+        check_failures: Some(1),
+        notification_fd: Some(3),
+        check_interval: Duration::from_millis(500),
+        ..Config::default()
+    };
+    let mut s = Sim::new(config, true);
+    let a = s.step(Event::Boot);
+    assert_eq!(check_spawns(&a), 0);
+    assert_eq!(s.check().unwrap().phase, CheckPhase::Idle);
+    s.step(Event::Ready);
+    assert_eq!(s.check().unwrap().phase, CheckPhase::Watching);
+    assert_eq!(check_spawns(&s.advance(500)), 1);
+    let a = s.check_ends(exited(1));
+    assert_eq!(signals(&a), [libc::SIGTERM, libc::SIGCONT]);
+}
+
+#[test]
+fn services_without_check_record_none_and_fork_failures_are_retried_an_interval_later() {
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    assert_eq!(s.check(), None);
+    let mut s = checked(None);
+    s.m.step(s.now(), Event::Boot).for_each(drop);
+    s.m.step(s.now(), Event::Spawned(7)).for_each(drop);
+    let a: Vec<_> = s.m.step(s.now(), Event::Timer).collect();
+    assert_eq!(a, [Action::SpawnCheck]);
+    s.m.step(s.now(), Event::CheckSpawnFailed).for_each(drop);
+    assert_eq!(s.m.deadline(), Some(s.now().mono + Duration::from_millis(500)));
+    assert_eq!(s.check().unwrap().failures, 0, "not the service's fault");
 }

@@ -38,7 +38,7 @@ pub enum ReadError {
     BadFormat,
 }
 
-/// Reads `DIR/supervise/status` (any of the 18-, 20-, 44- and 56-byte layouts).
+/// Reads `DIR/supervise/status` (any of the 18-, 20-, 44-, 56- and 64-byte layouts).
 pub fn read_status(dir: &ServiceDir) -> Result<Status, ReadError> {
     let mut f = dir.open_file(STATUS, libc::O_RDONLY | libc::O_NONBLOCK, 0).map_err(ReadError::Open)?;
     let mut buf = [0u8; RECORD_LEN];

@@ -44,6 +44,7 @@ pub use files::{
 };
 pub use lock::Lock;
 pub use record::{
-    ClockStep, DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN, RECORD_LEN, RUNIT_LEN,
+    Check, CheckPhase, CheckResult, ClockStep, DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN,
+    RECORD_LEN, RUNIT_LEN,
 };
 pub use wait::{look, wait_for, Goal, Seen, WaitError};

@@ -1,11 +1,12 @@
 //! The status record codec (pure).
 //!
 //! Bytes 0..18 are daemontools 0.76's record, 18..20 runit's additions, and
-//! 20..56 tend's [`Extras`] (20..44 first, 44..56 appended for the last
-//! clock step). daemontools' svstat reads 18 bytes, runit's sv reads 20, so
-//! both ignore the rest; a 44-byte record (an older tend) decodes without
-//! a clock step. The total avoids 40 bytes, which
-//! daemontools-encore's svstat takes for a main record plus a log record.
+//! 20..64 tend's [`Extras`] (20..44 first, 44..56 appended for the last
+//! clock step, 56..64 for the health check). daemontools' svstat reads 18
+//! bytes, runit's sv reads 20, so both ignore the rest; a 44-byte record (an
+//! older tend) decodes without a clock step, a 56-byte one without a check.
+//! The total avoids 40 bytes, which daemontools-encore's svstat takes for a
+//! main record plus a log record.
 
 use tai64::Label;
 
@@ -14,7 +15,7 @@ pub const DAEMONTOOLS_LEN: usize = 18;
 /// runit's record length.
 pub const RUNIT_LEN: usize = 20;
 /// tend's record length (runit's plus [`Extras`]).
-pub const RECORD_LEN: usize = 56;
+pub const RECORD_LEN: usize = 64;
 /// tend's record before the clock step was appended.
 const EXTRAS_V1_LEN: usize = 44;
 
@@ -22,6 +23,9 @@ const EXTRAS_VERSION: u8 = 1;
 const FLAG_READY: u8 = 1;
 const FLAG_EXITED: u8 = 2;
 const FLAG_SIGNALED: u8 = 4;
+/// Bytes 56..64: the check.
+const CHECK_AT: usize = 56;
+const CHECK_RESTARTED: u8 = 1;
 
 /// What the supervisor wants for the service (byte 17).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -114,6 +118,47 @@ pub struct Extras {
     pub restarts: u64,
     /// The last backward step of the wall clock supervise saw.
     pub last_clock_step: Option<ClockStep>,
+    /// The health check (`check` in the service directory), if it has one.
+    pub check: Option<Check>,
+}
+
+/// The health check's state (bytes 56..64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Check {
+    pub phase: CheckPhase,
+    /// How the last check ended, if one has since the service started.
+    pub last: Option<CheckResult>,
+    /// Failed checks in a row (reset by a success and at each start).
+    pub failures: u32,
+    /// The last run was stopped by supervise because its checks failed
+    /// `check-failures` times in a row (until the next end of a run).
+    pub restarted: bool,
+}
+
+/// What the check is doing now (byte 56).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckPhase {
+    /// The service is starting: checks run until one passes (= ready).
+    Starting,
+    /// The service is ready and `check-failures` is set: checks run and N
+    /// failures in a row restart it.
+    Watching,
+    /// No check runs: the service is down or stopping, is ready and has no
+    /// `check-failures`, or declares readiness otherwise and is not ready yet.
+    Idle,
+    /// Any other byte, kept as read.
+    Other(u8),
+}
+
+/// How one check ended (bytes 57..59).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckResult {
+    /// It exited with this code (0: passed).
+    Code(u8),
+    /// It was killed by this signal, not by supervise.
+    Signal(u8),
+    /// It ran longer than `check-interval` and supervise killed it.
+    TimedOut,
 }
 
 /// A backward step of the wall clock (bytes 44..56).
@@ -150,7 +195,7 @@ pub enum DecodeError {
 }
 
 impl Status {
-    /// The 44-byte record.
+    /// The 64-byte record.
     pub fn encode(&self) -> [u8; RECORD_LEN] {
         let mut b = [0u8; RECORD_LEN];
         b[..12].copy_from_slice(&self.stamp.pack());
@@ -183,10 +228,13 @@ impl Status {
             b[44..52].copy_from_slice(&step.at_unix.max(1).to_be_bytes());
             b[52..56].copy_from_slice(&step.back_ms.to_be_bytes());
         }
+        if let Some(check) = x.check {
+            b[56..64].copy_from_slice(&check.encode());
+        }
         b
     }
 
-    /// Reads a record of 18 bytes (daemontools), 20 (runit), 44 or 56 (tend).
+    /// Reads a record of 18 bytes (daemontools), 20 (runit), 44, 56 or 64 (tend).
     /// Only the length is checked, as daemontools' svstat does: any bytes
     /// decode, and unknown values are kept.
     pub fn decode(b: &[u8]) -> Result<Status, DecodeError> {
@@ -248,7 +296,52 @@ fn decode_extras(b: &[u8]) -> Option<Extras> {
         last_exit,
         restarts: u64::from_be_bytes(restarts),
         last_clock_step: decode_clock_step(b),
+        check: b.get(CHECK_AT..CHECK_AT + 8).and_then(Check::decode),
     })
+}
+
+impl Check {
+    /// Byte 56 the phase (0: no check, 1 starting, 2 watching, 3 idle), 57
+    /// the last result (0 none, 1 exited with the code at 58, 2 killed by
+    /// the signal at 58, 3 timed out), 59 flags (bit 0: restarted by the
+    /// check), 60..64 the failures in a row, big-endian.
+    fn encode(&self) -> [u8; 8] {
+        let mut b = [0u8; 8];
+        b[0] = match self.phase {
+            CheckPhase::Starting => 1,
+            CheckPhase::Watching => 2,
+            CheckPhase::Idle => 3,
+            CheckPhase::Other(p) => p,
+        };
+        (b[1], b[2]) = match self.last {
+            None => (0, 0),
+            Some(CheckResult::Code(c)) => (1, c),
+            Some(CheckResult::Signal(s)) => (2, s),
+            Some(CheckResult::TimedOut) => (3, 0),
+        };
+        b[3] = if self.restarted { CHECK_RESTARTED } else { 0 };
+        b[4..].copy_from_slice(&self.failures.to_be_bytes());
+        b
+    }
+
+    fn decode(b: &[u8]) -> Option<Check> {
+        let &[phase, kind, value, flags, f0, f1, f2, f3] = b else { return None };
+        let phase = match phase {
+            0 => return None,
+            1 => CheckPhase::Starting,
+            2 => CheckPhase::Watching,
+            3 => CheckPhase::Idle,
+            p => CheckPhase::Other(p),
+        };
+        let last = match kind {
+            1 => Some(CheckResult::Code(value)),
+            2 => Some(CheckResult::Signal(value)),
+            3 => Some(CheckResult::TimedOut),
+            _ => None,
+        };
+        let failures = u32::from_be_bytes([f0, f1, f2, f3]);
+        Some(Check { phase, last, failures, restarted: flags & CHECK_RESTARTED != 0 })
+    }
 }
 
 fn decode_clock_step(b: &[u8]) -> Option<ClockStep> {
@@ -296,6 +389,12 @@ mod tests {
             last_exit: Some(LastExit::Signal(15)),
             restarts: 7,
             last_clock_step: Some(ClockStep { at_unix: 1_700_000_100, back_ms: 3_600_000 }),
+            check: Some(Check {
+                phase: CheckPhase::Watching,
+                last: Some(CheckResult::TimedOut),
+                failures: 70_000,
+                restarted: true,
+            }),
         };
         let s = Status { pid: 42, extras: Some(x), ..Status::default() };
         assert_eq!(Status::decode(&s.encode()), Ok(s));
@@ -313,6 +412,24 @@ mod tests {
         };
         let old = Status::decode(&s.encode()[..44]).unwrap();
         assert_eq!(old.extras, Some(Extras { restarts: 3, last_clock_step: None, ..Extras::default() }));
+    }
+
+    #[test]
+    fn a_56_byte_record_has_no_check_and_every_check_round_trips() {
+        let check = Check { phase: CheckPhase::Starting, last: None, failures: 2, restarted: false };
+        let s = Status {
+            extras: Some(Extras { restarts: 3, check: Some(check), ..Extras::default() }),
+            ..Status::default()
+        };
+        let old = Status::decode(&s.encode()[..56]).unwrap();
+        assert_eq!(old.extras, Some(Extras { restarts: 3, check: None, ..Extras::default() }));
+        for phase in [CheckPhase::Starting, CheckPhase::Watching, CheckPhase::Idle, CheckPhase::Other(9)] {
+            for last in [None, Some(CheckResult::Code(1)), Some(CheckResult::Signal(9)), Some(CheckResult::TimedOut)] {
+                let check = Some(Check { phase, last, failures: u32::MAX, restarted: last.is_some() });
+                let s = Status { extras: Some(Extras { check, ..Extras::default() }), ..Status::default() };
+                assert_eq!(Status::decode(&s.encode()), Ok(s));
+            }
+        }
     }
 
     #[test]

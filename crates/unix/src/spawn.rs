@@ -36,6 +36,9 @@ pub enum Group {
     /// The cgroup whose `cgroup.procs` is open (for writing) as this
     /// descriptor: the child writes "0" to it ([`crate::cgroup::Cgroup::procs`]).
     Cgroup(RawFd),
+    /// That cgroup, and a new process group of its own in it (supervise's
+    /// `./check`: killed as a group without touching the service).
+    CgroupNew(RawFd),
 }
 
 /// What the child does between fork and exec, in this order.
@@ -128,7 +131,8 @@ extern "C" fn child_main(child: *mut libc::c_void) -> libc::c_int {
             Group::Inherit => 0,
             Group::New => libc::setpgid(0, 0),
             Group::Cgroup(procs) if libc::write(procs, b"0".as_ptr().cast(), 1) == 1 => 0,
-            Group::Cgroup(_) => -1,
+            Group::CgroupNew(procs) if libc::write(procs, b"0".as_ptr().cast(), 1) == 1 => libc::setpgid(0, 0),
+            Group::Cgroup(_) | Group::CgroupNew(_) => -1,
         }
     };
     if joined == -1 {

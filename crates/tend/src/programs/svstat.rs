@@ -3,7 +3,7 @@
 //! `svstat DIR...` prints daemontools' line per directory, byte for byte;
 //! `svstat -j DIR...` prints one JSON object per directory instead, with
 //! what tend's supervise records beyond daemontools (readiness, last exit,
-//! restarts). While a `finish` script runs (runit's and tend's records say
+//! restarts, the last clock step, the health check). While a `finish` script runs (runit's and tend's records say
 //! so) the service is shown down, with the script's pid. Exit 0
 //! (daemontools'), 111 only if stdout fails.
 
@@ -12,7 +12,7 @@ use std::io::{self, ErrorKind, Write};
 use std::os::unix::ffi::OsStrExt;
 
 use emit::json::Json;
-use svstatus::{LastExit, ReadError, RunState, ServiceDir, Status, Want};
+use svstatus::{Check, CheckPhase, CheckResult, LastExit, ReadError, RunState, ServiceDir, Status, Want};
 use tai64::{Clock, Label, SystemClock};
 
 /// What svstat found in one directory.
@@ -151,8 +151,33 @@ fn json_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
             }),
             None => j.field("last_clock_step", None::<u8>),
         }
+        match x.and_then(|x| x.check) {
+            Some(check) => j.key("check").object(|j| check_fields(j, &check)),
+            None => j.field("check", None::<u8>),
+        }
     });
     let mut line = j.into_string().into_bytes();
     line.push(b'\n');
     line
+}
+
+/// `"check":{"state":"watching","last":{"code":1},"failures":1,"restarted":false}`.
+fn check_fields(j: &mut Json, check: &Check) {
+    j.field(
+        "state",
+        match check.phase {
+            CheckPhase::Starting => Some("starting"),
+            CheckPhase::Watching => Some("watching"),
+            CheckPhase::Idle => Some("idle"),
+            CheckPhase::Other(_) => None,
+        },
+    );
+    match check.last {
+        Some(CheckResult::Code(c)) => j.key("last").object(|j| j.field("code", c)),
+        Some(CheckResult::Signal(s)) => j.key("last").object(|j| j.field("signal", s)),
+        Some(CheckResult::TimedOut) => j.key("last").object(|j| j.field("timed_out", true)),
+        None => j.field("last", None::<u8>),
+    }
+    j.field("failures", check.failures);
+    j.field("restarted", check.restarted);
 }
