@@ -6,6 +6,7 @@
 mod util;
 
 mod binary;
+mod check;
 mod clock;
 mod console;
 mod dispatch;

@@ -84,7 +84,7 @@ fn starts_run_and_writes_every_status_file() {
     let pid = wait_up(&sb, "s");
     assert!(alive(pid));
     let status = fs::read(sb.join("s/supervise/status")).unwrap();
-    assert_eq!(status.len(), 56);
+    assert_eq!(status.len(), 64);
     assert_eq!(&status[16..20], &[0, b'u', 0, 1]);
     // runit's text files follow the status record once queued commands are handled.
     let text = |f: &str| fs::read_to_string(sb.join(f)).unwrap_or_default();
@@ -541,7 +541,7 @@ fn names_with_spaces_newlines_and_other_bytes() {
     let sup = sb.spawn(cmd);
     assert!(wait_until(LONG, || {
         let b = fs::read(sb.path().join(name).join("supervise/status")).unwrap_or_default();
-        b.len() == 56 && b[12..16] != [0, 0, 0, 0]
+        b.len() == 64 && b[12..16] != [0, 0, 0, 0]
     }));
     let ours = crate::svclients::same_as_debian(&sb, "svstat", &[name]);
     assert!(ours.stdout.starts_with(b"a b\nc\xff: up (pid "));
