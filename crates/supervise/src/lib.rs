@@ -5,7 +5,8 @@
 //! unit tests drive it through hours of simulated time with
 //! [`tai64::TestClock`]. [`Config`] reads the optional service-directory files
 //! (`finish`, `timeout-finish`, `timeout-kill`, `down-signal`,
-//! `notification-fd`, `backoff-max`, `essential`). [`supervise`] is the thin runner: one
+//! `notification-fd`, `backoff-max`, `essential`, `check`, ...); `check.rs` keeps
+//! the health check's timers and counts. [`supervise`] is the thin runner: one
 //! poll loop over a signalfd, the control FIFO, the readiness pipe and a
 //! timerfd that reports wall-clock steps; it performs the machine's actions.
 //!
