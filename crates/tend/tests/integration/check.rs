@@ -3,9 +3,12 @@
 //! the status record (bytes 56..64) and in `svstat -j`; bad input.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 
-use crate::supervise::{json, service, start, stderr_of, svc, wait_up};
-use crate::util::{alive, gone, wait_for, wait_for_line, wait_for_status, wait_idle, Sandbox, Status};
+use crate::supervise::{json, service, start, start_with, stderr_of, svc, wait_up};
+use crate::util::{
+    alive, as_nobody, give_to_nobody, gone, wait_for, wait_for_line, wait_for_status, wait_idle, Sandbox, Status,
+};
 
 /// The check's bytes of a status record, decoded: phase (1 starting, 2
 /// watching, 3 idle), last result (0 none, 1 code, 2 signal, 3 timed out)
@@ -117,21 +120,28 @@ fn check_failures_in_a_row_restart_the_service_and_the_record_says_why() {
 }
 
 /// A check that runs longer than the interval is killed with what it
-/// started (its process group) and counted as a failure; the service runs on.
-#[test]
-fn a_check_that_hangs_is_killed_at_the_interval_and_counted() {
+/// started (its process group) and counted as a failure; the service runs
+/// on. In cgroup mode (root) and in process-group mode (nobody).
+fn a_hung_check_is_killed_at_the_interval_and_counted(as_root: bool) {
     let mut sb = Sandbox::new();
     service(&sb, "s", "exec sleep 100");
-    script(&sb, "s/check", "sleep 1000 &\necho \"$$ $!\" >> ../checks\nwait");
+    script(&sb, "s/check", "sleep 1000 &\necho \"$$ $!\" >> checks\nwait");
     fs::write(sb.join("s/check-interval"), "200\n").unwrap();
-    start(&mut sb, "s");
+    if as_root {
+        start(&mut sb, "s");
+    } else {
+        fs::set_permissions(sb.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        give_to_nobody(&sb.join("s"));
+        let cmd = as_nobody(&sb, sb.bin.join("supervise"));
+        start_with(&mut sb, cmd, "s");
+    }
     let pid = wait_up(&sb, "s");
     let dir = sb.join("s");
     let st = wait_for_status(&dir, "a check timed out", |s| check_of(s).is_some_and(|c| c.result == TIMED_OUT));
     assert_eq!(st.pid, pid, "the service runs on");
     assert!(!ready(&st));
     assert!(check_of(&st).unwrap().failures >= 1);
-    let first = fs::read_to_string(sb.join("checks")).unwrap();
+    let first = fs::read_to_string(sb.join("s/checks")).unwrap();
     let pids: Vec<u32> = first.lines().next().unwrap().split(' ').map(|p| p.parse().unwrap()).collect();
     for p in pids {
         wait_for("the hung check and its child to be killed", || gone(p));
@@ -139,6 +149,16 @@ fn a_check_that_hangs_is_killed_at_the_interval_and_counted() {
     assert!(json(&sb, "s").contains("\"last\":{\"timed_out\":true}"));
     assert!(alive(pid));
     svc(&sb, "dx", "s");
+}
+
+#[test]
+fn a_hung_check_is_killed_with_its_process_group_in_cgroup_mode() {
+    a_hung_check_is_killed_at_the_interval_and_counted(true);
+}
+
+#[test]
+fn a_hung_check_is_killed_with_its_process_group_in_process_group_mode() {
+    a_hung_check_is_killed_at_the_interval_and_counted(false);
 }
 
 /// Garbage in `check-interval` is warned about once (the default, 1 s,

@@ -9,23 +9,13 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::util::{
-    as_nobody, read_status, require, signal, uids, wait_for, wait_for_file_content, wait_for_status, wait_supervised,
-    Sandbox, NOBODY,
+    as_nobody, give_to_nobody, read_status, require, signal, uids, wait_for, wait_for_file_content, wait_for_status,
+    wait_supervised, Sandbox, NOBODY,
 };
 
 /// A service directory `sb/rel` whose `run` is `body`.
 fn service(sb: &Sandbox, rel: &str, body: &str) {
     sb.script(&format!("{rel}/run"), &format!("#!/bin/sh\n{body}\n"));
-}
-
-/// `path` and everything under it made nobody's (symlinks themselves).
-fn give_to_nobody(path: &Path) {
-    std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).unwrap();
-    if fs::symlink_metadata(path).unwrap().is_dir() {
-        for e in fs::read_dir(path).unwrap() {
-            give_to_nobody(&e.unwrap().path());
-        }
-    }
 }
 
 /// The service's pid once it is up (not 0 in its status record).

@@ -192,6 +192,16 @@ pub fn as_nobody(sb: &Sandbox, program: impl AsRef<OsStr>) -> Command {
     c
 }
 
+/// `path` and everything under it made nobody's (symlinks themselves).
+pub fn give_to_nobody(path: &Path) {
+    std::os::unix::fs::lchown(path, Some(NOBODY), Some(NOBODY)).unwrap();
+    if fs::symlink_metadata(path).unwrap().is_dir() {
+        for e in fs::read_dir(path).unwrap() {
+            give_to_nobody(&e.unwrap().path());
+        }
+    }
+}
+
 /// The real and effective uid of `pid` (None once it is gone).
 pub fn uids(pid: u32) -> Option<(u32, u32)> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
