@@ -8,6 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use crate::supervise::{json, service, start, start_with, stderr_of, svc, wait_up};
 use crate::util::{
     alive, as_nobody, give_to_nobody, gone, wait_for, wait_for_line, wait_for_status, wait_idle, Sandbox, Status,
+    PATIENCE,
 };
 
 /// The check's bytes of a status record, decoded: phase (1 starting, 2
@@ -62,7 +63,12 @@ fn a_check_makes_the_service_ready_only_once_it_passes() {
     let j = json(&sb, "s");
     assert!(j.contains("\"ready\":false"), "{j}");
     assert!(j.contains("\"check\":{\"state\":\"starting\",\"last\":{\"code\":1},\"failures\":"), "{j}");
+    // svwait -U sees no readiness yet (its time limit is all it can wait).
+    let not_yet = sb.tend("svwait").args(["-U", "-t", "300", "s"]).status().unwrap();
+    assert_eq!(not_yet.code(), Some(1));
     fs::write(sb.join("s/flag"), "").unwrap();
+    let waited = sb.tend("svwait").args(["-U", "-t", &PATIENCE.as_millis().to_string(), "s"]).status().unwrap();
+    assert_eq!(waited.code(), Some(0), "svwait -U returns once the check passed");
     let st = wait_for_status(&dir, "ready", ready);
     assert_eq!(st.pid, pid, "the same run became ready");
     assert_ne!(st.raw[32..44], [0; 12], "the ready stamp is set");
