@@ -308,7 +308,6 @@ impl Machine {
     }
 
     fn phase_step(&mut self, now: Now, event: Event, out: &mut Actions) {
-        let out = &mut *out;
         match (self.phase, event) {
             (_, Event::Boot) => {
                 self.announce(now, out);

@@ -739,3 +739,16 @@ fn services_without_check_record_none_and_fork_failures_are_retried_an_interval_
     assert_eq!(s.m.deadline(), Some(s.now().mono + Duration::from_millis(500)));
     assert_eq!(s.check().unwrap().failures, 0, "not the service's fault");
 }
+
+#[test]
+fn an_essential_service_restarted_by_its_checks_does_not_end_supervise() {
+    let config = Config { essential: true, ..checked(Some(1)).m.config };
+    let mut s = Sim::new(config, true);
+    s.boot();
+    s.check_ends(exited(0));
+    s.advance(500);
+    s.check_ends(exited(1));
+    let a = s.die(KILLED_BY_TERM);
+    assert!(!a.iter().any(|a| matches!(a, Action::EssentialEnded { .. } | Action::Exit)), "{a:?}");
+    assert_eq!(spawns(&a), 1);
+}
