@@ -63,7 +63,13 @@ fn is_cgroup2(path: &CStr) -> bool {
 /// The `PATH` of `0::PATH` in /proc/self/cgroup, read into `out` ("" for
 /// the root, so that `MOUNT` + it is a directory): its length.
 fn own_path(out: &mut [u8]) -> io::Result<usize> {
-    let f = openat(libc::AT_FDCWD, b"/proc/self/cgroup", libc::O_RDONLY, 0)?;
+    cgroup_path(b"/proc/self/cgroup", out)
+}
+
+/// The `PATH` of `0::PATH` in the file `proc` (a /proc/PID/cgroup), as
+/// [`own_path`] reads it.
+fn cgroup_path(proc: &[u8], out: &mut [u8]) -> io::Result<usize> {
+    let f = openat(libc::AT_FDCWD, proc, libc::O_RDONLY, 0)?;
     let n = crate::fd::read_until_full(&mut std::fs::File::from(f), out)?;
     let text = &out[..n];
     let not_found = || io::Error::from_raw_os_error(libc::ENOENT);
@@ -164,6 +170,20 @@ impl Cgroup {
                 return Ok(count);
             }
         }
+    }
+
+    /// Whether process `pid` is in it or in a cgroup below (its cgroup, from
+    /// /proc/PID/cgroup, is the caller's own followed by this one's name).
+    /// Read on the stack; a process that is gone is in none.
+    pub fn holds(&self, pid: libc::pid_t) -> bool {
+        let mut own = [0u8; PATH_MAX];
+        let mut theirs = [0u8; PATH_MAX];
+        let mut proc = [0u8; 32];
+        let len = crate::process::proc_path(pid, b"/cgroup", &mut proc);
+        let (Ok(o), Ok(t)) = (own_path(&mut own), cgroup_path(&proc[..len], &mut theirs)) else { return false };
+        let name = CStr::from_bytes_until_nul(&self.name).map_or(&b""[..], CStr::to_bytes);
+        let rest = theirs[..t].strip_prefix(&own[..o]).and_then(|r| r.strip_prefix(b"/")).and_then(|r| r.strip_prefix(name));
+        matches!(rest, Some([] | [b'/', ..]))
     }
 
     /// Removes it (rmdir) if it is empty; an error (EBUSY: not empty) is ignored.

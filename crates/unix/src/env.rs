@@ -1,25 +1,74 @@
-//! The environment exactly as the C library holds it.
+//! The environment exactly as the C library holds it, and a child's
+//! environment for exec: on the heap ([`Envp`]) or on the stack
+//! ([`with_set`], for supervise, which allocates nothing).
 
 use std::ffi::CStr;
+
+extern "C" {
+    static environ: *const *const libc::c_char;
+}
+
+/// The entries of `this process's environment, as pointers (for exec).
+fn environ_pointers() -> impl Iterator<Item = *const libc::c_char> {
+    // SAFETY: `environ` is the C library's NULL-terminated array of
+    // NUL-terminated strings; we only read it, and nothing in this
+    // single-threaded program changes it while the iterator lives.
+    let mut p = unsafe { environ };
+    std::iter::from_fn(move || {
+        // SAFETY: as above; `p` stops at the NULL that ends the array.
+        unsafe {
+            if p.is_null() || (*p).is_null() {
+                return None;
+            }
+            let entry = *p;
+            p = p.add(1);
+            Some(entry)
+        }
+    })
+}
+
+/// An environment ready for exec: a NULL-terminated array of pointers to
+/// NUL-terminated strings, all living as long as `'a`.
+#[derive(Debug, Clone, Copy)]
+pub struct Environ<'a>(&'a [*const libc::c_char]);
+
+impl Environ<'_> {
+    pub(crate) fn as_ptr(&self) -> *const *const libc::c_char {
+        self.0.as_ptr()
+    }
+}
+
+/// How many entries [`with_set`] holds on the stack, the NULL included.
+pub const STACK_ENTRIES: usize = 256;
+
+/// Calls `f` with this process's environment, each of `set` (`NAME=VALUE`)
+/// in place of any entry of that name, built on the stack: E2BIG if it
+/// has more than [`STACK_ENTRIES`] entries.
+pub fn with_set<R>(set: &[&CStr], f: impl FnOnce(Environ) -> R) -> std::io::Result<R> {
+    let replaced = |entry: *const libc::c_char| {
+        // SAFETY: `entry` is one of environ's NUL-terminated strings.
+        let entry = unsafe { CStr::from_ptr(entry) }.to_bytes();
+        // `NAME=`, with its `=`; an entry without one is kept.
+        let name = entry.iter().position(|&b| b == b'=').and_then(|i| entry.get(..=i));
+        name.is_some_and(|name| set.iter().any(|s| s.to_bytes().starts_with(name)))
+    };
+    let mut pointers = [std::ptr::null::<libc::c_char>(); STACK_ENTRIES];
+    let kept = environ_pointers().filter(|&e| !replaced(e));
+    let mut n = 0;
+    for entry in kept.chain(set.iter().map(|s| s.as_ptr())) {
+        // The last slot stays NULL.
+        let slot = pointers.get_mut(n).filter(|_| n + 1 < STACK_ENTRIES);
+        *slot.ok_or_else(|| std::io::Error::from_raw_os_error(libc::E2BIG))? = entry;
+        n += 1;
+    }
+    Ok(f(Environ(&pointers)))
+}
 
 /// The process's environment exactly as the C library holds it (order,
 /// duplicates and entries without `=` included), which `std::env` does not give.
 pub fn environ_entries() -> Vec<Vec<u8>> {
-    extern "C" {
-        static environ: *const *const libc::c_char;
-    }
-    let mut entries = Vec::new();
-    // SAFETY: `environ` is the C library's NULL-terminated array of
-    // NUL-terminated strings; we only read it, and nothing in this
-    // single-threaded program changes it while we do.
-    unsafe {
-        let mut p = environ;
-        while !p.is_null() && !(*p).is_null() {
-            entries.push(CStr::from_ptr(*p).to_bytes().to_vec());
-            p = p.add(1);
-        }
-    }
-    entries
+    // SAFETY: each is one of environ's NUL-terminated strings.
+    environ_pointers().map(|p| unsafe { CStr::from_ptr(p) }.to_bytes().to_vec()).collect()
 }
 
 /// A child's environment, ready for exec: this process's, with some
@@ -49,8 +98,30 @@ impl Envp {
         Ok(Envp { _entries: entries, pointers })
     }
 
-    /// The NULL-terminated array exec takes; valid while `self` lives.
-    pub(crate) fn as_ptr(&self) -> *const *const libc::c_char {
-        self.pointers.as_ptr()
+    /// The NULL-terminated array exec takes.
+    pub fn environ(&self) -> Environ<'_> {
+        Environ(&self.pointers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variable_set_on_the_stack_replaces_the_inherited_one() {
+        let entries = with_set(&[c"PATH=/nowhere", c"TEND_ENV_TEST=1"], |env| {
+            let mut out = Vec::new();
+            for &p in env.0.iter().take_while(|p| !p.is_null()) {
+                // SAFETY: the pointers are environ's or the set's strings.
+                out.push(unsafe { CStr::from_ptr(p) }.to_bytes().to_vec());
+            }
+            out
+        })
+        .unwrap();
+        let paths: Vec<_> = entries.iter().filter(|e| e.starts_with(b"PATH=")).collect();
+        assert_eq!(paths, [b"PATH=/nowhere"]);
+        assert!(entries.iter().any(|e| e == b"TEND_ENV_TEST=1"));
+        assert_eq!(entries.len(), environ_entries().iter().filter(|e| !e.starts_with(b"PATH=")).count() + 2);
     }
 }

@@ -15,6 +15,8 @@
 //!   directory descriptor (svstatus' `ServiceDir`);
 //! - [`signals`]: signals as a file descriptor (signalfd), dispositions,
 //!   and the child's signal state restored one way ([`signals::restore_in_child`]);
+//! - [`socket`]: a Unix datagram socket on an abstract name that learns
+//!   each sender's pid (SO_PASSCRED), supervise's sd_notify socket;
 //! - [`spawn`]: fork + exec of one child prepared before the fork (supervise
 //!   runs `./run` and `./finish`, svscan runs `supervise`), no allocation;
 //! - [`cgroup`]: the cgroup v2 hierarchy, the own cgroup, and a child cgroup
@@ -26,12 +28,13 @@
 //! - [`time`]: clocks (monotonic, wall, boot), local time, and adjtimex
 //!   read only;
 //! - [`timer`]: the timerfd that fires when the wall clock is stepped;
-//! - [`env`](mod@env): the environment exactly as the C library holds it;
+//! - [`env`](mod@env): the environment exactly as the C library holds it,
+//!   and a child's built on the stack ([`env::with_set`]);
 //! - [`bytes`]: glibc's memchr.
 //!
 //! What supervise calls allocates nothing (supervise has no heap until it
 //! prints a warning): the descriptor, pipe, poll, signal, spawn, reap/kill
-//! and timer calls, and [`fs::openat`] with a path of up to 255 bytes. Functions that return a
+//! timer and socket calls, [`env::with_set`], and [`fs::openat`] with a path of up to 255 bytes. Functions that return a
 //! `Vec` ([`poll::poll_readable`], [`account`], [`env`](mod@env)) or build C strings
 //! ([`process::execve`]) allocate.
 //!
@@ -54,6 +57,7 @@ pub mod pipe;
 pub mod poll;
 pub mod process;
 pub mod signals;
+pub mod socket;
 pub mod spawn;
 pub mod time;
 pub mod timer;

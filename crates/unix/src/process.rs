@@ -94,7 +94,31 @@ pub fn become_subreaper() -> io::Result<()> {
 /// ticks since boot): with the pid, it names one process even after the pid
 /// is reused. Read on the stack; None if the process is gone.
 pub fn start_time(pid: libc::pid_t) -> Option<u64> {
+    stat_field(pid, 22)
+}
+
+/// The process group of process `pid` (field 5 of /proc/PID/stat), read
+/// on the stack; None if the process is gone.
+pub fn group_of(pid: libc::pid_t) -> Option<libc::pid_t> {
+    stat_field(pid, 5)
+}
+
+/// Field `field` (3 or more: after the command name) of /proc/PID/stat.
+fn stat_field<T: std::str::FromStr>(pid: libc::pid_t, field: usize) -> Option<T> {
     let mut path = [0u8; 32];
+    let len = proc_path(pid, b"/stat", &mut path);
+    let f = crate::fs::openat(libc::AT_FDCWD, &path[..len], libc::O_RDONLY, 0).ok()?;
+    let mut buf = [0u8; 512];
+    let n = crate::fd::read_until_full(&mut std::fs::File::from(f), &mut buf).ok()?;
+    // Fields after the command name, which may hold spaces and parentheses:
+    // the state is field 3.
+    let after = buf[..n].iter().rposition(|&b| b == b')')? + 2;
+    let field = buf.get(after..n)?.split(|&b| b == b' ').nth(field.checked_sub(3)?)?;
+    std::str::from_utf8(field).ok()?.parse().ok()
+}
+
+/// `/proc/PID` and `file` (a short name: `/stat`) into `path`: its length.
+pub(crate) fn proc_path(pid: libc::pid_t, file: &[u8], path: &mut [u8; 32]) -> usize {
     let mut digits = [0u8; 20];
     let mut n = 0;
     let mut rest = pid.unsigned_abs();
@@ -107,18 +131,11 @@ pub fn start_time(pid: libc::pid_t) -> Option<u64> {
         }
     }
     let mut len = 0;
-    for &b in b"/proc/".iter().chain(digits[..n].iter().rev()).chain(b"/stat") {
+    for &b in b"/proc/".iter().chain(digits[..n].iter().rev()).chain(file).take(path.len()) {
         path[len] = b;
         len += 1;
     }
-    let f = crate::fs::openat(libc::AT_FDCWD, &path[..len], libc::O_RDONLY, 0).ok()?;
-    let mut buf = [0u8; 512];
-    let n = crate::fd::read_until_full(&mut std::fs::File::from(f), &mut buf).ok()?;
-    // Fields after the command name, which may hold spaces and parentheses:
-    // the state is field 3, the start time 22.
-    let after = buf[..n].iter().rposition(|&b| b == b')')? + 2;
-    let field = buf.get(after..n)?.split(|&b| b == b' ').nth(22 - 3)?;
-    std::str::from_utf8(field).ok()?.parse().ok()
+    len
 }
 
 /// Makes the child of `cmd` see `fd4` as descriptor 4 and `fd5` as 5, as
@@ -152,5 +169,7 @@ mod tests {
         assert_eq!(start_time(me), start_time(me));
         assert_eq!(start_time(0), None);
         assert!(group_exists(own_group()));
+        assert_eq!(group_of(me), Some(own_group()));
+        assert_eq!(group_of(0), None);
     }
 }

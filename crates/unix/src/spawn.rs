@@ -18,7 +18,7 @@ use std::io;
 use std::os::fd::RawFd;
 
 use crate::check;
-use crate::env::Envp;
+use crate::env::Environ;
 
 /// The most arguments a spawned program gets (`./finish CODE SIGNAL`).
 pub const MAX_ARGS: usize = 3;
@@ -66,7 +66,7 @@ pub struct Spawn<'a> {
     /// the child goes on without it (supervise's readiness descriptor).
     pub fd_failed: Option<&'a [&'a [u8]]>,
     /// The child's environment; `None`: this process's.
-    pub env: Option<&'a Envp>,
+    pub env: Option<Environ<'a>>,
     /// Printed before the error text if exec fails.
     pub exec_failed: &'a [&'a [u8]],
 }
