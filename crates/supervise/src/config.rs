@@ -36,6 +36,12 @@ pub struct Config {
     /// `check-failures` (default 0, off): once ready, keep checking and
     /// restart the service after this many failed checks in a row.
     pub check_failures: Option<u32>,
+    /// `notify-socket` exists (its content is ignored): `run` gets an
+    /// sd_notify socket in `NOTIFY_SOCKET`.
+    pub notify_socket: bool,
+    /// `watchdog` (ms, with `notify-socket`; 0 = off): without a
+    /// `WATCHDOG=1` that often, the service is aborted and restarted.
+    pub watchdog: Option<Duration>,
 }
 
 impl Default for Config {
@@ -52,6 +58,8 @@ impl Default for Config {
             check: false,
             check_interval: CHECK_INTERVAL,
             check_failures: None,
+            notify_socket: false,
+            watchdog: None,
         }
     }
 }
@@ -140,12 +148,18 @@ impl Config {
         }
         // 0 is off, like an absent file: no warning.
         c.check_failures = r.setting(c"check-failures", |s| s.parse::<u32>().ok()).filter(|&n| n > 0);
+        c.notify_socket = r.listed(c"notify-socket") && r.present(c"notify-socket");
+        let watchdog = r.setting(c"watchdog", millis).filter(|d| !d.is_zero());
+        if watchdog.is_some() && !c.notify_socket {
+            r.problems.push(Problem::new(c"watchdog", "no notify-socket to ping it through, ignored", b""));
+        }
+        c.watchdog = watchdog.filter(|_| c.notify_socket);
         (c, r.problems)
     }
 }
 
 /// The files [`Config::load`] looks at, one bit each in [`Listing`].
-const FILES: [&CStr; 11] = [
+const FILES: [&CStr; 13] = [
     c"finish",
     c"timeout-finish",
     c"timeout-kill",
@@ -157,6 +171,8 @@ const FILES: [&CStr; 11] = [
     c"check",
     c"check-interval",
     c"check-failures",
+    c"notify-socket",
+    c"watchdog",
 ];
 
 /// Which of [`FILES`] have an entry in the service directory, known as long
@@ -490,6 +506,21 @@ mod tests {
         assert_eq!((c.check_failures, p), (None, vec![]));
         let (c, p) = load_with("check-failures", |f| fs::write(f, "three").unwrap());
         assert_eq!((c.check_failures, p), (None, vec![Problem::new(c"check-failures", "bad format", b"three")]));
+    }
+
+    #[test]
+    fn a_watchdog_needs_the_notify_socket() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("watchdog"), "1500\n").unwrap();
+        let (c, p) = Config::load(&service_dir(&d), &mut Listing::default());
+        assert_eq!((c.notify_socket, c.watchdog), (false, None));
+        assert_eq!(p, vec![Problem::new(c"watchdog", "no notify-socket to ping it through, ignored", b"")]);
+        fs::write(d.path().join("notify-socket"), "").unwrap();
+        let (c, p) = Config::load(&service_dir(&d), &mut Listing::default());
+        assert_eq!((c.notify_socket, c.watchdog, p), (true, Some(Duration::from_millis(1500)), vec![]));
+        fs::write(d.path().join("watchdog"), "soon\n").unwrap();
+        let (c, p) = Config::load(&service_dir(&d), &mut Listing::default());
+        assert_eq!((c.watchdog, p), (None, vec![Problem::new(c"watchdog", "bad format", b"soon\n")]));
     }
 
     #[test]

@@ -104,6 +104,15 @@ impl Group {
         }
     }
 
+    /// Whether process `pid` belongs to the service: in its cgroup, or in
+    /// its process group.
+    pub(crate) fn holds(&self, pid: libc::pid_t) -> bool {
+        match self {
+            Group::Cgroup(c) => c.holds(pid),
+            Group::Process { pgid } => *pgid > 1 && unix::process::group_of(pid) == Some(*pgid),
+        }
+    }
+
     /// Whether no process of the service is left (an unreadable cgroup
     /// counts as empty: nothing could be waited for).
     pub(crate) fn is_empty(&self) -> bool {

@@ -5,9 +5,11 @@
 //! unit tests drive it through hours of simulated time with
 //! [`tai64::TestClock`]. [`Config`] reads the optional service-directory files
 //! (`finish`, `timeout-finish`, `timeout-kill`, `down-signal`,
-//! `notification-fd`, `backoff-max`, `essential`, `check`, ...); `check.rs` keeps
-//! the health check's timers and counts. [`supervise`] is the thin runner: one
-//! poll loop over a signalfd, the control FIFO, the readiness pipe and a
+//! `notification-fd`, `backoff-max`, `essential`, `check`, `notify-socket`,
+//! `watchdog`, ...); `check.rs` keeps the health check's timers and counts,
+//! `notify.rs` the sd_notify socket. [`supervise`] is the thin runner: one
+//! poll loop over a signalfd, the control FIFO, the readiness pipe, the
+//! sd_notify socket and a
 //! timerfd that reports wall-clock steps; it performs the machine's actions.
 //!
 //! ```
@@ -24,12 +26,13 @@ mod check;
 mod config;
 mod group;
 mod machine;
+mod notify;
 mod ownership;
 mod runner;
 
 pub use config::{signal_number, Config, Listing, Problem};
 pub use machine::{
-    Action, Actions, Event, Machine, Now, CHECK_KILL_AFTER, FINISH_PERMANENT, FORK_RETRY, SWEEP_PATIENCE,
+    Action, Actions, Event, Machine, Now, CHECK_KILL_AFTER, FINISH_PERMANENT, FORK_RETRY, SWEEP_PATIENCE, WATCHDOG_KILL,
 };
 pub use runner::{supervise, Fatal};
 

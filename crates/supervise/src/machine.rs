@@ -32,6 +32,10 @@ pub const SWEEP_PATIENCE: Duration = Duration::from_secs(5);
 /// must not stay hung.
 pub const CHECK_KILL_AFTER: Duration = Duration::from_secs(5);
 
+/// How long a service aborted by its watchdog gets before SIGKILL when it
+/// has no `timeout-kill`.
+pub const WATCHDOG_KILL: Duration = Duration::from_secs(5);
+
 /// A reading of both clocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Now {
@@ -85,6 +89,10 @@ pub enum Event {
     CheckSpawned(u32),
     /// ... or could not fork (it warned; the next try is an interval later).
     CheckSpawnFailed,
+    /// The service's watchdog (`watchdog`, sd_notify's `WATCHDOG=1`) was
+    /// not pinged in time: abort it (SIGABRT, SIGKILL and the sweep after
+    /// `timeout-kill` or [`WATCHDOG_KILL`]) and start it again.
+    WatchdogTimeout,
     /// Any wake-up (the runner sends one per loop turn, and after the kernel
     /// reports a wall-clock step through timerfd): rewrite the stamp if the
     /// wall clock has moved against the monotonic clock.
@@ -283,6 +291,14 @@ impl Machine {
         matches!(self.phase, Phase::Sweeping { .. })
     }
 
+    /// Pid of the running service (not its finish), if any.
+    pub fn running(&self) -> Option<u32> {
+        match self.phase {
+            Phase::Running { pid, .. } => Some(pid),
+            _ => None,
+        }
+    }
+
     /// Pid of the process supervise is waiting for, if any.
     pub fn pid(&self) -> Option<u32> {
         match self.phase {
@@ -397,6 +413,18 @@ impl Machine {
                 // Watching starts with the first check an interval later.
                 self.checker.schedule(now.mono + self.config.check_interval);
             }
+            (Phase::Running { pid, since, ready, kill_at: None }, Event::WatchdogTimeout) => {
+                out.push(Action::Signal { pid, signal: libc::SIGABRT });
+                out.push(Action::Signal { pid, signal: libc::SIGCONT });
+                self.paused = false;
+                self.stop_asked = true;
+                self.sweep = true;
+                // No check runs while it is aborted.
+                self.checker.stopping = true;
+                let kill_at = Some(now.mono + self.config.timeout_kill.unwrap_or(WATCHDOG_KILL));
+                self.phase = Phase::Running { pid, since, ready, kill_at };
+                self.announce(now, out);
+            }
             (_, Event::ClockStep { by_ns }) if by_ns < 0 => self.stepped_back(now, by_ns.unsigned_abs(), out),
             (_, Event::Wake) => {
                 let moved = self.written_offset.map(|o| (now.offset() - o).unsigned_abs());
@@ -415,6 +443,7 @@ impl Machine {
                 | Event::Spawned(_)
                 | Event::SpawnFailed
                 | Event::Swept
+                | Event::WatchdogTimeout
                 | Event::ClockStep { .. },
             ) => {}
         }

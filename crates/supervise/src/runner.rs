@@ -17,6 +17,7 @@ use unix::spawn::Spawn;
 use crate::config::{Config, Listing, Warned};
 use crate::group::{Group, RECHECK};
 use crate::machine::{Action, Event, Machine, Now, SWEEP_PATIENCE};
+use crate::notify::Notify;
 use crate::ownership::Owner;
 
 /// The smallest change of wall - monotonic taken for a step when the
@@ -96,6 +97,7 @@ pub fn supervise(dir: &OsStr) -> Result<u8, Fatal> {
         machine: Machine::new(now, normally_up, config),
         clock_offset: now.offset(),
         notify: None,
+        sd: None,
         ok: None,
         fork_error: None,
         runit_pending: None,
@@ -173,6 +175,8 @@ struct Runner<'a> {
     group: Group,
     /// Read end of the readiness pipe of the running service.
     notify: Option<OwnedFd>,
+    /// The sd_notify socket (`notify-socket`).
+    sd: Option<Notify>,
     /// `supervise/ok`, held open for reading: clients' liveness test.
     ok: Option<File>,
     fork_error: Option<io::Error>,
@@ -224,7 +228,12 @@ impl Runner<'_> {
             }
             let before = Now::read(&SystemClock);
             let runit_due = self.runit_pending.is_some();
-            let timeout = match self.machine.deadline() {
+            let watchdog = self.watchdog();
+            let deadline = match (self.machine.deadline(), watchdog) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let timeout = match deadline {
                 _ if runit_due => Some(Duration::ZERO),
                 deadline => deadline.map(|d| d.saturating_sub(before.mono)),
             };
@@ -236,6 +245,7 @@ impl Runner<'_> {
                 pollfd(timer.map_or(-1, |t| t.as_raw_fd())),
                 pollfd(self.notify.as_ref().map_or(-1, |n| n.as_raw_fd())),
                 if sweeping { self.group.pollfd() } else { pollfd(-1) },
+                pollfd(self.sd.as_ref().map_or(-1, Notify::fd)),
             ];
             if let Err(e) = unix::poll::poll(&mut fds, timeout) {
                 strerr::warn(&[b"unable to poll for ", self.name, b": ", strerr::errstr(&e).as_bytes()]);
@@ -264,7 +274,13 @@ impl Runner<'_> {
             if ready(3) {
                 self.readiness(&mut buf)?;
             }
+            if ready(5) && self.notified()? {
+                return Ok(());
+            }
             let now = Now::read(&SystemClock);
+            if self.watchdog().is_some_and(|d| d <= now.mono) && self.watchdog_timeout(now)? {
+                return Ok(());
+            }
             if self.machine.deadline().is_some_and(|d| d <= now.mono) && self.perform(Event::Timer)? {
                 return Ok(());
             }
@@ -341,6 +357,44 @@ impl Runner<'_> {
             Err(_) => self.notify = None,
         }
         Ok(())
+    }
+
+    /// When the running service's watchdog bites, if it has one.
+    fn watchdog(&self) -> Option<std::time::Duration> {
+        self.machine.running().and(self.sd.as_ref()?.deadline())
+    }
+
+    /// The watchdog bit: recorded, and the machine aborts the service.
+    /// Returns true when supervise must exit.
+    fn watchdog_timeout(&mut self, now: Now) -> Result<bool, Fatal> {
+        if let Some(sd) = &mut self.sd {
+            sd.timed_out(now.wall.as_secs());
+            strerr::warn(&[self.name, b": no WATCHDOG=1 in time: aborting it"]);
+        }
+        self.write_notify_state();
+        self.perform(Event::WatchdogTimeout)
+    }
+
+    /// Reads the sd_notify socket. Returns true when supervise must exit.
+    fn notified(&mut self) -> Result<bool, Fatal> {
+        let Some(sd) = &mut self.sd else { return Ok(false) };
+        let main = self.machine.running();
+        let group = &self.group;
+        let of_service = |pid: libc::pid_t| main == Some(pid as u32) || group.holds(pid);
+        let ready = sd.receive(Now::read(&SystemClock).mono, main.is_some(), of_service, self.name);
+        self.write_notify_state();
+        if ready {
+            return self.perform(Event::Ready);
+        }
+        Ok(false)
+    }
+
+    fn write_notify_state(&mut self) {
+        let Some(sd) = self.sd.as_mut().filter(|sd| sd.dirty) else { return };
+        sd.dirty = false;
+        if let Err(e) = sd.state.write(&self.dir) {
+            strerr::warn(&[&e.message(self.name)]);
+        }
     }
 
     /// Steps the machine and performs its actions (and those that follow
@@ -428,15 +482,51 @@ impl Runner<'_> {
             },
             None => None,
         };
+        self.open_sd();
         let argv = [c"./run"];
         let failure = self.failure(b"/run: ");
         let notify = pipe.as_ref().map(|((_, w), fd)| (w.as_raw_fd(), *fd));
-        let event = self.answer(unix::spawn::spawn(&self.child(&argv, notify.as_slice(), &failure)));
+        let child = self.child(&argv, notify.as_slice(), &failure);
+        let spawned = match &self.sd {
+            Some(sd) => {
+                let (vars, n) = sd.env();
+                let set = vars.get(..n).unwrap_or_default();
+                unix::env::with_set(set, |env| unix::spawn::spawn(&Spawn { env: Some(env), ..child })).unwrap_or_else(|e| {
+                    strerr::warn(&[b"unable to set NOTIFY_SOCKET for ", self.name, b": ", strerr::errstr(&e).as_bytes()]);
+                    unix::spawn::spawn(&self.child(&argv, notify.as_slice(), &failure))
+                })
+            }
+            None => unix::spawn::spawn(&child),
+        };
+        let event = self.answer(spawned);
         self.notify = pipe.map(|((r, _), _)| r);
         if let Event::Spawned(pid) = event {
             self.group.started(pid as libc::pid_t, &self.dir, self.name);
         }
         event
+    }
+
+    /// The sd_notify socket as `notify-socket` asks, made (or kept) and
+    /// readied for a new start.
+    fn open_sd(&mut self) {
+        if !self.machine.config.notify_socket {
+            self.sd = None;
+            return;
+        }
+        if self.sd.is_none() {
+            match Notify::open() {
+                Ok(sd) => self.sd = Some(sd),
+                Err(e) => {
+                    let why = strerr::errstr(&e);
+                    strerr::warn(&[b"unable to make the notify socket of ", self.name, b": ", why.as_bytes()]);
+                }
+            }
+        }
+        let watchdog = self.machine.config.watchdog;
+        if let Some(sd) = &mut self.sd {
+            sd.started(Now::read(&SystemClock).mono, watchdog);
+        }
+        self.write_notify_state();
     }
 
     fn spawn_finish(&mut self, code: i32, signal: i32) -> Event {

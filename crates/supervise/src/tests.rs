@@ -752,3 +752,34 @@ fn an_essential_service_restarted_by_its_checks_does_not_end_supervise() {
     assert!(!a.iter().any(|a| matches!(a, Action::EssentialEnded { .. } | Action::Exit)), "{a:?}");
     assert_eq!(spawns(&a), 1);
 }
+
+#[test]
+fn a_watchdog_timeout_aborts_kills_after_the_default_sweeps_and_restarts() {
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    let pid = s.m.running().unwrap();
+    let a = s.step(Event::WatchdogTimeout);
+    assert_eq!(a[..2], [Action::Signal { pid, signal: libc::SIGABRT }, Action::Signal { pid, signal: libc::SIGCONT }]);
+    assert_eq!(s.step(Event::WatchdogTimeout), vec![], "one abort per timeout");
+    assert_eq!(s.advance(crate::WATCHDOG_KILL.as_millis() as u64 - 1), vec![]);
+    assert_eq!(s.advance(1), vec![Action::Signal { pid, signal: libc::SIGKILL }, Action::Sweep]);
+    s.hold_sweep = true;
+    let a = s.die(KILLED_BY_KILL);
+    assert_eq!(a, vec![Action::Sweep]);
+    s.hold_sweep = false;
+    let a = s.step(Event::Swept);
+    assert_eq!(spawns(&a), 1, "wanted up: started again");
+    assert_ne!(s.m.running(), Some(pid));
+    assert_eq!(s.status().extras.unwrap().last_exit, Some(LastExit::Signal(libc::SIGKILL as u8)));
+}
+
+#[test]
+fn a_watchdog_timeout_uses_timeout_kill_and_means_nothing_when_down() {
+    let mut s = Sim::new(Config { timeout_kill: Some(Duration::from_millis(300)), ..Config::default() }, false);
+    s.step(Event::Boot);
+    assert_eq!(s.step(Event::WatchdogTimeout), vec![]);
+    s.cmd(b'u');
+    let pid = s.m.running().unwrap();
+    s.step(Event::WatchdogTimeout);
+    assert_eq!(s.advance(300), vec![Action::Signal { pid, signal: libc::SIGKILL }, Action::Sweep]);
+}

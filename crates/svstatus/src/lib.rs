@@ -33,6 +33,7 @@ mod control;
 mod dir;
 mod files;
 mod lock;
+mod notify;
 mod record;
 mod wait;
 
@@ -43,6 +44,7 @@ pub use files::{
     WriteError, CONTROL, DECIMAL_LEN, ESSENTIAL_EXIT, LOCK, OK, SCRATCH, STATE_DIR, STATUS, STATUS_FILES,
 };
 pub use lock::Lock;
+pub use notify::{NotifyState, NOTIFY, NOTIFY_LEN, STATUS_MAX};
 pub use record::{
     Check, CheckPhase, CheckResult, ClockStep, DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN,
     RECORD_LEN, RUNIT_LEN,

@@ -20,6 +20,8 @@ struct Found {
     status: Status,
     normally_up: bool,
     seconds: u64,
+    /// `supervise/notify` (services with `notify-socket`).
+    notify: Option<svstatus::NotifyState>,
 }
 
 pub fn main(args: &[&OsStr]) -> u8 {
@@ -62,7 +64,8 @@ fn inspect(dir: &OsStr) -> Result<Found, Vec<u8>> {
     // daemontools prints the difference through a double (`tai_approx`):
     // exact below 2^53, rounded beyond (a garbage stamp of 0 shows it).
     let seconds = now.saturating_sub(status.stamp.secs) as f64 as u64;
-    Ok(Found { status, normally_up, seconds })
+    let notify = svstatus::NotifyState::read(&dir).ok().flatten();
+    Ok(Found { status, normally_up, seconds, notify })
 }
 
 fn text_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
@@ -154,6 +157,18 @@ fn json_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
         match x.and_then(|x| x.check) {
             Some(check) => j.key("check").object(|j| check_fields(j, &check)),
             None => j.field("check", None::<u8>),
+        }
+        match &f.notify {
+            Some(n) => j.key("notify").object(|j| {
+                j.field("status", n.status());
+                j.field("mainpid", (n.mainpid != 0).then_some(n.mainpid));
+                j.field("stopping", n.stopping);
+                j.field("watchdog_ms", (n.watchdog_ms != 0).then_some(n.watchdog_ms));
+                j.field("watchdog_timeouts", n.watchdog_timeouts);
+                j.field("last_watchdog_timeout", (n.last_watchdog_timeout != 0).then_some(n.last_watchdog_timeout));
+                j.field("foreign_datagrams", n.foreign);
+            }),
+            None => j.field("notify", None::<u8>),
         }
     });
     let mut line = j.into_string().into_bytes();
