@@ -12,6 +12,7 @@ mod console;
 mod dispatch;
 mod docs;
 mod multilog;
+mod notify;
 mod peers;
 mod rootless;
 mod shutdown;
