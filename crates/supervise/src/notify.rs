@@ -186,7 +186,12 @@ impl Notify {
                 Ok(Some(d)) => d,
                 Ok(None) => break,
                 Err(e) => {
-                    strerr::warn(&[b"unable to read the notify socket of ", name, b": ", strerr::errstr(&e).as_bytes()]);
+                    strerr::warn(&[
+                        b"unable to read the notify socket of ",
+                        name,
+                        b": ",
+                        strerr::errstr(&e).as_bytes(),
+                    ]);
                     break;
                 }
             };

@@ -491,10 +491,17 @@ impl Runner<'_> {
             Some(sd) => {
                 let (vars, n) = sd.env();
                 let set = vars.get(..n).unwrap_or_default();
-                unix::env::with_set(set, |env| unix::spawn::spawn(&Spawn { env: Some(env), ..child })).unwrap_or_else(|e| {
-                    strerr::warn(&[b"unable to set NOTIFY_SOCKET for ", self.name, b": ", strerr::errstr(&e).as_bytes()]);
-                    unix::spawn::spawn(&self.child(&argv, notify.as_slice(), &failure))
-                })
+                unix::env::with_set(set, |env| unix::spawn::spawn(&Spawn { env: Some(env), ..child })).unwrap_or_else(
+                    |e| {
+                        strerr::warn(&[
+                            b"unable to set NOTIFY_SOCKET for ",
+                            self.name,
+                            b": ",
+                            strerr::errstr(&e).as_bytes(),
+                        ]);
+                        unix::spawn::spawn(&self.child(&argv, notify.as_slice(), &failure))
+                    },
+                )
             }
             None => unix::spawn::spawn(&child),
         };

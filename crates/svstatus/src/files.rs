@@ -158,7 +158,12 @@ pub fn decimal(n: i64, buf: &mut [u8; DECIMAL_LEN]) -> &[u8] {
 /// place: the content is written before the length is cut, so even then it
 /// sees a record's bytes, never an empty file. Anything else at `FILE`
 /// (nothing, a directory) gets a plain rename and daemontools' errors.
-pub(crate) fn replace(dir: &ServiceDir, new: &'static CStr, file: &'static CStr, bytes: &[u8]) -> Result<(), WriteError> {
+pub(crate) fn replace(
+    dir: &ServiceDir,
+    new: &'static CStr,
+    file: &'static CStr,
+    bytes: &[u8],
+) -> Result<(), WriteError> {
     let failed = |verb| move |source| WriteError { verb, new, file, source };
     let f = dir.open_file(new, libc::O_WRONLY | libc::O_CREAT | libc::O_NONBLOCK, 0o644).map_err(failed("open"))?;
     // Written from offset 0 of the file just opened: `write_all`, which the

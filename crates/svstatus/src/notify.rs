@@ -49,7 +49,8 @@ impl Default for NotifyState {
     }
 }
 
-const KEYS: [&[u8]; 6] = [b"mainpid", b"stopping", b"watchdog_ms", b"watchdog_timeouts", b"last_watchdog_timeout", b"foreign"];
+const KEYS: [&[u8]; 6] =
+    [b"mainpid", b"stopping", b"watchdog_ms", b"watchdog_timeouts", b"last_watchdog_timeout", b"foreign"];
 
 /// The longest encoding.
 pub const NOTIFY_LEN: usize = 6 * (22 + DECIMAL_LEN + 1) + 7 + STATUS_MAX + 1;

@@ -182,7 +182,8 @@ impl Cgroup {
         let len = crate::process::proc_path(pid, b"/cgroup", &mut proc);
         let (Ok(o), Ok(t)) = (own_path(&mut own), cgroup_path(&proc[..len], &mut theirs)) else { return false };
         let name = CStr::from_bytes_until_nul(&self.name).map_or(&b""[..], CStr::to_bytes);
-        let rest = theirs[..t].strip_prefix(&own[..o]).and_then(|r| r.strip_prefix(b"/")).and_then(|r| r.strip_prefix(name));
+        let rest =
+            theirs[..t].strip_prefix(&own[..o]).and_then(|r| r.strip_prefix(b"/")).and_then(|r| r.strip_prefix(name));
         matches!(rest, Some([] | [b'/', ..]))
     }
 

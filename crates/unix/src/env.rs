@@ -54,13 +54,12 @@ pub fn with_set<R>(set: &[&CStr], f: impl FnOnce(Environ) -> R) -> std::io::Resu
     };
     let mut pointers = [std::ptr::null::<libc::c_char>(); STACK_ENTRIES];
     let kept = environ_pointers().filter(|&e| !replaced(e));
-    let mut n = 0;
+    // The last slot stays NULL.
+    let mut slots = pointers.iter_mut().take(STACK_ENTRIES - 1);
     for entry in kept.chain(set.iter().map(|s| s.as_ptr())) {
-        // The last slot stays NULL.
-        let slot = pointers.get_mut(n).filter(|_| n + 1 < STACK_ENTRIES);
-        *slot.ok_or_else(|| std::io::Error::from_raw_os_error(libc::E2BIG))? = entry;
-        n += 1;
+        *slots.next().ok_or_else(|| std::io::Error::from_raw_os_error(libc::E2BIG))? = entry;
     }
+    drop(slots);
     Ok(f(Environ(&pointers)))
 }
 

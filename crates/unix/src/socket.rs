@@ -16,9 +16,8 @@ pub const ABSTRACT_MAX: usize = 107;
 /// abstract address; systemd writes it `@name`), with SO_PASSCRED set.
 pub fn bind_abstract_datagram(name: &[u8]) -> io::Result<OwnedFd> {
     // SAFETY: plain socket(2) call with integer arguments.
-    let fd = check(unsafe {
-        libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0)
-    })?;
+    let fd =
+        check(unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0) })?;
     // SAFETY: socket returned a new descriptor that nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     // SAFETY: sockaddr_un is plain data; all zeros is a valid value.

@@ -43,7 +43,11 @@ fn systemd_notify_makes_the_service_ready_and_sets_its_status() {
 #[test]
 fn a_watchdog_never_pinged_aborts_and_restarts_the_service() {
     let mut sb = Sandbox::new();
-    service(&sb, "s", "echo $$ >> ../pids\necho $WATCHDOG_USEC > ../usec.new && mv ../usec.new ../usec\nexec sleep 100");
+    service(
+        &sb,
+        "s",
+        "echo $$ >> ../pids\necho $WATCHDOG_USEC > ../usec.new && mv ../usec.new ../usec\nexec sleep 100",
+    );
     fs::write(sb.join("s/notify-socket"), "").unwrap();
     fs::write(sb.join("s/watchdog"), "300\n").unwrap();
     start(&mut sb, "s");
