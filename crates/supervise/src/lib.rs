@@ -32,7 +32,7 @@ mod runner;
 
 pub use config::{signal_number, Config, Listing, Problem};
 pub use machine::{
-    Action, Actions, Event, Machine, Now, CHECK_KILL_AFTER, FINISH_PERMANENT, FORK_RETRY, SWEEP_PATIENCE, WATCHDOG_KILL,
+    Action, Actions, Event, Machine, Now, FINISH_PERMANENT, FORK_RETRY, SWEEP_PATIENCE, UNHEALTHY_KILL_AFTER,
 };
 pub use runner::{supervise, Fatal};
 

@@ -27,14 +27,10 @@ pub const FINISH_PERMANENT: i32 = 125;
 /// How long a sweep waits for the service's last processes to go (one in
 /// uninterruptible sleep may never) before supervise warns and goes on.
 pub const SWEEP_PATIENCE: Duration = Duration::from_secs(5);
-/// A service restarted because its checks failed gets SIGKILL this long
-/// after the down signal when it has no `timeout-kill`: a hung service
-/// must not stay hung.
-pub const CHECK_KILL_AFTER: Duration = Duration::from_secs(5);
-
-/// How long a service aborted by its watchdog gets before SIGKILL when it
-/// has no `timeout-kill`.
-pub const WATCHDOG_KILL: Duration = Duration::from_secs(5);
+/// A service restarted because it is unhealthy (its checks failed, or its
+/// watchdog expired: SIGABRT) gets SIGKILL this long after the signal when
+/// it has no `timeout-kill`: a hung service must not stay hung.
+pub const UNHEALTHY_KILL_AFTER: Duration = Duration::from_secs(5);
 
 /// A reading of both clocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +87,7 @@ pub enum Event {
     CheckSpawnFailed,
     /// The service's watchdog (`watchdog`, sd_notify's `WATCHDOG=1`) was
     /// not pinged in time: abort it (SIGABRT, SIGKILL and the sweep after
-    /// `timeout-kill` or [`WATCHDOG_KILL`]) and start it again.
+    /// `timeout-kill` or [`UNHEALTHY_KILL_AFTER`]) and start it again.
     WatchdogTimeout,
     /// Any wake-up (the runner sends one per loop turn, and after the kernel
     /// reports a wall-clock step through timerfd): rewrite the stamp if the
@@ -421,7 +417,7 @@ impl Machine {
                 self.sweep = true;
                 // No check runs while it is aborted.
                 self.checker.stopping = true;
-                let kill_at = Some(now.mono + self.config.timeout_kill.unwrap_or(WATCHDOG_KILL));
+                let kill_at = Some(now.mono + self.config.timeout_kill.unwrap_or(UNHEALTHY_KILL_AFTER));
                 self.phase = Phase::Running { pid, since, ready, kill_at };
                 self.announce(now, out);
             }
@@ -585,7 +581,7 @@ impl Machine {
 
     /// A check ended: while starting, a pass makes the service ready; once
     /// watching, `check-failures` failures in a row restart it (the down
-    /// signal, SIGKILL after `timeout-kill` or [`CHECK_KILL_AFTER`], the
+    /// signal, SIGKILL after `timeout-kill` or [`UNHEALTHY_KILL_AFTER`], the
     /// whole service swept, then started again as it is wanted up).
     fn check_ended(&mut self, now: Now, wstatus: i32, out: &mut Actions) {
         let phase = self.check_phase();
@@ -596,7 +592,7 @@ impl Machine {
             (Some(CheckPhase::Starting), _) if result == CheckResult::Code(0) => self.became_ready(now, out),
             (Some(CheckPhase::Watching), Phase::Running { pid, .. }) if failed_enough => {
                 self.checker.stopping = true;
-                self.send_down_signal(now, pid, Some(CHECK_KILL_AFTER), out);
+                self.send_down_signal(now, pid, Some(UNHEALTHY_KILL_AFTER), out);
                 self.announce(now, out);
             }
             _ if before != (self.checker.last, self.checker.failures) => self.announce(now, out),

@@ -634,7 +634,7 @@ fn check_failures_in_a_row_restart_a_ready_service_with_the_whole_tree_kill() {
     assert_eq!(signals(&a), [libc::SIGTERM, libc::SIGCONT]);
     let check = s.check().unwrap();
     assert_eq!((check.phase, check.failures, check.restarted), (CheckPhase::Idle, 2, false));
-    assert_eq!(s.m.deadline(), Some(s.now().mono + crate::CHECK_KILL_AFTER), "SIGKILL in 5 s");
+    assert_eq!(s.m.deadline(), Some(s.now().mono + crate::UNHEALTHY_KILL_AFTER), "SIGKILL in 5 s");
     assert_eq!(check_spawns(&s.advance(500)), 0, "no check while stopping");
     s.hold_sweep = true;
     let a = s.advance(4500);
@@ -761,7 +761,7 @@ fn a_watchdog_timeout_aborts_kills_after_the_default_sweeps_and_restarts() {
     let a = s.step(Event::WatchdogTimeout);
     assert_eq!(a[..2], [Action::Signal { pid, signal: libc::SIGABRT }, Action::Signal { pid, signal: libc::SIGCONT }]);
     assert_eq!(s.step(Event::WatchdogTimeout), vec![], "one abort per timeout");
-    assert_eq!(s.advance(crate::WATCHDOG_KILL.as_millis() as u64 - 1), vec![]);
+    assert_eq!(s.advance(crate::UNHEALTHY_KILL_AFTER.as_millis() as u64 - 1), vec![]);
     assert_eq!(s.advance(1), vec![Action::Signal { pid, signal: libc::SIGKILL }, Action::Sweep]);
     s.hold_sweep = true;
     let a = s.die(KILLED_BY_KILL);
