@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use svstatus::ServiceDir;
 use unix::cgroup::{self, Cgroup, Unavailable};
+use unix::scratch::Scratch;
 
 use crate::machine::SWEEP_PATIENCE;
 
@@ -26,7 +27,6 @@ pub(crate) const RECHECK: Duration = Duration::from_millis(25);
 
 /// The service's processes.
 #[derive(Debug)]
-#[allow(clippy::large_enum_variant, reason = "one value on supervise's stack; a Box would give it a heap")]
 pub(crate) enum Group {
     /// Its own cgroup, which `run` and `finish` join before exec.
     Cgroup(Cgroup),
@@ -78,7 +78,9 @@ impl Group {
     }
 
     /// `run` started as `pid`: in process-group mode it leads the group,
-    /// recorded in `supervise/pgroup` for a later supervise.
+    /// recorded in `supervise/pgroup` for a later supervise. Not inlined:
+    /// its buffers would deepen the caller's frame, which spawns.
+    #[inline(never)]
     pub(crate) fn started(&mut self, pid: libc::pid_t, dir: &ServiceDir, name: &[u8]) {
         let Group::Process { pgid } = self else { return };
         *pgid = pid;
@@ -196,20 +198,21 @@ fn monotonic() -> Duration {
 }
 
 /// The cgroup named after the working directory, in supervise's own:
-/// None when there is no cgroup2 hierarchy supervise may write to.
-#[inline(never)]
+/// None when there is no cgroup2 hierarchy supervise may write to. The
+/// paths are built in a [`Scratch`] mapping, not on the stack: this frame
+/// would be supervise's deepest, and its pages private for its life (8d).
 fn open_cgroup() -> std::io::Result<Option<Cgroup>> {
-    let mut path = [0u8; cgroup::PATH_MAX];
-    let mut name = [0u8; cgroup::NAME_MAX];
-    let cwd = unix::fs::getcwd(&mut path)?;
+    let mut scratch = Scratch::<{ cgroup::PATH_MAX + cgroup::NAME_MAX }>::new()?;
     let too_long = || std::io::Error::from_raw_os_error(libc::ENAMETOOLONG);
-    let leaf = cgroup::escape_path(PREFIX, cwd, &mut name).ok_or_else(too_long)?;
-    match cgroup::own_dir(&mut path) {
+    let (path, name) = scratch.split_first_chunk_mut::<{ cgroup::PATH_MAX }>().ok_or_else(too_long)?;
+    let cwd = unix::fs::getcwd(path)?;
+    let leaf = cgroup::escape_path(PREFIX, cwd, name).ok_or_else(too_long)?;
+    match cgroup::own_dir(path) {
         Ok(_) => {}
         Err(Unavailable::NotMounted | Unavailable::NotWritable { .. }) => return Ok(None),
     }
     // own_dir ends the path with a NUL; found rather than indexed (no panic location).
-    let parent = CStr::from_bytes_until_nul(&path).map_err(|_| too_long())?;
+    let parent = CStr::from_bytes_until_nul(path).map_err(|_| too_long())?;
     Cgroup::open(parent, leaf).map(Some)
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use svstatus::{Command, Lock, RunitFiles, ServiceDir};
 use tai64::SystemClock;
 use unix::poll::pollfd;
+use unix::scratch::Scratch;
 use unix::signals::{self, SignalFd};
 use unix::spawn::Spawn;
 
@@ -129,12 +130,11 @@ fn make_state_dir(dir: &ServiceDir) -> Option<io::Error> {
     made.err().filter(|e| e.kind() != ErrorKind::AlreadyExists)
 }
 
-/// The link is read on the stack, in a frame of its own: only a dangling
-/// symlink touches those pages, which would be private to every supervise.
-#[inline(never)]
+/// The link is read into a [`Scratch`] mapping, not onto the stack, whose
+/// pages would stay private to this supervise for its life.
 fn make_symlink_target(dir: &ServiceDir) -> io::Result<()> {
-    let mut target = [0u8; libc::PATH_MAX as usize + 1];
-    match dir.read_link(svstatus::STATE_DIR, &mut target) {
+    let mut target = Scratch::<{ libc::PATH_MAX as usize + 1 }>::new()?;
+    match dir.read_link(svstatus::STATE_DIR, &mut *target) {
         Ok(target) => dir.mkdir(target, 0o700),
         Err(_) => Ok(()),
     }

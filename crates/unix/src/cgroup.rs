@@ -11,6 +11,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use crate::check;
 use crate::fs::openat;
+use crate::scratch::Scratch;
 
 /// The longest path built here, with its NUL.
 pub const PATH_MAX: usize = libc::PATH_MAX as usize;
@@ -84,34 +85,30 @@ fn cgroup_path(proc: &[u8], out: &mut [u8]) -> io::Result<usize> {
     Ok(path.len())
 }
 
-/// One cgroup, a child of a directory: its descriptors and its name.
+/// One cgroup, held by its descriptors (no name: its path is asked of the
+/// kernel when it is removed, which keeps this small on supervise's stack).
 #[derive(Debug)]
 pub struct Cgroup {
-    parent: OwnedFd,
     dir: OwnedFd,
     /// `cgroup.procs`, open for writing: a child joins by writing "0".
     procs: OwnedFd,
     /// `cgroup.events`, read for "populated", polled for its change.
     events: OwnedFd,
-    name: [u8; NAME_MAX + 1],
 }
 
 impl Cgroup {
     /// Makes (or reuses) the cgroup `name` in the directory `parent` (a
     /// NUL-terminated path) and opens it.
     pub fn open(parent: &CStr, name: &[u8]) -> io::Result<Cgroup> {
-        let mut z = [0u8; NAME_MAX + 1];
-        z.get_mut(..name.len()).ok_or_else(|| io::Error::from_raw_os_error(libc::ENAMETOOLONG))?.copy_from_slice(name);
-        let cname = CStr::from_bytes_until_nul(&z).map_err(|_| crate::invalid())?;
         let parent = openat(libc::AT_FDCWD, parent.to_bytes(), libc::O_PATH | libc::O_DIRECTORY, 0)?;
-        match crate::fs::mkdirat(parent.as_raw_fd(), cname, 0o755) {
+        match crate::with_cstr(name, |name| crate::fs::mkdirat(parent.as_raw_fd(), name, 0o755)) {
             Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
             _ => {}
         }
         let dir = openat(parent.as_raw_fd(), name, libc::O_PATH | libc::O_DIRECTORY, 0)?;
         let procs = openat(dir.as_raw_fd(), b"cgroup.procs", libc::O_WRONLY, 0)?;
         let events = openat(dir.as_raw_fd(), b"cgroup.events", libc::O_RDONLY, 0)?;
-        Ok(Cgroup { parent, dir, procs, events, name: z })
+        Ok(Cgroup { dir, procs, events })
     }
 
     /// `cgroup.procs` for writing (close-on-exec): the spawned child
@@ -174,23 +171,38 @@ impl Cgroup {
 
     /// Whether process `pid` is in it or in a cgroup below (its cgroup, from
     /// /proc/PID/cgroup, is the caller's own followed by this one's name).
-    /// Read on the stack; a process that is gone is in none.
+    /// Read into a [`Scratch`]; a process that is gone is in none.
     pub fn holds(&self, pid: libc::pid_t) -> bool {
-        let mut own = [0u8; PATH_MAX];
-        let mut theirs = [0u8; PATH_MAX];
+        let Ok(mut scratch) = Scratch::<{ 3 * PATH_MAX }>::new() else { return false };
+        let Some((own, rest)) = scratch.split_first_chunk_mut::<PATH_MAX>() else { return false };
+        let Some((theirs, dir)) = rest.split_first_chunk_mut::<PATH_MAX>() else { return false };
         let mut proc = [0u8; 32];
         let len = crate::process::proc_path(pid, b"/cgroup", &mut proc);
-        let (Ok(o), Ok(t)) = (own_path(&mut own), cgroup_path(&proc[..len], &mut theirs)) else { return false };
-        let name = CStr::from_bytes_until_nul(&self.name).map_or(&b""[..], CStr::to_bytes);
+        let (Ok(o), Ok(t)) = (own_path(own), cgroup_path(&proc[..len], theirs)) else { return false };
+        let Some(path) = self.path(dir) else { return false };
+        let name = path.to_bytes().rsplit(|&b| b == b'/').next().unwrap_or_default();
         let rest =
             theirs[..t].strip_prefix(&own[..o]).and_then(|r| r.strip_prefix(b"/")).and_then(|r| r.strip_prefix(name));
         matches!(rest, Some([] | [b'/', ..]))
     }
 
-    /// Removes it (rmdir) if it is empty; an error (EBUSY: not empty) is ignored.
+    /// Removes it (rmdir of [`Cgroup::path`], read into a [`Scratch`]) if
+    /// it is empty; an error (EBUSY: not empty) is ignored.
     pub fn remove(&self) {
-        // SAFETY: the name is NUL-terminated; the parent descriptor is open.
-        unsafe { libc::unlinkat(self.parent.as_raw_fd(), self.name.as_ptr().cast(), libc::AT_REMOVEDIR) };
+        let Ok(mut buf) = Scratch::<PATH_MAX>::new() else { return };
+        let Some(path) = self.path(&mut *buf) else { return };
+        // SAFETY: the path is NUL-terminated.
+        unsafe { libc::unlinkat(libc::AT_FDCWD, path.as_ptr(), libc::AT_REMOVEDIR) };
+    }
+
+    /// Its path, as `/proc/self/fd` gives it for its descriptor, read into
+    /// `buf` (a cgroup keeps no name: it would sit on supervise's stack).
+    fn path<'a>(&self, buf: &'a mut [u8]) -> Option<&'a CStr> {
+        let mut digits = [0u8; crate::process::DIGITS];
+        let fd = crate::process::decimal(self.dir.as_raw_fd().unsigned_abs(), &mut digits);
+        let mut link = [0u8; 32];
+        crate::process::short_path(&[b"/proc/self/fd/", fd, b"\0"], &mut link);
+        crate::fs::readlinkat(libc::AT_FDCWD, CStr::from_bytes_until_nul(&link).ok()?, buf).ok()
     }
 }
 

@@ -30,11 +30,13 @@
 //! - [`timer`]: the timerfd that fires when the wall clock is stepped;
 //! - [`env`](mod@env): the environment exactly as the C library holds it,
 //!   and a child's built on the stack ([`env::with_set`]);
-//! - [`bytes`]: glibc's memchr.
+//! - [`bytes`]: glibc's memchr;
+//! - [`scratch`]: a short task's buffers in a mapping of their own, given
+//!   back when dropped (not stack pages kept for the process's life).
 //!
 //! What supervise calls allocates nothing (supervise has no heap until it
-//! prints a warning): the descriptor, pipe, poll, signal, spawn, reap/kill
-//! timer and socket calls, [`env::with_set`], and [`fs::openat`] with a path of up to 255 bytes. Functions that return a
+//! prints a warning): the descriptor, pipe, poll, signal, spawn, reap/kill,
+//! scratch, timer and socket calls, [`env::with_set`], and [`fs::openat`] with a path of up to 255 bytes. Functions that return a
 //! `Vec` ([`poll::poll_readable`], [`account`], [`env`](mod@env)) or build C strings
 //! ([`process::execve`]) allocate.
 //!
@@ -56,6 +58,7 @@ pub mod limit;
 pub mod pipe;
 pub mod poll;
 pub mod process;
+pub mod scratch;
 pub mod signals;
 pub mod socket;
 pub mod spawn;

@@ -119,23 +119,35 @@ fn stat_field<T: std::str::FromStr>(pid: libc::pid_t, field: usize) -> Option<T>
 
 /// `/proc/PID` and `file` (a short name: `/stat`) into `path`: its length.
 pub(crate) fn proc_path(pid: libc::pid_t, file: &[u8], path: &mut [u8; 32]) -> usize {
-    let mut digits = [0u8; 20];
-    let mut n = 0;
-    let mut rest = pid.unsigned_abs();
-    loop {
-        digits[n] = b'0' + (rest % 10) as u8;
-        n += 1;
+    let mut digits = [0u8; DIGITS];
+    short_path(&[b"/proc/", decimal(pid.unsigned_abs(), &mut digits), file], path)
+}
+
+/// `parts` one after the other into `path`, as much as fits: its length.
+pub(crate) fn short_path(parts: &[&[u8]], path: &mut [u8; 32]) -> usize {
+    let mut len = 0;
+    for (slot, &b) in path.iter_mut().zip(parts.iter().flat_map(|p| p.iter())) {
+        *slot = b;
+        len += 1;
+    }
+    len
+}
+
+/// The most decimal digits of a `u32`.
+pub(crate) const DIGITS: usize = 10;
+
+/// `n` in decimal, written at the end of `digits`: those digits.
+pub(crate) fn decimal(n: u32, digits: &mut [u8; DIGITS]) -> &[u8] {
+    let (mut rest, mut start) = (n, DIGITS);
+    while start > 0 {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
         rest /= 10;
         if rest == 0 {
             break;
         }
     }
-    let mut len = 0;
-    for &b in b"/proc/".iter().chain(digits[..n].iter().rev()).chain(file).take(path.len()) {
-        path[len] = b;
-        len += 1;
-    }
-    len
+    digits.get(start..).unwrap_or_default()
 }
 
 /// Makes the child of `cmd` see `fd4` as descriptor 4 and `fd5` as 5, as
@@ -161,6 +173,18 @@ pub fn map_fds_4_5(cmd: &mut Command, fd4: RawFd, fd5: RawFd) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_in_proc() {
+        let mut path = [0u8; 32];
+        let n = proc_path(1234, b"/stat", &mut path);
+        assert_eq!(&path[..n], b"/proc/1234/stat");
+        let mut digits = [0u8; DIGITS];
+        assert_eq!(decimal(0, &mut digits), b"0");
+        assert_eq!(decimal(u32::MAX, &mut digits), b"4294967295");
+        let n = short_path(&[b"/proc/self/fd/", decimal(7, &mut digits), b"\0"], &mut path);
+        assert_eq!(&path[..n], b"/proc/self/fd/7\0");
+    }
 
     #[test]
     fn a_process_start_time_is_read_and_a_group_seen() {
