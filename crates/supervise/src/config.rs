@@ -42,6 +42,9 @@ pub struct Config {
     /// `watchdog` (ms, with `notify-socket`; 0 = off): without a
     /// `WATCHDOG=1` that often, the service is aborted and restarted.
     pub watchdog: Option<Duration>,
+    /// `type` holds `oneshot` (s6-rc's word; `longrun` or no file: a
+    /// long-running service): `run` is a job, done once it exits 0.
+    pub oneshot: bool,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             check_failures: None,
             notify_socket: false,
             watchdog: None,
+            oneshot: false,
         }
     }
 }
@@ -154,12 +158,18 @@ impl Config {
             r.problems.push(Problem::new(c"watchdog", "no notify-socket to ping it through, ignored", b""));
         }
         c.watchdog = watchdog.filter(|_| c.notify_socket);
+        let kind = |s: &str| match s {
+            "oneshot" => Some(true),
+            "longrun" => Some(false),
+            _ => None,
+        };
+        c.oneshot = r.setting(c"type", kind).unwrap_or(false);
         (c, r.problems)
     }
 }
 
 /// The files [`Config::load`] looks at, one bit each in [`Listing`].
-const FILES: [&CStr; 13] = [
+const FILES: [&CStr; 14] = [
     c"finish",
     c"timeout-finish",
     c"timeout-kill",
@@ -173,6 +183,7 @@ const FILES: [&CStr; 13] = [
     c"check-failures",
     c"notify-socket",
     c"watchdog",
+    c"type",
 ];
 
 /// Which of [`FILES`] have an entry in the service directory, known as long
@@ -521,6 +532,19 @@ mod tests {
         fs::write(d.path().join("watchdog"), "soon\n").unwrap();
         let (c, p) = Config::load(&service_dir(&d), &mut Listing::default());
         assert_eq!((c.watchdog, p), (None, vec![Problem::new(c"watchdog", "bad format", b"soon\n")]));
+    }
+
+    #[test]
+    fn type_says_oneshot_or_longrun_and_garbage_is_longrun_reported() {
+        let (c, p) = load_with("type", |f| fs::write(f, "oneshot\n").unwrap());
+        assert_eq!((c.oneshot, p), (true, vec![]));
+        let (c, p) = load_with("type", |f| fs::write(f, "longrun").unwrap());
+        assert_eq!((c.oneshot, p), (false, vec![]));
+        for bad in [&b"bundle\n"[..], b"OneShot", b"", b"oneshot longrun", b"\xff"] {
+            let (c, p) = load_with("type", |f| fs::write(f, bad).unwrap());
+            assert!(!c.oneshot, "{bad:?}");
+            assert_eq!(p, vec![Problem::new(c"type", "bad format", bad)], "{bad:?}");
+        }
     }
 
     #[test]

@@ -238,6 +238,8 @@ pub struct Machine {
     last_clock_step: Option<ClockStep>,
     /// The health check of the current (or last) run.
     checker: Checker,
+    /// A one-shot job's last run exited 0 (until its next start).
+    done: bool,
 }
 
 impl Machine {
@@ -264,6 +266,7 @@ impl Machine {
             starts: 0,
             last_clock_step: None,
             checker: Checker::default(),
+            done: false,
         }
     }
 
@@ -343,7 +346,8 @@ impl Machine {
                 self.stop_asked = false;
                 self.sweep = false;
                 self.ready_at = None;
-                let first = self.config.check && self.config.notification_fd.is_none();
+                self.done = false;
+                let first = self.checks_configured() && self.config.notification_fd.is_none();
                 self.checker.restart(first.then_some(now.mono));
                 self.announce(now, out);
             }
@@ -366,12 +370,20 @@ impl Machine {
             (Phase::Running { pid, since, ready, .. }, Event::ChildExited { pid: dead, wstatus }) if pid == dead => {
                 self.last_exit = Some(last_exit(wstatus));
                 self.checker.restarted = self.checker.stopping;
-                if self.config.essential && self.want != Want::Down && !self.exit_requested && !self.stop_asked {
+                let job_done = self.config.oneshot && self.last_exit == Some(LastExit::Code(0));
+                if self.config.essential
+                    && self.want != Want::Down
+                    && !self.exit_requested
+                    && !self.stop_asked
+                    && !job_done
+                {
                     self.essential_end = Some(exit_code(wstatus));
                 }
                 self.got_term = false;
                 self.paused = false;
-                self.last_run_healthy = ready || now.mono.saturating_sub(since) >= SECOND;
+                // A one-shot job's failure is never healthy, however long it ran.
+                self.last_run_healthy =
+                    if self.config.oneshot { job_done } else { ready || now.mono.saturating_sub(since) >= SECOND };
                 if self.sweep {
                     self.phase = Phase::Sweeping { pid, wstatus, give_up_at: now.mono + SWEEP_PATIENCE };
                     out.push(Action::Sweep);
@@ -404,7 +416,7 @@ impl Machine {
                     out.push(Action::Spawn);
                 }
             }
-            (Phase::Running { ready: false, .. }, Event::Ready) => {
+            (Phase::Running { ready: false, .. }, Event::Ready) if !self.config.oneshot => {
                 self.became_ready(now, out);
                 // Watching starts with the first check an interval later.
                 self.checker.schedule(now.mono + self.config.check_interval);
@@ -559,11 +571,16 @@ impl Machine {
     fn check_phase(&self) -> Option<CheckPhase> {
         let c = &self.config;
         let running = !self.got_term && !self.paused && !self.checker.stopping;
-        c.check.then_some(match self.phase {
+        self.checks_configured().then_some(match self.phase {
             Phase::Running { ready: false, .. } if running && c.notification_fd.is_none() => CheckPhase::Starting,
             Phase::Running { ready: true, .. } if running && c.check_failures.is_some() => CheckPhase::Watching,
             _ => CheckPhase::Idle,
         })
+    }
+
+    /// A `check` that runs: a one-shot job's readiness is its exit.
+    fn checks_configured(&self) -> bool {
+        self.config.check && !self.config.oneshot
     }
 
     fn checks_run(&self) -> bool {
@@ -620,6 +637,13 @@ impl Machine {
         if permanent {
             self.want = Want::Down;
         }
+        // A one-shot job that exited 0 is done: ready (dependents may
+        // start), down, and not started again until `svc -u` asks.
+        self.done = self.config.oneshot && self.last_exit == Some(LastExit::Code(0));
+        if self.done {
+            self.want = Want::Down;
+            self.ready_at = Some(now.mono);
+        }
         if let Some(code) = self.essential_end.take() {
             self.want = Want::Down;
             self.announce(now, out);
@@ -646,15 +670,19 @@ impl Machine {
     }
 
     /// The restart policy: at once after a healthy run, else one second after
-    /// the last start; with `backoff-max`, failures double the delay up to it.
+    /// the last start (a one-shot job's failure: after its end); with
+    /// `backoff-max`, failures double the delay up to it.
     fn next_allowed_start(&mut self, now: Now) -> Duration {
         let rate_limit = self.last_start.map_or(now.mono, |s| s + SECOND);
         match self.config.backoff_max {
+            // A job that failed is tried again a second after it ended.
+            None if self.config.oneshot && !self.last_run_healthy => now.mono + SECOND,
             None if self.last_run_healthy => now.mono,
             None => rate_limit.max(now.mono),
             Some(cap) => {
                 let lasted = self.last_start.map_or(Duration::ZERO, |s| now.mono.saturating_sub(s));
-                if self.ready_at.is_some() || lasted >= cap.max(SECOND) {
+                let long_enough = !self.config.oneshot && lasted >= cap.max(SECOND);
+                if self.ready_at.is_some() || long_enough {
                     self.consecutive_failures = 0;
                     return now.mono;
                 }
@@ -676,7 +704,7 @@ impl Machine {
     }
 
     fn is_ready(&self) -> bool {
-        matches!(self.phase, Phase::Running { ready: true, .. })
+        self.done || matches!(self.phase, Phase::Running { ready: true, .. })
     }
 
     fn announce(&mut self, now: Now, out: &mut Actions) {
@@ -711,6 +739,7 @@ impl Machine {
                     failures: self.checker.failures,
                     restarted: self.checker.restarted,
                 }),
+                oneshot: self.config.oneshot.then_some(self.done),
             }),
         }
     }

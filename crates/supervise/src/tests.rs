@@ -783,3 +783,99 @@ fn a_watchdog_timeout_uses_timeout_kill_and_means_nothing_when_down() {
     s.step(Event::WatchdogTimeout);
     assert_eq!(s.advance(300), vec![Action::Signal { pid, signal: libc::SIGKILL }, Action::Sweep]);
 }
+
+fn oneshot(backoff_max: Option<Duration>) -> Sim {
+    Sim::new(Config { oneshot: true, backoff_max, ..Config::default() }, true)
+}
+
+fn oneshot_of(s: &Sim) -> Option<bool> {
+    s.status().extras.unwrap().oneshot
+}
+
+#[test]
+fn a_oneshot_that_exits_0_is_done_ready_down_and_not_started_again() {
+    let mut s = oneshot(None);
+    assert_eq!(spawns(&s.step(Event::Boot)), 1);
+    assert_eq!(oneshot_of(&s), Some(false), "not done while it runs");
+    assert!(!s.status().extras.unwrap().ready);
+    s.step(Event::Ready);
+    assert!(!s.status().extras.unwrap().ready, "a job's readiness is its exit, not notification-fd");
+    s.advance(5000);
+    let a = s.die(EXITED_0);
+    assert_eq!(spawns(&a), 0);
+    let st = s.status();
+    let x = st.extras.unwrap();
+    assert_eq!((st.pid, st.state, st.want), (0, RunState::Down, Want::Down));
+    assert_eq!((x.oneshot, x.ready, x.last_exit), (Some(true), true, Some(LastExit::Code(0))));
+    assert_ne!(x.ready_stamp, tai64::Label::default());
+    assert_eq!(s.m.deadline(), None, "nothing more to do");
+    assert!(s.advance(3_600_000).is_empty());
+    // svc -d changes nothing of what was done.
+    s.cmd(b'd');
+    assert_eq!(oneshot_of(&s), Some(true));
+    // svc -u runs it again: not done (nor ready) until that run exits 0.
+    assert_eq!(spawns(&s.cmd(b'u')), 1);
+    assert_eq!((oneshot_of(&s), s.status().extras.unwrap().ready), (Some(false), false));
+    s.die(EXITED_0);
+    assert_eq!(oneshot_of(&s), Some(true));
+}
+
+#[test]
+fn a_failing_oneshot_is_retried_a_second_after_it_ended_however_long_it_ran() {
+    let mut s = oneshot(None);
+    s.step(Event::Boot);
+    s.advance(5000);
+    assert_eq!(spawns(&s.die(exited(3))), 0, "a long failed run is no healthy run");
+    let x = s.status().extras.unwrap();
+    assert_eq!((x.oneshot, x.ready, x.last_exit), (Some(false), false, Some(LastExit::Code(3))));
+    assert_eq!(s.status().want, Want::Up);
+    assert_eq!(spawns(&s.advance(999)), 0);
+    assert_eq!(spawns(&s.advance(1)), 1);
+    s.advance(10);
+    assert_eq!(spawns(&s.die(KILLED_BY_KILL)), 0);
+    assert_eq!(spawns(&s.advance(999)), 0);
+    assert_eq!(spawns(&s.advance(1)), 1);
+    s.die(EXITED_0);
+    assert_eq!(oneshot_of(&s), Some(true));
+    assert_eq!(s.status().extras.unwrap().restarts, 2);
+}
+
+#[test]
+fn a_failing_oneshot_backs_off_up_to_backoff_max_whatever_each_run_lasted() {
+    let mut s = oneshot(Some(Duration::from_secs(4)));
+    s.step(Event::Boot);
+    let mut delays = Vec::new();
+    for _ in 0..4 {
+        s.advance(6000);
+        assert_eq!(spawns(&s.die(exited(1))), 0);
+        let mut waited = 0;
+        while spawns(&s.advance(100)) == 0 {
+            waited += 100;
+        }
+        delays.push(waited + 100);
+    }
+    assert_eq!(delays, vec![1000, 2000, 4000, 4000]);
+}
+
+#[test]
+fn an_essential_oneshot_ends_supervise_only_when_it_fails() {
+    let mut s = Sim::new(Config { oneshot: true, essential: true, ..Config::default() }, true);
+    s.step(Event::Boot);
+    let a = s.die(EXITED_0);
+    assert!(!a.contains(&Action::Exit), "{a:?}");
+    s.cmd(b'u');
+    let a = s.die(exited(2));
+    assert!(a.contains(&Action::EssentialEnded { code: 2 }), "{a:?}");
+}
+
+#[test]
+fn a_oneshot_runs_no_check_and_a_longrun_records_no_oneshot() {
+    let mut s = Sim::new(Config { oneshot: true, check: true, ..Config::default() }, true);
+    let a = s.step(Event::Boot);
+    assert_eq!(check_spawns(&a), 0);
+    assert_eq!(s.status().extras.unwrap().check, None);
+    assert!(s.advance(5000).is_empty());
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    assert_eq!(oneshot_of(&s), None);
+}

@@ -23,6 +23,10 @@ const EXTRAS_VERSION: u8 = 1;
 const FLAG_READY: u8 = 1;
 const FLAG_EXITED: u8 = 2;
 const FLAG_SIGNALED: u8 = 4;
+/// The service is a one-shot job (`type` holds `oneshot`).
+const FLAG_ONESHOT: u8 = 8;
+/// ... and its last run exited 0: done.
+const FLAG_DONE: u8 = 16;
 /// Bytes 56..64: the check.
 const CHECK_AT: usize = 56;
 const CHECK_RESTARTED: u8 = 1;
@@ -120,6 +124,10 @@ pub struct Extras {
     pub last_clock_step: Option<ClockStep>,
     /// The health check (`check` in the service directory), if it has one.
     pub check: Option<Check>,
+    /// A one-shot job (`type` holds `oneshot`): whether its last run
+    /// exited 0 (done); None for a long-running service (byte 21's flags
+    /// 8 and 16).
+    pub oneshot: Option<bool>,
 }
 
 /// The health check's state (bytes 56..64).
@@ -210,6 +218,11 @@ impl Status {
         if x.ready {
             flags |= FLAG_READY;
         }
+        match x.oneshot {
+            Some(true) => flags |= FLAG_ONESHOT | FLAG_DONE,
+            Some(false) => flags |= FLAG_ONESHOT,
+            None => {}
+        }
         match x.last_exit {
             Some(LastExit::Code(c)) => {
                 flags |= FLAG_EXITED;
@@ -297,6 +310,7 @@ fn decode_extras(b: &[u8]) -> Option<Extras> {
         restarts: u64::from_be_bytes(restarts),
         last_clock_step: decode_clock_step(b),
         check: b.get(CHECK_AT..CHECK_AT + 8).and_then(Check::decode),
+        oneshot: (flags & FLAG_ONESHOT != 0).then_some(flags & FLAG_DONE != 0),
     })
 }
 
@@ -395,6 +409,7 @@ mod tests {
                 failures: 70_000,
                 restarted: true,
             }),
+            oneshot: Some(true),
         };
         let s = Status { pid: 42, extras: Some(x), ..Status::default() };
         assert_eq!(Status::decode(&s.encode()), Ok(s));

@@ -20,10 +20,11 @@ use crate::record::{RunState, Status};
 /// The state waited for (s6-svwait's `-u`, `-U`, `-d`, `-D`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Goal {
-    /// `run` runs.
+    /// `run` runs, or a one-shot job is done.
     Up,
-    /// `run` runs and said it is ready; a record without readiness
-    /// (daemontools', runit's) says up only, which counts as ready.
+    /// `run` runs and said it is ready, or a one-shot job is done; a record
+    /// without readiness (daemontools', runit's) says up only, which counts
+    /// as ready.
     Ready,
     /// `run` does not run (`finish` may).
     Down,
@@ -52,9 +53,10 @@ impl Goal {
             Seen::Record(st) => st,
         };
         let up = st.pid != 0 && st.state != RunState::Finish;
+        let done = st.extras.is_some_and(|x| x.oneshot == Some(true));
         match self {
-            Goal::Up => up,
-            Goal::Ready => up && st.extras.is_none_or(|x| x.ready),
+            Goal::Up => up || done,
+            Goal::Ready => done || up && st.extras.is_none_or(|x| x.ready),
             Goal::Down => !up,
             Goal::Finished => st.pid == 0,
         }
@@ -189,6 +191,12 @@ mod tests {
         })
     }
 
+    /// A one-shot job's record after its run ended (`done`: exited 0).
+    fn oneshot(done: Option<bool>) -> Seen {
+        let ready = done == Some(true);
+        Seen::Record(Status { extras: Some(Extras { ready, oneshot: done, ..Extras::default() }), ..Status::default() })
+    }
+
     #[test]
     fn goals_of_each_record() {
         use Goal::*;
@@ -205,6 +213,9 @@ mod tests {
             (record(0, RunState::Down, None), [false, false, true, true]),
             // runit's 20 bytes, finish running.
             (record(9, RunState::Finish, None), [false, false, true, false]),
+            // One-shot jobs: done (ready, down) and failed (down).
+            (oneshot(Some(true)), [true, true, true, true]),
+            (oneshot(Some(false)), [false, false, true, true]),
         ];
         for (seen, expected) in cases {
             let got = [Up, Ready, Down, Finished].map(|g| g.reached(&seen));

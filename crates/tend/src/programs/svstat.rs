@@ -3,7 +3,8 @@
 //! `svstat DIR...` prints daemontools' line per directory, byte for byte;
 //! `svstat -j DIR...` prints one JSON object per directory instead, with
 //! what tend's supervise records beyond daemontools (readiness, last exit,
-//! restarts, the last clock step, the health check). While a `finish` script runs (runit's and tend's records say
+//! restarts, the last clock step, the health check, a one-shot job's type and
+//! whether it is done). While a `finish` script runs (runit's and tend's records say
 //! so) the service is shown down, with the script's pid. Exit 0
 //! (daemontools'), 111 only if stdout fails.
 
@@ -170,6 +171,8 @@ fn json_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
             }),
             None => j.field("notify", None::<u8>),
         }
+        j.field("type", x.map(|x| if x.oneshot.is_some() { "oneshot" } else { "longrun" }));
+        j.field("done", x.and_then(|x| x.oneshot));
     });
     let mut line = j.into_string().into_bytes();
     line.push(b'\n');

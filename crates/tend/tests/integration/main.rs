@@ -13,6 +13,7 @@ mod dispatch;
 mod docs;
 mod multilog;
 mod notify;
+mod oneshot;
 mod peers;
 mod rootless;
 mod shutdown;

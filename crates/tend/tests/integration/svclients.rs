@@ -295,7 +295,8 @@ fn svstat_json_reports_the_extras() {
     let j = json(&sb, "s");
     let expected = format!(
         "{{\"directory\":\"s\",\"up\":true,\"pid\":{pid},\"seconds\":0,\"state\":\"run\",\"want\":\"up\",\
-         \"paused\":false,\"normally_up\":true,\"ready\":true,\"last_exit\":null,\"restarts\":0,\"last_clock_step\":null,\"check\":null,\"notify\":null}}\n"
+         \"paused\":false,\"normally_up\":true,\"ready\":true,\"last_exit\":null,\"restarts\":0,\"last_clock_step\":null,\"check\":null,\"notify\":null,\
+         \"type\":\"longrun\",\"done\":null}}\n"
     );
     // The seconds are whatever time the machine took.
     let seconds = j.split("\"seconds\":").nth(1).and_then(|r| r.split(',').next()).expect(&j);
