@@ -632,7 +632,8 @@ impl Machine {
     /// The service (and its finish script) is down.
     fn after_down(&mut self, now: Now, permanent: bool, out: &mut Actions) {
         self.changed = now.mono;
-        self.ready_at = None;
+        // A run that said it was ready was a healthy one (the backoff resets).
+        let was_ready = self.ready_at.take().is_some();
         self.phase = Phase::Down { next_start: None };
         if permanent {
             self.want = Want::Down;
@@ -656,7 +657,7 @@ impl Machine {
             out.push(Action::Exit);
             return;
         }
-        self.earliest_start = self.next_allowed_start(now);
+        self.earliest_start = self.next_allowed_start(now, was_ready || self.done);
         if self.want == Want::Up && self.earliest_start <= now.mono {
             // Restart at once; the start's status write records the death too.
             self.phase = Phase::Starting;
@@ -671,8 +672,9 @@ impl Machine {
 
     /// The restart policy: at once after a healthy run, else one second after
     /// the last start (a one-shot job's failure: after its end); with
-    /// `backoff-max`, failures double the delay up to it.
-    fn next_allowed_start(&mut self, now: Now) -> Duration {
+    /// `backoff-max`, failures double the delay up to it; a run that was
+    /// `ready` resets them.
+    fn next_allowed_start(&mut self, now: Now, ready: bool) -> Duration {
         let rate_limit = self.last_start.map_or(now.mono, |s| s + SECOND);
         match self.config.backoff_max {
             // A job that failed is tried again a second after it ended.
@@ -682,7 +684,7 @@ impl Machine {
             Some(cap) => {
                 let lasted = self.last_start.map_or(Duration::ZERO, |s| now.mono.saturating_sub(s));
                 let long_enough = !self.config.oneshot && lasted >= cap.max(SECOND);
-                if self.ready_at.is_some() || long_enough {
+                if ready || long_enough {
                     self.consecutive_failures = 0;
                     return now.mono;
                 }

@@ -257,6 +257,26 @@ fn backoff_doubles_up_to_the_cap_and_resets_after_a_stable_run() {
 }
 
 #[test]
+fn with_backoff_a_run_that_became_ready_resets_the_failures() {
+    let mut s = Sim::new(Config { backoff_max: Some(Duration::from_secs(8)), ..Config::default() }, true);
+    s.step(Event::Boot);
+    for _ in 0..3 {
+        s.advance(100);
+        s.die(exited(1));
+        while spawns(&s.advance(100)) == 0 {}
+    }
+    // Ready, then dead well within a second: healthy all the same.
+    s.advance(100);
+    s.step(Event::Ready);
+    assert_eq!(spawns(&s.die(exited(1))), 1, "restarted at once");
+    // The failure after it starts the doubling again: one second after it.
+    s.advance(100);
+    assert_eq!(spawns(&s.die(exited(1))), 0);
+    assert_eq!(spawns(&s.advance(900)), 0);
+    assert_eq!(spawns(&s.advance(100)), 1);
+}
+
+#[test]
 fn wall_clock_steps_do_not_change_the_uptime() {
     let mut s = Sim::new(Config::default(), true);
     s.step(Event::Boot);
