@@ -578,6 +578,13 @@ impl Machine {
         })
     }
 
+    /// Up alone does not make it ready: it says when it is (its dependents
+    /// wait for that).
+    fn declares_readiness(&self) -> bool {
+        let c = &self.config;
+        c.oneshot || c.check || c.notify_socket || c.notification_fd.is_some()
+    }
+
     /// A `check` that runs: a one-shot job's readiness is its exit.
     fn checks_configured(&self) -> bool {
         self.config.check && !self.config.oneshot
@@ -742,6 +749,7 @@ impl Machine {
                     restarted: self.checker.restarted,
                 }),
                 oneshot: self.config.oneshot.then_some(self.done),
+                declares_readiness: self.declares_readiness(),
             }),
         }
     }

@@ -30,6 +30,7 @@
 //! ```
 
 mod control;
+mod deps;
 mod dir;
 mod files;
 mod lock;
@@ -38,6 +39,7 @@ mod record;
 mod wait;
 
 pub use control::{send_commands, Command, SendError};
+pub use deps::{cycle_through, lets_dependents_start, names, BadName, DEPENDENCIES, DEPENDENCIES_MAX};
 pub use dir::ServiceDir;
 pub use files::{
     decimal, probe_ok, read_status, take_essential_exit, write_essential_exit, write_status, ReadError, RunitFiles,

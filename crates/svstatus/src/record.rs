@@ -27,6 +27,9 @@ const FLAG_SIGNALED: u8 = 4;
 const FLAG_ONESHOT: u8 = 8;
 /// ... and its last run exited 0: done.
 const FLAG_DONE: u8 = 16;
+/// The service declares readiness (`notification-fd`, `check`,
+/// `notify-socket`, a one-shot job): up alone does not make it ready.
+const FLAG_DECLARES_READINESS: u8 = 32;
 /// Bytes 56..64: the check.
 const CHECK_AT: usize = 56;
 const CHECK_RESTARTED: u8 = 1;
@@ -128,6 +131,9 @@ pub struct Extras {
     /// exited 0 (done); None for a long-running service (byte 21's flags
     /// 8 and 16).
     pub oneshot: Option<bool>,
+    /// The service declares readiness (byte 21's flag 32): its dependents
+    /// wait for the ready flag, not only for it to be up.
+    pub declares_readiness: bool,
 }
 
 /// The health check's state (bytes 56..64).
@@ -217,6 +223,9 @@ impl Status {
         let mut flags = 0;
         if x.ready {
             flags |= FLAG_READY;
+        }
+        if x.declares_readiness {
+            flags |= FLAG_DECLARES_READINESS;
         }
         match x.oneshot {
             Some(true) => flags |= FLAG_ONESHOT | FLAG_DONE,
@@ -311,6 +320,7 @@ fn decode_extras(b: &[u8]) -> Option<Extras> {
         last_clock_step: decode_clock_step(b),
         check: b.get(CHECK_AT..CHECK_AT + 8).and_then(Check::decode),
         oneshot: (flags & FLAG_ONESHOT != 0).then_some(flags & FLAG_DONE != 0),
+        declares_readiness: flags & FLAG_DECLARES_READINESS != 0,
     })
 }
 
@@ -410,6 +420,7 @@ mod tests {
                 restarted: true,
             }),
             oneshot: Some(true),
+            declares_readiness: true,
         };
         let s = Status { pid: 42, extras: Some(x), ..Status::default() };
         assert_eq!(Status::decode(&s.encode()), Ok(s));
