@@ -24,6 +24,7 @@
 
 mod check;
 mod config;
+mod deps;
 mod group;
 mod machine;
 mod notify;

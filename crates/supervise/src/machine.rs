@@ -67,6 +67,13 @@ pub enum Event {
     Spawned(u32),
     /// ... or could not fork.
     SpawnFailed,
+    /// ... or did not start it: services its `dependencies` lists do not
+    /// let it start yet. It waits, wanted up, until [`Event::Retry`].
+    Blocked,
+    /// Something the waiting service depends on changed: try to start
+    /// it again (the runner answers the [`Action::Spawn`] with
+    /// [`Event::Blocked`] if it must wait on).
+    Retry,
     /// A child died (`wstatus` as from waitpid).
     ChildExited { pid: u32, wstatus: i32 },
     /// The service wrote a newline on its notification fd.
@@ -240,6 +247,8 @@ pub struct Machine {
     checker: Checker,
     /// A one-shot job's last run exited 0 (until its next start).
     done: bool,
+    /// Wanted up, it waits for its dependencies ([`Event::Blocked`]).
+    waiting: bool,
 }
 
 impl Machine {
@@ -267,6 +276,7 @@ impl Machine {
             last_clock_step: None,
             checker: Checker::default(),
             done: false,
+            waiting: false,
         }
     }
 
@@ -296,6 +306,12 @@ impl Machine {
             Phase::Running { pid, .. } => Some(pid),
             _ => None,
         }
+    }
+
+    /// Whether it waits for its dependencies: the runner watches them and
+    /// sends [`Event::Retry`] when one changes.
+    pub fn waiting(&self) -> bool {
+        self.waiting
     }
 
     /// Pid of the process supervise is waiting for, if any.
@@ -347,6 +363,7 @@ impl Machine {
                 self.sweep = false;
                 self.ready_at = None;
                 self.done = false;
+                self.waiting = false;
                 let first = self.checks_configured() && self.config.notification_fd.is_none();
                 self.checker.restart(first.then_some(now.mono));
                 self.announce(now, out);
@@ -354,6 +371,18 @@ impl Machine {
             (Phase::Starting, Event::SpawnFailed) => {
                 self.phase = Phase::Down { next_start: Some(now.mono + FORK_RETRY) };
                 out.push(Action::WarnForkFailed);
+            }
+            (Phase::Starting, Event::Blocked) => {
+                self.phase = Phase::Down { next_start: None };
+                // Once: the record changes when it starts waiting, not at
+                // each look at its dependencies (one may be itself).
+                if !self.waiting {
+                    self.waiting = true;
+                    self.announce(now, out);
+                }
+            }
+            (Phase::Down { next_start: None }, Event::Retry) if self.waiting && self.want != Want::Down => {
+                self.start_when_allowed(now, out);
             }
             (Phase::StartingFinish, Event::Spawned(pid)) => {
                 let kill_at = self.config.timeout_finish.map(|t| now.mono + t);
@@ -450,6 +479,8 @@ impl Machine {
                 | Event::Ready
                 | Event::Spawned(_)
                 | Event::SpawnFailed
+                | Event::Blocked
+                | Event::Retry
                 | Event::Swept
                 | Event::WatchdogTimeout
                 | Event::ClockStep { .. },
@@ -468,6 +499,7 @@ impl Machine {
             }
             Command::Down => {
                 self.want = Want::Down;
+                self.waiting = false;
                 match self.phase {
                     Phase::Down { .. } => self.phase = Phase::Down { next_start: None },
                     Phase::Running { pid, .. } => self.send_down_signal(now, pid, None, out),
@@ -500,6 +532,7 @@ impl Machine {
             }
             Command::OnceAtMost => {
                 self.want = Want::Once;
+                self.waiting = false;
                 if let Phase::Down { .. } = self.phase {
                     self.phase = Phase::Down { next_start: None };
                 }
@@ -750,6 +783,7 @@ impl Machine {
                 }),
                 oneshot: self.config.oneshot.then_some(self.done),
                 declares_readiness: self.declares_readiness(),
+                waiting: self.waiting,
             }),
         }
     }

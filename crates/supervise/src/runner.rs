@@ -16,6 +16,7 @@ use unix::signals::{self, SignalFd};
 use unix::spawn::Spawn;
 
 use crate::config::{Config, Listing, Warned};
+use crate::deps::Deps;
 use crate::group::{Group, RECHECK};
 use crate::machine::{Action, Event, Machine, Now, SWEEP_PATIENCE};
 use crate::notify::Notify;
@@ -105,6 +106,7 @@ pub fn supervise(dir: &OsStr) -> Result<u8, Fatal> {
         runit_written: None,
         listing,
         warned: Warned::default(),
+        deps: Deps::default(),
         exit_code: 0,
     };
     if !runner.perform(Event::Boot)? {
@@ -191,6 +193,8 @@ struct Runner<'a> {
     listing: Listing,
     /// The bad settings files already warned about.
     warned: Warned,
+    /// The services `dependencies` lists, while it waits for them.
+    deps: Deps,
     /// wall - monotonic (ns) as last seen: its change is a wall-clock step.
     clock_offset: i128,
     /// supervise's exit code: an essential service's, once it ended.
@@ -246,6 +250,7 @@ impl Runner<'_> {
                 pollfd(self.notify.as_ref().map_or(-1, |n| n.as_raw_fd())),
                 if sweeping { self.group.pollfd() } else { pollfd(-1) },
                 pollfd(self.sd.as_ref().map_or(-1, Notify::fd)),
+                pollfd(if self.machine.waiting() { self.deps.fd() } else { -1 }),
             ];
             if let Err(e) = unix::poll::poll(&mut fds, timeout) {
                 strerr::warn(&[b"unable to poll for ", self.name, b": ", strerr::errstr(&e).as_bytes()]);
@@ -275,6 +280,9 @@ impl Runner<'_> {
                 self.readiness(&mut buf)?;
             }
             if ready(5) && self.notified()? {
+                return Ok(());
+            }
+            if ready(6) && self.deps.changed() && self.perform(Event::Retry)? {
                 return Ok(());
             }
             let now = Now::read(&SystemClock);
@@ -407,6 +415,7 @@ impl Runner<'_> {
         let mut queue = self.machine.step(Now::read(&SystemClock), event);
         while let Some(action) = queue.next() {
             let answer = match action {
+                Action::Spawn if self.deps.blocked(&self.dir, self.name) => Some(Event::Blocked),
                 Action::Spawn => Some(self.spawn_run()),
                 Action::SpawnFinish { code, signal } => Some(self.spawn_finish(code, signal)),
                 Action::SpawnCheck => Some(self.spawn_check()),

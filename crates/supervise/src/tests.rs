@@ -899,3 +899,40 @@ fn a_oneshot_runs_no_check_and_a_longrun_records_no_oneshot() {
     s.step(Event::Boot);
     assert_eq!(oneshot_of(&s), None);
 }
+
+/// A start the runner answers with Blocked: down, wanted up, waiting
+/// (announced once, not at each look); Retry starts it; `svc -d` ends the
+/// wait and a Retry then starts nothing; `svc -u` tries again.
+#[test]
+fn a_blocked_start_waits_until_a_retry_and_down_ends_the_wait() {
+    let mut s = Sim::new(Config::default(), true);
+    let now = s.now();
+    let acts: Vec<Action> = s.m.step(now, Event::Boot).collect();
+    assert_eq!(spawns(&acts), 1);
+    let acts: Vec<Action> = s.m.step(now, Event::Blocked).collect();
+    assert!(matches!(acts[..], [Action::WriteStatus(_)]), "{acts:?}");
+    let st = s.status();
+    assert_eq!((st.pid, st.want, st.extras.unwrap().waiting), (0, Want::Up, true));
+    assert!(s.m.waiting() && s.m.deadline().is_none());
+    // A look that finds it must still wait writes nothing.
+    let acts: Vec<Action> = s.m.step(now, Event::Retry).collect();
+    assert_eq!(acts, vec![Action::Spawn]);
+    assert!(s.m.step(now, Event::Blocked).next().is_none());
+    // Dependencies ready: it starts, and waits no more.
+    let acts = s.step(Event::Retry);
+    assert_eq!(spawns(&acts), 1);
+    assert!(s.m.running().is_some() && !s.m.waiting() && !s.status().extras.unwrap().waiting);
+    // Restarted after its death, blocked again: the record says so.
+    s.clock.advance(Duration::from_secs(2));
+    let now = s.now();
+    let pid = s.m.pid().unwrap();
+    let acts: Vec<Action> = s.m.step(now, Event::ChildExited { pid, wstatus: exited(1) }).collect();
+    assert_eq!(acts, vec![Action::Spawn]);
+    let acts: Vec<Action> = s.m.step(now, Event::Blocked).collect();
+    assert!(matches!(acts[..], [Action::WriteStatus(_)]) && s.m.waiting());
+    s.cmd(b'd');
+    assert!(!s.m.waiting() && !s.status().extras.unwrap().waiting);
+    assert!(s.step(Event::Retry).is_empty());
+    let acts: Vec<Action> = s.m.step(s.now(), Event::Command(Command::Up)).collect();
+    assert_eq!(spawns(&acts), 1);
+}

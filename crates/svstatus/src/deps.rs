@@ -1,11 +1,14 @@
 //! Dependencies between sibling services (s6-rc's `dependencies` file): the
 //! names a file lists, whether a dependency's record lets its dependents
-//! start, and the cycles among services. Pure: callers read the files.
+//! start, and the cycles among services; and, reading the files, what a
+//! service still waits for and what is wrong with its file.
 
 use std::ffi::CStr;
+use std::io::{self, Read};
 
+use crate::dir::ServiceDir;
 use crate::record::RunState;
-use crate::wait::Seen;
+use crate::wait::{look, Seen};
 
 /// The file in a service directory that lists its dependencies.
 pub const DEPENDENCIES: &CStr = c"dependencies";
@@ -68,6 +71,113 @@ pub fn cycle_through(start: &[u8], mut deps_of: impl FnMut(&[u8]) -> Vec<Vec<u8>
         }
     }
     None
+}
+
+/// What a `dependencies` file lists: the sibling services' names, and
+/// the lines that name none.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub names: Vec<Vec<u8>>,
+    pub bad: Vec<Vec<u8>>,
+}
+
+/// Why a `dependencies` file could not be used.
+#[derive(Debug)]
+pub enum ListingError {
+    Io(io::Error),
+    /// Longer than [`DEPENDENCIES_MAX`].
+    TooLong,
+}
+
+impl ListingError {
+    /// `unable to read NAME/dependencies: ERR` and the like.
+    pub fn message(&self, name: &[u8]) -> Vec<u8> {
+        let file = DEPENDENCIES.to_bytes();
+        match self {
+            ListingError::Io(e) => [b"unable to read ", name, b"/", file, b": ", strerr::errstr(e).as_bytes()].concat(),
+            ListingError::TooLong => [name, b"/", file, b" is longer than 4096 bytes"].concat(),
+        }
+    }
+}
+
+/// The `dependencies` file of `dir`: None when there is none (without
+/// allocating: supervise checks it at every start of every service).
+pub fn read_listing(dir: &ServiceDir) -> Result<Option<Listing>, ListingError> {
+    let file = match dir.open_file(DEPENDENCIES, libc::O_RDONLY, 0) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(ListingError::Io(e)),
+    };
+    let mut content = Vec::new();
+    file.take(DEPENDENCIES_MAX as u64 + 1).read_to_end(&mut content).map_err(ListingError::Io)?;
+    if content.len() > DEPENDENCIES_MAX {
+        return Err(ListingError::TooLong);
+    }
+    let mut listing = Listing::default();
+    for name in names(&content) {
+        match name {
+            Ok(n) if !listing.names.iter().any(|m| m == n) => listing.names.push(n.to_vec()),
+            Ok(_) => {}
+            Err(BadName(b)) => listing.bad.push(b.to_vec()),
+        }
+    }
+    Ok(Some(listing))
+}
+
+/// The path of the sibling `name` of the service directory `base`.
+fn sibling(base: &[u8], name: &[u8]) -> Vec<u8> {
+    [base, b"/../", name].concat()
+}
+
+/// The names of `listing` that do not let the service in `base` start
+/// yet: lines that name no sibling, siblings that do not exist or are not
+/// supervised, and those not up and ready.
+pub fn waiting_for(base: &[u8], listing: &Listing) -> Vec<Vec<u8>> {
+    let blocks = |name: &&Vec<u8>| {
+        let seen = ServiceDir::open(&sibling(base, name)).ok().and_then(|d| look(&d).ok());
+        !seen.is_some_and(|s| lets_dependents_start(&s))
+    };
+    listing.bad.iter().chain(listing.names.iter().filter(blocks)).cloned().collect()
+}
+
+/// What is wrong with the `dependencies` of the service `me` in `base`,
+/// one warning each: names of no sibling, of siblings that do not exist,
+/// and a cycle through it.
+pub fn problems(base: &[u8], me: &[u8], listing: &Listing) -> Vec<Vec<u8>> {
+    let file = DEPENDENCIES.to_bytes();
+    let mut out = Vec::new();
+    for bad in &listing.bad {
+        out.push([me, b"/", file, b": ", bad, b" is not the name of a sibling service: ", me, b" waits"].concat());
+    }
+    for name in &listing.names {
+        if ServiceDir::open(&sibling(base, name)).is_err() {
+            out.push([me, b"/", file, b" names ", name, b", which does not exist: ", me, b" waits"].concat());
+        }
+    }
+    let deps_of = |name: &[u8]| {
+        if name == me {
+            return listing.names.clone();
+        }
+        let dir = ServiceDir::open(&sibling(base, name));
+        dir.ok().and_then(|d| read_listing(&d).ok().flatten()).map_or(Vec::new(), |l| l.names)
+    };
+    match cycle_through(me, deps_of) {
+        Some(cycle) if cycle.len() == 1 => out.push([me, b" depends on itself: it waits"].concat()),
+        Some(cycle) => {
+            let mut m = b"dependency cycle: ".to_vec();
+            for name in &cycle {
+                m.extend_from_slice(name);
+                m.extend_from_slice(b" -> ");
+            }
+            m.extend_from_slice(me);
+            m.extend_from_slice(b": ");
+            m.extend_from_slice(me);
+            m.extend_from_slice(b" waits");
+            out.push(m);
+        }
+        None => {}
+    }
+    out
 }
 
 #[cfg(test)]

@@ -39,7 +39,10 @@ mod record;
 mod wait;
 
 pub use control::{send_commands, Command, SendError};
-pub use deps::{cycle_through, lets_dependents_start, names, BadName, DEPENDENCIES, DEPENDENCIES_MAX};
+pub use deps::{
+    cycle_through, lets_dependents_start, names, problems, read_listing, waiting_for, BadName, Listing, ListingError,
+    DEPENDENCIES, DEPENDENCIES_MAX,
+};
 pub use dir::ServiceDir;
 pub use files::{
     decimal, probe_ok, read_status, take_essential_exit, write_essential_exit, write_status, ReadError, RunitFiles,
@@ -51,4 +54,4 @@ pub use record::{
     Check, CheckPhase, CheckResult, ClockStep, DecodeError, Extras, LastExit, RunState, Status, Want, DAEMONTOOLS_LEN,
     RECORD_LEN, RUNIT_LEN,
 };
-pub use wait::{look, wait_for, Goal, Seen, WaitError};
+pub use wait::{look, matters, wait_for, Goal, Seen, WaitError};

@@ -30,6 +30,8 @@ const FLAG_DONE: u8 = 16;
 /// The service declares readiness (`notification-fd`, `check`,
 /// `notify-socket`, a one-shot job): up alone does not make it ready.
 const FLAG_DECLARES_READINESS: u8 = 32;
+/// It is wanted up but waits for its `dependencies`.
+const FLAG_WAITING: u8 = 64;
 /// Bytes 56..64: the check.
 const CHECK_AT: usize = 56;
 const CHECK_RESTARTED: u8 = 1;
@@ -134,6 +136,9 @@ pub struct Extras {
     /// The service declares readiness (byte 21's flag 32): its dependents
     /// wait for the ready flag, not only for it to be up.
     pub declares_readiness: bool,
+    /// It is wanted up but waits for services its `dependencies` file
+    /// lists (byte 21's flag 64); which ones, svstat works out.
+    pub waiting: bool,
 }
 
 /// The health check's state (bytes 56..64).
@@ -226,6 +231,9 @@ impl Status {
         }
         if x.declares_readiness {
             flags |= FLAG_DECLARES_READINESS;
+        }
+        if x.waiting {
+            flags |= FLAG_WAITING;
         }
         match x.oneshot {
             Some(true) => flags |= FLAG_ONESHOT | FLAG_DONE,
@@ -321,6 +329,7 @@ fn decode_extras(b: &[u8]) -> Option<Extras> {
         check: b.get(CHECK_AT..CHECK_AT + 8).and_then(Check::decode),
         oneshot: (flags & FLAG_ONESHOT != 0).then_some(flags & FLAG_DONE != 0),
         declares_readiness: flags & FLAG_DECLARES_READINESS != 0,
+        waiting: flags & FLAG_WAITING != 0,
     })
 }
 
@@ -421,6 +430,7 @@ mod tests {
             }),
             oneshot: Some(true),
             declares_readiness: true,
+            waiting: true,
         };
         let s = Status { pid: 42, extras: Some(x), ..Status::default() };
         assert_eq!(Status::decode(&s.encode()), Ok(s));

@@ -130,7 +130,7 @@ pub fn look(dir: &ServiceDir) -> Result<Seen, WaitError> {
 
 /// Whether an inotify event may change what a directory shows: a new
 /// `status`, or a supervisor closing its `lock` or its `ok` (exiting).
-fn matters(mask: u32, name: &[u8]) -> bool {
+pub fn matters(mask: u32, name: &[u8]) -> bool {
     match name {
         b"status" => mask & (libc::IN_MOVED_TO | libc::IN_CREATE | libc::IN_CLOSE_WRITE) != 0,
         b"lock" => mask & libc::IN_CLOSE_WRITE != 0,

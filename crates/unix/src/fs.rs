@@ -5,7 +5,7 @@ use std::ffi::{CStr, OsStr};
 use std::fs::File;
 use std::io;
 use std::mem::MaybeUninit;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -64,13 +64,25 @@ pub fn watch_dir(dir: &CStr) -> io::Result<OwnedFd> {
 /// symlink followed) for the events in `mask` (`libc::IN_*`); read them
 /// with [`watch_events`].
 pub fn watch(dir: &[u8], mask: u32) -> io::Result<OwnedFd> {
+    let fd = watcher()?;
+    watch_also(fd.as_fd(), dir, mask)?;
+    Ok(fd)
+}
+
+/// Adds the directory `dir` to what the inotify descriptor `fd` (from
+/// [`watch`]) watches, for the events in `mask`.
+pub fn watch_also(fd: BorrowedFd, dir: &[u8], mask: u32) -> io::Result<()> {
+    // SAFETY: `c` is a NUL-terminated path; `fd` is an inotify descriptor.
+    with_cstr(dir, |c| check(unsafe { libc::inotify_add_watch(fd.as_raw_fd(), c.as_ptr(), mask | libc::IN_ONLYDIR) }))?;
+    Ok(())
+}
+
+/// A non-blocking inotify descriptor watching nothing yet (see [`watch_also`]).
+pub fn watcher() -> io::Result<OwnedFd> {
     // SAFETY: plain syscall with valid flags.
     let fd = check(unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) })?;
     // SAFETY: inotify_init1 returned a new descriptor that nothing else owns.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: `c` is a NUL-terminated path; `fd` is an inotify descriptor.
-    with_cstr(dir, |c| check(unsafe { libc::inotify_add_watch(fd.as_raw_fd(), c.as_ptr(), mask | libc::IN_ONLYDIR) }))?;
-    Ok(fd)
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Reads every event waiting on the inotify descriptor `fd` (from [`watch`])

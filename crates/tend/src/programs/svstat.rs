@@ -23,6 +23,9 @@ struct Found {
     seconds: u64,
     /// `supervise/notify` (services with `notify-socket`).
     notify: Option<svstatus::NotifyState>,
+    /// While it waits for its dependencies: those that do not let it
+    /// start (none named when its `dependencies` cannot be read).
+    waiting_for: Option<Vec<Vec<u8>>>,
 }
 
 pub fn main(args: &[&OsStr]) -> u8 {
@@ -47,9 +50,9 @@ pub fn main(args: &[&OsStr]) -> u8 {
 }
 
 /// daemontools' checks, in its order; the error text is what it prints.
-fn inspect(dir: &OsStr) -> Result<Found, Vec<u8>> {
+fn inspect(path: &OsStr) -> Result<Found, Vec<u8>> {
     let with = |what: &str, e: io::Error| [what.as_bytes(), strerr::errstr(&e).as_bytes()].concat();
-    let dir = ServiceDir::open(dir.as_bytes()).map_err(|e| with("unable to chdir: ", e))?;
+    let dir = ServiceDir::open(path.as_bytes()).map_err(|e| with("unable to chdir: ", e))?;
     let normally_up = !dir.exists(c"down").map_err(|e| with("unable to stat down: ", e))?;
     match svstatus::probe_ok(&dir) {
         Ok(true) => {}
@@ -66,7 +69,11 @@ fn inspect(dir: &OsStr) -> Result<Found, Vec<u8>> {
     // exact below 2^53, rounded beyond (a garbage stamp of 0 shows it).
     let seconds = now.saturating_sub(status.stamp.secs) as f64 as u64;
     let notify = svstatus::NotifyState::read(&dir).ok().flatten();
-    Ok(Found { status, normally_up, seconds, notify })
+    let waiting_for = status.extras.is_some_and(|x| x.waiting).then(|| {
+        let listing = svstatus::read_listing(&dir).ok().flatten().unwrap_or_default();
+        svstatus::waiting_for(path.as_bytes(), &listing)
+    });
+    Ok(Found { status, normally_up, seconds, notify, waiting_for })
 }
 
 fn text_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
@@ -173,6 +180,10 @@ fn json_line(name: &[u8], found: &Result<Found, Vec<u8>>) -> Vec<u8> {
         }
         j.field("type", x.map(|x| if x.oneshot.is_some() { "oneshot" } else { "longrun" }));
         j.field("done", x.and_then(|x| x.oneshot));
+        match &f.waiting_for {
+            Some(names) => j.key("waiting_for").array(|j| names.iter().for_each(|n| j.value(n.as_slice()))),
+            None => j.field("waiting_for", None::<u8>),
+        }
     });
     let mut line = j.into_string().into_bytes();
     line.push(b'\n');

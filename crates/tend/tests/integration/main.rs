@@ -9,6 +9,7 @@ mod binary;
 mod check;
 mod clock;
 mod console;
+mod deps;
 mod dispatch;
 mod docs;
 mod multilog;

@@ -55,10 +55,13 @@ fn a_setup_job_runs_once_is_done_and_ready_and_svc_u_runs_it_again() {
     for part in ["\"up\":false", "\"want\":\"down\"", "\"ready\":true", "\"last_exit\":{\"code\":0}"] {
         assert!(j.contains(part), "{part} in {j}");
     }
-    assert!(j.contains("\"check\":null,\"notify\":null,\"type\":\"oneshot\",\"done\":true}"), "{j}");
+    assert!(
+        j.contains("\"check\":null,\"notify\":null,\"type\":\"oneshot\",\"done\":true,\"waiting_for\":null}"),
+        "{j}"
+    );
     let plain = String::from_utf8(sb.tend("svstat").arg("setup").output().unwrap().stdout).unwrap();
     assert!(plain.starts_with("setup: down ") && plain.ends_with(" seconds, normally up\n"), "{plain}");
-    assert!(json(&sb, "web").contains("\"type\":\"longrun\",\"done\":null}"));
+    assert!(json(&sb, "web").contains("\"type\":\"longrun\",\"done\":null,\"waiting_for\":null}"));
     assert_eq!(lines(&sb, "setup.log"), 1);
     svc(&sb, "u", "setup");
     wait_for_file_content(&sb.join("setup.log"), |c| c == b"run\nrun\n");
@@ -82,7 +85,11 @@ fn a_failing_job_is_retried_and_reported_until_it_succeeds() {
     let st = wait_for_status(&dir, "failed", |s| s.pid == 0 && s.raw.get(22) == Some(&3));
     assert_eq!((flags(&st) & (READY | ONESHOT | DONE), st.want), (ONESHOT, b'u'), "{st:?}");
     let j = json(&sb, "setup");
-    assert!(j.contains("\"last_exit\":{\"code\":3}") && j.contains("\"type\":\"oneshot\",\"done\":false}"), "{j}");
+    assert!(
+        j.contains("\"last_exit\":{\"code\":3}")
+            && j.contains("\"type\":\"oneshot\",\"done\":false,\"waiting_for\":null}"),
+        "{j}"
+    );
     assert_eq!(svwait_ready(&sb, 300, "setup"), Some(1), "not ready while it fails");
     fs::write(sb.join("allowed"), "").unwrap();
     assert_eq!(svwait_ready(&sb, PATIENCE.as_millis(), "setup"), Some(0));
@@ -103,6 +110,6 @@ fn garbage_in_type_is_warned_about_and_the_service_is_a_longrun() {
     svc(&sb, "t", "s");
     wait_for("a restart", || lines(&sb, "runs") >= 2 && wait_up(&sb, "s") != first);
     assert_eq!(stderr_of(&sb, "s"), "supervise: warning: unable to use s/type: bad format\n");
-    assert!(json(&sb, "s").contains("\"type\":\"longrun\",\"done\":null}"));
+    assert!(json(&sb, "s").contains("\"type\":\"longrun\",\"done\":null,\"waiting_for\":null}"));
     svc(&sb, "dx", "s");
 }

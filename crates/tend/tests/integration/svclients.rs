@@ -296,7 +296,7 @@ fn svstat_json_reports_the_extras() {
     let expected = format!(
         "{{\"directory\":\"s\",\"up\":true,\"pid\":{pid},\"seconds\":0,\"state\":\"run\",\"want\":\"up\",\
          \"paused\":false,\"normally_up\":true,\"ready\":true,\"last_exit\":null,\"restarts\":0,\"last_clock_step\":null,\"check\":null,\"notify\":null,\
-         \"type\":\"longrun\",\"done\":null}}\n"
+         \"type\":\"longrun\",\"done\":null,\"waiting_for\":null}}\n"
     );
     // The seconds are whatever time the machine took.
     let seconds = j.split("\"seconds\":").nth(1).and_then(|r| r.split(',').next()).expect(&j);
