@@ -5,11 +5,11 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::ffi::{CString, OsStr};
+use std::ffi::{CString, OsStr, OsString};
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::Duration;
@@ -245,7 +245,7 @@ impl Daemon<'_> {
 
     /// Stops every service (the first time), or kills every one still up.
     fn shutdown(&mut self) {
-        let actions = self.table.shutdown(self.clock.monotonic(), own_timeout_kill);
+        let actions = self.table.shutdown(self.clock.monotonic(), own_timeout_kill, dependencies);
         self.perform(actions);
     }
 
@@ -492,6 +492,18 @@ fn own_timeout_kill(name: &OsStr, key: Key) -> Option<Duration> {
     }
     let dir = svstatus::ServiceDir::open(name.as_bytes()).ok()?;
     supervise::Config::load(&dir, &mut supervise::Listing::default()).0.timeout_kill
+}
+
+/// The names the `dependencies` file of service `name` lists, while `name`
+/// is still the directory `key` (none if it cannot be read: supervise has
+/// warned about it).
+fn dependencies(name: &OsStr, key: Key) -> Vec<OsString> {
+    if listing::key_of(Path::new(name)).ok() != Some(key) {
+        return Vec::new();
+    }
+    let dir = svstatus::ServiceDir::open(name.as_bytes()).ok();
+    let listing = dir.and_then(|d| svstatus::read_listing(&d).ok().flatten()).unwrap_or_default();
+    listing.names.into_iter().map(OsString::from_vec).collect()
 }
 
 /// Writes `cmd` to the control FIFO of supervise `role` of service `name`,

@@ -95,6 +95,9 @@ pub enum Action {
 /// An escalation step of a stopping slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
+    /// A service held at shutdown while its dependents stop: the budget
+    /// is over, stop and kill it now.
+    Release,
     Terminate,
     Kill,
     Force,
@@ -157,6 +160,9 @@ impl Slot {
 enum Phase {
     /// Supervised; dead supervise processes are restarted.
     Running,
+    /// At shutdown: left up until the services that list it in their
+    /// `dependencies` have stopped (or the budget is over).
+    Held,
     /// Told to stop its service and exit; waiting for the main supervise to go.
     StoppingMain,
     /// The main supervise is gone and the pipe closed; the logger drains.
@@ -173,6 +179,8 @@ struct Entry {
     main: Slot,
     log: Option<Slot>,
     phase: Phase,
+    /// The names its `dependencies` lists, read at shutdown.
+    needs: Vec<OsString>,
 }
 
 impl Entry {
@@ -327,6 +335,7 @@ impl Table {
                 main: Slot::default(),
                 log: log.then(Slot::default),
                 phase: Phase::Running,
+                needs: Vec::new(),
             });
         }
         let drain_until = now + self.budget;
@@ -465,7 +474,7 @@ impl Table {
         match role {
             Role::Main => {
                 e.main.ended(now);
-                if e.phase == Phase::StoppingMain {
+                if matches!(e.phase, Phase::StoppingMain | Phase::Held) {
                     drain(e, drain_until, &mut actions);
                 }
             }
@@ -480,6 +489,9 @@ impl Table {
             self.entries.swap_remove(i);
             // The directory may be back under the same identity: look again.
             self.request_scan(now);
+        }
+        if self.shutting_down() {
+            self.release(now, &mut actions);
         }
         actions
     }
@@ -504,14 +516,20 @@ impl Table {
                 continue;
             }
             let (id, name, key) = (e.id, e.name.clone(), e.key);
+            let mut released = false;
             for (role, slot) in e.slots() {
                 if let Some((at, step)) = slot.next {
                     if now >= at {
                         slot.next = escalate(slot.pid, step, now);
                         let (name, pid) = (name.clone(), slot.pid);
+                        if step == Step::Release {
+                            // The budget is over: stop it, and kill it now.
+                            released = true;
+                            actions.push(Action::Stop { pid, name: name.clone(), key });
+                        }
                         actions.extend(match (step, pid) {
+                            (Step::Release | Step::Kill, _) => Some(Action::Kill { pid, name, key, role }),
                             (Step::Terminate, _) => Some(Action::Terminate { pid, name, key }),
-                            (Step::Kill, _) => Some(Action::Kill { pid, name, key, role }),
                             (Step::Force, Some(pid)) => Some(Action::Force { pid }),
                             (Step::Force, None) => None,
                         });
@@ -522,19 +540,26 @@ impl Table {
                     actions.push(Action::Probe { id, role, name: name.clone(), key });
                 }
             }
+            if released {
+                e.phase = Phase::StoppingMain;
+            }
         }
         actions
     }
 
-    /// SIGTERM, SIGINT or SIGPWR: tell every service to stop at once, let
-    /// the loggers drain, escalate after the budget (or after the service's
+    /// SIGTERM, SIGINT or SIGPWR: tell every service to stop, let the
+    /// loggers drain, escalate after the budget (or after the service's
     /// own `timeout-kill` and [`GRACE`], as `own_timeout_kill` reads it for
-    /// a directory), then [`Table::finished`] turns true. A further signal
-    /// kills every service and logger still up at once.
+    /// a directory), then [`Table::finished`] turns true. A service that
+    /// others list in their `dependencies` (as `needs` reads them) is held
+    /// until they have stopped: dependents stop first, all within the
+    /// budget. A further signal kills every service and logger still up at
+    /// once.
     pub fn shutdown(
         &mut self,
         now: Duration,
         mut own_timeout_kill: impl FnMut(&OsStr, Key) -> Option<Duration>,
+        mut needs: impl FnMut(&OsStr, Key) -> Vec<OsString>,
     ) -> Vec<Action> {
         let mut actions = Vec::new();
         if self.shutting_down() {
@@ -544,12 +569,20 @@ impl Table {
         self.shutdown_at = Some(now);
         self.scan_at = None;
         let drain_until = self.drain_until(now);
+        for e in &mut self.entries {
+            e.needs = needs(&e.name, e.key);
+        }
+        let needed = self.needed();
         let mut i = 0;
         while i < self.entries.len() {
             let e = &mut self.entries[i];
             let budget = self.budget;
             let mut kill_at = || now + own_timeout_kill(&e.name, e.key).map_or(budget, |t| t + GRACE);
             match e.phase {
+                Phase::Running if e.main.up() && needed.contains(&e.id) => {
+                    e.phase = Phase::Held;
+                    e.main.next = Some((kill_at(), Step::Release));
+                }
                 Phase::Running => {
                     let at = kill_at();
                     retire(e, now, Some(at), drain_until, &mut actions);
@@ -565,12 +598,47 @@ impl Table {
             }
             i += 1;
         }
+        self.release(now, &mut actions);
         actions
+    }
+
+    /// The entries that a service still up (or held) lists in its
+    /// `dependencies`, itself aside.
+    fn needed(&self) -> Vec<u64> {
+        let up = self.entries.iter().filter(|d| matches!(d.phase, Phase::Running | Phase::Held | Phase::StoppingMain));
+        let up: Vec<&Entry> = up.filter(|d| d.main.up()).collect();
+        let listed = |e: &Entry| up.iter().any(|d| d.id != e.id && d.needs.contains(&e.name));
+        self.entries.iter().filter(|e| listed(e)).map(|e| e.id).collect()
+    }
+
+    /// Stops the held services no dependent waits for any more; when
+    /// nothing stops but services are held (they need each other: a
+    /// cycle), all of them.
+    fn release(&mut self, now: Duration, actions: &mut Vec<Action>) {
+        if !self.entries.iter().any(|e| e.phase == Phase::Held) {
+            return;
+        }
+        let needed = self.needed();
+        let drain_until = self.drain_until(now);
+        for all in [false, true] {
+            if all && self.entries.iter().any(|e| e.phase == Phase::StoppingMain && e.main.up()) {
+                return;
+            }
+            for e in &mut self.entries {
+                if e.phase == Phase::Held && (all || !needed.contains(&e.id)) {
+                    let kill_at = e.main.next.map(|(t, _)| t);
+                    retire(e, now, kill_at, drain_until, actions);
+                }
+            }
+        }
     }
 
     /// `dxk` to every supervise still up, SIGKILL to it [`GRACE`] later.
     fn kill_all(&mut self, now: Duration, actions: &mut Vec<Action>) {
         for e in &mut self.entries {
+            if e.phase == Phase::Held {
+                e.phase = Phase::StoppingMain;
+            }
             let (name, key) = (e.name.clone(), e.key);
             for (role, slot) in e.slots() {
                 if slot.up() {
@@ -592,7 +660,7 @@ impl Table {
 fn escalate(pid: Option<i32>, step: Step, now: Duration) -> Option<(Duration, Step)> {
     match step {
         Step::Terminate => Some((now + GRACE, Step::Kill)),
-        Step::Kill => pid.map(|_| (now + GRACE, Step::Force)),
+        Step::Release | Step::Kill => pid.map(|_| (now + GRACE, Step::Force)),
         Step::Force => None,
     }
 }
@@ -637,6 +705,10 @@ mod tests {
 
     fn no_timeout_kill(_: &OsStr, _: Key) -> Option<Duration> {
         None
+    }
+
+    fn no_needs(_: &OsStr, _: Key) -> Vec<OsString> {
+        Vec::new()
     }
 
     fn found(name: &str, ino: u64, log: bool) -> Found {
@@ -850,7 +922,7 @@ mod tests {
     #[test]
     fn at_shutdown_a_service_still_up_after_the_budget_is_killed_then_its_supervise() {
         let mut t = two_services();
-        t.shutdown(secs(10.0), no_timeout_kill);
+        t.shutdown(secs(10.0), no_timeout_kill, no_needs);
         assert_eq!(t.deadline(), Some(secs(10.0) + STOP_BUDGET));
         assert!(t.exited(103, secs(11.0)).contains(&Action::Forget { id: 2 }));
         let at = secs(10.0) + STOP_BUDGET;
@@ -866,7 +938,7 @@ mod tests {
     #[test]
     fn at_shutdown_loggers_drain_within_the_budget_counted_from_the_shutdown() {
         let mut t = two_services();
-        t.shutdown(secs(10.0), no_timeout_kill);
+        t.shutdown(secs(10.0), no_timeout_kill, no_needs);
         t.exited(103, secs(10.5));
         t.exited(101, secs(11.0));
         assert_eq!(t.deadline(), Some(secs(10.0) + STOP_BUDGET));
@@ -878,7 +950,7 @@ mod tests {
     fn a_service_with_its_own_timeout_kill_is_left_to_its_supervise_that_long() {
         let mut t = two_services();
         let own = |name: &OsStr, _: Key| (name == "a").then_some(secs(20.0));
-        t.shutdown(secs(10.0), own);
+        t.shutdown(secs(10.0), own, no_needs);
         let a = t.tick(secs(10.0) + STOP_BUDGET);
         assert_eq!(a, [kill(Some(103), "b", Role::Main)], "b has none: the budget");
         assert!(t.tick(secs(30.5)).iter().all(|a| *a != kill(Some(101), "a", Role::Main)));
@@ -888,8 +960,8 @@ mod tests {
     #[test]
     fn a_second_signal_kills_every_supervise_still_up_at_once() {
         let mut t = two_services();
-        t.shutdown(secs(10.0), no_timeout_kill);
-        let a = t.shutdown(secs(11.0), no_timeout_kill);
+        t.shutdown(secs(10.0), no_timeout_kill, no_needs);
+        let a = t.shutdown(secs(11.0), no_timeout_kill, no_needs);
         assert_eq!(
             a,
             [kill(Some(101), "a", Role::Main), kill(Some(102), "a", Role::Log), kill(Some(103), "b", Role::Main)]
@@ -946,7 +1018,7 @@ mod tests {
         for (id, role) in [(1, Role::Main), (1, Role::Log), (2, Role::Main)] {
             t.adopted(id, role, secs(0.0));
         }
-        let a = t.shutdown(secs(10.0), no_timeout_kill);
+        let a = t.shutdown(secs(10.0), no_timeout_kill, no_needs);
         assert_eq!(
             a,
             [
@@ -1006,7 +1078,7 @@ mod tests {
         let mut pid = 100;
         let a = t.scan(vec![found("a", 1, true), found("b", 2, false)], secs(0.0));
         spawn_all(&mut t, a, &mut pid, secs(0.0));
-        let a = t.shutdown(secs(10.0), no_timeout_kill);
+        let a = t.shutdown(secs(10.0), no_timeout_kill, no_needs);
         assert_eq!(
             a,
             [
@@ -1029,7 +1101,7 @@ mod tests {
     #[test]
     fn shutdown_of_an_empty_table_finishes_at_once() {
         let mut t = Table::new();
-        assert!(t.shutdown(secs(0.0), no_timeout_kill).is_empty());
+        assert!(t.shutdown(secs(0.0), no_timeout_kill, no_needs).is_empty());
         assert!(t.finished());
     }
 
@@ -1062,5 +1134,68 @@ mod tests {
         t.scan(Vec::new(), now);
         t.scan_failed(now);
         assert_eq!(t.deadline(), Some(now + secs(1.0)));
+    }
+
+    /// Services a, b, c, ... (inodes 1, 2, 3, ...; no loggers), their
+    /// supervise processes 101, 102, 103, ...
+    fn services(names: &[&str]) -> Table {
+        let mut t = Table::new();
+        let found = names.iter().zip(1..).map(|(n, ino)| Found { name: (*n).into(), key: (1, ino), log: Some(false) });
+        for a in t.scan(found.collect(), secs(0.0)) {
+            if let Action::Spawn { id, role, .. } = a {
+                t.spawned(id, role, 100 + id as i32, secs(0.0));
+            }
+        }
+        t
+    }
+
+    fn stopped(actions: &[Action]) -> Vec<String> {
+        let names = actions.iter().filter_map(|a| match a {
+            Action::Stop { name, .. } => Some(name.to_string_lossy().into_owned()),
+            _ => None,
+        });
+        names.collect()
+    }
+
+    /// `graph`: who lists whom in `dependencies`.
+    fn needs<'a>(graph: &'a [(&'a str, &'a [&'a str])]) -> impl FnMut(&OsStr, Key) -> Vec<OsString> + 'a {
+        move |name, _| {
+            let listed = graph.iter().find(|(n, _)| name == *n).map_or(&[][..], |(_, d)| d);
+            listed.iter().map(OsString::from).collect()
+        }
+    }
+
+    #[test]
+    fn dependents_stop_first_a_chain_one_by_one_and_unrelated_at_once() {
+        let mut t = services(&["a", "b", "c", "z"]);
+        let graph: &[(&str, &[&str])] = &[("b", &["a"]), ("c", &["b"])];
+        assert_eq!(stopped(&t.shutdown(secs(10.0), no_timeout_kill, needs(graph))), ["c", "z"]);
+        assert!(stopped(&t.exited(104, secs(10.5))).is_empty(), "z was no one's dependency");
+        assert_eq!(stopped(&t.exited(103, secs(11.0))), ["b"]);
+        assert_eq!(stopped(&t.exited(102, secs(11.5))), ["a"]);
+        t.exited(101, secs(12.0));
+        assert!(t.finished());
+    }
+
+    #[test]
+    fn a_held_service_is_stopped_and_killed_when_the_budget_is_over() {
+        let mut t = services(&["a", "b"]);
+        let graph: &[(&str, &[&str])] = &[("b", &["a"])];
+        assert_eq!(stopped(&t.shutdown(secs(10.0), no_timeout_kill, needs(graph))), ["b"]);
+        let at = secs(10.0) + STOP_BUDGET;
+        assert_eq!(t.deadline(), Some(at));
+        let a = t.tick(at);
+        let kill =
+            |name: &str, ino, pid| Action::Kill { pid: Some(pid), name: name.into(), key: (1, ino), role: Role::Main };
+        assert!(a.contains(&Action::Stop { pid: Some(101), name: "a".into(), key: (1, 1) }), "{a:?}");
+        assert!(a.contains(&kill("a", 1, 101)) && a.contains(&kill("b", 2, 102)), "{a:?}");
+    }
+
+    #[test]
+    fn a_cycle_is_stopped_once_nothing_else_stops() {
+        let mut t = services(&["x", "y", "z"]);
+        let graph: &[(&str, &[&str])] = &[("x", &["y"]), ("y", &["x"]), ("z", &["z"])];
+        assert_eq!(stopped(&t.shutdown(secs(10.0), no_timeout_kill, needs(graph))), ["z"], "itself is no dependent");
+        assert_eq!(stopped(&t.exited(103, secs(10.5))), ["x", "y"]);
     }
 }

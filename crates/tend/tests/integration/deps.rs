@@ -7,7 +7,8 @@
 use std::fs;
 
 use crate::supervise::{json, service, start, stderr_of, svc, wait_up};
-use crate::util::{wait_for, wait_for_status, wait_idle, Sandbox, Status};
+use crate::svscan::{lines, start_svscan_with, status_pid};
+use crate::util::{signal, wait_for, wait_for_status, wait_idle, Sandbox, Status};
 
 const WAITING: u8 = 64;
 
@@ -153,4 +154,25 @@ fn a_huge_or_bad_dependencies_file_is_warned_about_and_waits_until_fixed() {
     wait_up(&sb, "p");
     svc(&sb, "dx", "h");
     svc(&sb, "dx", "p");
+}
+
+/// Under svscan, A <- B <- C start (B and C once what they need is up)
+/// and, on SIGTERM, stop in reverse order: each `finish` records its name.
+#[test]
+fn svscan_stops_dependents_before_what_they_depend_on() {
+    let mut sb = Sandbox::new();
+    for (name, deps) in [("a", ""), ("b", "a\n"), ("c", "b\n")] {
+        crate::svscan::service(&sb, name, "exec sleep 100");
+        sb.script(&format!("scan/{name}/finish"), &format!("#!/bin/sh\necho {name} >> ../../order\n"));
+        if !deps.is_empty() {
+            fs::write(sb.join(&format!("scan/{name}/dependencies")), deps).unwrap();
+        }
+    }
+    let svscan = start_svscan_with(&mut sb, "stderr", &[]);
+    for name in ["a", "b", "c"] {
+        wait_for(&format!("{name} up"), || status_pid(&sb.join(&format!("scan/{name}"))).is_some());
+    }
+    signal(svscan, libc::SIGTERM);
+    assert!(sb.wait_exit(svscan).success());
+    assert_eq!(lines(&sb.join("order")), ["c", "b", "a"]);
 }
