@@ -70,6 +70,10 @@ impl Deps {
     /// Reads the watch's events: whether one may change whether the
     /// service may start. Its own looks (reading a record, probing `ok`)
     /// do not count, so a service that depends on itself does not spin.
+    /// Not inlined: the 4 KiB event buffer must stay out of the poll loop's
+    /// frame, under which every supervise's calls run (it made each
+    /// supervise's stack a page deeper, 8d).
+    #[inline(never)]
     pub fn changed(&self) -> bool {
         let Some(fd) = &self.watch else { return false };
         let mut changed = false;
