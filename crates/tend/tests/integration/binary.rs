@@ -200,21 +200,10 @@ fn the_code_supervise_runs_is_grouped_by_the_link_layout() {
 /// with every `&str` or pointer in a static table, every panic location and
 /// every libc function newly called; when this fails, find what grew
 /// (`readelf -SW` of `.data.rel.ro` and `.got`) and take it out. Builds
-/// the release binary (`cargo build --release`, its own lock: the tests'
-/// debug build is not touched).
+/// the release binary (util::shipped_tend).
 #[test]
 fn the_shipped_builds_relro_spans_at_most_four_pages() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), std::path::PathBuf::from);
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let built = std::process::Command::new(cargo)
-        .args(["build", "--release", "--quiet", "-p", "tend"])
-        .current_dir(&root)
-        .env("CARGO_TARGET_DIR", &target)
-        .status()
-        .expect("cargo runs");
-    assert!(built.success(), "cargo build --release failed");
-    let elf = Elf::read(target.join("release/tend").to_str().expect("a UTF-8 target path"));
+    let elf = Elf::read(crate::util::shipped_tend().to_str().expect("a UTF-8 target path"));
     let relro = elf.segment(PT_GNU_RELRO).expect("a GNU_RELRO segment");
     let pages = relro.memory.end.div_ceil(4096) - relro.memory.start / 4096;
     assert!(pages <= 4, "RELRO spans {pages} pages ({} bytes)", relro.memory.end - relro.memory.start);

@@ -587,3 +587,20 @@ pub fn mkfifo(path: &Path) {
     // SAFETY: mkfifo with a NUL-terminated path in the test's own directory.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo {path:?}");
 }
+
+/// The shipped build: `cargo build --release -p tend` (its own lock: the
+/// tests' debug build is not touched), and the path of its `tend`. For the
+/// checks of what only the release build shows (its RELRO, its stack).
+pub fn shipped_tend() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let built = Command::new(cargo)
+        .args(["build", "--release", "--quiet", "-p", "tend"])
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "cargo build --release failed");
+    target.join("release/tend")
+}
