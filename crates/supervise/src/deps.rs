@@ -5,6 +5,7 @@
 //! start and allocates nothing.
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::time::Duration;
 
 use svstatus::{Listing, ServiceDir};
 
@@ -13,6 +14,10 @@ const STATE_EVENTS: u32 = libc::IN_MOVED_TO | libc::IN_CREATE | libc::IN_CLOSE_W
 /// A directory appearing (a dependency's, or its `supervise/`), or the
 /// `dependencies` file written.
 const ENTRY_EVENTS: u32 = libc::IN_MOVED_TO | libc::IN_CREATE | libc::IN_CLOSE_WRITE;
+/// How often a wait looks again when inotify cannot see every change: a
+/// dependency's `supervise/` that could not be watched (not made yet, or a
+/// symlink to a place that does not exist yet), or no watch at all.
+const RECHECK: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 pub struct Deps {
@@ -21,6 +26,9 @@ pub struct Deps {
     warned: Vec<Vec<u8>>,
     /// While waiting: the watch on what it waits for.
     watch: Option<OwnedFd>,
+    /// While waiting with a watch that cannot see every change: when to
+    /// look again (monotonic).
+    recheck_at: Option<Duration>,
 }
 
 impl Deps {
@@ -32,6 +40,7 @@ impl Deps {
     #[inline(never)]
     pub fn blocked(&mut self, dir: &ServiceDir, name: &[u8]) -> bool {
         self.watch = None;
+        self.recheck_at = None;
         let listing = match svstatus::read_listing(dir) {
             Ok(None) => {
                 self.warned.clear();
@@ -40,13 +49,15 @@ impl Deps {
             Ok(Some(listing)) => Ok(listing),
             Err(e) => Err(e),
         };
-        self.watch = match arm(listing.as_ref().ok()) {
-            Ok(fd) => Some(fd),
+        let (watch, complete) = match arm(listing.as_ref().ok()) {
+            Ok((fd, complete)) => (Some(fd), complete),
             Err(e) => {
                 strerr::warn(&[b"unable to watch the dependencies of ", name, b": ", strerr::errstr(&e).as_bytes()]);
-                None
+                (None, false)
             }
         };
+        self.watch = watch;
+        self.recheck_at = (!complete).then(|| unix::time::clock_gettime(libc::CLOCK_MONOTONIC) + RECHECK);
         let me = name.rsplit(|&b| b == b'/').find(|c| !c.is_empty()).unwrap_or(name);
         let (waits, problems) = match &listing {
             Ok(l) => (!svstatus::waiting_for(b".", l).is_empty(), svstatus::problems(b".", me, l)),
@@ -58,8 +69,14 @@ impl Deps {
         self.warned = problems;
         if !waits {
             self.watch = None;
+            self.recheck_at = None;
         }
         waits
+    }
+
+    /// When a wait whose watch cannot see every change looks again.
+    pub fn recheck_at(&self) -> Option<Duration> {
+        self.recheck_at
     }
 
     /// The watch's descriptor (-1 when there is none).
@@ -80,27 +97,32 @@ impl Deps {
         let seen = unix::fs::watch_events(fd.as_fd(), |mask, entry| {
             changed |= match entry {
                 b"status" | b"lock" | b"ok" => svstatus::matters(mask, entry),
-                _ => mask & (ENTRY_EVENTS | libc::IN_IGNORED) != 0,
+                _ => mask & (ENTRY_EVENTS | libc::IN_ATTRIB | libc::IN_IGNORED) != 0,
             }
         });
         changed || seen.is_err()
     }
 }
 
-/// A watch on the service directory (its `dependencies` file) and on each
-/// dependency's `supervise/`, or the dependency's directory until it has
-/// one, or the scan directory until the dependency exists.
-fn arm(listing: Option<&Listing>) -> std::io::Result<OwnedFd> {
+/// A watch on the service directory (its `dependencies` file: written, or
+/// made readable) and on each dependency's `supervise/`, or the
+/// dependency's directory until it has one, or the scan directory until
+/// the dependency exists; and whether it sees every change (each
+/// dependency's `supervise/` watched).
+fn arm(listing: Option<&Listing>) -> std::io::Result<(OwnedFd, bool)> {
     let fd = unix::fs::watcher()?;
-    unix::fs::watch_also(fd.as_fd(), b".", ENTRY_EVENTS)?;
+    unix::fs::watch_also(fd.as_fd(), b".", ENTRY_EVENTS | libc::IN_ATTRIB)?;
+    let mut complete = listing.is_some();
     for name in listing.map_or(&[][..], |l| &l.names) {
         let dep = [b"../", &name[..]].concat();
         let state = [&dep[..], b"/supervise"].concat();
-        if unix::fs::watch_also(fd.as_fd(), &state, STATE_EVENTS).is_err()
-            && unix::fs::watch_also(fd.as_fd(), &dep, ENTRY_EVENTS).is_err()
-        {
+        if unix::fs::watch_also(fd.as_fd(), &state, STATE_EVENTS).is_ok() {
+            continue;
+        }
+        complete = false;
+        if unix::fs::watch_also(fd.as_fd(), &dep, ENTRY_EVENTS).is_err() {
             unix::fs::watch_also(fd.as_fd(), b"..", ENTRY_EVENTS)?;
         }
     }
-    Ok(fd)
+    Ok((fd, complete))
 }

@@ -300,6 +300,11 @@ impl Machine {
         matches!(self.phase, Phase::Sweeping { .. })
     }
 
+    /// Whether the running service is paused (`svc -p`).
+    pub fn paused(&self) -> bool {
+        self.paused && self.running().is_some()
+    }
+
     /// Pid of the running service (not its finish), if any.
     pub fn running(&self) -> Option<u32> {
         match self.phase {
@@ -450,7 +455,7 @@ impl Machine {
                 // Watching starts with the first check an interval later.
                 self.checker.schedule(now.mono + self.config.check_interval);
             }
-            (Phase::Running { pid, since, ready, kill_at: None }, Event::WatchdogTimeout) => {
+            (Phase::Running { pid, since, ready, kill_at: None }, Event::WatchdogTimeout) if !self.paused => {
                 out.push(Action::Signal { pid, signal: libc::SIGABRT });
                 out.push(Action::Signal { pid, signal: libc::SIGCONT });
                 self.paused = false;

@@ -155,6 +155,14 @@ impl Notify {
         }
     }
 
+    /// The service was continued (`svc -c`) at `now`: a whole interval
+    /// again, if the watchdog is armed.
+    pub(crate) fn rearm(&mut self, now: Duration) {
+        if self.deadline.is_some() {
+            self.deadline = self.interval.map(|i| now + i);
+        }
+    }
+
     /// When the watchdog bites, on the monotonic clock.
     pub(crate) fn deadline(&self) -> Option<Duration> {
         self.deadline

@@ -232,11 +232,8 @@ impl Runner<'_> {
             }
             let before = Now::read(&SystemClock);
             let runit_due = self.runit_pending.is_some();
-            let watchdog = self.watchdog();
-            let deadline = match (self.machine.deadline(), watchdog) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let recheck = if self.machine.waiting() { self.deps.recheck_at() } else { None };
+            let deadline = [self.machine.deadline(), self.watchdog(), recheck].into_iter().flatten().min();
             let timeout = match deadline {
                 _ if runit_due => Some(Duration::ZERO),
                 deadline => deadline.map(|d| d.saturating_sub(before.mono)),
@@ -266,6 +263,9 @@ impl Runner<'_> {
                         if self.perform(Event::Command(c))? {
                             return Ok(());
                         }
+                        if let (Command::Continue, Some(sd)) = (c, &mut self.sd) {
+                            sd.rearm(Now::read(&SystemClock).mono);
+                        }
                     }
                 }
             }
@@ -286,6 +286,10 @@ impl Runner<'_> {
                 return Ok(());
             }
             let now = Now::read(&SystemClock);
+            let recheck = self.machine.waiting() && self.deps.recheck_at().is_some_and(|d| d <= now.mono);
+            if recheck && self.perform(Event::Retry)? {
+                return Ok(());
+            }
             if self.watchdog().is_some_and(|d| d <= now.mono) && self.watchdog_timeout(now)? {
                 return Ok(());
             }
@@ -368,7 +372,12 @@ impl Runner<'_> {
     }
 
     /// When the running service's watchdog bites, if it has one.
+    /// None while the service is paused (`svc -p`): a stopped process
+    /// cannot ping; `svc -c` gives it a whole interval again.
     fn watchdog(&self) -> Option<std::time::Duration> {
+        if self.machine.paused() {
+            return None;
+        }
         self.machine.running().and(self.sd.as_ref()?.deadline())
     }
 

@@ -804,6 +804,19 @@ fn a_watchdog_timeout_uses_timeout_kill_and_means_nothing_when_down() {
     assert_eq!(s.advance(300), vec![Action::Signal { pid, signal: libc::SIGKILL }, Action::Sweep]);
 }
 
+#[test]
+fn a_paused_service_is_not_aborted_by_its_watchdog() {
+    let mut s = Sim::new(Config::default(), true);
+    s.step(Event::Boot);
+    let pid = s.m.running().unwrap();
+    s.cmd(b'p');
+    assert!(s.m.paused());
+    assert_eq!(s.step(Event::WatchdogTimeout), vec![], "a stopped process cannot ping");
+    s.cmd(b'c');
+    assert!(!s.m.paused());
+    assert!(s.step(Event::WatchdogTimeout).contains(&Action::Signal { pid, signal: libc::SIGABRT }));
+}
+
 fn oneshot(backoff_max: Option<Duration>) -> Sim {
     Sim::new(Config { oneshot: true, backoff_max, ..Config::default() }, true)
 }

@@ -176,3 +176,24 @@ fn svscan_stops_dependents_before_what_they_depend_on() {
     assert!(sb.wait_exit(svscan).success());
     assert_eq!(lines(&sb.join("order")), ["c", "b", "a"]);
 }
+
+/// A dependency whose `supervise/` is a symlink to a place made only when
+/// its supervise starts (the read-only tree's recipe): inotify cannot
+/// watch it while it dangles, so the wait looks again until it can; the
+/// dependent starts once the dependency is up.
+#[test]
+fn a_dependency_whose_supervise_is_a_dangling_symlink_is_waited_for() {
+    let mut sb = Sandbox::new();
+    service(&sb, "a", "exec sleep 100");
+    fs::create_dir(sb.join("run")).unwrap();
+    std::os::unix::fs::symlink(sb.join("run/a"), sb.join("a/supervise")).unwrap();
+    dependent(&sb, "b", "a\n");
+    start(&mut sb, "b");
+    wait_waiting_for(&sb, "b", "[\"a\"]");
+    start(&mut sb, "a");
+    wait_up(&sb, "a");
+    wait_up(&sb, "b");
+    for name in ["a", "b"] {
+        svc(&sb, "dx", name);
+    }
+}
