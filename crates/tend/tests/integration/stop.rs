@@ -190,6 +190,8 @@ fn a_new_supervise_stops_what_a_killed_one_left() {
         let second = start_in(&mut sb, mode, "s");
         let again = wait_for_status(&sb.join("s"), "started again", |s| s.pid != 0 && s.pid != main).pid;
         let bg2: u32 = wait_for_line(&sb.join("s/bg")).parse().unwrap();
+        // Once run has exec'd its sleep, its `mv` is over (run waited for it).
+        wait_exec(again, "sleep");
         assert!(gone(main) && gone(bg), "{mode:?}: the earlier instance was stopped");
         let err = stderr_of(&sb, "s");
         let want = match mode {
