@@ -143,15 +143,19 @@ fn check_ntp(sb: &Sandbox, servers: &[String], extra: &[&str]) -> Output {
 /// whose clock is `true_offset` seconds ahead of ours. This is NTP's own
 /// error bound, not a timing: offset = true offset + (out - back) / 2 and
 /// delay = out + back, so the measured offset is within delay / 2 of the
-/// true one however long the round trip took under load. The 1 ms slack
-/// covers the 6 printed decimals and chronyd's randomised low bits.
+/// true one however long the round trip took under load. The slack covers
+/// the 6 printed decimals and chronyd's randomised low bits: it fills the
+/// bits of its timestamps below the precision it measured at start with
+/// random ones, and a loaded machine makes that precision coarse (a soak
+/// with four CPU hogs saw 8.5 ms); 2^-5 s bounds it.
 fn assert_offset_within_half_delay(out: &str, server: &str, true_offset: f64) {
+    const CHRONYD_LOW_BITS: f64 = 1.0 / 32.0;
     let line =
         out.lines().find(|l| l.contains(&format!("server {server}: offset "))).unwrap_or_else(|| panic!("{out}"));
     let offset = number_after(line, "offset ");
     let delay = number_after(line, "delay ");
     assert!(
-        (offset - true_offset).abs() <= delay / 2.0 + 0.001,
+        (offset - true_offset).abs() <= delay / 2.0 + CHRONYD_LOW_BITS,
         "offset {offset} delay {delay}, expected {true_offset}: {out}"
     );
 }
