@@ -61,7 +61,10 @@ fn a_setup_job_runs_once_is_done_and_ready_and_svc_u_runs_it_again() {
     );
     let plain = String::from_utf8(sb.tend("svstat").arg("setup").output().unwrap().stdout).unwrap();
     assert!(plain.starts_with("setup: down ") && plain.ends_with(" seconds, normally up\n"), "{plain}");
-    assert!(json(&sb, "web").contains("\"type\":\"longrun\",\"done\":null,\"waiting_for\":null}"));
+    // run may write `seen` before supervise has written web's status.
+    wait_for_status(&sb.join("web"), "up", |s| s.pid != 0);
+    let web = json(&sb, "web");
+    assert!(web.contains("\"type\":\"longrun\",\"done\":null,\"waiting_for\":null}"), "{web}");
     assert_eq!(lines(&sb, "setup.log"), 1);
     svc(&sb, "u", "setup");
     wait_for_file_content(&sb.join("setup.log"), |c| c == b"run\nrun\n");
