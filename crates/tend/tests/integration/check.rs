@@ -152,7 +152,8 @@ fn a_hung_check_is_killed_at_the_interval_and_counted(as_root: bool) {
     for p in pids {
         wait_for("the hung check and its child to be killed", || gone(p));
     }
-    assert!(json(&sb, "s").contains("\"last\":{\"timed_out\":true}"));
+    // Gone before supervise has reaped it and written the record: wait for the record.
+    wait_for("the timed-out check recorded", || json(&sb, "s").contains("\"last\":{\"timed_out\":true}"));
     assert!(alive(pid));
     svc(&sb, "dx", "s");
 }
