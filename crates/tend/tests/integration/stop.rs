@@ -296,6 +296,8 @@ fn under_svscan_killed_supervisors_leave_one_instance_and_sigterm_leaves_nothing
         wait_exec(main2, "sleep");
         wait_exec(logger2, "multilog");
         let bg2: u32 = wait_for_line(&s.join("bg")).parse().unwrap();
+        // Its pid is written before the forked shell has exec'd sleep.
+        wait_exec(bg2, "sleep");
         for p in [main, bg, logger] {
             assert!(gone(p), "{mode:?}: process {p} of the earlier instance survived");
         }
