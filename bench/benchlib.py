@@ -35,18 +35,54 @@ def processes_in(directory):
 def sweep(directory, groups):
     """kill_groups(groups) (the scanners, first, so that nothing restarts), then
     SIGKILLs whatever is left in `directory` (services in sessions of their own,
-    as s6-supervise starts them, and orphans) until nothing is."""
+    as s6-supervise starts them, and orphans) until nothing is, then removes
+    the cgroups tend's killed supervise left for services below `directory`."""
     kill_groups(groups)
     for _ in range(50):
         left = processes_in(directory)
         if not left:
-            return
+            break
         for pid in left:
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         time.sleep(0.1)
+    remove_cgroups(directory)
+
+
+def cgroup_name(path):
+    """The cgroup tend's supervise makes for the service directory `path`
+    (absolute): `tend-` and the path escaped as systemd-escape does."""
+    parts = [p for p in path.encode().split(b"/") if p]
+    out = []
+    for i, part in enumerate(parts):
+        out.append("".join(chr(b) if chr(b).isalnum() and b < 128 or b in b":_" or (b == ord(".") and not (i == 0 and j == 0))
+                           else "\\x%02x" % b for j, b in enumerate(part)))
+    return "tend-" + "-".join(out)
+
+
+def remove_cgroups(directory):
+    """rmdir the cgroups (empty once their processes are killed) that a killed
+    supervise of tend left for services below `directory`."""
+    prefix = cgroup_name(directory)
+    for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+        try:
+            names = os.listdir(root)
+        except OSError:
+            continue
+        for n in names:
+            if not n.startswith(prefix):
+                continue
+            # A killed process leaves its cgroup a moment after its parent saw it die.
+            for _ in range(100):
+                try:
+                    os.rmdir(os.path.join(root, n))
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.05)
 
 
 def tend_bin_dir(prefix):

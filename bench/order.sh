@@ -81,31 +81,15 @@ def start(scan):
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
 
-def remove_cgroups():
-    """rmdir the (empty) cgroups of this bench's services that a killed supervise left."""
-    prefix = "tend-" + work.strip("/").replace("/", "-")
-    for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
-        try:
-            names = os.listdir(root)
-        except OSError:
-            continue
-        for n in names:
-            if n.startswith(prefix):
-                try:
-                    os.rmdir(os.path.join(root, n))
-                except OSError:
-                    pass
-
 def stop(scanner, scan):
     """SIGTERM to svscan (its shutdown stops the tree and removes the
-    cgroups), then kill whatever is left, then the tree's files."""
+    cgroups), then kill whatever is left and its cgroups, then the tree's files."""
     try:
         scanner.send_signal(signal.SIGTERM)
         scanner.wait(timeout=30)
     except subprocess.TimeoutExpired:
         pass
     sweep(work, [scanner.pid])
-    remove_cgroups()
     shutil.rmtree(scan, ignore_errors=True)
 
 def bring_up(variant):
@@ -180,7 +164,6 @@ def idle(checked):
 
 def on_signal(sig, frame):
     sweep(work, [])
-    remove_cgroups()
     shutil.rmtree(work, ignore_errors=True)
     sys.exit(130)
 signal.signal(signal.SIGINT, on_signal)
@@ -208,7 +191,6 @@ try:
     without = idle(False)
 finally:
     sweep(work, [])
-    remove_cgroups()
     shutil.rmtree(work, ignore_errors=True)
 
 n = N_CHAINS * DEPTH

@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 . bench/build-tend.sh
 exec python3 - <<'PY'
 import os, shutil, signal, subprocess, tempfile, time
-from benchlib import kill_groups
+from benchlib import kill_groups, remove_cgroups
 
 TEND = os.environ["TEND"]
 N_SERVICES = int(os.environ.get("N_SERVICES", "4"))
@@ -91,6 +91,7 @@ try:
         totals[name] = (r + c1 - c0, ns + ns1 - ns0, t + t1 - t0)
 finally:
     kill_groups(groups)
+    remove_cgroups(work)
     shutil.rmtree(work, ignore_errors=True)
 print(f"| supervisor | restarts ({N_SERVICES} services) | CPU per restart, ms (schedstat) | clock ticks (utime + stime) | ms per restart from ticks |")
 print("|---|---|---|---|---|")

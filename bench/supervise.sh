@@ -22,7 +22,7 @@ export ONLY
 . bench/build-tend.sh
 exec python3 - <<'PY'
 import os, select, shutil, signal, struct, subprocess, tempfile, time
-from benchlib import kill_groups
+from benchlib import kill_groups, remove_cgroups
 
 TEND = os.environ["TEND"]
 ONLY_PSS = os.environ["ONLY"] == "8d"
@@ -115,6 +115,7 @@ def stop_all():
     services.clear()
     kill_groups(groups)
     groups.clear()
+    remove_cgroups(work)
 
 def latencies(name, cmd, layout):
     """s6-supervise sometimes replaces a freshly started service at once;
