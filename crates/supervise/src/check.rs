@@ -7,21 +7,13 @@ use std::time::Duration;
 
 use svstatus::CheckResult;
 
-/// A `./check` that runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Running {
-    pid: u32,
-    since: Duration,
-    /// Killed (and counted as failed) at this time.
-    kill_at: Duration,
-    /// Killed at `kill_at`: its end is a time-out, whatever it says.
-    killed: bool,
-}
+use crate::timed::Timed;
 
 /// The checks of one run of the service.
 #[derive(Debug, Default)]
 pub(crate) struct Checker {
-    running: Option<Running>,
+    /// The `./check` that runs, killed (and counted as failed) at its deadline.
+    running: Option<Timed>,
     /// When the next check starts; None: none is scheduled.
     next: Option<Duration>,
     pub(crate) last: Option<CheckResult>,
@@ -52,9 +44,8 @@ impl Checker {
 
     /// When the checks need the machine's attention.
     pub(crate) fn deadline(&self) -> Option<Duration> {
-        match self.running {
-            Some(r) if !r.killed => Some(r.kill_at),
-            Some(_) => None,
+        match &self.running {
+            Some(r) => r.deadline(),
             None => self.next,
         }
     }
@@ -62,12 +53,11 @@ impl Checker {
     /// What is due at `now`; a start is taken as done until
     /// [`Checker::started`] or [`Checker::not_started`] answers it.
     pub(crate) fn due(&mut self, now: Duration) -> Due {
-        match (&mut self.running, self.next) {
-            (Some(r), _) if !r.killed && now >= r.kill_at => {
-                r.killed = true;
-                Due::Kill(r.pid)
-            }
-            (None, Some(at)) if now >= at => {
+        if let Some(r) = &mut self.running {
+            return if r.expire(now) { Due::Kill(r.pid) } else { Due::Nothing };
+        }
+        match self.next {
+            Some(at) if now >= at => {
                 self.next = None;
                 Due::Start
             }
@@ -76,7 +66,7 @@ impl Checker {
     }
 
     pub(crate) fn started(&mut self, pid: u32, now: Duration, interval: Duration) {
-        self.running = Some(Running { pid, since: now, kill_at: now + interval, killed: false });
+        self.running = Some(Timed::new(pid, now, interval));
     }
 
     /// The fork failed: try again after the interval (not counted: the
@@ -97,7 +87,7 @@ impl Checker {
     pub(crate) fn ended(&mut self, wstatus: i32, now: Duration, interval: Duration) -> CheckResult {
         let run = self.running.take();
         let result = match run {
-            Some(Running { killed: true, .. }) => CheckResult::TimedOut,
+            Some(Timed { killed: true, .. }) => CheckResult::TimedOut,
             _ if libc::WIFSIGNALED(wstatus) => CheckResult::Signal(libc::WTERMSIG(wstatus) as u8),
             _ => CheckResult::Code(libc::WEXITSTATUS(wstatus) as u8),
         };

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use svstatus::ServiceDir;
 
+use crate::limits::{self, Limits};
+
 /// What the service directory asks for beyond `run`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -45,6 +47,11 @@ pub struct Config {
     /// `type` holds `oneshot` (s6-rc's word; `longrun` or no file: a
     /// long-running service): `run` is a job, done once it exits 0.
     pub oneshot: bool,
+    /// `memory-max`, `cpu-max`, `pids-max`: limits for the service's cgroup.
+    pub limits: Limits,
+    /// `notify` is an executable file: daemontools-encore's hook, run
+    /// when `run` or `finish` starts and ends.
+    pub notify: bool,
 }
 
 impl Default for Config {
@@ -64,6 +71,8 @@ impl Default for Config {
             notify_socket: false,
             watchdog: None,
             oneshot: false,
+            limits: Limits::default(),
+            notify: false,
         }
     }
 }
@@ -84,7 +93,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn new(file: &'static CStr, why: &'static str, content: &[u8]) -> Problem {
+    pub(crate) fn new(file: &'static CStr, why: &'static str, content: &[u8]) -> Problem {
         // FNV-1a: no allocation, and never 0 (Warned's "no problem").
         let fingerprint = why
             .as_bytes()
@@ -145,7 +154,7 @@ impl Config {
         c.backoff_max = r.setting(c"backoff-max", |s| millis(s).filter(|d| !d.is_zero()));
         // 0 is documented as off, like an absent file: no warning.
         c.clock_step_restart = r.setting(c"clock-step-restart", millis).filter(|d| !d.is_zero());
-        c.check = r.listed(c"check") && r.executable(c"check");
+        c.check = r.listed(c"check") && r.executable(c"check", "not an executable file, so no check runs");
         let interval = |s: &str| s.parse::<u64>().ok().filter(|ms| (1..=CHECK_INTERVAL_MAX).contains(ms));
         if let Some(ms) = r.setting(c"check-interval", interval) {
             c.check_interval = Duration::from_millis(ms);
@@ -164,12 +173,18 @@ impl Config {
             _ => None,
         };
         c.oneshot = r.setting(c"type", kind).unwrap_or(false);
+        c.limits = Limits {
+            memory: r.setting(c"memory-max", limits::memory_max),
+            cpu: r.setting(c"cpu-max", limits::cpu_max),
+            pids: r.setting(c"pids-max", limits::pids_max),
+        };
+        c.notify = r.listed(c"notify") && r.executable(c"notify", "not an executable file, so it is not run");
         (c, r.problems)
     }
 }
 
 /// The files [`Config::load`] looks at, one bit each in [`Listing`].
-const FILES: [&CStr; 14] = [
+const FILES: [&CStr; 18] = [
     c"finish",
     c"timeout-finish",
     c"timeout-kill",
@@ -184,6 +199,10 @@ const FILES: [&CStr; 14] = [
     c"notify-socket",
     c"watchdog",
     c"type",
+    c"memory-max",
+    c"cpu-max",
+    c"pids-max",
+    c"notify",
 ];
 
 /// Which of [`FILES`] have an entry in the service directory, known as long
@@ -199,13 +218,13 @@ pub struct Listing {
     /// None: list at the next start.
     ctime: Option<(i64, i64)>,
     /// Bit `i` set: `FILES[i]` has an entry.
-    entries: u16,
+    entries: u32,
 }
 
 impl Listing {
     /// The bits of [`FILES`] worth looking up in `dir` at `now` (seconds
     /// since the epoch; all of them if the directory cannot be listed).
-    fn refresh(&mut self, dir: &ServiceDir, now: i64) -> u16 {
+    fn refresh(&mut self, dir: &ServiceDir, now: i64) -> u32 {
         let Ok(st) = dir.stat(c".") else { return self.forget() };
         let ctime = (st.st_ctime, st.st_ctime_nsec);
         if self.ctime == Some(ctime) {
@@ -228,16 +247,16 @@ impl Listing {
         entries
     }
 
-    fn forget(&mut self) -> u16 {
+    fn forget(&mut self) -> u32 {
         self.ctime = None;
-        u16::MAX
+        u32::MAX
     }
 }
 
 /// Reads settings files that [`Listing`] found, collecting problems.
 struct Reader<'a> {
     dir: &'a ServiceDir,
-    listed: u16,
+    listed: u32,
     problems: Vec<Problem>,
 }
 
@@ -258,12 +277,12 @@ impl Reader<'_> {
     }
 
     /// Whether `file` is a regular file with an execute bit (following a
-    /// symlink); one that exists but is not is reported (no check runs).
-    fn executable(&mut self, file: &'static CStr) -> bool {
+    /// symlink); one that exists but is not is reported (`not`).
+    fn executable(&mut self, file: &'static CStr, not: &'static str) -> bool {
         match self.dir.stat(file) {
             Ok(st) if st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_mode & 0o111 != 0 => true,
             Ok(_) => {
-                self.problems.push(Problem::new(file, "not an executable file, so no check runs", b""));
+                self.problems.push(Problem::new(file, not, b""));
                 false
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => false,
@@ -313,7 +332,7 @@ fn setting<T>(
 }
 
 /// daemontools' text for an error reading a settings file.
-fn why(e: &io::Error) -> &'static str {
+pub(crate) fn why(e: &io::Error) -> &'static str {
     e.raw_os_error().map_or("unknown error", strerr::errno_str)
 }
 

@@ -59,6 +59,14 @@ impl Group {
         Group::Process { pgid: 0 }
     }
 
+    /// The service's cgroup, if it has one (limits are written there).
+    pub(crate) fn cgroup(&self) -> Option<&Cgroup> {
+        match self {
+            Group::Cgroup(c) => Some(c),
+            Group::Process { .. } => None,
+        }
+    }
+
     /// Where `run` and `finish` go before exec.
     pub(crate) fn spawn_group(&self) -> unix::spawn::Group {
         match self {

@@ -6,8 +6,10 @@
 //! [`tai64::TestClock`]. [`Config`] reads the optional service-directory files
 //! (`finish`, `timeout-finish`, `timeout-kill`, `down-signal`,
 //! `notification-fd`, `backoff-max`, `essential`, `check`, `notify-socket`,
-//! `watchdog`, ...); `check.rs` keeps the health check's timers and counts,
-//! `notify.rs` the sd_notify socket. [`supervise`] is the thin runner: one
+//! `watchdog`, `memory-max`, `notify`, ...); `check.rs` keeps the health
+//! check's timers and counts, `timed.rs` a child's time limit (the check's,
+//! the hook's), `limits.rs` the cgroup limits, `hook.rs` the `notify` hook's
+//! queue, `notify.rs` the sd_notify socket. [`supervise`] is the thin runner: one
 //! poll loop over a signalfd, the control FIFO, the readiness pipe, the
 //! sd_notify socket and a
 //! timerfd that reports wall-clock steps; it performs the machine's actions.
@@ -26,12 +28,16 @@ mod check;
 mod config;
 mod deps;
 mod group;
+mod hook;
+mod limits;
 mod machine;
 mod notify;
 mod ownership;
 mod runner;
+mod timed;
 
 pub use config::{signal_number, Config, Listing, Problem};
+pub use limits::{Cap, Limits};
 pub use machine::{
     Action, Actions, Event, Machine, Now, FINISH_PERMANENT, FORK_RETRY, SWEEP_PATIENCE, UNHEALTHY_KILL_AFTER,
 };

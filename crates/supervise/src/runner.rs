@@ -18,6 +18,7 @@ use unix::spawn::Spawn;
 use crate::config::{Config, Listing, Warned};
 use crate::deps::Deps;
 use crate::group::{Group, RECHECK};
+use crate::hook::{self, Hook, Script};
 use crate::machine::{Action, Event, Machine, Now, SWEEP_PATIENCE};
 use crate::notify::Notify;
 use crate::ownership::Owner;
@@ -107,6 +108,7 @@ pub fn supervise(dir: &OsStr) -> Result<u8, Fatal> {
         listing,
         warned: Warned::default(),
         deps: Deps::default(),
+        hook: Hook::default(),
         exit_code: 0,
     };
     if !runner.perform(Event::Boot)? {
@@ -114,6 +116,7 @@ pub fn supervise(dir: &OsStr) -> Result<u8, Fatal> {
         runner.main_loop(&signals, &control, step_timer.as_ref())?;
     }
     runner.write_runit_files();
+    runner.hook_left();
     runner.group.remove();
     Ok(runner.exit_code)
 }
@@ -195,6 +198,8 @@ struct Runner<'a> {
     warned: Warned,
     /// The services `dependencies` lists, while it waits for them.
     deps: Deps,
+    /// The `notify` hook: the one running, the events waiting.
+    hook: Hook,
     /// wall - monotonic (ns) as last seen: its change is a wall-clock step.
     clock_offset: i128,
     /// supervise's exit code: an essential service's, once it ended.
@@ -233,7 +238,8 @@ impl Runner<'_> {
             let before = Now::read(&SystemClock);
             let runit_due = self.runit_pending.is_some();
             let recheck = if self.machine.waiting() { self.deps.recheck_at() } else { None };
-            let deadline = [self.machine.deadline(), self.watchdog(), recheck].into_iter().flatten().min();
+            let deadline =
+                [self.machine.deadline(), self.watchdog(), recheck, self.hook.deadline()].into_iter().flatten().min();
             let timeout = match deadline {
                 _ if runit_due => Some(Duration::ZERO),
                 deadline => deadline.map(|d| d.saturating_sub(before.mono)),
@@ -286,6 +292,9 @@ impl Runner<'_> {
                 return Ok(());
             }
             let now = Now::read(&SystemClock);
+            if let Some(pid) = self.hook.expire(now.mono) {
+                unix::process::kill(-(pid as libc::pid_t), libc::SIGKILL);
+            }
             let recheck = self.machine.waiting() && self.deps.recheck_at().is_some_and(|d| d <= now.mono);
             if recheck && self.perform(Event::Retry)? {
                 return Ok(());
@@ -342,7 +351,18 @@ impl Runner<'_> {
                 libc::SIGCHLD => {
                     let mut exit = false;
                     while let Some((pid, wstatus)) = unix::process::reap() {
-                        exit |= self.perform(Event::ChildExited { pid: pid as u32, wstatus })?;
+                        let pid = pid as u32;
+                        if let Some(killed) = self.hook.reaped(pid) {
+                            self.hook_ended(killed, wstatus);
+                            self.run_hook();
+                            continue;
+                        }
+                        if self.machine.running() == Some(pid) {
+                            self.hook_event(hook::Event::end(Script::Run, pid, wstatus));
+                        } else if self.machine.pid() == Some(pid) {
+                            self.hook_event(hook::Event::end(Script::Finish, pid, wstatus));
+                        }
+                        exit |= self.perform(Event::ChildExited { pid, wstatus })?;
                     }
                     exit
                 }
@@ -488,7 +508,8 @@ impl Runner<'_> {
     }
 
     fn spawn_run(&mut self) -> Event {
-        let (config, problems) = Config::load(&self.dir, &mut self.listing);
+        let (config, mut problems) = Config::load(&self.dir, &mut self.listing);
+        crate::limits::apply(&self.group, &config.limits, &mut problems);
         for p in self.warned.news(&problems) {
             strerr::warn(&[b"unable to use ", self.name, b"/", p.file.to_bytes(), b": ", p.why.as_bytes()]);
         }
@@ -517,6 +538,7 @@ impl Runner<'_> {
         self.notify = pipe.map(|((r, _), _)| r);
         if let Event::Spawned(pid) = event {
             self.group.started(pid as libc::pid_t, &self.dir, self.name);
+            self.hook_event(hook::Event::start(Script::Run, pid));
         }
         event
     }
@@ -562,7 +584,91 @@ impl Runner<'_> {
         let (mut code_buf, mut signal_buf) = ([0u8; svstatus::DECIMAL_LEN + 1], [0u8; svstatus::DECIMAL_LEN + 1]);
         let argv = [c"./finish", decimal(code, &mut code_buf), decimal(signal, &mut signal_buf)];
         let failure = self.failure(b"/finish: ");
-        self.answer(unix::spawn::spawn(&self.child(&argv, &[], &failure)))
+        let event = self.answer(unix::spawn::spawn(&self.child(&argv, &[], &failure)));
+        if let Event::Spawned(pid) = event {
+            self.hook_event(hook::Event::start(Script::Finish, pid));
+        }
+        event
+    }
+
+    /// Tells the `notify` hook of `event`, if the service has one.
+    fn hook_event(&mut self, event: hook::Event) {
+        if self.machine.config.notify {
+            self.hook.push(event);
+            self.run_hook();
+        }
+    }
+
+    /// Starts `./notify` for the next waiting event, unless one runs.
+    fn run_hook(&mut self) {
+        while let Some(event) = self.hook.next() {
+            let dropped = self.hook.take_dropped();
+            if dropped > 0 {
+                let (mut a, mut b) = ([0u8; svstatus::DECIMAL_LEN], [0u8; svstatus::DECIMAL_LEN]);
+                let n = svstatus::decimal(dropped.into(), &mut a);
+                let queued = svstatus::decimal(hook::QUEUED as i64, &mut b);
+                strerr::warn(&[self.name, b"/notify: ", n, b" events dropped while it ran (", queued, b" can wait)"]);
+            }
+            match self.spawn_hook(event) {
+                Ok(pid) => return self.hook.started(pid as u32, Now::read(&SystemClock).mono),
+                Err(e) => {
+                    strerr::warn(&[b"unable to fork for ", self.name, b"/notify: ", strerr::errstr(&e).as_bytes()])
+                }
+            }
+        }
+    }
+
+    /// `./notify SCRIPT EVENT PID CODE` in a process group of its own (in
+    /// supervise's cgroup, not the service's: a stop's sweep must not wait
+    /// for it), its stdout and stderr supervise's stdout (the service's
+    /// log under svscan). Not inlined: its buffers would deepen the caller's frame.
+    #[inline(never)]
+    fn spawn_hook(&self, event: hook::Event) -> io::Result<libc::pid_t> {
+        let (mut pid_buf, mut code_buf) = ([0u8; svstatus::DECIMAL_LEN + 1], [0u8; svstatus::DECIMAL_LEN + 1]);
+        let pid = decimal(i32::try_from(event.pid).unwrap_or(0), &mut pid_buf);
+        let argv = [c"./notify", event.script(), event.what(), pid, decimal(event.code, &mut code_buf)];
+        let program = strerr::program().as_bytes();
+        let join = [program, b": fatal: unable to make a process group for ", self.name, b"/notify: "];
+        let exec = [program, b": fatal: unable to start ", self.name, b"/notify: "];
+        unix::spawn::spawn(&Spawn {
+            group: unix::spawn::Group::New,
+            group_failed: &join,
+            argv: &argv,
+            search_path: false,
+            ignored: if self.sigpipe_ignored { &[libc::SIGPIPE] } else { &[] },
+            nofile: None,
+            fds: &[(1, 2)],
+            fd_failed: None,
+            env: None,
+            exec_failed: &exec,
+        })
+    }
+
+    /// A `./notify` ended (`killed` for its time limit): said if it failed.
+    fn hook_ended(&self, killed: bool, wstatus: i32) {
+        let mut digits = [0u8; svstatus::DECIMAL_LEN];
+        let (what, n): (&[u8], i64) = if killed {
+            (b"/notify: still running after its time limit: killed, with its process group, after ", HOOK_SECS)
+        } else if libc::WIFSIGNALED(wstatus) {
+            (b"/notify was killed by signal ", libc::WTERMSIG(wstatus).into())
+        } else if libc::WEXITSTATUS(wstatus) != 0 {
+            (b"/notify exited ", libc::WEXITSTATUS(wstatus).into())
+        } else {
+            return;
+        };
+        let n = svstatus::decimal(n, &mut digits);
+        let unit: &[u8] = if killed { b" seconds" } else { b"" };
+        strerr::warn(&[self.name, what, n, unit]);
+    }
+
+    /// supervise exits: events still waiting for `./notify` are not run.
+    fn hook_left(&mut self) {
+        let left = self.hook.waiting() as u32 + self.hook.take_dropped();
+        if left > 0 {
+            let mut digits = [0u8; svstatus::DECIMAL_LEN];
+            let n = svstatus::decimal(left.into(), &mut digits);
+            strerr::warn(&[self.name, b"/notify: ", n, b" events not run: supervise exits"]);
+        }
     }
 
     /// `./check`, in the service's cgroup and a process group of its own.
@@ -621,6 +727,9 @@ impl Runner<'_> {
         }
     }
 }
+
+/// [`hook::HOOK_LIMIT`] in seconds, for a warning.
+const HOOK_SECS: i64 = hook::HOOK_LIMIT.as_secs() as i64;
 
 /// A child's failure messages, in parts.
 struct Failure<'a> {

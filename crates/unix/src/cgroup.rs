@@ -186,6 +186,36 @@ impl Cgroup {
         matches!(rest, Some([] | [b'/', ..]))
     }
 
+    /// Makes `controller` (`memory`, `cpu`, `pids`) available to this
+    /// cgroup: listed in its parent's `cgroup.controllers`, and enabled in
+    /// the parent's `cgroup.subtree_control` (written `+NAME` if it is not
+    /// yet). Not inlined: its buffers stay out of the caller's frame.
+    #[inline(never)]
+    pub fn enable(&self, controller: &[u8]) -> Result<(), Controller> {
+        let parent = openat(self.dir.as_raw_fd(), b"..", libc::O_PATH | libc::O_DIRECTORY, 0).map_err(Controller::Enable)?;
+        let mut buf = [0u8; 128];
+        let listed = |file: &[u8], buf: &mut [u8]| -> io::Result<bool> {
+            let f = openat(parent.as_raw_fd(), file, libc::O_RDONLY, 0)?;
+            let n = crate::fd::read_until_full(&mut std::fs::File::from(f), buf)?;
+            Ok(buf.get(..n).unwrap_or_default().split(|b| b.is_ascii_whitespace()).any(|w| w == controller))
+        };
+        if !listed(b"cgroup.controllers", &mut buf).map_err(Controller::Enable)? {
+            return Err(Controller::Missing);
+        }
+        if listed(b"cgroup.subtree_control", &mut buf).map_err(Controller::Enable)? {
+            return Ok(());
+        }
+        let word = buf.get_mut(..=controller.len()).ok_or(Controller::Missing)?;
+        word[0] = b'+';
+        word[1..].copy_from_slice(controller);
+        write_file(parent.as_raw_fd(), b"cgroup.subtree_control", word).map_err(Controller::Enable)
+    }
+
+    /// Writes `value` to this cgroup's interface file `file` (`memory.max`, ...).
+    pub fn set(&self, file: &[u8], value: &[u8]) -> io::Result<()> {
+        write_file(self.dir.as_raw_fd(), file, value)
+    }
+
     /// Removes it (rmdir of [`Cgroup::path`], read into a [`Scratch`]) if
     /// it is empty; an error (EBUSY: not empty) is ignored.
     pub fn remove(&self) {
@@ -203,6 +233,27 @@ impl Cgroup {
         let mut link = [0u8; 32];
         crate::process::short_path(&[b"/proc/self/fd/", fd, b"\0"], &mut link);
         crate::fs::readlinkat(libc::AT_FDCWD, CStr::from_bytes_until_nul(&link).ok()?, buf).ok()
+    }
+}
+
+/// Why a controller cannot be used for a cgroup ([`Cgroup::enable`]).
+#[derive(Debug)]
+pub enum Controller {
+    /// Not in the parent's `cgroup.controllers`: this hierarchy does not
+    /// have it (a hybrid machine's cgroup v1 owns it), or it is not delegated.
+    Missing,
+    /// Reading the parent's files or enabling it failed (EBUSY: the parent
+    /// holds processes, cgroup v2's "no internal processes" rule).
+    Enable(io::Error),
+}
+
+/// Writes `value` in one `write` to the file `name` in directory `dir`, as
+/// cgroup interface files want it.
+fn write_file(dir: RawFd, name: &[u8], value: &[u8]) -> io::Result<()> {
+    let f = openat(dir, name, libc::O_WRONLY | libc::O_TRUNC, 0)?;
+    match crate::fd::write(&f, value)? {
+        n if n == value.len() => Ok(()),
+        _ => Err(io::Error::from_raw_os_error(libc::EIO)),
     }
 }
 
@@ -258,6 +309,48 @@ mod tests {
         assert_eq!(escaped("/.hidden/a.b"), "tend-\\x2ehidden-a.b");
         assert_eq!(escaped("/"), "tend--");
         assert_eq!(escape_path(b"tend-", b"/abcdef", &mut [0u8; 8]), None);
+    }
+
+    /// A temporary directory standing in for a parent cgroup and its child
+    /// `c`, with the files the kernel would show.
+    fn fake(controllers: &str, subtree: &str, files: &[&str]) -> (tempfile::TempDir, Cgroup) {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("cgroup.controllers"), controllers).unwrap();
+        std::fs::write(d.path().join("cgroup.subtree_control"), subtree).unwrap();
+        std::fs::create_dir(d.path().join("c")).unwrap();
+        for f in ["cgroup.procs", "cgroup.events"].iter().chain(files) {
+            std::fs::write(d.path().join("c").join(f), "").unwrap();
+        }
+        let parent = std::ffi::CString::new(d.path().as_os_str().as_encoded_bytes()).unwrap();
+        let c = Cgroup::open(&parent, b"c").unwrap();
+        (d, c)
+    }
+
+    #[test]
+    fn a_controller_is_enabled_in_the_parent_only_when_listed_and_not_yet_enabled() {
+        let (d, c) = fake("cpuset cpu io memory pids\n", "cpu\n", &["memory.max"]);
+        c.enable(b"memory").unwrap();
+        assert_eq!(std::fs::read_to_string(d.path().join("cgroup.subtree_control")).unwrap(), "+memory");
+        let (d, c) = fake("cpu memory\n", "cpu memory\n", &[]);
+        c.enable(b"memory").unwrap();
+        assert_eq!(std::fs::read_to_string(d.path().join("cgroup.subtree_control")).unwrap(), "cpu memory\n");
+        // A hybrid machine's cgroup2: no controller at all; a prefix is no match.
+        let (d, c) = fake("", "", &[]);
+        assert!(matches!(c.enable(b"memory"), Err(Controller::Missing)));
+        let (_d, c2) = fake("memoryx cpuset\n", "", &[]);
+        assert!(matches!(c2.enable(b"memory"), Err(Controller::Missing)));
+        assert!(matches!(c2.enable(b"cpu"), Err(Controller::Missing)));
+        std::fs::remove_file(d.path().join("cgroup.controllers")).unwrap();
+        assert!(matches!(c.enable(b"memory"), Err(Controller::Enable(e)) if e.kind() == io::ErrorKind::NotFound));
+    }
+
+    #[test]
+    fn a_setting_is_written_whole_and_a_missing_file_is_an_error() {
+        let (d, c) = fake("memory\n", "memory\n", &["memory.max"]);
+        std::fs::write(d.path().join("c/memory.max"), "max\n").unwrap();
+        c.set(b"memory.max", b"104857600").unwrap();
+        assert_eq!(std::fs::read_to_string(d.path().join("c/memory.max")).unwrap(), "104857600");
+        assert_eq!(c.set(b"pids.max", b"10").unwrap_err().kind(), io::ErrorKind::NotFound);
     }
 
     #[test]

@@ -20,8 +20,8 @@ use std::os::fd::RawFd;
 use crate::check;
 use crate::env::Environ;
 
-/// The most arguments a spawned program gets (`./finish CODE SIGNAL`).
-pub const MAX_ARGS: usize = 3;
+/// The most arguments a spawned program gets (`./notify SCRIPT EVENT PID CODE`).
+pub const MAX_ARGS: usize = 5;
 
 /// Longest message prefix a child prints before the error text.
 const PREFIX_MAX: usize = 800;
