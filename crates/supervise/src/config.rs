@@ -567,6 +567,22 @@ mod tests {
     }
 
     #[test]
+    fn limits_and_notify_are_read_and_garbage_is_reported() {
+        use crate::limits::Cap;
+        let (c, p) = load_with("memory-max", |f| fs::write(f, "200M\n").unwrap());
+        assert_eq!((c.limits.memory, p), (Some(Cap::Value(200 << 20)), vec![]));
+        let (c, p) = load_with("pids-max", |f| fs::write(f, "max\n").unwrap());
+        assert_eq!((c.limits.pids, p), (Some(Cap::Max), vec![]));
+        let (c, p) = load_with("cpu-max", |f| fs::write(f, "half\n").unwrap());
+        assert_eq!((c.limits.cpu, p), (None, vec![Problem::new(c"cpu-max", "bad format", b"half\n")]));
+        let (c, p) = load_with("notify", executable);
+        assert_eq!((c.notify, p), (true, vec![]));
+        let (c, p) = load_with("notify", |f| fs::write(f, "#!/bin/sh\n").unwrap());
+        let not = "not an executable file, so it is not run";
+        assert_eq!((c.notify, p), (false, vec![Problem::new(c"notify", not, b"")]));
+    }
+
+    #[test]
     fn a_bad_file_is_warned_about_once_per_content() {
         let bad = |content: &[u8]| vec![Problem::new(c"backoff-max", "bad format", content)];
         let mut warned = Warned::default();

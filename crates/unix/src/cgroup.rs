@@ -192,7 +192,8 @@ impl Cgroup {
     /// yet). Not inlined: its buffers stay out of the caller's frame.
     #[inline(never)]
     pub fn enable(&self, controller: &[u8]) -> Result<(), Controller> {
-        let parent = openat(self.dir.as_raw_fd(), b"..", libc::O_PATH | libc::O_DIRECTORY, 0).map_err(Controller::Enable)?;
+        let parent =
+            openat(self.dir.as_raw_fd(), b"..", libc::O_PATH | libc::O_DIRECTORY, 0).map_err(Controller::Enable)?;
         let mut buf = [0u8; 128];
         let listed = |file: &[u8], buf: &mut [u8]| -> io::Result<bool> {
             let f = openat(parent.as_raw_fd(), file, libc::O_RDONLY, 0)?;

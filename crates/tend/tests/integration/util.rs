@@ -407,6 +407,11 @@ pub struct Status {
     pub raw: Vec<u8>,
 }
 
+/// The restarts a status record counts (bytes 24..32), 0 in a record without them.
+pub fn restarts(s: &Status) -> u64 {
+    s.raw.get(24..32).map_or(0, |b| u64::from_be_bytes(b.try_into().unwrap()))
+}
+
 /// The status record of the service directory `dir`, once one is written.
 pub fn read_status(dir: &Path) -> Option<Status> {
     let raw = fs::read(dir.join("supervise/status")).ok()?;
