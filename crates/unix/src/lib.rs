@@ -28,6 +28,7 @@
 //! - [`time`]: clocks (monotonic, wall, boot), local time, and adjtimex
 //!   read only;
 //! - [`timer`]: the timerfd that fires when the wall clock is stepped;
+//! - [`tty`]: terminals: isatty, the window size, raw input mode (`tend top`);
 //! - [`env`](mod@env): the environment exactly as the C library holds it,
 //!   and a child's built on the stack ([`env::with_set`]);
 //! - [`system`]: the units /proc counts in (clock ticks, page size), and
@@ -67,6 +68,7 @@ pub mod spawn;
 pub mod system;
 pub mod time;
 pub mod timer;
+pub mod tty;
 
 use std::io;
 
