@@ -14,7 +14,8 @@
 //!   exact) or from the main pid's process tree ([`Source::ProcessTree`],
 //!   an estimate); [`ProcTable`] reads /proc once for any number of services;
 //! - [`cpu_percent`] and [`busiest`] (rate): between two samples;
-//! - [`human`]: durations (`3d 4h`) and sizes (`12.3M`) written one way.
+//! - [`human`]: durations (`3d 4h`) and sizes (`12.3M`) written one way;
+//! - [`machine`]: the machine's load average, shown beside its services.
 //!
 //! Exact and estimated figures. From a cgroup, CPU time (`cpu.stat`) counts
 //! every process the service ever ran, and membership (`cgroup.procs`) is
@@ -54,6 +55,7 @@
 
 mod files;
 pub mod human;
+pub mod machine;
 mod parse;
 mod procfs;
 mod rate;
