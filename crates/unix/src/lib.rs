@@ -28,7 +28,7 @@
 //! - [`time`]: clocks (monotonic, wall, boot), local time, and adjtimex
 //!   read only;
 //! - [`timer`]: the timerfd that fires when the wall clock is stepped;
-//! - [`tty`]: terminals: isatty, the window size, raw input mode (`tend top`);
+//! - [`tty`]: terminals: the window size, raw input mode (`tend top`);
 //! - [`env`](mod@env): the environment exactly as the C library holds it,
 //!   and a child's built on the stack ([`env::with_set`]);
 //! - [`system`]: the units /proc counts in (clock ticks, page size), and

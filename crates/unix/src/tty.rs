@@ -1,20 +1,17 @@
-//! Terminals: whether a descriptor is one, its size, and raw mode
-//! (`tend top`'s full-screen view).
+//! Terminals: their size and raw mode (`tend top`'s full-screen view);
+//! whether a descriptor is one is [`crate::system::is_terminal`].
 //!
 //! [`RawMode::enter`] switches a terminal to non-canonical, no-echo input
 //! (keys arrive one byte at a time, Ctrl-C still sends SIGINT) and gives the
-//! saved settings back when dropped.
+//! saved settings back when dropped. Every call is an `ioctl` (TIOCGWINSZ,
+//! TCGETS, TCSETSF: what tcgetattr and tcsetattr(TCSAFLUSH) do), which
+//! tend imports already: no new entry in the GOT, which every process maps
+//! in its RELRO pages.
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
 
 use crate::check;
-
-/// Whether `fd` is a terminal.
-pub fn is_terminal(fd: &impl AsRawFd) -> bool {
-    // SAFETY: isatty only inspects the descriptor; any value is allowed.
-    unsafe { libc::isatty(fd.as_raw_fd()) == 1 }
-}
 
 /// The window size of the terminal on `fd`: (columns, rows).
 pub fn window_size(fd: &impl AsRawFd) -> io::Result<(u16, u16)> {
@@ -36,24 +33,25 @@ impl RawMode {
     /// outlive the guard); signals (ISIG) and output processing stay on.
     pub fn enter(fd: &impl AsRawFd) -> io::Result<RawMode> {
         let fd = fd.as_raw_fd();
-        // SAFETY: an all-zero termios is valid storage; tcgetattr fills it.
+        // SAFETY: an all-zero termios is valid storage; TCGETS fills it.
         let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-        // SAFETY: `saved` is a valid, writable termios for the call.
-        check(unsafe { libc::tcgetattr(fd, &mut saved) })?;
+        // SAFETY: TCGETS writes the kernel's termios, a prefix of the C
+        // library's, into `saved`, valid and writable.
+        check(unsafe { libc::ioctl(fd, libc::TCGETS, &mut saved) })?;
         let mut raw = saved;
         raw.c_lflag &= !(libc::ICANON | libc::ECHO);
         raw.c_cc[libc::VMIN] = 1;
         raw.c_cc[libc::VTIME] = 0;
-        // SAFETY: `raw` is an initialised termios read from this terminal.
-        check(unsafe { libc::tcsetattr(fd, libc::TCSAFLUSH, &raw) })?;
+        // SAFETY: TCSETSF (tcsetattr's TCSAFLUSH) reads the initialised `raw`.
+        check(unsafe { libc::ioctl(fd, libc::TCSETSF, &raw) })?;
         Ok(RawMode { fd, saved })
     }
 }
 
 impl Drop for RawMode {
     fn drop(&mut self) {
-        // SAFETY: `saved` is the termios tcgetattr returned for this descriptor.
-        unsafe { libc::tcsetattr(self.fd, libc::TCSAFLUSH, &self.saved) };
+        // SAFETY: TCSETSF reads `saved`, the settings TCGETS gave for this descriptor.
+        unsafe { libc::ioctl(self.fd, libc::TCSETSF, &self.saved) };
     }
 }
 
@@ -62,9 +60,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_pipe_is_no_terminal() {
+    fn a_pipe_has_no_size_and_no_raw_mode() {
         let (r, _w) = crate::pipe::pipe().unwrap();
-        assert!(!is_terminal(&r));
         assert_eq!(window_size(&r).unwrap_err().raw_os_error(), Some(libc::ENOTTY));
         assert_eq!(RawMode::enter(&r).err().and_then(|e| e.raw_os_error()), Some(libc::ENOTTY));
     }
@@ -99,7 +96,7 @@ mod tests {
     #[test]
     fn raw_mode_on_a_pty_is_undone_on_drop() {
         let (master, sub) = pty();
-        assert!(is_terminal(&sub));
+        assert!(crate::system::is_terminal(sub.as_raw_fd()));
         let ws = libc::winsize { ws_row: 10, ws_col: 20, ws_xpixel: 0, ws_ypixel: 0 };
         // SAFETY: test: setting the pty's size from a valid winsize.
         assert_eq!(unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) }, 0);
