@@ -15,6 +15,7 @@
 
 mod filter;
 mod programs;
+mod top;
 
 use std::ffi::{c_char, c_int, CStr, OsStr};
 use std::io::Write;
