@@ -41,10 +41,10 @@ pub struct Header {
 /// the figures right-aligned. (One string, not a table of `&str`: see
 /// `programs::NAMES` on relocated pointers.)
 const TITLES: &str = "STATE UPTIME PID RST CPU% MEM";
-const WIDTHS: [usize; 6] = [9, 7, 7, 5, 6, 6];
+const WIDTHS: [usize; 6] = [12, 7, 7, 5, 6, 6];
 const GAP: &str = "  ";
 /// The width left at least for the busiest process's name on a terminal.
-const BUSIEST_MIN: usize = 12;
+const BUSIEST_MIN: usize = 10;
 
 /// The lines of one snapshot. `width` is the terminal's (None in batch mode:
 /// names are never cut); `keys` adds the key help for the full-screen view.
@@ -146,7 +146,7 @@ mod tests {
         assert_eq!(l[0], "tend top 12:00:00  load 0.50 0.25 0.00  steal 1.2%  clock OK");
         assert_eq!(l[1], "2 services: 1 up, 1 down  sorted by cpu");
         assert_eq!(l[2], "");
-        assert_eq!(l[3], "NAME                      STATE       UPTIME      PID    RST    CPU%     MEM  BUSIEST");
+        assert_eq!(l[3], "NAME                      STATE          UPTIME      PID    RST    CPU%     MEM  BUSIEST");
         assert!(l[4].starts_with("web                       up"), "{}", l[4]);
         assert!(l[4].contains("  1234      2    98.5"), "{}", l[4]);
         assert!(l[4].ends_with("  sh"), "{}", l[4]);
