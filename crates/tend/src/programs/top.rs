@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use strerr::{Getopt, Opt};
 
-use crate::top::{self, Options};
+use crate::top::{self, Error, Options};
 
 const USAGE: &str = "tend top [-d SECS] [-b] [-n N] [DIR...]";
 
@@ -41,7 +41,12 @@ pub fn main(args: &[&OsStr]) -> u8 {
     }
     match top::run(&o) {
         Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
-        Err(e) => strerr::die(strerr::EXIT_SYSTEM, &[b"unable to show the services: ", strerr::errstr(&e).as_bytes()]),
+        Err(Error::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(Error::Output(e)) => {
+            strerr::die(strerr::EXIT_SYSTEM, &[b"unable to write to stdout: ", strerr::errstr(&e).as_bytes()])
+        }
+        Err(Error::Terminal(e)) => {
+            strerr::die(strerr::EXIT_SYSTEM, &[b"unable to set up the terminal: ", strerr::errstr(&e).as_bytes()])
+        }
     }
 }

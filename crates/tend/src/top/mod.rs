@@ -38,12 +38,25 @@ pub struct Options {
 /// The first interval, over which the first frame's CPU % is measured: short,
 /// so that the first frame comes at once (or `-d` when that is shorter).
 const FIRST: Duration = Duration::from_millis(200);
-/// The size assumed when the terminal does not say.
+/// The size assumed when the terminal does not say (or says 0).
 const FALLBACK_SIZE: (usize, usize) = (80, 24);
 
-/// Runs `tend top`; an error is one writing to stdout or setting up the
-/// terminal.
-pub fn run(o: &Options) -> io::Result<()> {
+/// Why `tend top` stopped early.
+pub enum Error {
+    /// The signalfd or the terminal's raw mode could not be set up.
+    Terminal(io::Error),
+    /// Writing to stdout failed.
+    Output(io::Error),
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Error {
+        Error::Output(e)
+    }
+}
+
+/// Runs `tend top` until `q`, a signal or `-n` snapshots.
+pub fn run(o: &Options) -> Result<(), Error> {
     let mut view =
         View { sampler: Sampler::new(&o.dirs), header: Header::default(), rows: Vec::new(), sort: SortKey::Cpu };
     if o.batch {
@@ -88,7 +101,7 @@ fn monotonic() -> Duration {
 }
 
 /// `-b`: snapshots as plain lines, a blank line between them.
-fn batch(o: &Options, view: &mut View) -> io::Result<()> {
+fn batch(o: &Options, view: &mut View) -> Result<(), Error> {
     let mut out = io::stdout().lock();
     view.sampler.sample();
     std::thread::sleep(FIRST.min(o.delay));
@@ -112,20 +125,24 @@ fn batch(o: &Options, view: &mut View) -> io::Result<()> {
 
 /// The full-screen view, until `q`, Ctrl-C, SIGTERM or SIGHUP, or `-n`
 /// frames; the terminal is given back as it was in every case.
-fn full_screen(o: &Options, view: &mut View) -> io::Result<()> {
+fn full_screen(o: &Options, view: &mut View) -> Result<(), Error> {
     let stdin = io::stdin();
     let stdin = stdin.as_fd();
-    let signals = SignalFd::block(&[libc::SIGWINCH, libc::SIGINT, libc::SIGTERM, libc::SIGHUP])?;
+    let signals =
+        SignalFd::block(&[libc::SIGWINCH, libc::SIGINT, libc::SIGTERM, libc::SIGHUP]).map_err(Error::Terminal)?;
     unix::signals::take_defaults(&[libc::SIGWINCH, libc::SIGINT, libc::SIGTERM, libc::SIGHUP]);
-    let _raw =
-        if unix::system::is_terminal(stdin.as_raw_fd()) { Some(unix::tty::RawMode::enter(&stdin)?) } else { None };
+    let _raw = if unix::system::is_terminal(stdin.as_raw_fd()) {
+        Some(unix::tty::RawMode::enter(&stdin).map_err(Error::Terminal)?)
+    } else {
+        None
+    };
     let mut out = io::stdout().lock();
     out.write_all(screen::ENTER)?;
     out.flush()?;
     let result = frames(o, view, stdin, &signals, &mut out);
     out.write_all(screen::LEAVE)?;
     out.flush()?;
-    result
+    Ok(result?)
 }
 
 /// What ends the wait between two frames.
@@ -137,7 +154,10 @@ enum Wake {
 }
 
 fn frames(o: &Options, view: &mut View, stdin: BorrowedFd, signals: &SignalFd, out: &mut impl Write) -> io::Result<()> {
-    let size = || unix::tty::window_size(&io::stdout()).map_or(FALLBACK_SIZE, |(w, h)| (w.into(), h.into()));
+    let size = || match unix::tty::window_size(&io::stdout()) {
+        Ok((w, h)) if w > 0 && h > 0 => (w.into(), h.into()),
+        _ => FALLBACK_SIZE,
+    };
     let mut keys_open = true;
     let mut shown: Option<Frame> = None;
     let mut frames = 0u64;
