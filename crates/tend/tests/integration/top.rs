@@ -7,7 +7,7 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::svscan::{service, start_svscan_with};
+use crate::svscan::{children, service, start_svscan_with};
 use crate::util::*;
 
 /// A tree under our svscan: `burner` (its `run` sleeps, a child script
@@ -114,6 +114,12 @@ impl Drop for Tmux {
     }
 }
 
+/// Whether the pane's shell has printed top's exit code and then stty's
+/// `icanon` or `-icanon`.
+fn stty_ran(screen: &str) -> bool {
+    screen.contains("top exited 0") && screen.lines().any(|l| l.ends_with("icanon"))
+}
+
 /// The names of the rows on a full screen, top down.
 fn names_on(screen: &str) -> Vec<String> {
     screen
@@ -149,7 +155,27 @@ fn full_screen_keys_sort_a_small_window_works_and_q_gives_the_terminal_back() {
     assert!(small.lines().all(|l| l.chars().count() <= 20), "{small}");
     assert!(small.lines().count() <= 10, "{small}");
     tmux.run(&["send-keys", "q"]);
-    let after = tmux.wait("top exited and the terminal is canonical again", |s| s.contains("top exited 0"));
+    let after = tmux.wait("top exited and stty ran", stty_ran);
+    assert!(!after.contains("NAME "), "the frame is gone with the alternate screen:\n{after}");
+    assert!(after.lines().any(|l| l == "icanon"), "stty shows icanon again:\n{after}");
+}
+
+#[test]
+fn sigterm_gives_the_terminal_back() {
+    let sb = Sandbox::new();
+    sb.script("scan/aaa/run", "#!/bin/sh\nexec sleep 1\n");
+    let shell = format!(
+        "cd '{}' && '{}' -d 0.5 scan; echo top exited $?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-*icanon'; exec sleep 100000",
+        sb.path().display(),
+        sb.bin.join("top").display()
+    );
+    let tmux = Tmux::start(&sb, 80, 24, &shell);
+    tmux.wait("the frame", |s| names_on(s) == ["aaa"]);
+    let shell_pid: u32 = tmux.run(&["display-message", "-p", "#{pane_pid}"]).trim().parse().expect("pane pid");
+    let top = children(shell_pid).into_iter().find(|c| c.1.first().is_some_and(|a| a.ends_with(b"/top")));
+    let top = top.expect("top runs under the pane's shell").0;
+    signal(top, libc::SIGTERM);
+    let after = tmux.wait("top exited on SIGTERM and stty ran", stty_ran);
     assert!(!after.contains("NAME "), "the frame is gone with the alternate screen:\n{after}");
     assert!(after.lines().any(|l| l == "icanon"), "stty shows icanon again:\n{after}");
 }
