@@ -123,26 +123,58 @@ fn batch(o: &Options, view: &mut View) -> Result<(), Error> {
     }
 }
 
+/// The signals the full-screen view reads from its signalfd.
+const SIGNALS: [libc::c_int; 5] = [libc::SIGWINCH, libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGTSTP];
+
 /// The full-screen view, until `q`, Ctrl-C, SIGTERM or SIGHUP, or `-n`
-/// frames; the terminal is given back as it was in every case.
+/// frames; the terminal is given back as it was in every case, and while
+/// the view is stopped by Ctrl-Z.
 fn full_screen(o: &Options, view: &mut View) -> Result<(), Error> {
     let stdin = io::stdin();
     let stdin = stdin.as_fd();
-    let signals =
-        SignalFd::block(&[libc::SIGWINCH, libc::SIGINT, libc::SIGTERM, libc::SIGHUP]).map_err(Error::Terminal)?;
-    unix::signals::take_defaults(&[libc::SIGWINCH, libc::SIGINT, libc::SIGTERM, libc::SIGHUP]);
-    let _raw = if unix::system::is_terminal(stdin.as_raw_fd()) {
-        Some(unix::tty::RawMode::enter(&stdin).map_err(Error::Terminal)?)
-    } else {
-        None
-    };
+    let signals = SignalFd::block(&SIGNALS).map_err(Error::Terminal)?;
+    // A SIGTSTP ignored at start (no job control) stays without effect.
+    let may_stop = !unix::signals::take_defaults(&SIGNALS).contains(&libc::SIGTSTP);
+    let mut terminal = Terminal { stdin, raw: None, may_stop };
+    terminal.raw = terminal.raw_mode().map_err(Error::Terminal)?;
     let mut out = io::stdout().lock();
     out.write_all(screen::ENTER)?;
     out.flush()?;
-    let result = frames(o, view, stdin, &signals, &mut out);
+    let result = frames(o, view, &mut terminal, &signals, &mut out);
     out.write_all(screen::LEAVE)?;
     out.flush()?;
     Ok(result?)
+}
+
+/// The terminal's input side: raw while the view is shown.
+struct Terminal<'a> {
+    stdin: BorrowedFd<'a>,
+    raw: Option<unix::tty::RawMode>,
+    may_stop: bool,
+}
+
+impl Terminal<'_> {
+    /// Raw mode on stdin if it is a terminal.
+    fn raw_mode(&self) -> io::Result<Option<unix::tty::RawMode>> {
+        if unix::system::is_terminal(self.stdin.as_raw_fd()) {
+            unix::tty::RawMode::enter(&self.stdin).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Ctrl-Z: gives the terminal back, stops the job (SIGSTOP to the
+    /// process group, as the terminal's SIGTSTP would have), and takes the
+    /// screen again when continued.
+    fn suspend(&mut self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(screen::LEAVE)?;
+        out.flush()?;
+        self.raw = None;
+        unix::process::kill(0, libc::SIGSTOP);
+        self.raw = self.raw_mode()?;
+        out.write_all(screen::ENTER)?;
+        out.flush()
+    }
 }
 
 /// What ends the wait between two frames.
@@ -150,10 +182,17 @@ enum Wake {
     Due,
     Key(u8),
     Resized,
+    Suspend,
     Quit,
 }
 
-fn frames(o: &Options, view: &mut View, stdin: BorrowedFd, signals: &SignalFd, out: &mut impl Write) -> io::Result<()> {
+fn frames(
+    o: &Options,
+    view: &mut View,
+    terminal: &mut Terminal,
+    signals: &SignalFd,
+    out: &mut impl Write,
+) -> io::Result<()> {
     let size = || match unix::tty::window_size(&io::stdout()) {
         Ok((w, h)) if w > 0 && h > 0 => (w.into(), h.into()),
         _ => FALLBACK_SIZE,
@@ -164,7 +203,7 @@ fn frames(o: &Options, view: &mut View, stdin: BorrowedFd, signals: &SignalFd, o
     view.sampler.sample();
     let mut deadline = monotonic() + FIRST.min(o.delay);
     loop {
-        let redraw = match wait(stdin, &mut keys_open, signals, deadline) {
+        let redraw = match wait(terminal.stdin, &mut keys_open, signals, deadline) {
             Wake::Quit | Wake::Key(b'q') => return Ok(()),
             Wake::Key(k) => match SortKey::from_key(k) {
                 Some(key) => {
@@ -173,6 +212,12 @@ fn frames(o: &Options, view: &mut View, stdin: BorrowedFd, signals: &SignalFd, o
                 }
                 None => false,
             },
+            Wake::Suspend if !terminal.may_stop => false,
+            Wake::Suspend => {
+                terminal.suspend(out)?;
+                shown = None;
+                frames > 0
+            }
             Wake::Resized => {
                 shown = None;
                 frames > 0
@@ -205,6 +250,7 @@ fn wait(stdin: BorrowedFd, keys_open: &mut bool, signals: &SignalFd, deadline: D
     loop {
         match signals.next() {
             Some(libc::SIGWINCH) => return Wake::Resized,
+            Some(libc::SIGTSTP) => return Wake::Suspend,
             Some(_) => return Wake::Quit,
             None => {}
         }

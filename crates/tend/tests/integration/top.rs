@@ -180,6 +180,29 @@ fn sigterm_gives_the_terminal_back() {
     assert!(after.lines().any(|l| l == "icanon"), "stty shows icanon again:\n{after}");
 }
 
+#[test]
+fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
+    let sb = Sandbox::new();
+    sb.script("scan/aaa/run", "#!/bin/sh\nexec sleep 1\n");
+    // An interactive bash: job control, as a user's shell.
+    let tmux = Tmux::start(&sb, 80, 24, "env PS1='prompt$ ' bash --norc --noprofile -i");
+    tmux.wait("the prompt", |s| s.contains("prompt$"));
+    let top = format!("cd '{}' && '{}' -d 0.5 scan", sb.path().display(), sb.bin.join("top").display());
+    tmux.run(&["send-keys", &top, "Enter"]);
+    tmux.wait("the frame", |s| names_on(s) == ["aaa"]);
+    tmux.run(&["send-keys", "C-z"]);
+    tmux.wait("top stopped, the shell's screen back", |s| s.contains("Stopped") && !s.contains("NAME "));
+    tmux.run(&["send-keys", "stty -a | tr ' ;' '\\n\\n' | grep -x -- '-*icanon'", "Enter"]);
+    let stopped = tmux.wait("stty ran", |s| s.lines().any(|l| l.ends_with("icanon")));
+    assert!(stopped.lines().any(|l| l == "icanon"), "canonical while top is stopped:\n{stopped}");
+    tmux.run(&["send-keys", "fg", "Enter"]);
+    tmux.wait("the frame again", |s| names_on(s) == ["aaa"]);
+    tmux.run(&["send-keys", "m"]);
+    tmux.wait("a key taken at once: raw mode again", |s| s.contains("sorted by memory"));
+    tmux.run(&["send-keys", "q"]);
+    tmux.wait("top exited", |s| !s.contains("NAME ") && s.trim_end().ends_with("prompt$"));
+}
+
 /// Runs `tend top ARGS` on a 80x24 pseudo-terminal until it exits; all it wrote.
 fn on_a_pty(sb: &Sandbox, args: &[&str]) -> Vec<u8> {
     let script = r#"
