@@ -17,11 +17,13 @@
 //! ```
 
 pub mod event;
+pub mod files;
 pub mod hook;
 mod human;
 pub mod threshold;
 pub mod tracker;
 
+pub use files::ThresholdFiles;
 pub use event::{Alert, Busiest, Event, What, TREE};
 pub use hook::Hooks;
 pub use threshold::{BadThreshold, CpuAlert, CrashAlert, MemoryAlert, Thresholds};

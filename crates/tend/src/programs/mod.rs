@@ -26,6 +26,7 @@ mod svup;
 mod svwait;
 mod tai64n;
 mod tai64nlocal;
+mod watch;
 
 /// A program of the multicall binary, as [`find`] makes it.
 pub struct Program {
@@ -33,8 +34,9 @@ pub struct Program {
     /// Runs the program on its arguments (argv[0] excluded); the exit code.
     pub main: fn(&[&OsStr]) -> u8,
     pub start: Start,
-    /// Whether `tend install` makes a symlink for it (not for `clock`, whose
-    /// name is too generic for a bin directory; run it as `tend clock`).
+    /// Whether `tend install` makes a symlink for it (not for `clock` and
+    /// `watch`, names too generic for a bin directory (procps has a
+    /// `watch`); run them as `tend clock`, `tend watch`).
     pub link: bool,
     /// What it does, for `tend --list`.
     pub about: &'static str,
@@ -68,7 +70,7 @@ impl Program {
 /// table is a relocated pointer, written by the loader into the RELRO pages
 /// that every process (a hundred supervise) owns.
 const NAMES: &str = "chpst clock clockwatch envdir envuidgid fghack multilog pgrphack readproctitle setlock \
-                     setuidgid softlimit supervise svc svok svscan svscanboot svstat svup svwait tai64n tai64nlocal";
+                     setuidgid softlimit supervise svc svok svscan svscanboot svstat svup svwait tai64n tai64nlocal watch";
 
 /// The names in [`NAMES`].
 fn names() -> impl Iterator<Item = &'static str> {
@@ -105,6 +107,10 @@ pub fn find(name: &[u8]) -> Option<Program> {
         "svwait" => p(svwait::main, "wait until supervised services are up, ready, down or finished"),
         "tai64n" => as_given(tai64n::main, "prefix each line of stdin with a TAI64N label"),
         "tai64nlocal" => as_given(tai64nlocal::main, "turn TAI64N labels into local date and time"),
+        "watch" => Program {
+            link: false,
+            ..p(watch::main, "log services' runaway CPU, memory, crash loops and downs (tend watch)")
+        },
         _ => return None,
     })
 }

@@ -27,3 +27,4 @@ mod svscan;
 mod svwait;
 mod tai64;
 mod tools;
+mod watch;
