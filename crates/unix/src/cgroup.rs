@@ -37,7 +37,7 @@ pub enum Unavailable {
 /// The calling process's own cgroup as a path (`MOUNT/PATH`, NUL-terminated)
 /// in `buf`, checked writable (a child can be made in it): its length.
 pub fn own_dir(buf: &mut [u8; PATH_MAX]) -> Result<usize, Unavailable> {
-    let mount = MOUNTS.iter().find(|m| is_cgroup2(m)).ok_or(Unavailable::NotMounted)?.to_bytes();
+    let mount = hierarchy().ok_or(Unavailable::NotMounted)?.to_bytes();
     buf[..mount.len()].copy_from_slice(mount);
     let len = match own_path(&mut buf[mount.len()..PATH_MAX - 1]) {
         Ok(n) => mount.len() + n,
@@ -49,6 +49,12 @@ pub fn own_dir(buf: &mut [u8; PATH_MAX]) -> Result<usize, Unavailable> {
         Ok(_) => Ok(len),
         Err(error) => Err(Unavailable::NotWritable { len, error }),
     }
+}
+
+/// Where the unified hierarchy is mounted (`/sys/fs/cgroup` or, on a
+/// hybrid machine, `/sys/fs/cgroup/unified`), or None without cgroup2.
+pub fn hierarchy() -> Option<&'static CStr> {
+    MOUNTS.iter().copied().find(|m| is_cgroup2(m))
 }
 
 /// Whether `path` is the root of a cgroup2 hierarchy: only cgroup2 has

@@ -30,6 +30,8 @@
 //! - [`timer`]: the timerfd that fires when the wall clock is stepped;
 //! - [`env`](mod@env): the environment exactly as the C library holds it,
 //!   and a child's built on the stack ([`env::with_set`]);
+//! - [`system`]: the units /proc counts in (clock ticks, page size), and
+//!   whether a descriptor is a terminal;
 //! - [`bytes`]: glibc's memchr;
 //! - [`scratch`]: a short task's buffers in a mapping of their own, given
 //!   back when dropped (not stack pages kept for the process's life).
@@ -62,6 +64,7 @@ pub mod scratch;
 pub mod signals;
 pub mod socket;
 pub mod spawn;
+pub mod system;
 pub mod time;
 pub mod timer;
 
