@@ -42,17 +42,40 @@ pub struct Busiest {
 #[derive(Debug, Clone, PartialEq)]
 pub enum What {
     /// Above the CPU threshold for `over`, `percent` on average over it.
-    Runaway { percent: f64, over: Duration, busiest: Option<Busiest> },
-    MemoryHigh { rss: u64, limit: u64 },
+    Runaway {
+        percent: f64,
+        over: Duration,
+        busiest: Option<Busiest>,
+    },
+    MemoryHigh {
+        rss: u64,
+        limit: u64,
+    },
     /// A new maximum in each of `windows` windows of `window` in a row.
-    MemoryGrowing { rss: u64, windows: u32, window: Duration },
-    CrashLoop { restarts: u64, within: Duration, last_exit: Option<String> },
+    MemoryGrowing {
+        rss: u64,
+        windows: u32,
+        window: Duration,
+    },
+    CrashLoop {
+        restarts: u64,
+        within: Duration,
+        last_exit: Option<String>,
+    },
     /// The kernel's OOM killer killed `kills` processes of the service.
-    OomKill { kills: u64 },
+    OomKill {
+        kills: u64,
+    },
     /// Wanted up but down for `over`.
-    Down { over: Duration, last_exit: Option<String>, waiting: bool },
+    Down {
+        over: Duration,
+        last_exit: Option<String>,
+        waiting: bool,
+    },
     /// The wall clock was stepped by `by` seconds (negative: back).
-    ClockStep { by: f64 },
+    ClockStep {
+        by: f64,
+    },
     Recovered(Alert),
 }
 
@@ -96,7 +119,8 @@ impl Event {
                 format!("resident {}, a new maximum in each of {windows} windows of {}", bytes(*rss), duration(*window))
             }
             What::CrashLoop { restarts, within, last_exit } => {
-                format!("{restarts} restarts within {}{}", duration(*within), exit_note(last_exit))
+                let s = if *restarts == 1 { "" } else { "s" };
+                format!("{restarts} restart{s} within {}{}", duration(*within), exit_note(last_exit))
             }
             What::OomKill { kills } => {
                 format!("{kills} process{} killed by the OOM killer", if *kills == 1 { "" } else { "es" })
@@ -122,12 +146,16 @@ fn exit_note(last_exit: &Option<String>) -> String {
     last_exit.as_ref().map(|e| format!(" (last {e})")).unwrap_or_default()
 }
 
+/// Whole seconds as `5m 0s`; below a second, as `0.2s`.
 fn duration(d: Duration) -> String {
-    crate::human::duration(d)
+    if d < Duration::from_secs(1) {
+        return format!("{}s", d.as_secs_f64());
+    }
+    resources::human::duration_short(d.as_secs())
 }
 
 fn bytes(n: u64) -> String {
-    crate::human::bytes(n)
+    resources::human::bytes(n)
 }
 
 #[cfg(test)]
@@ -143,16 +171,19 @@ mod tests {
         let busiest = Busiest { pid: 123, percent: 96.6, command: "sh -c while :; do :; done".into() };
         assert_eq!(
             line("web", What::Runaway { percent: 97.2, over: Duration::from_secs(300), busiest: Some(busiest) }),
-            "web: runaway: cpu 97% for 5m (busiest: pid 123 at 97%: sh -c while :; do :; done)"
+            "web: runaway: cpu 97% for 5m 0s (busiest: pid 123 at 97%: sh -c while :; do :; done)"
         );
         assert_eq!(line("web", What::Recovered(Alert::Runaway)), "web: recovered: runaway");
         assert_eq!(
             line("db", What::MemoryHigh { rss: 600 << 20, limit: 500 << 20 }),
-            "db: memory-high: resident 600.0M, at or above 500.0M"
+            "db: memory-high: resident 600M, at or above 500M"
         );
         assert_eq!(
-            line("q", What::CrashLoop { restarts: 5, within: Duration::from_secs(300), last_exit: Some("exit 1".into()) }),
-            "q: crash-loop: 5 restarts within 5m (last exit 1)"
+            line(
+                "q",
+                What::CrashLoop { restarts: 5, within: Duration::from_secs(300), last_exit: Some("exit 1".into()) }
+            ),
+            "q: crash-loop: 5 restarts within 5m 0s (last exit 1)"
         );
         assert_eq!(line("q", What::OomKill { kills: 2 }), "q: oom-kill: 2 processes killed by the OOM killer");
         assert_eq!(

@@ -61,9 +61,7 @@ impl ThresholdFiles {
                 (why.clone().into_bytes(), Err(BadThreshold(why)))
             }
             Ok(bytes) => {
-                let r = std::str::from_utf8(&bytes)
-                    .map_err(|_| BadThreshold("not text".into()))
-                    .and_then(|text| parse(text));
+                let r = std::str::from_utf8(&bytes).map_err(|_| BadThreshold("not text".into())).and_then(parse);
                 (bytes, r)
             }
         };

@@ -104,7 +104,9 @@ impl Hooks {
             let Some(event) = self.queue.pop_front() else { break };
             match self.spawn(&event) {
                 Ok(child) => self.running.push(Running { child, deadline: now + self.limit, killed: false, event }),
-                Err(e) => warnings.push(self.about(&event, format!("unable to run: {}", strerr::errstr(&e)).as_bytes())),
+                Err(e) => {
+                    warnings.push(self.about(&event, format!("unable to run: {}", strerr::errstr(&e)).as_bytes()))
+                }
             }
         }
         warnings

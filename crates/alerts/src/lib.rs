@@ -19,12 +19,13 @@
 pub mod event;
 pub mod files;
 pub mod hook;
-mod human;
+pub mod run;
+mod sample;
 pub mod threshold;
 pub mod tracker;
 
-pub use files::ThresholdFiles;
 pub use event::{Alert, Busiest, Event, What, TREE};
+pub use files::ThresholdFiles;
 pub use hook::Hooks;
 pub use threshold::{BadThreshold, CpuAlert, CrashAlert, MemoryAlert, Thresholds};
 pub use tracker::{Sample, Tracker};

@@ -4,13 +4,13 @@
 //! signalfd for SIGCHLD (a hook ended), with the next sample or hook
 //! deadline as its timeout. Nothing else wakes it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use resources::usage::{ProcTable, Usage};
+use resources::{ProcTable, Usage};
 use timehealth::watch::{next_after, BootClock, Watcher};
 
 use crate::event::{Event, What, TREE};
@@ -87,6 +87,13 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &mut dyn FnMut(&[u8])) ->
     let mut steps = Watcher::new(&timehealth::watch::Config::default(), &BootClock);
     let mut watched: HashMap<Vec<u8>, Watched> = HashMap::new();
     let mut files = ThresholdFiles::default();
+    let start = format!(
+        "-: start: sample every {} s, hook {}\n",
+        config.interval.as_secs_f64(),
+        config.hook.as_ref().map_or("none".into(), |h| h.display().to_string())
+    );
+    out.write_all(start.as_bytes())?;
+    out.flush()?;
     let mut next_sample = monotonic();
     loop {
         let mut events = Vec::new();
@@ -142,19 +149,20 @@ fn sample_all(
     warn: &mut dyn FnMut(&[u8]),
 ) {
     let dirs: Vec<&[u8]> = config.dirs.iter().map(Vec::as_slice).collect();
-    let services = resources::tree::services(&dirs);
+    let services = resources::services(&dirs);
     let table = ProcTable::read();
-    let mut seen = Vec::with_capacity(services.len());
+    let mut seen = HashSet::with_capacity(services.len());
     for entry in &services {
         let w = watched.entry(entry.path.clone()).or_default();
-        let (s, usage) = sample::take(entry, &table, w.last.as_ref());
+        let (s, usage, main_pid) = sample::take(entry, &table, w.last.as_ref());
         let limits = files.read(&entry.path, &config.defaults, &mut |line| warn(&line));
-        events.extend(
-            w.tracker.observe(now, &s, &limits).into_iter().map(|what| Event { service: entry.name.clone(), what }),
-        );
-        w.last = usage;
-        seen.push(entry.path.clone());
+        for mut what in w.tracker.observe(now, &s, &limits) {
+            sample::name_busiest(entry, &table, main_pid, &mut what);
+            events.push(Event { service: entry.name.clone(), what });
+        }
+        w.last = Some(usage);
+        seen.insert(entry.path.clone());
     }
     watched.retain(|path, _| seen.contains(path));
-    files.retain(|file| seen.iter().any(|dir| file.starts_with(dir)));
+    files.retain(|file| file.rsplitn(2, |&b| b == b'/').nth(1).is_some_and(|dir| seen.contains(dir)));
 }

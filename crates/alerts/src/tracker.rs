@@ -185,7 +185,7 @@ impl Tracker {
         if !self.crash_loop && count >= u64::from(alert.restarts) {
             self.crash_loop = true;
             ev.push(What::CrashLoop { restarts: count, within: alert.within, last_exit: s.last_exit.clone() });
-        } else if self.crash_loop && self.last_start.map_or(true, |at| now.saturating_sub(at) >= alert.within) {
+        } else if self.crash_loop && self.last_start.is_none_or(|at| now.saturating_sub(at) >= alert.within) {
             recover(&mut self.crash_loop, Alert::CrashLoop, ev);
         }
     }
@@ -264,10 +264,8 @@ mod tests {
     #[test]
     fn memory_above_its_limit_and_growing() {
         let window = secs(60);
-        let t = Thresholds {
-            memory: Some(MemoryAlert { limit: Some(1000), grow: Some(window) }),
-            ..Thresholds::default()
-        };
+        let t =
+            Thresholds { memory: Some(MemoryAlert { limit: Some(1000), grow: Some(window) }), ..Thresholds::default() };
         let mut tr = Tracker::default();
         let at = |rss| Sample { rss: Some(rss), ..up(5) };
         let mut events = Vec::new();
@@ -282,10 +280,7 @@ mod tests {
         }
         assert_eq!(
             events,
-            [
-                (240, What::MemoryGrowing { rss: 340, windows: 3, window }),
-                (420, What::Recovered(Alert::MemoryGrowing))
-            ]
+            [(240, What::MemoryGrowing { rss: 340, windows: 3, window }), (420, What::Recovered(Alert::MemoryGrowing))]
         );
         assert_eq!(tr.observe(secs(700), &at(1000), &t), [What::MemoryHigh { rss: 1000, limit: 1000 }]);
         assert_eq!(tr.observe(secs(710), &at(2000), &t), []);
@@ -335,7 +330,8 @@ mod tests {
     fn down_past_its_grace_oom_kills_and_a_restarted_supervisor() {
         let t = Thresholds::default();
         let mut tr = Tracker::default();
-        let down = Sample { wants_up: true, last_exit: Some("exit 111".into()), restarts: Some(4), ..Sample::default() };
+        let down =
+            Sample { wants_up: true, last_exit: Some("exit 111".into()), restarts: Some(4), ..Sample::default() };
         assert_eq!(tr.observe(secs(0), &down, &t), []);
         assert_eq!(tr.observe(secs(20), &down, &t), []);
         assert_eq!(
