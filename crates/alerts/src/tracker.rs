@@ -14,7 +14,8 @@
 //!   one event per loop: it recovers only after a whole `within` without a
 //!   restart;
 //! - oom-kill: an increase of the cgroup's `oom_kill` count (no recovery);
-//! - down: wanted up but not running for longer than the grace.
+//! - down: wanted up but not running for longer than the grace, and not
+//!   restarted in the meantime (a crash loop is reported as one).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -86,14 +87,14 @@ impl Tracker {
         self.last = Some(now);
         self.cpu(now, interval, s, t, &mut ev);
         self.memory(now, s, t, &mut ev);
-        self.crash(now, s, t, &mut ev);
+        let restarted = self.crash(now, s, t, &mut ev);
         if let (Some(n), Some(before)) = (s.oom_kills, self.oom_kills) {
             if n > before {
                 ev.push(What::OomKill { kills: n - before });
             }
         }
         self.oom_kills = s.oom_kills.or(self.oom_kills);
-        self.down(now, s, t, &mut ev);
+        self.down(now, s, restarted, t, &mut ev);
         ev
     }
 
@@ -159,7 +160,8 @@ impl Tracker {
         g.window_max = g.window_max.max(rss);
     }
 
-    fn crash(&mut self, now: Duration, s: &Sample, t: &Thresholds, ev: &mut Vec<What>) {
+    /// Whether it was restarted since the last sample.
+    fn crash(&mut self, now: Duration, s: &Sample, t: &Thresholds, ev: &mut Vec<What>) -> bool {
         let new = match (s.restarts, self.restarts) {
             (Some(n), Some(before)) => n.saturating_sub(before),
             (Some(_), None) => 0,
@@ -176,7 +178,7 @@ impl Tracker {
         let Some(alert) = t.crash else {
             self.starts.clear();
             recover(&mut self.crash_loop, Alert::CrashLoop, ev);
-            return;
+            return new > 0;
         };
         while self.starts.front().is_some_and(|(at, _)| now.saturating_sub(*at) > alert.within) {
             self.starts.pop_front();
@@ -188,10 +190,13 @@ impl Tracker {
         } else if self.crash_loop && self.last_start.is_none_or(|at| now.saturating_sub(at) >= alert.within) {
             recover(&mut self.crash_loop, Alert::CrashLoop, ev);
         }
+        new > 0
     }
 
-    fn down(&mut self, now: Duration, s: &Sample, t: &Thresholds, ev: &mut Vec<What>) {
-        let faulty = s.wants_up && !s.up && !s.waiting && !s.oneshot;
+    /// `restarted`: it ran since the last sample, though seen down (a
+    /// crash loop, reported as one).
+    fn down(&mut self, now: Duration, s: &Sample, restarted: bool, t: &Thresholds, ev: &mut Vec<What>) {
+        let faulty = s.wants_up && !s.up && !restarted && !s.waiting && !s.oneshot;
         let Some(grace) = t.down.filter(|_| faulty) else {
             self.down_since = None;
             recover(&mut self.down, Alert::Down, ev);
@@ -312,6 +317,20 @@ mod tests {
             after.extend(tr.observe(secs(now), &fixed, &t).into_iter().map(|e| (now - 3 * 3600, e)));
         }
         assert_eq!(after, [(300, What::Recovered(Alert::CrashLoop))]);
+    }
+
+    /// A loop whose runs end at once is seen down at every sample: still
+    /// one crash loop, not a down service too.
+    #[test]
+    fn a_crash_loop_seen_down_at_every_sample_is_not_down() {
+        let t = Thresholds::default();
+        let mut tr = Tracker::default();
+        let mut events = Vec::new();
+        for i in 0..100u64 {
+            let s = Sample { wants_up: true, restarts: Some(i * 2), ..Sample::default() };
+            events.extend(tr.observe(secs(2 * i), &s, &t));
+        }
+        assert!(matches!(events[..], [What::CrashLoop { .. }]), "{events:?}");
     }
 
     #[test]
