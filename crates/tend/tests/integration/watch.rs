@@ -11,7 +11,7 @@ use std::process::Stdio;
 use crate::supervise::{service, start, wait_up};
 use crate::util::{gone, signal, wait_for, wait_for_line, wait_until, Sandbox, PATIENCE};
 
-/// Starts `tend watch -i 0.2 ARGS...` with stdout in `watch.out` and
+/// Starts `tend watch -i 0.2 ARGS...` (a later `-i` wins) with stdout in `watch.out` and
 /// stderr in `watch.err` (both in the sandbox).
 fn start_watch(sb: &mut Sandbox, args: &[&str]) {
     let mut cmd = sb.tend("watch");
@@ -67,7 +67,10 @@ fn a_cpu_burner_in_a_child_is_named_once_and_its_end_recovers() {
     start(&mut sb, "burn");
     wait_up(&sb, "burn");
     let burner: u32 = wait_for_line(&dir.join("burner")).trim().parse().unwrap();
-    start_watch(&mut sb, &["burn"]);
+    // Samples a second apart: 1 % is 10 ms of CPU, which a busy loop gets
+    // in any second, however loaded the machine (a cool interval would
+    // end the alert early and start another).
+    start_watch(&mut sb, &["-i", "1", "burn"]);
     let line = wait_line(&sb, "watch.out", "burn: runaway: ");
     assert!(line.contains(&format!("(busiest: pid {burner} at ")), "the child is named: {line}");
     signal(burner, libc::SIGKILL);
@@ -202,4 +205,32 @@ fn garbage_in_a_threshold_file_is_warned_about_once_per_content() {
     );
     fs::write(dir.join("cpu-alert"), "90%% 1m\n").unwrap();
     wait_line(&sb, "watch.err", "\"90%%\" is not a percentage");
+}
+
+/// A wall-clock step (libfaketime steps the watcher's view of the wall
+/// clock back 90 s; monotonic and boot time stay real) is one `clock-step`
+/// line of the tree.
+#[test]
+fn a_clock_step_is_one_line_of_the_tree() {
+    let mut sb = Sandbox::new();
+    fs::create_dir(sb.join("scan")).unwrap();
+    let rc = sb.join("faketime-rc");
+    fs::write(&rc, "+0\n").unwrap();
+    let mut cmd = sb.tend("watch");
+    cmd.args(["-i", "0.2", "scan"])
+        .env("LD_PRELOAD", crate::util::require(crate::clock::FAKETIME_LIB, "libfaketime"))
+        .env("FAKETIME_TIMESTAMP_FILE", &rc)
+        .env("FAKETIME_NO_CACHE", "1")
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(sb.join("watch.out")).unwrap())
+        .stderr(fs::File::create(sb.join("watch.err")).unwrap());
+    sb.spawn(cmd);
+    wait_line(&sb, "watch.out", "-: start: ");
+    fs::write(&rc, "-90s\n").unwrap();
+    let line = wait_line(&sb, "watch.out", "-: clock-step: wall clock stepped back by ");
+    let by: f64 = line.rsplit("by ").next().unwrap().trim_end_matches(" s").parse().unwrap();
+    // A sample read under load may take a while between its two clocks: a second of slack.
+    assert!((89.0..91.0).contains(&by), "{line}");
+    assert_eq!(count(&sb, "watch.out", "clock-step"), 1, "{}", read(sb.join("watch.out")));
 }
