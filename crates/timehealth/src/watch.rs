@@ -492,7 +492,7 @@ fn emit(out: &mut dyn Write, events: &[Event]) -> io::Result<()> {
 /// The first deadline after `now` in the series `due`, `due + every`, ...
 /// (a wakeup that came late skips the missed ones); saturates instead of
 /// overflowing, whatever the interval.
-fn next_after(due: Duration, now: Duration, every: Duration) -> Duration {
+pub fn next_after(due: Duration, now: Duration, every: Duration) -> Duration {
     let missed = now.saturating_sub(due).as_nanos() / every.as_nanos().max(1);
     let periods = u32::try_from(missed.saturating_add(1)).unwrap_or(u32::MAX);
     due.saturating_add(every.saturating_mul(periods))

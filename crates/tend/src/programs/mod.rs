@@ -27,6 +27,7 @@ mod svwait;
 mod tai64n;
 mod tai64nlocal;
 mod top;
+mod watch;
 
 /// A program of the multicall binary, as [`find`] makes it.
 pub struct Program {
@@ -34,9 +35,9 @@ pub struct Program {
     /// Runs the program on its arguments (argv[0] excluded); the exit code.
     pub main: fn(&[&OsStr]) -> u8,
     pub start: Start,
-    /// Whether `tend install` makes a symlink for it (not for `clock` and
-    /// `top`, whose names are too generic for a bin directory or taken by
-    /// procps; run them as `tend clock`, `tend top`).
+    /// Whether `tend install` makes a symlink for it (not for `clock`,
+    /// `top` and `watch`, names too generic for a bin directory or taken by
+    /// procps; run them as `tend clock`, `tend top`, `tend watch`).
     pub link: bool,
     /// What it does, for `tend --list`.
     pub about: &'static str,
@@ -70,7 +71,7 @@ impl Program {
 /// table is a relocated pointer, written by the loader into the RELRO pages
 /// that every process (a hundred supervise) owns.
 const NAMES: &str = "chpst clock clockwatch envdir envuidgid fghack multilog pgrphack readproctitle setlock \
-                     setuidgid softlimit supervise svc svok svscan svscanboot svstat svup svwait tai64n tai64nlocal top";
+                     setuidgid softlimit supervise svc svok svscan svscanboot svstat svup svwait tai64n tai64nlocal top watch";
 
 /// The names in [`NAMES`].
 fn names() -> impl Iterator<Item = &'static str> {
@@ -108,6 +109,10 @@ pub fn find(name: &[u8]) -> Option<Program> {
         "tai64n" => as_given(tai64n::main, "prefix each line of stdin with a TAI64N label"),
         "tai64nlocal" => as_given(tai64nlocal::main, "turn TAI64N labels into local date and time"),
         "top" => Program { link: false, ..p(top::main, "a steady full-screen view of all services (tend top)") },
+        "watch" => Program {
+            link: false,
+            ..p(watch::main, "log services' runaway CPU, memory, crash loops and downs (tend watch)")
+        },
         _ => return None,
     })
 }

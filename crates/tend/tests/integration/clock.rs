@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::util::{wait_until, Sandbox, PATIENCE};
 
-const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+pub(crate) const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 /// A UDP port on 127.0.0.1 that nothing uses and nothing else in this test
 /// run will take: below the kernel's ephemeral range (which every

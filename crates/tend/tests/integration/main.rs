@@ -28,3 +28,4 @@ mod svwait;
 mod tai64;
 mod tools;
 mod top;
+mod watch;
