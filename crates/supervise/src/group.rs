@@ -35,8 +35,10 @@ pub(crate) enum Group {
 }
 
 impl Group {
-    /// The service's cgroup, made or reused as a child of supervise's own,
-    /// named after the working directory (the service directory); else
+    /// The service's cgroup, made or reused in the base (supervise's own
+    /// cgroup, or its parent when that is svscan's leaf:
+    /// [`cgroup::base_dir`]), named after the working directory (the
+    /// service directory); else
     /// process-group mode, with supervise as the subreaper of its service.
     /// No cgroup2 hierarchy, or one supervise may not write to, is not
     /// warned about (svscan says it once for the tree); any other failure
@@ -205,8 +207,9 @@ fn monotonic() -> Duration {
     unix::time::clock_gettime(libc::CLOCK_MONOTONIC)
 }
 
-/// The cgroup named after the working directory, in supervise's own:
-/// None when there is no cgroup2 hierarchy supervise may write to. The
+/// The cgroup named after the working directory, in the base
+/// ([`cgroup::base_dir`]): None when there is no cgroup2 hierarchy
+/// supervise may write to. The
 /// paths are built in a [`Scratch`] mapping, not on the stack: this frame
 /// would be supervise's deepest, and its pages private for its life (8d).
 fn open_cgroup() -> std::io::Result<Option<Cgroup>> {
@@ -215,11 +218,11 @@ fn open_cgroup() -> std::io::Result<Option<Cgroup>> {
     let (path, name) = scratch.split_first_chunk_mut::<{ cgroup::PATH_MAX }>().ok_or_else(too_long)?;
     let cwd = unix::fs::getcwd(path)?;
     let leaf = cgroup::escape_path(PREFIX, cwd, name).ok_or_else(too_long)?;
-    match cgroup::own_dir(path) {
+    match cgroup::base_dir(path) {
         Ok(_) => {}
         Err(Unavailable::NotMounted | Unavailable::NotWritable { .. }) => return Ok(None),
     }
-    // own_dir ends the path with a NUL; found rather than indexed (no panic location).
+    // base_dir ends the path with a NUL; found rather than indexed (no panic location).
     let parent = CStr::from_bytes_until_nul(path).map_err(|_| too_long())?;
     Cgroup::open(parent, leaf).map(Some)
 }

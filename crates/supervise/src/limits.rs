@@ -1,7 +1,8 @@
 //! Resource limits from the service directory (`memory-max`, `cpu-max`,
 //! `pids-max`), parsed, and applied to the service's cgroup before each
-//! start of `run`: the controller is enabled in supervise's own cgroup
-//! (the parent's `cgroup.subtree_control`), then the cgroup's interface
+//! start of `run`: the controller is enabled in the base cgroup (the
+//! parent's `cgroup.subtree_control`: supervise's own cgroup, or the one
+//! svscan was started in), then the cgroup's interface
 //! file is written. A limit that cannot be applied is a [`Problem`] of its
 //! file (warned once per content, like a bad settings file); the service
 //! starts anyway.
@@ -132,7 +133,7 @@ fn one(
 fn io_why(e: &io::Error) -> &'static str {
     match e.raw_os_error() {
         Some(libc::EBUSY) => {
-            "supervise's own cgroup holds processes, and cgroup v2 enables controllers only below a cgroup without any (see doc/service-directory.md), not applied"
+            "the cgroup the service's cgroup is in holds processes, and cgroup v2 enables controllers only below a cgroup without any (see doc/service-directory.md), not applied"
         }
         _ => why(e),
     }

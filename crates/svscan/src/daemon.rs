@@ -97,7 +97,7 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock, budget: Duration) -> Result<u
     if sigpipe_ignored {
         ignored.push(libc::SIGPIPE);
     }
-    report_no_cgroups();
+    enter_cgroup();
     let scan_dir = listing::key_of(Path::new(".")).map_err(|e| Error::new(&[b"unable to stat ."], e))?;
     let watch = match unix::fs::watch_dir(c".") {
         Ok(fd) => Some(fd),
@@ -163,15 +163,35 @@ pub fn run(dir: Option<&OsStr>, clock: &dyn Clock, budget: Duration) -> Result<u
     }
 }
 
-/// Says once, at start, when supervise will not be able to give each
-/// service a cgroup (it runs the same test): services are then stopped by
-/// process group.
-fn report_no_cgroups() {
+/// At start: moves svscan into the leaf cgroup `tend--supervisors` of the
+/// cgroup it was started in (unless that is the hierarchy's root), so that
+/// the supervise processes it starts are born there and the services'
+/// cgroups, made beside the leaf, can be given controllers (cgroup v2's "no
+/// internal processes" rule); says once when that fails (svscan carries on
+/// where it is), or when supervise will not be able to give each service a
+/// cgroup (it runs the same test): services are then stopped by process
+/// group.
+fn enter_cgroup() {
     use unix::cgroup::Unavailable;
     const THEN: &[u8] = b": services are stopped by process group; a process that leaves its group survives";
     let mut dir = [0u8; unix::cgroup::PATH_MAX];
-    match unix::cgroup::own_dir(&mut dir) {
-        Ok(_) => {}
+    match unix::cgroup::base_dir(&mut dir) {
+        Ok(len) => {
+            let base = std::ffi::CStr::from_bytes_until_nul(&dir).unwrap_or_default();
+            if let Err(e) = unix::cgroup::enter_supervisors(base) {
+                let (dir, leaf) = (dir.get(..len).unwrap_or_default(), unix::cgroup::SUPERVISORS);
+                let why = strerr::errstr(&e);
+                warn(&[
+                    b"unable to move into ",
+                    dir,
+                    b"/",
+                    leaf,
+                    b": ",
+                    why.as_bytes(),
+                    b"; the services' limits will not take effect",
+                ]);
+            }
+        }
         Err(Unavailable::NotMounted) => warn(&[b"no cgroup2 hierarchy mounted", THEN]),
         Err(Unavailable::NotWritable { len, error }) => {
             warn(&[b"unable to make cgroups in ", &dir[..len], b": ", strerr::errstr(&error).as_bytes(), THEN])

@@ -1,6 +1,8 @@
 //! cgroup v2: where the unified hierarchy is mounted, the calling process's
-//! own cgroup there, and one child cgroup held open (created, joined by a
-//! child before exec, watched for emptiness, killed, removed).
+//! own cgroup there and the base in which services' cgroups are made (its
+//! own, or the parent of svscan's leaf [`SUPERVISORS`]), that leaf entered,
+//! and one child cgroup held open (created, joined by a child before exec,
+//! watched for emptiness, killed, removed).
 //!
 //! Nothing here allocates: paths are built in fixed stack buffers
 //! ([`PATH_MAX`]), files are read into stack buffers (supervise).
@@ -34,12 +36,24 @@ pub enum Unavailable {
     NotWritable { len: usize, error: io::Error },
 }
 
-/// The calling process's own cgroup as a path (`MOUNT/PATH`, NUL-terminated)
-/// in `buf`, checked writable (a child can be made in it): its length.
-pub fn own_dir(buf: &mut [u8; PATH_MAX]) -> Result<usize, Unavailable> {
+/// The leaf cgroup svscan moves itself into ([`enter_supervisors`]), so
+/// that the supervise processes it starts are born there and the cgroup
+/// svscan was started in (the base) holds no process: cgroup v2 gives
+/// controllers only to the children of a cgroup without processes of its
+/// own (the root excepted). No service's cgroup can have this name: a
+/// service directory's escaped path never starts with `-` (only `/`
+/// escapes to `tend--`, exactly).
+pub const SUPERVISORS: &[u8] = b"tend--supervisors";
+
+/// The base cgroup, in which services' cgroups are made, as a path
+/// (`MOUNT/PATH`, NUL-terminated) in `buf`, checked writable (a child can
+/// be made in it): its length. The base is the calling process's own
+/// cgroup, or its parent when that is the leaf [`SUPERVISORS`] (a
+/// supervise started by svscan, or svscan itself once it has entered it).
+pub fn base_dir(buf: &mut [u8; PATH_MAX]) -> Result<usize, Unavailable> {
     let mount = hierarchy().ok_or(Unavailable::NotMounted)?.to_bytes();
     buf[..mount.len()].copy_from_slice(mount);
-    let len = match own_path(&mut buf[mount.len()..PATH_MAX - 1]) {
+    let len = match base_path(&mut buf[mount.len()..PATH_MAX - 1]) {
         Ok(n) => mount.len() + n,
         Err(error) => return Err(Unavailable::NotWritable { len: mount.len(), error }),
     };
@@ -71,6 +85,44 @@ fn is_cgroup2(path: &CStr) -> bool {
 /// the root, so that `MOUNT` + it is a directory): its length.
 fn own_path(out: &mut [u8]) -> io::Result<usize> {
     cgroup_path(b"/proc/self/cgroup", out)
+}
+
+/// The base's path ([`base_dir`]), read into `out` as [`own_path`] reads
+/// the own cgroup's: its length.
+fn base_path(out: &mut [u8]) -> io::Result<usize> {
+    let n = own_path(out)?;
+    Ok(base_of(out.get(..n).unwrap_or_default()))
+}
+
+/// The length of the base's path in `path`, a cgroup's path as
+/// [`own_path`] gives it: all of it, or, when its last name is
+/// [`SUPERVISORS`], what is before `/` and that name.
+fn base_of(path: &[u8]) -> usize {
+    match path.strip_suffix(SUPERVISORS).and_then(|p| p.strip_suffix(b"/")) {
+        Some(parent) => parent.len(),
+        None => path.len(),
+    }
+}
+
+/// Moves the calling process into the leaf [`SUPERVISORS`] of `base` (as
+/// [`base_dir`] gives it), made if it is not there yet, unless `base` is
+/// the hierarchy's true root, to which the "no internal processes" rule
+/// does not apply: the root has no `cgroup.events` (a cgroup namespace's
+/// `/`, such as a container's, is not the true root and has one). Returns
+/// whether it moved (again, when it was in the leaf already).
+pub fn enter_supervisors(base: &CStr) -> io::Result<bool> {
+    let dir = openat(libc::AT_FDCWD, base.to_bytes(), libc::O_PATH | libc::O_DIRECTORY, 0)?;
+    match crate::fs::fstatat(dir.as_raw_fd(), c"cgroup.events", false) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+        Ok(_) => {}
+    }
+    match crate::with_cstr(SUPERVISORS, |name| crate::fs::mkdirat(dir.as_raw_fd(), name, 0o755)) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+        _ => {}
+    }
+    let leaf = openat(dir.as_raw_fd(), SUPERVISORS, libc::O_PATH | libc::O_DIRECTORY, 0)?;
+    write_file(leaf.as_raw_fd(), b"cgroup.procs", b"0").map(|()| true)
 }
 
 /// The `PATH` of `0::PATH` in the file `proc` (a /proc/PID/cgroup), as
@@ -176,15 +228,16 @@ impl Cgroup {
     }
 
     /// Whether process `pid` is in it or in a cgroup below (its cgroup, from
-    /// /proc/PID/cgroup, is the caller's own followed by this one's name).
-    /// Read into a [`Scratch`]; a process that is gone is in none.
+    /// /proc/PID/cgroup, is the caller's base, [`base_dir`], followed by
+    /// this one's name). Read into a [`Scratch`]; a process that is gone
+    /// is in none.
     pub fn holds(&self, pid: libc::pid_t) -> bool {
         let Ok(mut scratch) = Scratch::<{ 3 * PATH_MAX }>::new() else { return false };
         let Some((own, rest)) = scratch.split_first_chunk_mut::<PATH_MAX>() else { return false };
         let Some((theirs, dir)) = rest.split_first_chunk_mut::<PATH_MAX>() else { return false };
         let mut proc = [0u8; 32];
         let len = crate::process::proc_path(pid, b"/cgroup", &mut proc);
-        let (Ok(o), Ok(t)) = (own_path(own), cgroup_path(&proc[..len], theirs)) else { return false };
+        let (Ok(o), Ok(t)) = (base_path(own), cgroup_path(&proc[..len], theirs)) else { return false };
         let Some(path) = self.path(dir) else { return false };
         let name = path.to_bytes().rsplit(|&b| b == b'/').next().unwrap_or_default();
         let rest =
@@ -361,8 +414,38 @@ mod tests {
     }
 
     #[test]
+    fn the_base_is_the_parent_of_the_supervisors_leaf_only() {
+        let base = |p: &str| &p[..base_of(p.as_bytes())];
+        assert_eq!(base("/system.slice/tend.service/tend--supervisors"), "/system.slice/tend.service");
+        assert_eq!(base("/tend--supervisors"), "");
+        assert_eq!(base("/system.slice/tend.service"), "/system.slice/tend.service");
+        assert_eq!(base(""), "");
+        // Only a whole last name counts.
+        assert_eq!(base("/a/x-tend--supervisors"), "/a/x-tend--supervisors");
+        assert_eq!(base("/a/tend--supervisors/b"), "/a/tend--supervisors/b");
+        // No service directory's cgroup is named like the leaf.
+        let mut out = [0u8; 64];
+        for path in ["/", "/supervisors", "/-supervisors", "/tend/-supervisors"] {
+            assert_ne!(escape_path(b"tend-", path.as_bytes(), &mut out).unwrap(), SUPERVISORS, "{path}");
+        }
+    }
+
+    #[test]
+    fn the_true_root_is_not_left_and_a_base_that_is_not_a_cgroup_is_an_error() {
+        // The mount is the true root unless this runs in a cgroup namespace
+        // (a container's `/`, which the call would leave: not tried).
+        let root = MOUNTS.iter().find(|m| is_cgroup2(m));
+        if let Some(root) = root.filter(|r| !std::path::Path::new(r.to_str().unwrap()).join("cgroup.events").exists()) {
+            assert!(!enter_supervisors(root).unwrap(), "the root cgroup is never left");
+        }
+        let d = tempfile::tempdir().unwrap();
+        let path = std::ffi::CString::new(d.path().join("none").into_os_string().into_encoded_bytes()).unwrap();
+        assert_eq!(enter_supervisors(&path).unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
     fn the_own_path_is_the_unified_line() {
-        // As big as own_dir gives it: on a hybrid machine the `0::` line
+        // As big as base_dir gives it: on a hybrid machine the `0::` line
         // comes last, after one line per v1 hierarchy.
         let mut out = [0u8; PATH_MAX];
         // The test process's own, whatever the machine: "" or "/...";
