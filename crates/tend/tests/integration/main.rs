@@ -14,6 +14,7 @@ mod dispatch;
 mod docs;
 mod limits;
 mod multilog;
+mod nested;
 mod notify;
 mod notifyhook;
 mod oneshot;

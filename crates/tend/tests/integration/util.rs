@@ -321,6 +321,52 @@ pub fn remove_cgroups(prefix: &str) {
     }
 }
 
+/// A cgroup of a test's own, `tend-test-PID-N` at the cgroup2 mount's
+/// root (not the test process's: a program started in it is in a cgroup
+/// that is not the root, as under a systemd unit or in a container). Its
+/// `Drop` kills every process in it and below and removes it with every
+/// cgroup below (none is left for `scripts/test` to find).
+pub struct TestCgroup {
+    pub path: PathBuf,
+}
+
+impl TestCgroup {
+    pub fn new() -> TestCgroup {
+        let mount = cgroup_mount().expect("a cgroup2 mount");
+        let path = mount.join(format!("tend-test-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst)));
+        fs::create_dir(&path).expect("mkdir the test's cgroup");
+        TestCgroup { path }
+    }
+}
+
+/// Our `program` (with `args`), started in the cgroup `dir` (a directory
+/// of the cgroup2 mount): a shell writes its pid to `cgroup.procs`, then
+/// execs it; marked as the sandbox's.
+pub fn in_cgroup(sb: &Sandbox, dir: &Path, program: &str, args: &[&str]) -> Command {
+    let mut c = sb.command("sh");
+    c.args(["-c", "echo $$ > \"$0/cgroup.procs\" && exec \"$@\""]).arg(dir).arg(sb.bin.join(program));
+    c.args(args);
+    c
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        // cgroup.kill kills the processes of the cgroups below too.
+        let _ = fs::write(self.path.join("cgroup.kill"), "1");
+        let populated = || fs::read_to_string(self.path.join("cgroup.events")).is_ok_and(|e| e.contains("populated 1"));
+        wait_until(PATIENCE, || !populated());
+        fn remove(dir: &Path) {
+            for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    remove(&e.path());
+                }
+            }
+            let _ = fs::remove_dir(dir);
+        }
+        remove(&self.path);
+    }
+}
+
 /// Whether `pid` is gone, a zombie, or exiting (PF_EXITING: killed, past
 /// the point of return, its cgroup left).
 pub fn gone(pid: u32) -> bool {
