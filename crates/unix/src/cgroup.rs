@@ -415,7 +415,9 @@ mod tests {
 
     #[test]
     fn the_base_is_the_parent_of_the_supervisors_leaf_only() {
-        let base = |p: &str| &p[..base_of(p.as_bytes())];
+        fn base(p: &str) -> &str {
+            &p[..base_of(p.as_bytes())]
+        }
         assert_eq!(base("/system.slice/tend.service/tend--supervisors"), "/system.slice/tend.service");
         assert_eq!(base("/tend--supervisors"), "");
         assert_eq!(base("/system.slice/tend.service"), "/system.slice/tend.service");
