@@ -62,11 +62,24 @@ def cgroup_name(path):
     return "tend-" + "-".join(out)
 
 
+def own_cgroups():
+    """This process's own cgroup in each cgroup2 mount: where the svscan and
+    supervise a bench starts make their services' cgroups (svscan's leaf
+    tend--supervisors, made there unless it is the root, is beside them)."""
+    try:
+        with open("/proc/self/cgroup") as f:
+            own = [l[3:].strip() for l in f if l.startswith("0::")]
+    except OSError:
+        return []
+    rel = own[0].lstrip("/") if own else ""
+    return [os.path.join(root, rel) for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified")]
+
+
 def remove_cgroups(directory):
     """rmdir the cgroups (empty once their processes are killed) that a killed
     supervise of tend left for services below `directory`."""
     prefix = cgroup_name(directory)
-    for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+    for root in own_cgroups():
         try:
             names = os.listdir(root)
         except OSError:
