@@ -141,3 +141,32 @@ fn json_with(sb: &Sandbox, dir: &str, text: &str) -> String {
     });
     j
 }
+
+/// A leaf that cannot be made (the test's cgroup allows no cgroup below
+/// it: `cgroup.max.descendants` 0): svscan says so once and carries on
+/// where it is; its supervise falls back to process groups, saying so.
+#[test]
+fn a_leaf_that_cannot_be_made_is_warned_about_once_and_svscan_carries_on() {
+    let cg = TestCgroup::new();
+    fs::write(cg.path.join("cgroup.max.descendants"), "0").unwrap();
+    let mut sb = Sandbox::new();
+    service(&sb, "a", "exec sleep 1000");
+    let svscan = spawn_svscan(&mut sb, &cg.path, "stderr");
+    let a = sb.join("scan/a");
+    let mut main = 0;
+    wait_for("a to run its sleep", || {
+        main = status_pid(&a).unwrap_or(0);
+        main != 0 && crate::util::runs(main, "sleep")
+    });
+    assert_eq!(cgroup_of(svscan), Some(cg.path.clone()), "svscan stays where it was started");
+    assert_eq!(cgroup_of(main), Some(cg.path.clone()), "the service is in supervise's cgroup (process-group mode)");
+    signal(svscan, libc::SIGTERM);
+    assert_eq!(sb.wait_exit(svscan).code(), Some(0));
+    let want = format!(
+        "svscan: warning: unable to move into {}/{LEAF}: temporary failure; the services' limits will not take effect\n\
+         supervise: warning: unable to make the cgroup of a: temporary failure; its processes are stopped by process group\n",
+        cg.path.display()
+    );
+    assert_eq!(fs::read_to_string(sb.join("stderr")).unwrap(), want);
+    assert_eq!(cgroups_below(&cg.path), Vec::<String>::new());
+}
