@@ -27,6 +27,7 @@
 
 pub mod clocksource;
 pub mod daemon;
+mod gather;
 pub mod hypervisor;
 pub mod json;
 pub mod kernel;

@@ -10,6 +10,7 @@ use tai64::{Clock, SystemClock};
 
 use crate::clocksource;
 use crate::daemon::{self, Kind, Processes, Running};
+use crate::gather::gather;
 use crate::hypervisor::{self, Evidence, GuestTools};
 use crate::kernel::KernelTime;
 use crate::peers::{self, View};
@@ -159,8 +160,7 @@ pub fn run_bounded(program: &str, args: &[&str], timeout: Duration) -> Result<St
         .spawn()
         .map_err(|e| format!("unable to run {program}: {}", strerr::errstr(&e)))?;
     let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let read = move || {
         let (mut out, mut err) = (String::new(), String::new());
         if let Some(mut s) = stdout {
             let _ = s.read_to_string(&mut out);
@@ -168,9 +168,9 @@ pub fn run_bounded(program: &str, args: &[&str], timeout: Duration) -> Result<St
         if let Some(mut s) = stderr {
             let _ = s.read_to_string(&mut err);
         }
-        let _ = tx.send((out, err));
-    });
-    let Ok((out, err)) = rx.recv_timeout(timeout) else {
+        (out, err)
+    };
+    let Some(Some((out, err))) = gather(vec![read], timeout, &SystemClock).pop() else {
         let _ = child.kill();
         let _ = child.wait();
         return Err(format!("{program} gave no answer within {:.1} s", timeout.as_secs_f64()));

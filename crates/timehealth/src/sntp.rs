@@ -5,11 +5,11 @@
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use tai64::Clock;
 
+use crate::gather::gather;
 use crate::ntp::{check_reply, Packet, ReplyError, Sample, Timestamp};
 
 /// The NTP port.
@@ -139,24 +139,14 @@ pub fn query_all<C>(specs: &[String], timeout: Duration, clock: C) -> Vec<Server
 where
     C: Clock + Clone + Send + 'static,
 {
-    let (tx, rx) = mpsc::channel();
-    for (i, spec) in specs.iter().enumerate() {
-        let (tx, spec, clock) = (tx.clone(), spec.clone(), clock.clone());
-        std::thread::spawn(move || {
-            let _ = tx.send((i, query(&spec, timeout, &clock)));
-        });
-    }
-    drop(tx);
-    let mut results: Vec<Option<ServerResult>> = vec![None; specs.len()];
-    let deadline = clock.monotonic().saturating_add(timeout).saturating_add(timeout / 2);
-    while results.iter().any(Option::is_none) {
-        let left = deadline.saturating_sub(clock.monotonic());
-        match rx.recv_timeout(left) {
-            Ok((i, r)) => results[i] = Some(r),
-            Err(_) => break,
-        }
-    }
-    results
+    let jobs = specs
+        .iter()
+        .map(|spec| {
+            let (spec, clock) = (spec.clone(), clock.clone());
+            move || query(&spec, timeout, &clock)
+        })
+        .collect();
+    gather(jobs, timeout.saturating_add(timeout / 2), &clock)
         .into_iter()
         .zip(specs)
         .map(|(r, spec)| {
