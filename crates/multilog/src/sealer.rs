@@ -14,13 +14,18 @@
 //! At start, `.u` files an earlier logger left (killed before sealing them,
 //! or made from its unfinished `current`) are sealed the same way, as one
 //! batch.
+//!
+//! The queue is a mutex and two condition variables: std's channels would
+//! bring their whole implementation (mpmc) into the binary, and its panic
+//! locations into the RELRO pages every supervise process owns
+//! (ARCHITECTURE.md, "Build").
 
 use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use crate::archives::trim;
@@ -43,17 +48,35 @@ pub struct Job {
 
 /// The background thread and its queue.
 pub struct Sealer {
-    queue: Option<SyncSender<Vec<Job>>>,
+    queue: Arc<Queue>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// Batches waiting for the thread.
+struct Queue {
+    state: Mutex<State>,
+    /// A batch was queued, or the queue closed.
+    queued: Condvar,
+    /// The thread took the waiting batches.
+    taken: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    batches: Vec<Vec<Job>>,
+    /// No batch will come: the thread ends once the queue is empty.
+    closed: bool,
 }
 
 impl Sealer {
     /// Starts the thread (call after blocking signals, so it inherits the mask).
     pub fn start() -> std::io::Result<Sealer> {
-        let (tx, rx) = sync_channel(QUEUE);
-        let thread = std::thread::Builder::new().name("sealer".into()).spawn(move || run(rx))?;
+        let queue =
+            Arc::new(Queue { state: Mutex::new(State::default()), queued: Condvar::new(), taken: Condvar::new() });
+        let theirs = Arc::clone(&queue);
+        let thread = std::thread::Builder::new().name("sealer".into()).spawn(move || run(&theirs))?;
         pause::wake_on_term(thread.thread().clone());
-        Ok(Sealer { queue: Some(tx), thread: Some(thread) })
+        Ok(Sealer { queue, thread: Some(thread) })
     }
 
     /// Queues a job; blocks only when [`QUEUE`] batches are already waiting.
@@ -66,17 +89,26 @@ impl Sealer {
         if jobs.is_empty() {
             return;
         }
-        if let Some(q) = &self.queue {
-            if let Err(e) = q.send(jobs) {
-                // The thread is gone (it cannot panic in practice): do it here.
-                seal_batch(e.0);
+        match &self.thread {
+            Some(t) if !t.is_finished() => {
+                let mut state = lock(&self.queue.state);
+                while state.batches.len() >= QUEUE {
+                    state = self.queue.taken.wait(state).unwrap_or_else(PoisonError::into_inner);
+                }
+                state.batches.push(jobs);
+                drop(state);
+                self.queue.queued.notify_one();
             }
+            // The thread is gone (it cannot panic in practice): do it here.
+            Some(_) => seal_batch(jobs),
+            None => {}
         }
     }
 
     /// Waits until every queued file is finished.
     pub fn finish(&mut self) {
-        self.queue = None;
+        lock(&self.queue.state).closed = true;
+        self.queue.queued.notify_one();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -89,11 +121,27 @@ impl Drop for Sealer {
     }
 }
 
-fn run(rx: Receiver<Vec<Job>>) {
-    while let Ok(mut batch) = rx.recv() {
-        batch.extend(rx.try_iter().flatten());
+/// The thread: every batch waiting is synced together with the others.
+fn run(queue: &Queue) {
+    loop {
+        let mut state = lock(&queue.state);
+        while state.batches.is_empty() && !state.closed {
+            state = queue.queued.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+        if state.batches.is_empty() {
+            return;
+        }
+        let batch: Vec<Job> = state.batches.drain(..).flatten().collect();
+        drop(state);
+        queue.taken.notify_one();
         seal_batch(batch);
     }
+}
+
+/// A thread that panicked left the queue whole (batches are pushed and
+/// taken whole): go on with it.
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn seal_batch(batch: Vec<Job>) {
