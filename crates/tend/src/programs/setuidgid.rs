@@ -15,13 +15,11 @@ const USAGE: &str = "setuidgid account child";
 pub(super) fn account_and_child<'a>(
     args: &'a [&'a OsStr],
     usage: &str,
-) -> Result<(account::Account, &'a [&'a OsStr]), u8> {
+) -> Result<(account::Account, &'a OsStr, &'a [&'a OsStr]), u8> {
     let [name, child @ ..] = args else { return Err(strerr::usage(usage)) };
-    if child.is_empty() {
-        return Err(strerr::usage(usage));
-    }
+    let [program, ..] = child else { return Err(strerr::usage(usage)) };
     match account::lookup(name) {
-        Ok(Some(a)) => Ok((a, child)),
+        Ok(Some(a)) => Ok((a, program, child)),
         Ok(None) => Err(strerr::die(EXIT_SYSTEM, &[b"unknown account ", name.as_bytes()])),
         Err(e) => Err(strerr::die(EXIT_SYSTEM, &[b"unable to read the account database: ", errstr(&e).as_bytes()])),
     }
@@ -32,7 +30,7 @@ pub fn main(args: &[&OsStr]) -> u8 {
         Some((flag, rest)) if *flag == "-s" => (Supplementary::FromDatabase, rest),
         _ => (Supplementary::None, args),
     };
-    let (account, child) = match account_and_child(args, USAGE) {
+    let (account, program, child) = match account_and_child(args, USAGE) {
         Ok(found) => found,
         Err(code) => return code,
     };
@@ -43,6 +41,6 @@ pub fn main(args: &[&OsStr]) -> u8 {
         };
         return strerr::die(EXIT_SYSTEM, &[what.as_bytes(), errstr(&e).as_bytes()]);
     }
-    let e = chainload::exec::run(child[0], child, &Environment::current());
-    super::run_failed(child[0], &e)
+    let e = chainload::exec::run(program, child, &Environment::current());
+    super::run_failed(program, &e)
 }

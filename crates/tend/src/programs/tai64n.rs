@@ -23,8 +23,9 @@ impl Transform for Stamp {
                 out.push(b' ');
             }
             let end = input.iter().position(|&c| c == b'\n').map_or(input.len(), |i| i + 1);
-            out.extend_from_slice(&input[..end]);
-            self.at_line_start = input[end - 1] == b'\n';
+            let line = &input[..end];
+            out.extend_from_slice(line);
+            self.at_line_start = line.last() == Some(&b'\n');
             input = &input[end..];
         }
     }
