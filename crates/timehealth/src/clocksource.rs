@@ -60,10 +60,7 @@ fn message(line: &str) -> &str {
             return rest;
         }
     }
-    match line.find("kernel: ") {
-        Some(i) => &line[i + "kernel: ".len()..],
-        None => line,
-    }
+    line.split_once("kernel: ").map_or(line, |(_, rest)| rest)
 }
 
 /// Classifies one line; None when it is not about the clock.
