@@ -72,7 +72,7 @@ pub fn excess(mut names: Vec<Vec<u8>>, num: u64) -> Vec<Vec<u8>> {
     if names.len() <= keep {
         return Vec::new();
     }
-    names.sort_by(|a, b| a[..25].cmp(&b[..25]).then(a.cmp(b)));
+    names.sort_by(|a, b| a.first_chunk::<25>().cmp(&b.first_chunk::<25>()).then(a.cmp(b)));
     names.truncate(names.len() - keep);
     names
 }

@@ -222,7 +222,7 @@ impl<'s> Lines<'s> {
         }
         let mut rest = piece;
         if !self.decided {
-            let content = &piece[..piece.len() - ends as usize];
+            let content = piece.strip_suffix(b"\n").unwrap_or(piece);
             let take = (HEAD - self.head.len()).min(content.len());
             self.head.extend_from_slice(&content[..take]);
             rest = &piece[take..];
