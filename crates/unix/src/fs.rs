@@ -164,7 +164,8 @@ pub fn for_each_entry(dir: BorrowedFd, mut each: impl FnMut(&[u8])) -> io::Resul
         // Each record: d_ino (8 bytes), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated).
         let mut at = 0;
         while at + 19 < n {
-            let reclen = u16::from_ne_bytes([buf.0[at + 16], buf.0[at + 17]]) as usize;
+            let Some(&[lo, hi]) = buf.0.get(at + 16..at + 18) else { break };
+            let reclen = u16::from_ne_bytes([lo, hi]) as usize;
             let record = buf.0.get(at + 19..at + reclen).unwrap_or_default();
             let name = record.iter().position(|&b| b == 0).map_or(record, |end| &record[..end]);
             each(name);
