@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use crate::svscan::{service, start_svscan_with};
-use crate::util::{require, wait_exec, wait_for, wait_for_line, wait_supervised, Sandbox};
+use crate::util::{as_nobody, give_to_nobody, require, wait_exec, wait_for, wait_for_line, wait_supervised, Sandbox};
 
 /// `tend status ARGS...` in the sandbox (stdout a pipe: no colours).
 fn status(sb: &Sandbox, args: &[&str]) -> Output {
@@ -202,4 +202,43 @@ fn unreadable_directories_and_garbage_records_exit_111_and_the_rest_is_shown() {
     assert!(err.contains("supervise/status: bad format"), "{err}");
     assert_eq!(status(&sb, &["scan/fine"]).status.code(), Some(0));
     assert_eq!(status(&sb, &["-x"]).status.code(), Some(100));
+}
+
+#[test]
+fn figures_another_user_may_not_read_are_unknown_with_the_reason_never_zero() {
+    let mut sb = Sandbox::new();
+    service(&sb, "s", "echo $$ > ../../pid.new && mv ../../pid.new ../../pid\nexec sleep 1000");
+    let mut cmd = sb.debian("supervise");
+    cmd.arg("scan/s").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    sb.spawn(cmd);
+    let pid: u32 = wait_for_line(&sb.join("pid")).trim().parse().expect("pid");
+    wait_exec(pid, "sleep");
+    // The tree readable by nobody; root's processes are not (their
+    // /proc/PID/io and fd/ refuse another user, as hidepid refuses more).
+    give_to_nobody(sb.path());
+    let out = as_nobody(&sb, sb.bin.join("status")).arg("scan/s").output().expect("status as nobody");
+    let text = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("State: up since") && text.contains("1 process"), "{text}");
+    assert!(!text.contains("open files") && !text.contains("I/O"), "{text}");
+    assert!(text.contains("Note: io_read: /proc/") && text.contains("/io: access denied"), "{text}");
+    assert!(text.contains("Note: fds: /proc/") && text.contains("/fd: access denied"), "{text}");
+}
+
+#[test]
+fn colours_only_on_a_terminal_and_not_with_no_color() {
+    let sb = Sandbox::new();
+    sb.script("scan/s/run", "#!/bin/sh\nexec sleep 1000\n");
+    let script = require("script", "util-linux");
+    // `script` runs the command on a pseudo-terminal and copies what it wrote.
+    let on_terminal = |no_color: &str| {
+        let mut cmd = sb.command(&script);
+        cmd.args(["-qec", &format!("{} scan", sb.bin.join("status").display()), "/dev/null"]);
+        cmd.env("NO_COLOR", no_color).stdin(Stdio::null());
+        text(&cmd.output().expect("script"))
+    };
+    let coloured = on_terminal("");
+    assert!(coloured.contains("\x1b[2munsupervised"), "{coloured:?}");
+    let plain = on_terminal("1");
+    assert!(plain.contains("unsupervised") && !plain.contains('\x1b'), "{plain:?}");
 }
