@@ -12,8 +12,10 @@
 //!   kills of one service at one instant, with its processes ([`Proc`]):
 //!   from the cgroup tend's supervise made for it ([`Source::Cgroup`],
 //!   exact) or from the main pid's process tree ([`Source::ProcessTree`],
-//!   an estimate); [`ProcTable`] reads /proc once for any number of services;
+//!   an estimate); [`ProcTable`] reads /proc once for any number of services
+//!   and [`ProcTable::refresh`] again for the next sample;
 //! - [`cpu_percent`] and [`busiest`] (rate): between two samples;
+//! - [`log`]: where a service's logger writes, and the last lines of its log;
 //! - [`human`]: durations (`3d 4h`) and sizes (`12.3M`) written one way;
 //! - [`machine`]: the machine's load average, shown beside its services.
 //!
@@ -36,11 +38,13 @@
 //!
 //! ```no_run
 //! use resources::{cpu_percent, human, services, ProcTable, ServiceState};
+//! let mut table = ProcTable::read();
 //! for service in services(&[b"/etc/service"]) {
 //!     let state = ServiceState::read(&service.path);
-//!     let before = ProcTable::read().usage(&service.path, state.main_pid());
+//!     let before = table.usage(&service.path, state.main_pid());
 //!     std::thread::sleep(std::time::Duration::from_millis(100));
-//!     let after = ProcTable::read().usage(&service.path, state.main_pid());
+//!     table.refresh(); // the next sample: /proc read again, cgroups remembered
+//!     let after = table.usage(&service.path, state.main_pid());
 //!     println!(
 //!         "{} {} {}% {}",
 //!         String::from_utf8_lossy(&service.name),
@@ -55,6 +59,7 @@
 
 mod files;
 pub mod human;
+pub mod log;
 pub mod machine;
 mod parse;
 mod procfs;
@@ -64,7 +69,7 @@ mod tree;
 mod usage;
 
 pub use parse::Stat;
-pub use rate::{busiest, cpu_percent};
+pub use rate::{busiest, cpu_percent, process_percents};
 pub use state::{Phase, ServiceState, Since, Writer, CRASH_LOOP_WINDOW};
 pub use tree::{services, ServiceEntry, DEFAULT_SCAN_DIR};
 pub use usage::{usage, Detail, Note, Proc, ProcTable, Source, Usage, CMDLINE_MAX};

@@ -7,10 +7,37 @@ use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-/// A file's whole content. /proc files report size 0, so no size is asked.
+/// The smallest page: what a seq_file hands out at least, at once.
+const PAGE: usize = 4096;
+
+/// A /proc or cgroup file's whole content, with plain reads: these files
+/// report size 0, so none is asked (`read_to_end` would ask, and seek, at
+/// every file: a third of the system calls of a pass). The kernel makes
+/// such a file's text a page at a time (seq_file), and hands out what it
+/// made: a text shorter than a page came whole at the first read, so a
+/// read that leaves the buffer unfilled under a page has reached the end
+/// (a longer text, cgroup.procs of a big service, is read until 0).
 pub(crate) fn read(path: &Path) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::with_capacity(512);
-    File::open(path)?.read_to_end(&mut buf)?;
+    let mut f = File::open(path)?;
+    let mut buf = vec![0u8; 1024];
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(len.saturating_mul(2), 0);
+        }
+        let room = buf.len().saturating_sub(len);
+        match f.read(buf.get_mut(len..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(n) if n < room && len + n < PAGE => {
+                len += n;
+                break;
+            }
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(len);
     Ok(buf)
 }
 

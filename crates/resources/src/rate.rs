@@ -37,6 +37,14 @@ pub fn busiest<'a>(before: &Usage, after: &'a Usage) -> Option<(&'a Proc, f64)> 
     (!burned.is_zero()).then(|| (p, percent(burned, dt)))
 }
 
+/// What each process of `after` burned since `before`, in percent of one
+/// core, in the order of `after.procs`; None as for [`cpu_percent`].
+pub fn process_percents(before: &Usage, after: &Usage) -> Option<Vec<f64>> {
+    let dt = interval(before, after)?;
+    let old = by_process(before);
+    Some(after.procs.iter().map(|p| percent(burned_by(p, &old), dt)).collect())
+}
+
 fn interval(before: &Usage, after: &Usage) -> Option<Duration> {
     if before.source != after.source {
         return None;
@@ -100,6 +108,7 @@ mod tests {
         assert_eq!(cpu_percent(&a, &b), Some(95.0));
         let (p, pct) = busiest(&a, &b).unwrap();
         assert_eq!((p.pid, pct), (11, 90.0));
+        assert_eq!(process_percents(&a, &b), Some(vec![5.0, 90.0]));
     }
 
     #[test]

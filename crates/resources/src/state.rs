@@ -28,7 +28,7 @@ pub enum Phase {
     CrashLoop,
     /// No supervisor runs (`supervise/ok` has no reader): the record may be stale.
     Unsupervised,
-    /// The record could not be read.
+    /// The record could not be read (other than never written: unsupervised).
     Unknown,
 }
 
@@ -36,16 +36,19 @@ impl Phase {
     /// `up`, `down`, `finish`, `paused`, `wants up`, `crash-loop`,
     /// `unsupervised`, `unknown`.
     pub fn word(self) -> &'static str {
-        match self {
-            Phase::Up => "up",
-            Phase::Down => "down",
-            Phase::Finishing => "finish",
-            Phase::Paused => "paused",
-            Phase::WantsUp => "wants up",
-            Phase::CrashLoop => "crash-loop",
-            Phase::Unsupervised => "unsupervised",
-            Phase::Unknown => "unknown",
-        }
+        // Cut from one string: a `match` of string literals would become a
+        // table of pointers in every tend process's RELRO pages.
+        let i = match self {
+            Phase::Up => 0,
+            Phase::Down => 1,
+            Phase::Finishing => 2,
+            Phase::Paused => 3,
+            Phase::WantsUp => 4,
+            Phase::CrashLoop => 5,
+            Phase::Unsupervised => 6,
+            Phase::Unknown => 7,
+        };
+        "up|down|finish|paused|wants up|crash-loop|unsupervised|unknown".split('|').nth(i).unwrap_or_default()
     }
 }
 
@@ -58,6 +61,18 @@ pub enum Writer {
     Runit,
     /// 44 bytes or more: tend's supervise.
     Tend,
+}
+
+impl Writer {
+    /// `daemontools`, `runit`, `tend`.
+    pub fn word(self) -> &'static str {
+        let i = match self {
+            Writer::Daemontools => 0,
+            Writer::Runit => 1,
+            Writer::Tend => 2,
+        };
+        "daemontools runit tend".split(' ').nth(i).unwrap_or_default()
+    }
 }
 
 /// The stamp of the record: when the pid last changed (start or end).
@@ -122,6 +137,10 @@ impl ServiceState {
         };
         match status {
             Ok(s) => ServiceState { writer, ..ServiceState::of(&s, supervised, normally_up, now) },
+            // Never supervised: no record yet, and nobody to write one.
+            Err(why) if !supervised && why.ends_with(": file does not exist") => {
+                ServiceState { phase: Phase::Unsupervised, normally_up, ..ServiceState::unreadable(why) }
+            }
             Err(why) => ServiceState { supervised, normally_up, ..ServiceState::unreadable(why) },
         }
     }
@@ -259,6 +278,13 @@ mod tests {
     }
 
     #[test]
+    fn words() {
+        assert_eq!(Phase::WantsUp.word(), "wants up");
+        assert_eq!(Phase::Unknown.word(), "unknown");
+        assert_eq!(Writer::Tend.word(), "tend");
+    }
+
+    #[test]
     fn a_stamp_in_the_future_is_age_zero() {
         let s = ServiceState::of(&record(1, 0, None), true, true, Duration::from_secs(NOW - 50));
         assert_eq!(s.since.unwrap().age, Duration::ZERO);
@@ -281,6 +307,8 @@ mod tests {
             (Phase::Unsupervised, Some(Writer::Runit), false, None)
         );
         std::fs::write(d.path().join("supervise/status"), b"garbage").unwrap();
-        assert_eq!(ServiceState::read(path).error.as_deref(), Some("unable to read supervise/status: bad format"));
+        let garbage = ServiceState::read(path);
+        assert_eq!(garbage.error.as_deref(), Some("unable to read supervise/status: bad format"));
+        assert_eq!(garbage.phase, Phase::Unknown);
     }
 }

@@ -3,6 +3,7 @@
 //! (an estimate). [`ProcTable`] reads every /proc/PID/stat once, so that
 //! the usage of a thousand services comes from one pass over /proc.
 
+use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -85,7 +86,7 @@ pub struct Usage {
     /// page cache too, or the sum of the processes' resident sets).
     pub rss: u64,
     /// The cgroup's `memory.peak`, else (with [`Detail::Full`]) the largest
-    /// VmHWM of its processes.
+    /// VmHWM of its processes (from a cgroup, with a note saying so).
     pub rss_peak: Option<u64>,
     pub processes: u32,
     /// Bytes read from and written to storage.
@@ -151,6 +152,54 @@ pub struct ProcTable {
     page: u64,
     /// Why /proc could not be listed, if it could not.
     error: Option<String>,
+    /// Where each service's cgroup was found, by (service path, main pid,
+    /// its start): kept by [`ProcTable::refresh`], so that later samples
+    /// of a service read only its cgroup's figures.
+    /// (A `Cell`, taken and put back: a `RefCell`'s borrow checks would
+    /// be panic locations in every tend process's RELRO pages.)
+    cgroups: Remembered,
+}
+
+/// A service directory's path, its main pid and that process's start.
+type ServiceKey = (Vec<u8>, u32, u64);
+
+/// Where services' cgroups were found.
+#[derive(Default)]
+struct Remembered(Cell<HashMap<ServiceKey, Option<Located>>>);
+
+impl Remembered {
+    fn take(&self) -> HashMap<ServiceKey, Option<Located>> {
+        self.0.take()
+    }
+    fn set(&self, map: HashMap<ServiceKey, Option<Located>>) {
+        self.0.set(map);
+    }
+}
+
+impl Clone for Remembered {
+    fn clone(&self) -> Remembered {
+        let map = self.take();
+        let copy = map.clone();
+        self.set(map);
+        Remembered(Cell::new(copy))
+    }
+}
+
+impl std::fmt::Debug for Remembered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let map = self.take();
+        let n = map.len();
+        self.set(map);
+        write!(f, "{n} services located")
+    }
+}
+
+/// A service's cgroup and the controllers enabled in it.
+#[derive(Debug, Clone)]
+struct Located {
+    dir: Vec<u8>,
+    memory: bool,
+    io: bool,
 }
 
 impl ProcTable {
@@ -160,7 +209,7 @@ impl ProcTable {
         ProcTable::read_from(&System)
     }
 
-    pub(crate) fn read_from(files: &dyn Files) -> ProcTable {
+    pub(crate) fn read_from(files: &impl Files) -> ProcTable {
         let (ticks, page) = files.units();
         let mut t = ProcTable {
             procs: HashMap::new(),
@@ -170,6 +219,7 @@ impl ProcTable {
             ticks,
             page,
             error: None,
+            cgroups: Remembered::default(),
         };
         match files.pids() {
             Ok(pids) => {
@@ -190,7 +240,7 @@ impl ProcTable {
     }
 
     /// Reads one process's stat into the table; true if it is there.
-    fn add(&mut self, files: &dyn Files, pid: u32) -> bool {
+    fn add(&mut self, files: &impl Files, pid: u32) -> bool {
         match files.proc_file(pid, "stat") {
             Ok(text) => match parse::stat(&text) {
                 Some(s) if s.pid == pid => {
@@ -208,6 +258,16 @@ impl ProcTable {
                 false
             }
         }
+    }
+
+    /// Reads /proc again (the next sample), keeping what it learnt of
+    /// where services' cgroups are (for processes that are still there).
+    pub fn refresh(&mut self) {
+        let cgroups = self.cgroups.take();
+        *self = ProcTable::read();
+        let keep = |key: &ServiceKey| self.procs.get(&key.1).is_some_and(|s| s.start == key.2);
+        let kept = cgroups.into_iter().filter(|(k, _)| keep(k)).collect();
+        self.cgroups = Remembered(Cell::new(kept));
     }
 
     /// CLOCK_MONOTONIC when it was read.
@@ -246,7 +306,7 @@ impl ProcTable {
         self.usage_in(&System, service_path, main_pid, detail)
     }
 
-    pub(crate) fn usage_in(&self, files: &dyn Files, path: &[u8], main: Option<u32>, detail: Detail) -> Usage {
+    pub(crate) fn usage_in(&self, files: &impl Files, path: &[u8], main: Option<u32>, detail: Detail) -> Usage {
         let Some(main) = main.filter(|&p| p != 0) else {
             return Usage::empty(self.at, Source::None);
         };
@@ -261,12 +321,19 @@ impl ProcTable {
             return u;
         }
         let mut fell_back = None;
-        if let Some(dir) = service_cgroup(files, path, main) {
-            match files.cgroup_file(&dir, "cgroup.procs") {
-                Ok(text) => return self.of_cgroup(files, dir, &parse::pids(&text), main, detail),
+        let key = (path.to_vec(), main, self.procs.get(&main).map_or(0, |s| s.start));
+        let mut cgroups = self.cgroups.take();
+        let located = cgroups.entry(key.clone()).or_insert_with(|| locate(files, path, main)).clone();
+        self.cgroups.set(cgroups);
+        if let Some(at) = located {
+            match files.cgroup_file(&at.dir, "cgroup.procs") {
+                Ok(text) => return self.of_cgroup(files, &at, &parse::pids(&text), main, detail),
                 Err(e) => {
-                    fell_back =
-                        Some(format!("cgroup {} unreadable: {}", String::from_utf8_lossy(&dir), strerr::errstr(&e)))
+                    let mut cgroups = self.cgroups.take();
+                    cgroups.remove(&key);
+                    self.cgroups.set(cgroups);
+                    let dir = String::from_utf8_lossy(&at.dir);
+                    fell_back = Some(format!("cgroup {dir} unreadable: {}", strerr::errstr(&e)));
                 }
             }
         }
@@ -296,7 +363,7 @@ impl ProcTable {
 
     /// The figures summed over `members` (those in the table), the
     /// processes listed as a tree.
-    fn of_processes(&self, files: &dyn Files, members: &[u32], main: u32, detail: Detail, source: Source) -> Usage {
+    fn of_processes(&self, files: &impl Files, members: &[u32], main: u32, detail: Detail, source: Source) -> Usage {
         let mut u = Usage::empty(self.at, source);
         let set: HashSet<u32> = members.iter().copied().filter(|p| self.procs.contains_key(p)).collect();
         let denied = members.iter().filter(|p| self.denied.contains_key(p)).count();
@@ -322,15 +389,13 @@ impl ProcTable {
     /// The members as a forest: `main`'s tree first, then the other roots
     /// (members whose parent is not a member) by pid.
     fn tree(&self, set: &HashSet<u32>, main: u32) -> Vec<Proc> {
-        let mut roots: Vec<u32> = set
+        let mut others: Vec<u32> = set
             .iter()
             .copied()
             .filter(|&p| p != main && self.procs.get(&p).is_some_and(|s| !set.contains(&s.ppid)))
             .collect();
-        roots.sort_unstable();
-        if set.contains(&main) {
-            roots.insert(0, main);
-        }
+        others.sort_unstable();
+        let roots: Vec<u32> = set.get(&main).into_iter().copied().chain(others).collect();
         let mut out = Vec::with_capacity(set.len());
         let mut stack: Vec<(u32, u32)> = roots.iter().rev().map(|&p| (p, 0)).collect();
         let mut placed = HashSet::new();
@@ -365,7 +430,7 @@ impl ProcTable {
 
     /// Command lines, peak, I/O and descriptors, one process at a time;
     /// a process gone meanwhile adds nothing, a refusal makes the figure None.
-    fn per_process(&self, files: &dyn Files, u: &mut Usage) {
+    fn per_process(&self, files: &impl Files, u: &mut Usage) {
         let (mut peak, mut read, mut written, mut fds) = (Some(0u64), Some(0u64), Some(0u64), Some(0u32));
         let mut refused: Vec<(&'static str, String)> = Vec::new();
         for p in &mut u.procs {
@@ -427,11 +492,14 @@ impl ProcTable {
 
     /// The cgroup's own files where they exist, the processes' sums where
     /// they do not.
-    fn of_cgroup(&self, files: &dyn Files, dir: Vec<u8>, pids: &[u32], main: u32, detail: Detail) -> Usage {
+    fn of_cgroup(&self, files: &impl Files, at: &Located, pids: &[u32], main: u32, detail: Detail) -> Usage {
+        let dir = &at.dir;
         let mut u = self.of_processes(files, pids, main, detail, Source::Cgroup(dir.clone()));
         // Members that started after the table was read are counted, not shown.
         u.processes = u32::try_from(pids.len()).unwrap_or(u32::MAX);
-        let read = |name| files.cgroup_file(&dir, name).ok();
+        let read = |name| files.cgroup_file(dir, name).ok();
+        // The files of a controller that is not enabled are not looked for.
+        let memory = |name| if at.memory { read(name) } else { None };
         if let Some(cpu) = read("cpu.stat") {
             if let (Some(user), Some(system)) = (parse::keyed(&cpu, b"user_usec"), parse::keyed(&cpu, b"system_usec")) {
                 u.cpu_user = Duration::from_micros(user);
@@ -439,22 +507,23 @@ impl ProcTable {
                 u.at = files.now();
             }
         }
-        if let Some(bytes) = read("memory.current").and_then(|t| parse::number(&t)) {
+        if let Some(bytes) = memory("memory.current").and_then(|t| parse::number(&t)) {
             u.rss = bytes;
         }
-        if let Some(bytes) = read("memory.peak").and_then(|t| parse::number(&t)) {
-            u.rss_peak = Some(bytes);
+        match memory("memory.peak").and_then(|t| parse::number(&t)) {
+            Some(bytes) => u.rss_peak = Some(bytes),
+            None if u.rss_peak.is_some() => u.note("rss_peak", "no memory.peak: the largest process's peak"),
+            None => {}
         }
-        u.oom_kills = read("memory.events").and_then(|t| parse::keyed(&t, b"oom_kill"));
+        u.oom_kills = memory("memory.events").and_then(|t| parse::keyed(&t, b"oom_kill"));
         if u.oom_kills.is_none() {
             u.note("oom_kills", "no memory controller in the service's cgroup");
         }
-        if let Some((r, w)) = read("io.stat").and_then(|t| parse::io_stat(&t)) {
+        if let Some((r, w)) =
+            Some(()).filter(|()| at.io).and_then(|()| read("io.stat")).and_then(|t| parse::io_stat(&t))
+        {
             (u.io_read, u.io_write) = (Some(r), Some(w));
             u.notes.retain(|n| n.field != "io_read");
-        }
-        if u.rss_peak.is_some() {
-            u.notes.retain(|n| n.field != "rss_peak");
         }
         u
     }
@@ -465,15 +534,23 @@ impl ProcTable {
         let secs = ticks.checked_div(hz).unwrap_or(0);
         let rest = ticks.checked_rem(hz).unwrap_or(0);
         Duration::from_secs(secs)
-            + Duration::from_nanos(rest.saturating_mul(1_000_000_000).checked_div(hz).unwrap_or(0))
+            .saturating_add(Duration::from_nanos(rest.saturating_mul(1_000_000_000).checked_div(hz).unwrap_or(0)))
     }
+}
+
+/// The service's cgroup ([`service_cgroup`]) and its controllers.
+fn locate(files: &impl Files, path: &[u8], main: u32) -> Option<Located> {
+    let dir = service_cgroup(files, path, main)?;
+    let controllers = files.cgroup_file(&dir, "cgroup.controllers").unwrap_or_default();
+    let has = |name: &[u8]| controllers.split(|b| b.is_ascii_whitespace()).any(|w| w == name);
+    Some(Located { memory: has(b"memory"), io: has(b"io"), dir })
 }
 
 /// The cgroup directory of the service in `path`, if its main process is
 /// in the cgroup tend's supervise made for it: `tend-` and the directory's
 /// absolute path, escaped (the last component of the process's unified
 /// cgroup path).
-fn service_cgroup(files: &dyn Files, path: &[u8], main: u32) -> Option<Vec<u8>> {
+fn service_cgroup(files: &impl Files, path: &[u8], main: u32) -> Option<Vec<u8>> {
     let text = files.proc_file(main, "cgroup").ok()?;
     let cgroup = parse::unified_path(&text)?;
     let last = cgroup.rsplit(|&b| b == b'/').next()?;
@@ -561,8 +638,11 @@ mod tests {
         assert_eq!(u.rss, 3100 * 4096, "summed: no memory.current");
         assert_eq!(u.rss_peak, Some(20_200 * 1024));
         assert_eq!(u.oom_kills, None);
-        assert!(u.notes.iter().any(|n| n.field == "oom_kills"));
-        // With the controllers.
+        let fields: Vec<&str> = u.notes.iter().map(|n| n.field).collect();
+        assert_eq!(fields, ["rss_peak", "oom_kills"], "the peak is one process's");
+        // With the controllers (a new table: where the cgroup is, and its
+        // controllers, are learnt once per table).
+        m.put(&format!("{CG_DIR}/cgroup.controllers"), b"cpu io memory pids\n");
         m.put(&format!("{CG_DIR}/memory.current"), b"209715200\n");
         m.put(&format!("{CG_DIR}/memory.peak"), b"314572800\n");
         m.put(&format!("{CG_DIR}/memory.events"), b"low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n");
@@ -571,6 +651,23 @@ mod tests {
         assert_eq!((u.rss, u.rss_peak, u.oom_kills), (209_715_200, Some(314_572_800), Some(1)));
         assert_eq!((u.io_read, u.io_write), (Some(10), Some(20)));
         assert!(u.notes.is_empty(), "{:?}", u.notes);
+    }
+
+    #[test]
+    fn where_the_cgroup_is_is_learnt_once_and_forgotten_when_it_goes() {
+        let mut m = machine(CG);
+        m.put(&format!("{CG_DIR}/cgroup.procs"), b"200\n201\n202\n");
+        let table = ProcTable::read_from(&m);
+        let sample = |m: &Recorded| table.usage_in(m, SVC.as_bytes(), Some(200), Detail::Summary).source;
+        assert!(matches!(sample(&m), Source::Cgroup(_)));
+        // Found again without /proc/200/cgroup.
+        m.files.remove("/proc/200/cgroup");
+        assert!(matches!(sample(&m), Source::Cgroup(_)));
+        // Removed underneath: the process tree, and the cgroup forgotten.
+        m.files.remove(&format!("{CG_DIR}/cgroup.procs"));
+        assert_eq!(sample(&m), Source::ProcessTree);
+        m.put(&format!("{CG_DIR}/cgroup.procs"), b"200\n");
+        assert_eq!(sample(&m), Source::ProcessTree, "looked for again: /proc/200/cgroup is gone");
     }
 
     #[test]
@@ -635,6 +732,7 @@ mod tests {
         m.put(&format!("{CG_DIR}/cgroup.procs"), b"200\n201\n202\n");
         m.put(&format!("{CG_DIR}/cpu.stat"), b"usage_usec lots\n");
         m.put(&format!("{CG_DIR}/memory.current"), b"max\n");
+        m.put(&format!("{CG_DIR}/cgroup.controllers"), b"memory\n");
         m.put("/proc/202/stat", b"garbage");
         let u = full(&m, Some(200));
         // cpu.stat unreadable: the members' sum (202's unreadable stat left out).

@@ -205,6 +205,13 @@ const FILES: [&CStr; 18] = [
     c"notify",
 ];
 
+/// Whether `name` is one of the settings files supervise reads
+/// (`timeout-kill`, `check`, ...: [`FILES`]); `tend status` lists those a
+/// service has.
+pub fn is_setting(name: &[u8]) -> bool {
+    FILES.iter().any(|f| f.to_bytes() == name)
+}
+
 /// Which of [`FILES`] have an entry in the service directory, known as long
 /// as the directory's ctime stays what it was when it was listed: creating,
 /// removing or renaming an entry changes it (and nobody can set it back),

@@ -36,7 +36,7 @@ mod ownership;
 mod runner;
 mod timed;
 
-pub use config::{signal_number, Config, Listing, Problem};
+pub use config::{is_setting, signal_number, Config, Listing, Problem};
 pub use limits::{Cap, Limits};
 pub use machine::{
     Action, Actions, Event, Machine, Now, FINISH_PERMANENT, FORK_RETRY, SWEEP_PATIENCE, UNHEALTHY_KILL_AFTER,

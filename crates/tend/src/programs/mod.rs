@@ -16,6 +16,7 @@ mod readproctitle;
 mod setlock;
 mod setuidgid;
 mod softlimit;
+mod status;
 mod supervise;
 mod svc;
 mod svok;
@@ -71,7 +72,8 @@ impl Program {
 /// table is a relocated pointer, written by the loader into the RELRO pages
 /// that every process (a hundred supervise) owns.
 const NAMES: &str = "chpst clock clockwatch envdir envuidgid fghack multilog pgrphack readproctitle setlock \
-                     setuidgid softlimit supervise svc svok svscan svscanboot svstat svup svwait tai64n tai64nlocal top watch";
+                     setuidgid softlimit status supervise svc svok svscan svscanboot svstat svup svwait tai64n tai64nlocal top \
+                     watch";
 
 /// The names in [`NAMES`].
 fn names() -> impl Iterator<Item = &'static str> {
@@ -98,6 +100,10 @@ pub fn find(name: &[u8]) -> Option<Program> {
         "setlock" => as_given(setlock::main, "run a program holding a lock file"),
         "setuidgid" => as_given(setuidgid::main, "run a program as an account (uid, gid and only its primary group)"),
         "softlimit" => as_given(softlimit::main, "run a program with lower resource limits"),
+        "status" => Program {
+            link: false,
+            ..p(status::main, "show services: state, uptime, restarts, CPU, memory, processes, log (tend status)")
+        },
         "supervise" => p(supervise::main, "start a service and restart it when it dies"),
         "svc" => p(svc::main, "control supervised services"),
         "svok" => p(svok::main, "tell whether supervise is running on a directory"),

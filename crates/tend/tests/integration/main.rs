@@ -21,6 +21,7 @@ mod oneshot;
 mod peers;
 mod rootless;
 mod shutdown;
+mod status;
 mod stop;
 mod supervise;
 mod svclients;
