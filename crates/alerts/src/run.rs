@@ -87,6 +87,7 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &mut dyn FnMut(&[u8])) ->
     let mut steps = Watcher::new(&timehealth::watch::Config::default(), &BootClock);
     let mut watched: HashMap<Vec<u8>, Watched> = HashMap::new();
     let mut files = ThresholdFiles::default();
+    let mut table: Option<ProcTable> = None;
     let start = format!(
         "-: start: sample every {} s, hook {}\n",
         config.interval.as_secs_f64(),
@@ -99,7 +100,7 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &mut dyn FnMut(&[u8])) ->
         let mut events = Vec::new();
         let now = monotonic();
         if now >= next_sample {
-            sample_all(config, now, &mut watched, &mut files, &mut events, warn);
+            sample_all(config, now, &mut table, &mut watched, &mut files, &mut events, warn);
             next_sample = next_after(next_sample, now, config.interval);
         }
         if let Some(h) = &mut hooks {
@@ -139,10 +140,12 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &mut dyn FnMut(&[u8])) ->
     }
 }
 
-/// One sample of every service: one pass over /proc for all of them.
+/// One sample of every service: one pass over /proc for all of them
+/// (`table`, refreshed: it keeps where services' cgroups are).
 fn sample_all(
     config: &Config,
     now: Duration,
+    table: &mut Option<ProcTable>,
     watched: &mut HashMap<Vec<u8>, Watched>,
     files: &mut ThresholdFiles,
     events: &mut Vec<Event>,
@@ -150,14 +153,20 @@ fn sample_all(
 ) {
     let dirs: Vec<&[u8]> = config.dirs.iter().map(Vec::as_slice).collect();
     let services = resources::services(&dirs);
-    let table = ProcTable::read();
+    let table = match table {
+        Some(t) => {
+            t.refresh();
+            t
+        }
+        None => table.insert(ProcTable::read()),
+    };
     let mut seen = HashSet::with_capacity(services.len());
     for entry in &services {
         let w = watched.entry(entry.path.clone()).or_default();
-        let (s, usage, main_pid) = sample::take(entry, &table, w.last.as_ref());
+        let (s, usage, main_pid) = sample::take(entry, table, w.last.as_ref());
         let limits = files.read(&entry.path, &config.defaults, &mut |line| warn(&line));
         for mut what in w.tracker.observe(now, &s, &limits) {
-            sample::name_busiest(entry, &table, main_pid, &mut what);
+            sample::name_busiest(entry, table, main_pid, &mut what);
             events.push(Event { service: entry.name.clone(), what });
         }
         w.last = Some(usage);

@@ -79,10 +79,12 @@ fn clock_verdict() -> String {
     }
 }
 
-/// The services' previous samples, by directory.
+/// The services' previous samples, by directory, and the /proc reading
+/// refreshed at each sample (it keeps where services' cgroups are).
 #[derive(Default)]
 struct Services {
     previous: HashMap<Vec<u8>, Usage>,
+    table: Option<ProcTable>,
 }
 
 impl Services {
@@ -90,7 +92,13 @@ impl Services {
     fn sample(&mut self, dirs: &[Vec<u8>]) -> Vec<Row> {
         let args: Vec<&[u8]> = dirs.iter().map(Vec::as_slice).collect();
         let entries = resources::services(&args);
-        let table = ProcTable::read();
+        let table = match &mut self.table {
+            Some(t) => {
+                t.refresh();
+                t
+            }
+            None => self.table.insert(ProcTable::read()),
+        };
         let mut next = HashMap::with_capacity(entries.len());
         let rows = entries
             .into_iter()
