@@ -108,3 +108,18 @@ def tend_bin_dir(prefix):
     os.mkdir(bindir)
     subprocess.run([os.environ["TEND"], "install", bindir], check=True)
     return work, bindir
+
+
+def sleeping_services(scan, n):
+    """n service directories s0000... in `scan` (made if missing) whose
+    run execs a long sleep; their paths, in order."""
+    os.makedirs(scan, exist_ok=True)
+    dirs = []
+    for i in range(n):
+        d = os.path.join(scan, f"s{i:04}")
+        os.mkdir(d)
+        with open(os.path.join(d, "run"), "w") as f:
+            f.write("#!/bin/sh\nexec sleep 100000\n")
+        os.chmod(os.path.join(d, "run"), 0o755)
+        dirs.append(d)
+    return dirs

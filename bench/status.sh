@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 . bench/build-tend.sh
 exec python3 - <<'PY'
 import os, shutil, statistics, struct, subprocess, tempfile, time
-from benchlib import sweep, tend_bin_dir
+from benchlib import sleeping_services, sweep, tend_bin_dir
 
 TEND = os.environ["TEND"]
 N = int(os.environ.get("N_SERVICES", "1000"))
@@ -42,14 +42,7 @@ def wall(cmd):
     return statistics.median(times), min(times)
 
 try:
-    dirs = []
-    for i in range(N):
-        d = os.path.join(scan, f"s{i:04}")
-        os.mkdir(d)
-        with open(os.path.join(d, "run"), "w") as f:
-            f.write("#!/bin/sh\nexec sleep 100000\n")
-        os.chmod(os.path.join(d, "run"), 0o755)
-        dirs.append(d)
+    dirs = sleeping_services(scan, N)
     p = subprocess.Popen([os.path.join(bindir, "svscan"), scan], env=env, stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     groups.append(p.pid)

@@ -14,20 +14,14 @@ cd "$(dirname "$0")/.."
 . bench/build-tend.sh
 exec python3 - <<'PY'
 import os, resource, subprocess, time
-from benchlib import sweep, tend_bin_dir
+from benchlib import sleeping_services, sweep, tend_bin_dir
 
 N = int(os.environ.get("N", "1000"))
 REFRESHES = int(os.environ.get("REFRESHES", "20"))
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 work, bindir = tend_bin_dir("tend-bench-top-")
 scan = os.path.join(work, "scan")
-os.makedirs(scan)
-for i in range(N):
-    d = os.path.join(scan, f"s{i:04}")
-    os.mkdir(d)
-    with open(os.path.join(d, "run"), "w") as f:
-        f.write("#!/bin/sh\nexec sleep 100000\n")
-    os.chmod(os.path.join(d, "run"), 0o755)
+sleeping_services(scan, N)
 
 def children_cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)

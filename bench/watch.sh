@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 . bench/build-tend.sh
 exec python3 - <<'PY'
 import os, subprocess, time
-from benchlib import sweep, tend_bin_dir
+from benchlib import sleeping_services, sweep, tend_bin_dir
 
 TEND = os.environ["TEND"]
 N = int(os.environ.get("N_SERVICES", "100"))
@@ -43,12 +43,7 @@ def up(d):
 groups = []
 rows = []
 try:
-    for i in range(N):
-        d = os.path.join(scan, f"s{i:03}")
-        os.makedirs(d)
-        with open(os.path.join(d, "run"), "w") as f:
-            f.write("#!/bin/sh\nexec sleep 100000\n")
-        os.chmod(os.path.join(d, "run"), 0o755)
+    sleeping_services(scan, N)
     p = subprocess.Popen([os.path.join(bindir, "svscan"), scan], cwd=work, env=env, stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     groups.append(p.pid)
