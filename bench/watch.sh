@@ -43,12 +43,12 @@ def up(d):
 groups = []
 rows = []
 try:
-    sleeping_services(scan, N)
+    dirs = sleeping_services(scan, N)
     p = subprocess.Popen([os.path.join(bindir, "svscan"), scan], cwd=work, env=env, stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     groups.append(p.pid)
     end = time.monotonic() + 120
-    while not all(up(os.path.join(scan, f"s{i:03}")) for i in range(N)):
+    while not all(up(d) for d in dirs):
         if time.monotonic() > end:
             raise SystemExit("the services did not all come up")
         time.sleep(0.2)
