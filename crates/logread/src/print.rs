@@ -2,8 +2,8 @@
 //! [`TimeFormat`]) then the message, or the line as written (`--raw`); a
 //! line without a stamp as it is; with several directories the service's
 //! name first, as a column. JSON (`--json`): one object per line,
-//! `{"service","time","label","message"}` (time and label null without a
-//! stamp). A step back in time is a line of its own:
+//! `{"service","time","stamp","message"}`, the time in ISO 8601, the stamp
+//! as written (both null without a stamp). A step back in time is a line of its own:
 //! `--- time goes back 3600.000 s ---` (`{"service","back":{"from","to"}}`).
 
 use emit::json::Json;
@@ -50,11 +50,12 @@ impl Printer {
                     Some(l) => {
                         self.time.push(l, &mut time);
                         j.field("time", time.as_slice());
-                        j.field("label", l.to_hex().as_slice());
+                        let stamp = line.text.get(..line.message).unwrap_or_default();
+                        j.field("stamp", stamp.strip_suffix(b" ").unwrap_or(stamp));
                     }
                     None => {
                         j.key("time").null();
-                        j.key("label").null();
+                        j.key("stamp").null();
                     }
                 }
                 j.field("message", line.message());
@@ -138,11 +139,11 @@ mod tests {
         let mut p = Printer::new(TimeFormat::new(Zone::Utc, true), false, true, vec![b"web".to_vec()]);
         assert_eq!(
             show(&mut p, Item::Line(0, line)),
-            "{\"service\":\"web\",\"time\":\"1999-08-24T04:04:05.787492500Z\",\"label\":\"@4000000037c219bf2ef02e94\",\"message\":\"hello\"}\n"
+            "{\"service\":\"web\",\"time\":\"1999-08-24T04:04:05.787492500Z\",\"stamp\":\"@4000000037c219bf2ef02e94\",\"message\":\"hello\"}\n"
         );
         assert_eq!(
             show(&mut p, Item::Line(0, plain)),
-            "{\"service\":\"web\",\"time\":null,\"label\":null,\"message\":\"no stamp\"}\n"
+            "{\"service\":\"web\",\"time\":null,\"stamp\":null,\"message\":\"no stamp\"}\n"
         );
     }
 }
