@@ -135,3 +135,26 @@ impl History {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_archive_trimmed_after_the_listing_is_skipped() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        std::fs::write(p.join("@400000006b0000010000000a.s"), "@400000006b0000000000000a old\n").unwrap();
+        std::fs::write(p.join("@400000006b0000020000000a.s"), "@400000006b0000010000000a kept\n").unwrap();
+        std::fs::write(p.join("current"), "@400000006b0000020000000a now\n").unwrap();
+        let listing = crate::dir::list(p).unwrap();
+        std::fs::remove_file(p.join("@400000006b0000010000000a.s")).unwrap();
+        let mut h = History::new(p, listing, Range::default());
+        let mut got = Vec::new();
+        while let Some(l) = h.next_line().unwrap() {
+            got.push(String::from_utf8(l.message().to_vec()).unwrap());
+        }
+        assert_eq!(got, ["kept", "now"]);
+        assert_eq!(h.into_followed().map(|(_, at)| at), Some(30));
+    }
+}

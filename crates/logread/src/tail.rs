@@ -9,6 +9,9 @@ use crate::dir::Listing;
 use crate::history::{Failed, Range};
 use crate::reader::{self, Line};
 
+/// `current` and the offset past its last whole line read.
+pub type Followed = (File, u64);
+
 /// Up to `n` last lines of `listing` within `range` that `keep` keeps, in
 /// file order, and `current` with the offset past its last whole line (to
 /// follow it). Reading back stops at the first line before `range.since`.
@@ -18,7 +21,7 @@ pub fn last(
     n: usize,
     range: Range,
     keep: &dyn Fn(&Line) -> bool,
-) -> Result<(Vec<Line>, Option<(File, u64)>), Failed> {
+) -> Result<(Vec<Line>, Option<Followed>), Failed> {
     let mut lines = Vec::new();
     let mut followed = None;
     let mut done = n == 0;

@@ -123,7 +123,7 @@ fn run(o: &Options) -> Result<(), Stop> {
         Ok(p) => p,
         Err(why) => return Err(Stop::Code(strerr::die(strerr::EXIT_USAGE, &[b"bad pattern: ", why.as_bytes()]))),
     };
-    let keep = |line: &Line| pattern.as_ref().map_or(true, |p| p.is_match(line.message()));
+    let keep = |line: &Line| pattern.as_ref().is_none_or(|p| p.is_match(line.message()));
     let mut dirs = Vec::new();
     for d in &o.dirs {
         dirs.push(LogDir::find(d).map_err(|e| Stop::Code(unusable(d, e)))?);
@@ -142,7 +142,8 @@ fn run(o: &Options) -> Result<(), Stop> {
             let mut sources = Vec::new();
             for d in &dirs {
                 let listing = logread::list(&d.path).map_err(|e| failed(&d.path, &e))?;
-                let (lines, f) = tail::last(&d.path, listing, n, range, &keep).map_err(|f| failed(&f.path, &f.error))?;
+                let (lines, f) =
+                    tail::last(&d.path, listing, n, range, &keep).map_err(|f| failed(&f.path, &f.error))?;
                 sources.push(VecDeque::from(lines));
                 followed.push(f);
             }
@@ -153,9 +154,11 @@ fn run(o: &Options) -> Result<(), Stop> {
             })
             .map_err(|f| failed(&f.path, &f.error))?;
             let mut lines = 0;
-            let from = items.iter().rposition(|i| matches!(i, Item::Line(..)) && {
-                lines += 1;
-                lines > n
+            let from = items.iter().rposition(|i| {
+                matches!(i, Item::Line(..)) && {
+                    lines += 1;
+                    lines > n
+                }
             });
             for item in items.iter().skip(from.map_or(0, |i| i + 1)) {
                 printer.item(item, &mut out.buf);
@@ -234,9 +237,10 @@ impl Output {
         match r {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(Stop::Pipe),
-            Err(e) => {
-                Err(Stop::Code(strerr::die(strerr::EXIT_SYSTEM, &[b"unable to write to stdout: ", strerr::errstr(&e).as_bytes()])))
-            }
+            Err(e) => Err(Stop::Code(strerr::die(
+                strerr::EXIT_SYSTEM,
+                &[b"unable to write to stdout: ", strerr::errstr(&e).as_bytes()],
+            ))),
         }
     }
 }
@@ -254,7 +258,10 @@ fn unusable(dir: &Path, e: Unusable) -> u8 {
         },
         Unusable::NotALog => strerr::die(
             strerr::EXIT_SYSTEM,
-            &[dir.as_os_str().as_bytes(), b" is not a log directory (no current) nor a service directory with one (log/run, log/main)"],
+            &[
+                dir.as_os_str().as_bytes(),
+                b" is not a log directory (no current) nor a service directory with one (log/run, log/main)",
+            ],
         ),
     }
 }
