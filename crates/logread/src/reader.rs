@@ -280,10 +280,10 @@ mod tests {
             // Nothing at or after the time lies before `at`.
             let mut before = Lines::new(f.reopen().unwrap(), 0, Some(at), false);
             while let Some(l) = before.next_line().unwrap() {
-                assert!(l.label.map_or(true, |l| l < labels[i]));
+                assert!(l.label.is_none_or(|l| l < labels[i]));
             }
         }
-        assert_eq!(seek(&file, len, Label::from_unix(2_000_000_000, 0), false).unwrap() + PROBE as u64 >= len, true);
+        assert!(seek(&file, len, Label::from_unix(2_000_000_000, 0), false).unwrap() + PROBE as u64 >= len);
     }
 
     #[test]
