@@ -1,4 +1,5 @@
-//! A log directory and its files: the archives (`@` + TAI64N + `.s`, or
+//! A log directory and its files (a service's log directory is
+//! `resources::log::log_dir`'s): the archives (`@` + TAI64N + `.s`, or
 //! `.u` for a rotation not finished), oldest first by name, then `current`.
 //! Archive names are the order: tend's multilog keeps them monotone across
 //! clock steps. `partial` (tend multilog's unfinished line) is not read: it
@@ -41,7 +42,7 @@ impl LogDir {
             let named = parent.and_then(Path::parent).unwrap_or(&full);
             return Ok(LogDir { name: base(named), path: full });
         }
-        let path = crate::service::log_dir(&full).ok_or(Unusable::NotALog)?;
+        let path = resources::log::log_dir(&full).ok_or(Unusable::NotALog)?;
         Ok(LogDir { name: base(&full), path })
     }
 }

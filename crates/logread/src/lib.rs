@@ -24,7 +24,6 @@ pub mod history;
 pub mod merge;
 pub mod print;
 pub mod reader;
-mod service;
 pub mod show;
 pub mod stamp;
 pub mod tail;
