@@ -33,6 +33,7 @@
 //!   and a child's built on the stack ([`env::with_set`]);
 //! - [`system`]: the units /proc counts in (clock ticks, page size), and
 //!   whether a descriptor is a terminal;
+//! - [`regex`]: POSIX extended regular expressions (glibc's regcomp/regexec);
 //! - [`bytes`]: glibc's memchr;
 //! - [`scratch`]: a short task's buffers in a mapping of their own, given
 //!   back when dropped (not stack pages kept for the process's life).
@@ -61,6 +62,7 @@ pub mod limit;
 pub mod pipe;
 pub mod poll;
 pub mod process;
+pub mod regex;
 pub mod scratch;
 pub mod signals;
 pub mod socket;

@@ -10,6 +10,7 @@ mod clockwatch;
 mod envdir;
 mod envuidgid;
 mod fghack;
+mod log;
 mod multilog;
 mod pgrphack;
 mod readproctitle;
@@ -37,8 +38,9 @@ pub struct Program {
     pub main: fn(&[&OsStr]) -> u8,
     pub start: Start,
     /// Whether `tend install` makes a symlink for it (not for `clock`,
-    /// `top` and `watch`, names too generic for a bin directory or taken by
-    /// procps; run them as `tend clock`, `tend top`, `tend watch`).
+    /// `log`, `top` and `watch`, names too generic for a bin directory or
+    /// taken by procps; run them as `tend clock`, `tend log`, `tend top`,
+    /// `tend watch`).
     pub link: bool,
     /// What it does, for `tend --list`.
     pub about: &'static str,
@@ -71,7 +73,7 @@ impl Program {
 /// rather than a static table of programs: each `&str` or `fn` in a static
 /// table is a relocated pointer, written by the loader into the RELRO pages
 /// that every process (a hundred supervise) owns.
-const NAMES: &str = "chpst clock clockwatch envdir envuidgid fghack multilog pgrphack readproctitle setlock \
+const NAMES: &str = "chpst clock clockwatch envdir envuidgid fghack log multilog pgrphack readproctitle setlock \
                      setuidgid softlimit status supervise svc svok svscan svscanboot svstat svup svwait tai64n tai64nlocal top \
                      watch";
 
@@ -94,6 +96,10 @@ pub fn find(name: &[u8]) -> Option<Program> {
         "envdir" => as_given(envdir::main, "set environment variables from a directory, then run a program"),
         "envuidgid" => as_given(envuidgid::main, "set UID and GID from an account, then run a program"),
         "fghack" => as_given(fghack::main, "keep a self-backgrounding daemon in the foreground"),
+        "log" => Program {
+            link: false,
+            ..p(log::main, "print log directories in time order, local times, search, follow (tend log)")
+        },
         "multilog" => p(multilog::main, "read a log from stdin, select lines, write rotated log directories"),
         "pgrphack" => as_given(pgrphack::main, "run a program in a new session and process group"),
         "readproctitle" => as_given(readproctitle::main, "show the tail of stdin in ps output"),

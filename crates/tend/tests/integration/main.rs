@@ -13,6 +13,7 @@ mod deps;
 mod dispatch;
 mod docs;
 mod limits;
+mod log;
 mod multilog;
 mod nested;
 mod notify;
