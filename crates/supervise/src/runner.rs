@@ -640,6 +640,7 @@ impl Runner<'_> {
             fds: &[(1, 2)],
             fd_failed: None,
             env: None,
+            pid_var: None,
             exec_failed: &exec,
         })
     }
@@ -699,6 +700,7 @@ impl Runner<'_> {
             fds: notify,
             fd_failed: None,
             env: None,
+            pid_var: None,
             exec_failed: &failure.exec,
         }
     }
