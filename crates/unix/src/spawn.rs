@@ -229,7 +229,9 @@ impl PidVar {
         // (CLONE_VFORK); the writes stay within the array and keep its
         // last byte 0.
         let bytes = unsafe { &mut *self.bytes.get() };
-        for (to, &from) in bytes.iter_mut().skip(self.at).take(PID_VAR_LEN - 1 - self.at).zip(digits.iter().skip(i).chain(&[0])) {
+        for (to, &from) in
+            bytes.iter_mut().skip(self.at).take(PID_VAR_LEN - 1 - self.at).zip(digits.iter().skip(i).chain(&[0]))
+        {
             *to = from;
         }
     }
