@@ -25,6 +25,7 @@ mod svscanboot;
 mod svstat;
 mod svup;
 mod svwait;
+mod syslogd;
 mod tai64n;
 mod tai64nlocal;
 mod top;
@@ -72,7 +73,7 @@ impl Program {
 /// table is a relocated pointer, written by the loader into the RELRO pages
 /// that every process (a hundred supervise) owns.
 const NAMES: &str = "chpst clock clockwatch envdir envuidgid fghack multilog pgrphack readproctitle setlock \
-                     setuidgid softlimit status supervise svc svok svscan svscanboot svstat svup svwait tai64n tai64nlocal top \
+                     setuidgid softlimit status supervise svc svok svscan svscanboot svstat svup svwait syslogd tai64n tai64nlocal top \
                      watch";
 
 /// The names in [`NAMES`].
@@ -112,6 +113,7 @@ pub fn find(name: &[u8]) -> Option<Program> {
         "svstat" => p(svstat::main, "print the status of supervised services"),
         "svup" => p(svup::main, "tell whether a supervised service is up"),
         "svwait" => p(svwait::main, "wait until supervised services are up, ready, down or finished"),
+        "syslogd" => p(syslogd::main, "receive syslog messages (/dev/log, UDP, TCP) as lines for multilog"),
         "tai64n" => as_given(tai64n::main, "prefix each line of stdin with a TAI64N label"),
         "tai64nlocal" => as_given(tai64nlocal::main, "turn TAI64N labels into local date and time"),
         "top" => Program { link: false, ..p(top::main, "a steady full-screen view of all services (tend top)") },
