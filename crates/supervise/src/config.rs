@@ -53,8 +53,11 @@ pub struct Config {
     /// `notify` is an executable file: daemontools-encore's hook, run
     /// when `run` or `finish` starts and ends.
     pub notify: bool,
-    /// `socket`: a socket supervise makes and holds, `run`'s descriptor 3.
-    pub socket: Option<SocketSpec>,
+    /// `socket` holds a valid line: supervise makes and holds the socket it
+    /// describes, `run`'s descriptor 3 (the line is read again where the
+    /// socket is made, [`socket_spec`]: kept out of this value, which
+    /// several frames of every supervise hold).
+    pub socket: bool,
 }
 
 impl Default for Config {
@@ -76,7 +79,7 @@ impl Default for Config {
             oneshot: false,
             limits: Limits::default(),
             notify: false,
-            socket: None,
+            socket: false,
         }
     }
 }
@@ -184,9 +187,9 @@ impl Config {
         };
         c.notify = r.listed(c"notify") && r.executable(c"notify", "not an executable file, so it is not run");
         c.socket = r.socket_setting();
-        if c.socket.is_some() && c.notification_fd == Some(listen::FD) {
+        if c.socket && c.notification_fd == Some(listen::FD) {
             r.problems.push(Problem::new(c"socket", "descriptor 3 is notification-fd's, so no socket is passed", b""));
-            c.socket = None;
+            c.socket = false;
         }
         (c, r.problems)
     }
@@ -321,11 +324,8 @@ impl Reader<'_> {
     /// `socket`'s line (longer than other settings: a path). Not inlined:
     /// its buffer stays off the frame of every start without the file.
     #[inline(never)]
-    fn socket_setting(&mut self) -> Option<SocketSpec> {
-        if !self.listed(c"socket") {
-            return None;
-        }
-        setting::<_, { unix::listen::PATH_MAX + 48 }>(self.dir, c"socket", &mut self.problems, SocketSpec::parse)
+    fn socket_setting(&mut self) -> bool {
+        self.listed(c"socket") && read_socket(self.dir, &mut self.problems).is_some()
     }
 }
 
@@ -356,6 +356,17 @@ fn setting<T, const N: usize>(
         problems.push(Problem::new(file, "bad format", &buf[..len]));
     }
     parsed
+}
+
+/// `socket`'s line, as [`setting`] reads it (longer than other settings: a path).
+fn read_socket(dir: &ServiceDir, problems: &mut Vec<Problem>) -> Option<SocketSpec> {
+    setting::<_, { unix::listen::PATH_MAX + 48 }>(dir, c"socket", problems, SocketSpec::parse)
+}
+
+/// `socket`'s line for the start under way ([`Config::socket`] said it is
+/// valid; if it changed since, it is used as it is now, or not at all).
+pub(crate) fn socket_spec(dir: &ServiceDir) -> Option<SocketSpec> {
+    read_socket(dir, &mut Vec::new())
 }
 
 /// daemontools' text for an error reading a settings file.

@@ -6,7 +6,10 @@
 //! octal (default 0666, as syslog daemons make `/dev/log`), owned by
 //! UID:GID (numbers; default supervise's own). Each start of `run` gets it
 //! as descriptor 3 with systemd's socket-activation variables
-//! (`LISTEN_FDS=1`, `LISTEN_PID`, `LISTEN_FDNAMES`). Nothing here allocates.
+//! (`LISTEN_FDS=1`, `LISTEN_PID`, `LISTEN_FDNAMES`: the service's name).
+//! Nothing here allocates, and what supervise keeps between starts is the
+//! descriptor, the file's identity and a fingerprint of the line, not the
+//! line: every byte kept lives in supervise's stack for its whole life.
 
 use std::ffi::CStr;
 use std::io;
@@ -54,23 +57,31 @@ impl SocketSpec {
     pub fn path(&self) -> &CStr {
         CStr::from_bytes_until_nul(&self.path).unwrap_or_default()
     }
+
+    /// FNV-1a of path, mode and owner: whether the line changed.
+    fn fingerprint(&self) -> u64 {
+        let (uid, gid) = self.owner.map_or((u64::MAX, u64::MAX), |(u, g)| (u.into(), g.into()));
+        let numbers = [u64::from(self.mode), uid, gid].map(u64::to_le_bytes);
+        self.path()
+            .to_bytes()
+            .iter()
+            .chain([&0])
+            .chain(numbers.iter().flatten())
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    }
 }
 
 /// The socket held, as it was made.
 #[derive(Debug)]
 pub(crate) struct Held {
-    spec: SocketSpec,
     fd: OwnedFd,
     made: Identity,
+    fingerprint: u64,
 }
 
 impl Held {
     pub(crate) fn fd(&self) -> i32 {
         self.fd.as_raw_fd()
-    }
-
-    pub(crate) fn spec(&self) -> &SocketSpec {
-        &self.spec
     }
 }
 
@@ -82,30 +93,32 @@ pub(crate) fn hold(held: &mut Option<Held>, spec: Option<&SocketSpec>) -> io::Re
         *held = None;
         return Ok(());
     };
-    if held.as_ref().is_some_and(|h| h.spec == *spec && unix::listen::still_there(spec.path(), h.made)) {
+    let fingerprint = spec.fingerprint();
+    if held.as_ref().is_some_and(|h| h.fingerprint == fingerprint && unix::listen::still_there(spec.path(), h.made)) {
         return Ok(());
     }
     *held = None;
     let (fd, made) = unix::listen::bind_path_datagram(spec.path(), spec.mode, spec.owner)?;
-    *held = Some(Held { spec: *spec, fd, made });
+    *held = Some(Held { fd, made, fingerprint });
     Ok(())
 }
 
-/// `LISTEN_FDNAMES=` and the path's last component.
-const NAMES_LEN: usize = 16 + PATH_MAX;
+/// `LISTEN_FDNAMES=` and a name (systemd's are at most 255 bytes).
+const NAMES_LEN: usize = 16 + 255;
 
 /// The variables of socket activation for one start: `LISTEN_FDS=1`,
 /// `LISTEN_PID` (finished by the child: [`PidVar`]) and `LISTEN_FDNAMES`
-/// (the socket path's last component: `log` for `/dev/log`).
+/// (the service's name, as systemd names a socket after its unit).
 pub(crate) struct Vars {
     pub pid: PidVar,
     names: [u8; NAMES_LEN],
 }
 
 impl Vars {
-    pub(crate) fn new(spec: &SocketSpec) -> Vars {
-        let path = spec.path().to_bytes();
-        let last = path.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    /// For the service `name` (the directory supervise was given: its last component).
+    pub(crate) fn new(name: &[u8]) -> Vars {
+        let trimmed = name.strip_suffix(b"/").unwrap_or(name);
+        let last = trimmed.rsplit(|&b| b == b'/').next().unwrap_or_default();
         let mut names = [0; NAMES_LEN];
         let prefix = b"LISTEN_FDNAMES=";
         for (to, &from) in names.iter_mut().take(NAMES_LEN - 1).zip(prefix.iter().chain(last)) {
@@ -144,12 +157,12 @@ mod tests {
     }
 
     #[test]
-    fn the_names_variable_is_the_last_component() {
-        let v = Vars::new(&SocketSpec::parse("unix-dgram /dev/log").unwrap());
+    fn the_names_variable_is_the_services_name() {
+        let v = Vars::new(b"/service/syslogd/");
         let [fds, pid, names] = v.all();
         assert_eq!(
             (fds.to_bytes(), pid.to_bytes(), names.to_bytes()),
-            (&b"LISTEN_FDS=1"[..], &b"LISTEN_PID=0"[..], &b"LISTEN_FDNAMES=log"[..])
+            (&b"LISTEN_FDS=1"[..], &b"LISTEN_PID=0"[..], &b"LISTEN_FDNAMES=syslogd"[..])
         );
     }
 }

@@ -570,7 +570,7 @@ impl Runner<'_> {
                 n += 1;
             }
         }
-        let vars = self.socket.as_ref().map(|h| listen::Vars::new(h.spec()));
+        let vars = self.socket.as_ref().map(|_| listen::Vars::new(self.name));
         if let Some(vars) = &vars {
             for v in vars.all() {
                 if let Some(slot) = set.get_mut(n) {
@@ -590,10 +590,13 @@ impl Runner<'_> {
     }
 
     /// The socket `socket` asks for, made (or kept) for a new start; a
-    /// failure is warned about and the service starts without it.
+    /// failure is warned about and the service starts without it. Not
+    /// inlined: the line is read onto its own frame.
+    #[inline(never)]
     fn hold_socket(&mut self) {
-        if let Err(e) = listen::hold(&mut self.socket, self.machine.config.socket.as_ref()) {
-            let path = self.machine.config.socket.as_ref().map(|s| s.path().to_bytes()).unwrap_or_default();
+        let spec = if self.machine.config.socket { crate::config::socket_spec(&self.dir) } else { None };
+        if let Err(e) = listen::hold(&mut self.socket, spec.as_ref()) {
+            let path = spec.as_ref().map(|s| s.path().to_bytes()).unwrap_or_default();
             let why = strerr::errstr(&e);
             strerr::warn(&[b"unable to make the socket of ", self.name, b" at ", path, b": ", why.as_bytes()]);
         }

@@ -38,8 +38,9 @@ pub struct Program {
     pub main: fn(&[&OsStr]) -> u8,
     pub start: Start,
     /// Whether `tend install` makes a symlink for it (not for `clock`,
-    /// `top` and `watch`, names too generic for a bin directory or taken by
-    /// procps; run them as `tend clock`, `tend top`, `tend watch`).
+    /// `status`, `syslogd`, `top` and `watch`, names too generic for a bin
+    /// directory or taken by procps and syslog daemons; run them as `tend
+    /// clock`, ...).
     pub link: bool,
     /// What it does, for `tend --list`.
     pub about: &'static str,
@@ -113,7 +114,10 @@ pub fn find(name: &[u8]) -> Option<Program> {
         "svstat" => p(svstat::main, "print the status of supervised services"),
         "svup" => p(svup::main, "tell whether a supervised service is up"),
         "svwait" => p(svwait::main, "wait until supervised services are up, ready, down or finished"),
-        "syslogd" => p(syslogd::main, "receive syslog messages (/dev/log, UDP, TCP) as lines for multilog"),
+        "syslogd" => Program {
+            link: false,
+            ..p(syslogd::main, "receive syslog messages (/dev/log, UDP, TCP) as lines for multilog (tend syslogd)")
+        },
         "tai64n" => as_given(tai64n::main, "prefix each line of stdin with a TAI64N label"),
         "tai64nlocal" => as_given(tai64nlocal::main, "turn TAI64N labels into local date and time"),
         "top" => Program { link: false, ..p(top::main, "a steady full-screen view of all services (tend top)") },
