@@ -50,7 +50,9 @@ impl SocketSpec {
             return None;
         }
         let mut spec = SocketSpec { path: [0; PATH_MAX + 1], mode, owner };
-        spec.path[..path.len()].copy_from_slice(path.as_bytes());
+        for (to, &from) in spec.path.iter_mut().zip(path.as_bytes()) {
+            *to = from;
+        }
         Some(spec)
     }
 

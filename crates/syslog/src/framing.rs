@@ -39,7 +39,7 @@ impl Framer {
                 State::Start if first.is_ascii_digit() => self.state = State::Count,
                 State::Start => self.state = State::Line,
                 State::Count => {
-                    input = &input[1..];
+                    input = input.get(1..).unwrap_or_default();
                     match first {
                         b'0'..=b'9' if self.buf.len() < COUNT_DIGITS => self.buf.push(first),
                         b' ' => {
@@ -52,8 +52,9 @@ impl Framer {
                 }
                 State::Counted(want) => {
                     let take = want.min(input.len());
-                    self.keep(&input[..take], max);
-                    input = &input[take..];
+                    let (now, rest) = input.split_at_checked(take).unwrap_or((input, &[]));
+                    self.keep(now, max);
+                    input = rest;
                     self.state = State::Counted(want - take);
                     if want == take {
                         self.emit(&mut each);
@@ -61,8 +62,9 @@ impl Framer {
                 }
                 State::Line => match input.iter().position(|&b| b == b'\n') {
                     Some(end) => {
-                        self.keep(&input[..end], max);
-                        input = &input[end + 1..];
+                        let (line, rest) = input.split_at_checked(end).unwrap_or((input, &[]));
+                        self.keep(line, max);
+                        input = rest.get(1..).unwrap_or_default();
                         if self.buf.is_empty() && self.skipped == 0 {
                             self.state = State::Start;
                         } else {
@@ -82,7 +84,7 @@ impl Framer {
     /// Keeps what fits under `max`, counts the rest.
     fn keep(&mut self, bytes: &[u8], max: usize) {
         let room = max.saturating_sub(self.buf.len()).min(bytes.len());
-        self.buf.extend_from_slice(&bytes[..room]);
+        self.buf.extend_from_slice(bytes.get(..room).unwrap_or_default());
         self.skipped += bytes.len() - room;
     }
 

@@ -61,10 +61,18 @@ pub fn write(m: &Message, cut: usize, out: &mut Vec<u8>) {
     escaped(m.text, out);
     if cut > 0 {
         out.extend_from_slice(b" [cut ");
-        out.extend_from_slice(cut.to_string().as_bytes());
+        decimal(cut as u64, out);
         out.extend_from_slice(b" bytes]");
     }
     out.push(b'\n');
+}
+
+/// `n` in decimal, appended.
+pub(crate) fn decimal(n: u64, out: &mut Vec<u8>) {
+    if n >= 10 {
+        decimal(n / 10, out);
+    }
+    out.push(b'0' + (n % 10) as u8);
 }
 
 /// `bytes` with control bytes and DEL as `#ooo`.

@@ -72,7 +72,7 @@ fn trim_end(mut bytes: &[u8]) -> &[u8] {
 fn priority(bytes: &[u8]) -> Option<(u8, &[u8])> {
     let [b'<', rest @ ..] = bytes else { return None };
     let end = rest.iter().take(4).position(|&b| b == b'>')?;
-    let (digits, rest) = rest.split_at(end);
+    let (digits, rest) = rest.split_at_checked(end)?;
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -84,7 +84,7 @@ fn priority(bytes: &[u8]) -> Option<(u8, &[u8])> {
 /// The next space-separated field and what follows its space.
 fn field(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     let end = bytes.iter().position(|&b| b == b' ')?;
-    let (f, rest) = bytes.split_at(end);
+    let (f, rest) = bytes.split_at_checked(end)?;
     (!f.is_empty()).then_some((f, rest.get(1..).unwrap_or_default()))
 }
 
@@ -122,7 +122,7 @@ fn rfc5424(header: &[u8]) -> Option<Message<'_>> {
 /// value escaped by `\`), and what follows.
 fn structured_data(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     if let [b'-', ..] = bytes {
-        return Some(bytes.split_at(1));
+        return bytes.split_at_checked(1);
     }
     let mut end = 0;
     while let Some(b'[') = bytes.get(end) {
@@ -140,7 +140,7 @@ fn structured_data(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
             }
         }
     }
-    (end > 0).then(|| bytes.split_at(end))
+    bytes.split_at_checked(end).filter(|_| end > 0)
 }
 
 fn rfc3164(rest: &[u8], network: bool) -> Message<'_> {
@@ -177,15 +177,17 @@ fn tag(bytes: &[u8]) -> (Option<&[u8]>, Option<&[u8]>, &[u8]) {
     let Some(end) = bytes.iter().take(TAG_MAX + 1).position(|&b| matches!(b, b':' | b'[' | b' ')) else {
         return none;
     };
-    let (name, rest) = bytes.split_at(end);
+    let Some((name, rest)) = bytes.split_at_checked(end) else { return none };
     if name.is_empty() || !name.iter().all(|b| b.is_ascii_graphic()) {
         return none;
     }
     let (pid, rest) = match rest {
-        [b'[', after @ ..] => match after.iter().take(24).position(|&b| b == b']') {
-            Some(close) => (Some(&after[..close]), &after[close + 1..]),
-            None => return none,
-        },
+        [b'[', after @ ..] => {
+            match after.iter().take(24).position(|&b| b == b']').and_then(|c| after.split_at_checked(c)) {
+                Some((pid, rest)) => (Some(pid), rest.get(1..).unwrap_or_default()),
+                None => return none,
+            }
+        }
         _ => (None, rest),
     };
     match rest {

@@ -85,11 +85,10 @@ impl Receiver {
     /// One wait and what follows it; an error only from writing.
     fn wake(&mut self, sockets: &Sockets) -> io::Result<()> {
         let now = now();
-        let fd = |s: Option<&dyn AsRawFd>| unix::poll::pollfd(s.map_or(-1, |s| s.as_raw_fd()));
         let mut fds = vec![
-            fd(sockets.unix.as_ref().map(|s| s as &dyn AsRawFd)),
-            fd(sockets.udp.as_ref().map(|s| s as &dyn AsRawFd)),
-            fd(sockets.tcp.as_ref().map(|s| s as &dyn AsRawFd)),
+            unix::poll::pollfd(sockets.unix.as_ref().map_or(-1, AsRawFd::as_raw_fd)),
+            unix::poll::pollfd(sockets.udp.as_ref().map_or(-1, AsRawFd::as_raw_fd)),
+            unix::poll::pollfd(sockets.tcp.as_ref().map_or(-1, AsRawFd::as_raw_fd)),
         ];
         fds.extend(self.connections.iter().map(|c| unix::poll::pollfd(c.stream.as_raw_fd())));
         let timeout = self.connections.iter().map(|c| (c.active + IDLE).saturating_sub(now)).min();
@@ -223,9 +222,34 @@ fn write_network(out: RawFd, line: &mut Vec<u8>, bytes: &[u8], cut: usize, peer:
     write_all(out, line)
 }
 
-/// The peer's address, without its port.
+/// The peer's address, without its port: `192.0.2.7`, or an IPv6
+/// address as eight hexadecimal groups, uncompressed (written here, not by
+/// std's Display, whose code and tables would cost every tend process
+/// RELRO bytes).
 fn peer_name(from: &SocketAddr) -> Vec<u8> {
-    from.ip().to_string().into_bytes()
+    let mut out = Vec::new();
+    match from {
+        SocketAddr::V4(a) => {
+            for (i, octet) in a.ip().octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                line::decimal(octet.into(), &mut out);
+            }
+        }
+        SocketAddr::V6(a) => {
+            for (i, group) in a.ip().segments().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b':');
+                }
+                let digits =
+                    [12, 8, 4, 0].map(|shift| b"0123456789abcdef".get(usize::from(group >> shift & 15)).copied());
+                let first = digits.iter().position(|d| *d != Some(b'0')).unwrap_or(3);
+                out.extend(digits.iter().skip(first).flatten());
+            }
+        }
+    }
+    out
 }
 
 /// Writes all of `bytes` to `fd`, waiting if it is non-blocking and full.

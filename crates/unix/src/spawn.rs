@@ -197,9 +197,9 @@ impl PidVar {
     pub fn new(name: &[u8]) -> PidVar {
         let mut bytes = [0u8; PID_VAR_LEN];
         let name = name.get(..name.len().min(PID_VAR_LEN - 13)).unwrap_or_default();
-        bytes[..name.len()].copy_from_slice(name);
-        bytes[name.len()] = b'=';
-        bytes[name.len() + 1] = b'0';
+        for (to, &from) in bytes.iter_mut().zip(name.iter().chain(b"=0")) {
+            *to = from;
+        }
         PidVar { bytes: std::cell::UnsafeCell::new(bytes), at: name.len() + 1 }
     }
 
@@ -217,11 +217,11 @@ impl PidVar {
         let mut digits = [0u8; 12];
         let mut n = pid.unsigned_abs();
         let mut i = digits.len();
-        loop {
+        while let Some(d) = i.checked_sub(1).and_then(|j| digits.get_mut(j)) {
+            *d = b'0' + (n % 10) as u8;
             i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
             n /= 10;
-            if n == 0 || i == 0 {
+            if n == 0 {
                 break;
             }
         }

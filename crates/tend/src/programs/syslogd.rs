@@ -7,8 +7,8 @@
 //! (default /dev/log, mode 0666); UDP (`-u`) and TCP (`-t`) only on the
 //! addresses given. Exits 111 when it cannot listen or write, 100 on usage.
 
-use std::ffi::{CString, OsStr};
-use std::net::{TcpListener, UdpSocket};
+use std::ffi::{CString, OsStr, OsString};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 
@@ -26,8 +26,14 @@ pub fn main(args: &[&OsStr]) -> u8 {
     for opt in Getopt::new(args, "s:u:t:m:") {
         match opt {
             Opt::Arg(b's', p) => path = Some(p),
-            Opt::Arg(b'u', a) => udp = Some(a),
-            Opt::Arg(b't', a) => tcp = Some(a),
+            Opt::Arg(b'u', a) => match address(a) {
+                Some(a) => udp = Some(a),
+                None => return strerr::usage(USAGE),
+            },
+            Opt::Arg(b't', a) => match address(a) {
+                Some(a) => tcp = Some(a),
+                None => return strerr::usage(USAGE),
+            },
             Opt::Arg(b'm', m) => match m.to_str().and_then(|m| m.parse().ok()) {
                 Some(m) if (MAX_LEAST..=MAX_MOST).contains(&m) => max = m,
                 _ => return strerr::usage(USAGE),
@@ -40,17 +46,24 @@ pub fn main(args: &[&OsStr]) -> u8 {
         Ok(fd) => fd,
         Err(code) => return code,
     };
-    let udp = match udp.map(|a| UdpSocket::bind(a.to_string_lossy().as_ref()).map_err(|e| (a, e))).transpose() {
+    let udp = match udp.map(|(text, a)| UdpSocket::bind(a).map_err(|e| (text, e))).transpose() {
         Ok(s) => s,
-        Err((a, e)) => return die(&[b"unable to bind UDP ", a.as_bytes()], &e),
+        Err((text, e)) => return die(&[b"unable to bind UDP ", text.as_bytes()], &e),
     };
-    let tcp = match tcp.map(|a| TcpListener::bind(a.to_string_lossy().as_ref()).map_err(|e| (a, e))).transpose() {
+    let tcp = match tcp.map(|(text, a)| TcpListener::bind(a).map_err(|e| (text, e))).transpose() {
         Ok(s) => s,
-        Err((a, e)) => return die(&[b"unable to listen on TCP ", a.as_bytes()], &e),
+        Err((text, e)) => return die(&[b"unable to listen on TCP ", text.as_bytes()], &e),
     };
     let sockets = syslog::Sockets { unix: Some(unix), udp, tcp };
     let e = syslog::receive(sockets, &syslog::Options { max }, &std::io::stdout());
     die(&[b"unable to write output"], &e)
+}
+
+/// `ADDR:PORT` with a numeric address (`127.0.0.1:514`, `[::1]:514`): no
+/// name is looked up. The text is kept for messages.
+fn address(text: OsString) -> Option<(OsString, SocketAddr)> {
+    let addr = text.to_str()?.parse().ok()?;
+    Some((text, addr))
 }
 
 /// The socket supervise hands over (systemd's socket activation), if the
