@@ -8,6 +8,7 @@ use std::time::Duration;
 use svstatus::ServiceDir;
 
 use crate::limits::{self, Limits};
+use crate::listen::{self, SocketSpec};
 
 /// What the service directory asks for beyond `run`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +53,11 @@ pub struct Config {
     /// `notify` is an executable file: daemontools-encore's hook, run
     /// when `run` or `finish` starts and ends.
     pub notify: bool,
+    /// `socket` holds a valid line: supervise makes and holds the socket it
+    /// describes, `run`'s descriptor 3 (the line is read again where the
+    /// socket is made, [`socket_spec`]: kept out of this value, which
+    /// several frames of every supervise hold).
+    pub socket: bool,
 }
 
 impl Default for Config {
@@ -73,6 +79,7 @@ impl Default for Config {
             oneshot: false,
             limits: Limits::default(),
             notify: false,
+            socket: false,
         }
     }
 }
@@ -179,12 +186,17 @@ impl Config {
             pids: r.setting(c"pids-max", limits::pids_max),
         };
         c.notify = r.listed(c"notify") && r.executable(c"notify", "not an executable file, so it is not run");
+        c.socket = r.socket_setting();
+        if c.socket && c.notification_fd == Some(listen::FD) {
+            r.problems.push(Problem::new(c"socket", "descriptor 3 is notification-fd's, so no socket is passed", b""));
+            c.socket = false;
+        }
         (c, r.problems)
     }
 }
 
 /// The files [`Config::load`] looks at, one bit each in [`Listing`].
-const FILES: [&CStr; 18] = [
+const FILES: [&CStr; 19] = [
     c"finish",
     c"timeout-finish",
     c"timeout-kill",
@@ -203,6 +215,7 @@ const FILES: [&CStr; 18] = [
     c"cpu-max",
     c"pids-max",
     c"notify",
+    c"socket",
 ];
 
 /// Whether `name` is one of the settings files supervise reads
@@ -305,23 +318,30 @@ impl Reader<'_> {
         if !self.listed(file) {
             return None;
         }
-        setting(self.dir, file, &mut self.problems, parse)
+        setting::<T, { MAX_VALUE + 1 }>(self.dir, file, &mut self.problems, parse)
+    }
+
+    /// `socket`'s line (longer than other settings: a path). Not inlined:
+    /// its buffer stays off the frame of every start without the file.
+    #[inline(never)]
+    fn socket_setting(&mut self) -> bool {
+        self.listed(c"socket") && read_socket(self.dir, &mut self.problems).is_some()
     }
 }
 
 /// The longest value a setting file may hold (a number or a signal name).
 const MAX_VALUE: usize = 63;
 
-/// `dir/file`'s text, trimmed, as `parse` reads it; None if the file does
-/// not exist or cannot be used (recorded in `problems`: the error, or `bad
-/// format`). Read on the stack.
-fn setting<T>(
+/// `dir/file`'s text (up to `N - 1` bytes), trimmed, as `parse` reads it;
+/// None if the file does not exist or cannot be used (recorded in
+/// `problems`: the error, or `bad format`). Read on the stack.
+fn setting<T, const N: usize>(
     dir: &ServiceDir,
     file: &'static CStr,
     problems: &mut Vec<Problem>,
     parse: impl FnOnce(&str) -> Option<T>,
 ) -> Option<T> {
-    let mut buf = [0u8; MAX_VALUE + 1];
+    let mut buf = [0u8; N];
     let len = match read_start(dir, file, &mut buf) {
         Ok(len) => len,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
@@ -330,12 +350,23 @@ fn setting<T>(
             return None;
         }
     };
-    let value = (len <= MAX_VALUE).then(|| std::str::from_utf8(&buf[..len]).ok()).flatten();
+    let value = (len < N).then(|| buf.get(..len).and_then(|b| std::str::from_utf8(b).ok())).flatten();
     let parsed = value.map(str::trim).and_then(parse);
     if parsed.is_none() {
         problems.push(Problem::new(file, "bad format", &buf[..len]));
     }
     parsed
+}
+
+/// `socket`'s line, as [`setting`] reads it (longer than other settings: a path).
+fn read_socket(dir: &ServiceDir, problems: &mut Vec<Problem>) -> Option<SocketSpec> {
+    setting::<_, { unix::listen::PATH_MAX + 48 }>(dir, c"socket", problems, SocketSpec::parse)
+}
+
+/// `socket`'s line for the start under way ([`Config::socket`] said it is
+/// valid; if it changed since, it is used as it is now, or not at all).
+pub(crate) fn socket_spec(dir: &ServiceDir) -> Option<SocketSpec> {
+    read_socket(dir, &mut Vec::new())
 }
 
 /// daemontools' text for an error reading a settings file.

@@ -8,7 +8,8 @@
 //! `notification-fd`, `backoff-max`, `essential`, `check`, `notify-socket`,
 //! `watchdog`, `memory-max`, `notify`, ...); `check.rs` keeps the health
 //! check's timers and counts, `timed.rs` a child's time limit (the check's,
-//! the hook's), `limits.rs` the cgroup limits, `hook.rs` the `notify` hook's
+//! the hook's), `limits.rs` the cgroup limits, `listen.rs` the socket held
+//! for the service (`socket`), `hook.rs` the `notify` hook's
 //! queue, `notify.rs` the sd_notify socket. [`supervise`] is the thin runner: one
 //! poll loop over a signalfd, the control FIFO, the readiness pipe, the
 //! sd_notify socket and a
@@ -30,6 +31,7 @@ mod deps;
 mod group;
 mod hook;
 mod limits;
+mod listen;
 mod machine;
 mod notify;
 mod ownership;
@@ -38,6 +40,7 @@ mod timed;
 
 pub use config::{is_setting, signal_number, Config, Listing, Problem};
 pub use limits::{Cap, Limits};
+pub use listen::SocketSpec;
 pub use machine::{
     Action, Actions, Event, Machine, Now, FINISH_PERMANENT, FORK_RETRY, SWEEP_PATIENCE, UNHEALTHY_KILL_AFTER,
 };

@@ -19,6 +19,7 @@ use crate::config::{Config, Listing, Warned};
 use crate::deps::Deps;
 use crate::group::{Group, RECHECK};
 use crate::hook::{self, Hook, Script};
+use crate::listen::{self, Held};
 use crate::machine::{Action, Event, Machine, Now, SWEEP_PATIENCE};
 use crate::notify::Notify;
 use crate::ownership::Owner;
@@ -101,6 +102,7 @@ pub fn supervise(dir: &OsStr) -> Result<u8, Fatal> {
         clock_offset: now.offset(),
         notify: None,
         sd: None,
+        socket: None,
         ok: None,
         fork_error: None,
         runit_pending: None,
@@ -182,6 +184,8 @@ struct Runner<'a> {
     notify: Option<OwnedFd>,
     /// The sd_notify socket (`notify-socket`).
     sd: Option<Notify>,
+    /// The socket held for the service (`socket`), `run`'s descriptor 3.
+    socket: Option<Held>,
     /// `supervise/ok`, held open for reading: clients' liveness test.
     ok: Option<File>,
     fork_error: Option<io::Error>,
@@ -526,13 +530,19 @@ impl Runner<'_> {
             None => None,
         };
         self.open_sd();
+        self.hold_socket();
         let argv = [c"./run"];
         let failure = self.failure(b"/run: ");
+        // The socket first: the readiness pipe's number may be the held socket's.
+        let socket = self.socket.as_ref().map(|h| (h.fd(), listen::FD));
         let notify = pipe.as_ref().map(|((_, w), fd)| (w.as_raw_fd(), *fd));
-        let child = self.child(&argv, notify.as_slice(), &failure);
-        let spawned = match &self.sd {
-            Some(sd) => self.spawn_notifying(sd, &child),
-            None => unix::spawn::spawn(&child),
+        let mut fds = [(-1, -1); 2];
+        let n = fds.iter_mut().zip([socket, notify].into_iter().flatten()).map(|(to, pair)| *to = pair).count();
+        let child = self.child(&argv, fds.get(..n).unwrap_or_default(), &failure);
+        let spawned = if self.sd.is_some() || self.socket.is_some() {
+            self.spawn_with_env(&child)
+        } else {
+            unix::spawn::spawn(&child)
         };
         let event = self.answer(spawned);
         self.notify = pipe.map(|((r, _), _)| r);
@@ -543,18 +553,53 @@ impl Runner<'_> {
         event
     }
 
-    /// Starts `child` with NOTIFY_SOCKET (and WATCHDOG_USEC) in its
-    /// environment, else (a warning) without. Not inlined: the environment
-    /// is built on the stack (2 KiB), which would deepen the spawning frame
-    /// of every supervise, not only of those with a notify socket.
+    /// Starts `child` with NOTIFY_SOCKET (and WATCHDOG_USEC) and the socket
+    /// activation variables (LISTEN_FDS, LISTEN_PID, LISTEN_FDNAMES) in
+    /// its environment as the service uses them, else (a warning) without.
+    /// Not inlined: the environment is built on the stack (2 KiB), which
+    /// would deepen the spawning frame of every supervise, not only of
+    /// those with a notify socket or a held socket.
     #[inline(never)]
-    fn spawn_notifying(&self, sd: &Notify, child: &Spawn) -> io::Result<libc::pid_t> {
-        let (vars, n) = sd.env();
-        let set = vars.get(..n).unwrap_or_default();
-        unix::env::with_set(set, |env| unix::spawn::spawn(&Spawn { env: Some(env), ..*child })).unwrap_or_else(|e| {
-            strerr::warn(&[b"unable to set NOTIFY_SOCKET for ", self.name, b": ", strerr::errstr(&e).as_bytes()]);
-            unix::spawn::spawn(child)
-        })
+    fn spawn_with_env(&self, child: &Spawn) -> io::Result<libc::pid_t> {
+        let mut set: [&CStr; 5] = [c""; 5];
+        let mut n = 0;
+        if let Some(sd) = &self.sd {
+            let (vars, k) = sd.env();
+            for v in vars.iter().take(k) {
+                set[n] = v;
+                n += 1;
+            }
+        }
+        let vars = self.socket.as_ref().map(|_| listen::Vars::new(self.name));
+        if let Some(vars) = &vars {
+            for v in vars.all() {
+                if let Some(slot) = set.get_mut(n) {
+                    *slot = v;
+                    n += 1;
+                }
+            }
+        }
+        let pid_var = vars.as_ref().map(|v| &v.pid);
+        let set = set.get(..n).unwrap_or_default();
+        unix::env::with_set(set, |env| unix::spawn::spawn(&Spawn { env: Some(env), pid_var, ..*child })).unwrap_or_else(
+            |e| {
+                strerr::warn(&[b"unable to set the environment of ", self.name, b": ", strerr::errstr(&e).as_bytes()]);
+                unix::spawn::spawn(child)
+            },
+        )
+    }
+
+    /// The socket `socket` asks for, made (or kept) for a new start; a
+    /// failure is warned about and the service starts without it. Not
+    /// inlined: the line is read onto its own frame.
+    #[inline(never)]
+    fn hold_socket(&mut self) {
+        let spec = if self.machine.config.socket { crate::config::socket_spec(&self.dir) } else { None };
+        if let Err(e) = listen::hold(&mut self.socket, spec.as_ref()) {
+            let path = spec.as_ref().map(|s| s.path().to_bytes()).unwrap_or_default();
+            let why = strerr::errstr(&e);
+            strerr::warn(&[b"unable to make the socket of ", self.name, b" at ", path, b": ", why.as_bytes()]);
+        }
     }
 
     /// The sd_notify socket as `notify-socket` asks, made (or kept) and
@@ -640,6 +685,7 @@ impl Runner<'_> {
             fds: &[(1, 2)],
             fd_failed: None,
             env: None,
+            pid_var: None,
             exec_failed: &exec,
         })
     }
@@ -699,6 +745,7 @@ impl Runner<'_> {
             fds: notify,
             fd_failed: None,
             env: None,
+            pid_var: None,
             exec_failed: &failure.exec,
         }
     }

@@ -415,6 +415,7 @@ impl Daemon<'_> {
             fds: &fds,
             fd_failed: Some(fd_failed),
             env: env.as_ref().map(unix::env::Envp::environ),
+            pid_var: None,
             exec_failed: &[&exec_failed],
         };
         unix::spawn::spawn(&spawn).map_err(|error| Failed { what: [b"unable to fork for ", n, b": "].concat(), error })

@@ -17,6 +17,8 @@
 //!   and the child's signal state restored one way ([`signals::restore_in_child`]);
 //! - [`socket`]: a Unix datagram socket on an abstract name that learns
 //!   each sender's pid (SO_PASSCRED), supervise's sd_notify socket;
+//! - [`listen`]: a Unix datagram socket bound to a path and held for a
+//!   service (supervise's `socket`), peeked and consumed by its receiver;
 //! - [`spawn`]: fork + exec of one child prepared before the fork (supervise
 //!   runs `./run` and `./finish`, svscan runs `supervise`), no allocation;
 //! - [`cgroup`]: the cgroup v2 hierarchy, the own cgroup, and a child cgroup
@@ -40,7 +42,7 @@
 //!
 //! What supervise calls allocates nothing (supervise has no heap until it
 //! prints a warning): the descriptor, pipe, poll, signal, spawn, reap/kill,
-//! scratch, timer and socket calls, [`env::with_set`], and [`fs::openat`] with a path of up to 255 bytes. Functions that return a
+//! scratch, timer, socket and listen calls, [`env::with_set`], and [`fs::openat`] with a path of up to 255 bytes. Functions that return a
 //! `Vec` ([`poll::poll_readable`], [`account`], [`env`](mod@env)) or build C strings
 //! ([`process::execve`]) allocate.
 //!
@@ -59,6 +61,7 @@ pub mod env;
 pub mod fd;
 pub mod fs;
 pub mod limit;
+pub mod listen;
 pub mod pipe;
 pub mod poll;
 pub mod process;

@@ -67,6 +67,9 @@ pub struct Spawn<'a> {
     pub fd_failed: Option<&'a [&'a [u8]]>,
     /// The child's environment; `None`: this process's.
     pub env: Option<Environ<'a>>,
+    /// A variable of `env` that the child ends with its own pid before
+    /// exec (`LISTEN_PID`, which only the child knows).
+    pub pid_var: Option<&'a PidVar>,
     /// Printed before the error text if exec fails.
     pub exec_failed: &'a [&'a [u8]],
 }
@@ -128,6 +131,10 @@ extern "C" fn child_main(child: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `spawn` passes a `Child` that outlives the child's use of it.
     let Child { spawn, argv } = unsafe { &*child.cast::<Child>() };
     crate::signals::restore_in_child(spawn.ignored);
+    if let Some(var) = spawn.pid_var {
+        // SAFETY: getpid cannot fail; in the child it is the child's pid.
+        var.set(unsafe { libc::getpid() });
+    }
     // SAFETY: setpgid on itself; a write of one byte of a literal.
     let joined = unsafe {
         match spawn.group {
@@ -171,6 +178,65 @@ extern "C" fn child_main(child: *mut libc::c_void) -> libc::c_int {
     child_die(spawn.exec_failed)
 }
 
+/// `NAME=PID`, NUL-terminated, in place: a variable of a child's
+/// environment that the child finishes itself ([`Spawn::pid_var`]), its
+/// pid written into the parent's memory, which it shares until exec
+/// (the parent waits meanwhile and reads the variable only through the
+/// environment's pointer).
+pub struct PidVar {
+    bytes: std::cell::UnsafeCell<[u8; PID_VAR_LEN]>,
+    /// Where the pid's digits start (after `NAME=`).
+    at: usize,
+}
+
+const PID_VAR_LEN: usize = 32;
+
+impl PidVar {
+    /// `name` followed by `=` and, until the child sets it, `0`; `name`
+    /// longer than 19 bytes is cut.
+    pub fn new(name: &[u8]) -> PidVar {
+        let mut bytes = [0u8; PID_VAR_LEN];
+        let name = name.get(..name.len().min(PID_VAR_LEN - 13)).unwrap_or_default();
+        for (to, &from) in bytes.iter_mut().zip(name.iter().chain(b"=0")) {
+            *to = from;
+        }
+        PidVar { bytes: std::cell::UnsafeCell::new(bytes), at: name.len() + 1 }
+    }
+
+    /// The variable as it stands, for the environment (the child changes
+    /// the bytes behind this pointer, never their address).
+    pub fn as_cstr(&self) -> &CStr {
+        // SAFETY: the bytes always hold a NUL (the last byte is never
+        // written); only the spawned child writes them, while this
+        // process waits in clone.
+        CStr::from_bytes_until_nul(unsafe { &*self.bytes.get() }).unwrap_or_default()
+    }
+
+    /// Writes `pid`'s digits and a NUL after `NAME=` (in the child).
+    fn set(&self, pid: libc::pid_t) {
+        let mut digits = [0u8; 12];
+        let mut n = pid.unsigned_abs();
+        let mut i = digits.len();
+        while let Some(d) = i.checked_sub(1).and_then(|j| digits.get_mut(j)) {
+            *d = b'0' + (n % 10) as u8;
+            i -= 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        // SAFETY: the parent does not touch the bytes while the child runs
+        // (CLONE_VFORK); the writes stay within the array and keep its
+        // last byte 0.
+        let bytes = unsafe { &mut *self.bytes.get() };
+        for (to, &from) in
+            bytes.iter_mut().skip(self.at).take(PID_VAR_LEN - 1 - self.at).zip(digits.iter().skip(i).chain(&[0]))
+        {
+            *to = from;
+        }
+    }
+}
+
 /// In the forked child: `PREFIX` (800 bytes at most) + errno's text +
 /// newline in one write, on the stack, then exit 111.
 fn child_die(prefix: &[&[u8]]) -> ! {
@@ -210,8 +276,24 @@ mod tests {
             fds: &[],
             fd_failed: None,
             env: None,
+            pid_var: None,
             exec_failed: &[],
         }
+    }
+
+    #[test]
+    fn the_child_writes_its_own_pid_into_its_environment() {
+        let var = PidVar::new(b"LISTEN_PID");
+        assert_eq!(var.as_cstr().to_bytes(), b"LISTEN_PID=0");
+        let script = c"test \"$LISTEN_PID\" = $$ && exit 7";
+        let argv = [c"sh", c"-c", script];
+        let pid = crate::env::with_set(&[var.as_cstr()], |env| {
+            spawn(&Spawn { env: Some(env), pid_var: Some(&var), ..plain(&argv) })
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(libc::WEXITSTATUS(wait(pid)), 7);
+        assert_eq!(var.as_cstr().to_bytes(), format!("LISTEN_PID={pid}").as_bytes());
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod svscanboot;
 mod svstat;
 mod svup;
 mod svwait;
+mod syslogd;
 mod tai64n;
 mod tai64nlocal;
 mod top;
@@ -38,9 +39,9 @@ pub struct Program {
     pub main: fn(&[&OsStr]) -> u8,
     pub start: Start,
     /// Whether `tend install` makes a symlink for it (not for `clock`,
-    /// `log`, `top` and `watch`, names too generic for a bin directory or
-    /// taken by procps; run them as `tend clock`, `tend log`, `tend top`,
-    /// `tend watch`).
+    /// `log`, `status`, `syslogd`, `top` and `watch`, names too generic for a
+    /// bin directory or taken by procps and syslog daemons; run them as
+    /// `tend clock`, `tend log`, ...).
     pub link: bool,
     /// What it does, for `tend --list`.
     pub about: &'static str,
@@ -74,7 +75,7 @@ impl Program {
 /// table is a relocated pointer, written by the loader into the RELRO pages
 /// that every process (a hundred supervise) owns.
 const NAMES: &str = "chpst clock clockwatch envdir envuidgid fghack log multilog pgrphack readproctitle setlock \
-                     setuidgid softlimit status supervise svc svok svscan svscanboot svstat svup svwait tai64n tai64nlocal top \
+                     setuidgid softlimit status supervise svc svok svscan svscanboot svstat svup svwait syslogd tai64n tai64nlocal top \
                      watch";
 
 /// The names in [`NAMES`].
@@ -118,6 +119,10 @@ pub fn find(name: &[u8]) -> Option<Program> {
         "svstat" => p(svstat::main, "print the status of supervised services"),
         "svup" => p(svup::main, "tell whether a supervised service is up"),
         "svwait" => p(svwait::main, "wait until supervised services are up, ready, down or finished"),
+        "syslogd" => Program {
+            link: false,
+            ..p(syslogd::main, "receive syslog messages (/dev/log, UDP, TCP) as lines for multilog (tend syslogd)")
+        },
         "tai64n" => as_given(tai64n::main, "prefix each line of stdin with a TAI64N label"),
         "tai64nlocal" => as_given(tai64nlocal::main, "turn TAI64N labels into local date and time"),
         "top" => Program { link: false, ..p(top::main, "a steady full-screen view of all services (tend top)") },

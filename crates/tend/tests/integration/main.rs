@@ -28,6 +28,7 @@ mod supervise;
 mod svclients;
 mod svscan;
 mod svwait;
+mod syslogd;
 mod tai64;
 mod tools;
 mod top;
