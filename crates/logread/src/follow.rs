@@ -100,23 +100,55 @@ impl Follower {
     /// The archives made after the file `old` (now an archive) and before
     /// the file `new` (now `current`), read whole.
     fn missed(&mut self, old: (u64, u64), new: (u64, u64), each: &mut dyn FnMut(Line)) -> Result<(), Failed> {
-        let listing = dir::list(&self.dir).map_err(|error| Failed { path: self.dir.clone(), error })?;
-        let ids: Vec<Option<(u64, u64)>> =
-            listing.archives.iter().map(|a| std::fs::metadata(&a.path).ok().map(|m| identity(&m))).collect();
-        let Some(at) = ids.iter().position(|id| *id == Some(old)) else { return Ok(()) };
-        for (archive, id) in listing.archives.iter().zip(&ids).skip(at + 1) {
-            if *id == Some(new) {
+        let archives = self.open_archives()?;
+        let Some(at) = archives.iter().position(|a| a.1 == old) else { return Ok(()) };
+        // A listing made during a rename may name a file twice (`.u` and `.s`).
+        let mut read = vec![old, new];
+        for (file, id, path) in archives.into_iter().skip(at + 1) {
+            if read.contains(&id) {
                 continue;
             }
-            let Ok(f) = File::open(&archive.path) else { continue };
-            let mut lines = Lines::new(f, 0, None, self.tai);
-            while let Some(line) = lines.next_line().map_err(|error| Failed { path: archive.path.clone(), error })? {
+            read.push(id);
+            let mut lines = Lines::new(file, 0, None, self.tai);
+            while let Some(line) = lines.next_line().map_err(|error| Failed { path: path.clone(), error })? {
                 each(line);
             }
         }
         Ok(())
     }
+
+    /// The archives, oldest first, each opened with its identity. The
+    /// logger renames archives while it runs (tend's multilog seals `.u`
+    /// as `.s`, a trim removes the oldest): an archive gone between the
+    /// listing and its opening makes the listing start again, up to
+    /// [`LISTINGS`] times; the last listing's archives that could be opened
+    /// are used.
+    fn open_archives(&self) -> Result<Vec<Opened>, Failed> {
+        let mut opened = Vec::new();
+        for _ in 0..LISTINGS {
+            let listing = dir::list(&self.dir).map_err(|error| Failed { path: self.dir.clone(), error })?;
+            opened.clear();
+            let mut renamed = false;
+            for archive in listing.archives {
+                match File::open(&archive.path).and_then(|f| f.metadata().map(|m| (f, identity(&m)))) {
+                    Ok((file, id)) => opened.push((file, id, archive.path)),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => renamed = true,
+                    Err(error) => return Err(Failed { path: archive.path, error }),
+                }
+            }
+            if !renamed {
+                break;
+            }
+        }
+        Ok(opened)
+    }
 }
+
+/// An archive opened, its identity (dev, ino) and its path.
+type Opened = (File, (u64, u64), PathBuf);
+
+/// Listings of the archives tried while the logger renames them.
+const LISTINGS: usize = 10;
 
 fn identity(m: &std::fs::Metadata) -> (u64, u64) {
     (m.dev(), m.ino())

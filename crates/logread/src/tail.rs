@@ -74,6 +74,14 @@ pub fn last(
     Ok((lines, followed))
 }
 
+/// The last `n` lines of log directory `dir`, in file order: from the end
+/// of `current`, then of the archives when `current` holds fewer (right
+/// after a rotation). `tend status` shows them.
+pub fn last_lines(dir: &std::path::Path, n: usize) -> Result<Vec<Line>, Failed> {
+    let listing = crate::dir::list(dir).map_err(|error| Failed { path: dir.to_path_buf(), error })?;
+    last(dir, listing, n, Range::default(), &|_| true).map(|(lines, _)| lines)
+}
+
 /// Whether the file of `len` bytes ends with a newline (or is empty).
 fn ends_line(file: &File, len: u64) -> bool {
     let mut last = [0u8; 1];

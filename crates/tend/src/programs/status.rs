@@ -342,18 +342,17 @@ fn settings(dir: &Path) -> String {
 /// The last lines of the service's log, their TAI64N labels as local time.
 fn log_lines(out: &mut String, dir: &Path) {
     let Some(log) = resources::log::log_dir(dir) else { return };
-    let current = log.join("current");
-    out.push_str(&format!("\nLog {}:\n", current.display()));
-    match resources::log::last_lines(&current, LOG_LINES) {
+    out.push_str(&format!("\nLog {}:\n", log.display()));
+    match logread::tail::last_lines(&log, LOG_LINES) {
         Ok(lines) => {
             let mut fmt = tai64::LocalFormatter::new();
             for l in lines {
                 let mut shown = Vec::new();
-                tai64::convert_line(&l, &mut fmt, &mut shown);
+                tai64::convert_line(&l.text, &mut fmt, &mut shown);
                 out.push_str(&format!("  {}\n", String::from_utf8_lossy(&shown)));
             }
         }
-        Err(e) => out.push_str(&format!("  unable to read: {}\n", strerr::errstr(&e))),
+        Err(f) => out.push_str(&format!("  unable to read {}: {}\n", f.path.display(), strerr::errstr(&f.error))),
     }
 }
 

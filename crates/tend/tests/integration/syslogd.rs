@@ -252,3 +252,84 @@ fn a_removed_socket_is_made_again_at_the_next_start_and_a_file_in_its_place_is_l
     });
     assert_eq!(fs::read(&sock).unwrap(), b"mine");
 }
+
+/// Debian's dovecot 2.3 with its default `log_path = syslog`, in a mount
+/// namespace whose /dev holds the test's socket as /dev/log (and the
+/// devices dovecot opens): its start-up line and an IMAP login over
+/// loopback reach the log directory, and `tend log` reads them back.
+#[test]
+fn dovecot_logging_to_syslog_reaches_the_log_directory_and_tend_log_reads_it() {
+    require("dovecot", "dovecot-core");
+    require("unshare", "util-linux");
+    assert!(Path::new("/usr/lib/dovecot/imap").exists(), "dovecot-imapd is not installed (scripts/install-peers)");
+    let mut sb = Sandbox::new();
+    let sock = syslog_tree(&mut sb, "", "./main");
+    // dovecot's imap process runs as nobody and opens its home below here.
+    fs::set_permissions(sb.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    for d in ["dovecot/run", "dovecot/state", "dovecot/home"] {
+        fs::create_dir_all(sb.join(d)).unwrap();
+    }
+    fs::set_permissions(sb.join("dovecot/home"), fs::Permissions::from_mode(0o777)).unwrap();
+    let port = free_port();
+    let conf = sb.join("dovecot/dovecot.conf");
+    let root = sb.join("dovecot");
+    let root = root.display();
+    fs::write(
+        &conf,
+        format!(
+            "base_dir = {root}/run\nstate_dir = {root}/state\nprotocols = imap\nlisten = 127.0.0.1\nssl = no\n\
+             disable_plaintext_auth = no\nauth_mechanisms = plain\n\
+             passdb {{\n  driver = static\n  args = password=secret\n}}\n\
+             userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home={root}/home/%u\n}}\n\
+             mail_location = maildir:~/Maildir\n\
+             service imap-login {{\n  inet_listener imap {{\n    port = {port}\n  }}\n  \
+             inet_listener imaps {{\n    port = 0\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let script = format!(
+        "mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 && \
+         mknod -m 666 /dev/random c 1 8 && mknod -m 666 /dev/urandom c 1 9 && \
+         touch /dev/log && mount --bind {} /dev/log && exec dovecot -F -c {}",
+        sock.display(),
+        conf.display()
+    );
+    let mut cmd = sb.command("unshare");
+    cmd.args(["-m", "--propagation", "private", "sh", "-c", &script]);
+    cmd.stdout(fs::File::create(sb.join("dovecot/out")).unwrap()).stderr(Stdio::inherit());
+    let dovecot = sb.spawn(cmd);
+    let addr = format!("127.0.0.1:{port}");
+    let mut stream = None;
+    wait_for("dovecot's IMAP listener", || {
+        stream = std::net::TcpStream::connect(&addr).ok();
+        stream.is_some()
+    });
+    let stream = stream.unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut imap = stream;
+    let mut line = String::new();
+    let mut answer = |tag: &str| loop {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "dovecot closed the connection");
+        if tag.is_empty() || line.starts_with(tag) {
+            return line.clone();
+        }
+    };
+    assert!(answer("").starts_with("* OK"));
+    imap.write_all(b"a LOGIN ann secret\r\n").unwrap();
+    assert!(answer("a ").starts_with("a OK"), "login refused");
+    imap.write_all(b"b LOGOUT\r\n").unwrap();
+    answer("b ");
+    let shown = || {
+        let out =
+            sb.command(env!("CARGO_BIN_EXE_tend")).args(["log", "--utc"]).arg(sb.join("scan/sys")).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    wait_for("dovecot's login in tend log's output", || {
+        let text = shown();
+        let started = text.lines().any(|l| l.contains(" mail.info dovecot: master: Dovecot v") && l.ends_with(")"));
+        started && text.contains(" mail.info dovecot: imap-login: Login: user=<ann>, method=PLAIN, rip=127.0.0.1")
+    });
+    signal(dovecot, libc::SIGTERM);
+    assert!(sb.wait_exit(dovecot).success(), "dovecot -F exits 0 on SIGTERM");
+}
