@@ -13,6 +13,7 @@ mod multilog_match;
 mod multilog_script;
 mod ntp_reply;
 mod svstatus_decode;
+mod syslog_message;
 mod tai64nlocal_line;
 
 pub use envdir_value::envdir_value;
@@ -20,6 +21,7 @@ pub use multilog_match::multilog_match;
 pub use multilog_script::multilog_script;
 pub use ntp_reply::ntp_reply;
 pub use svstatus_decode::svstatus_decode;
+pub use syslog_message::syslog_message;
 pub use tai64nlocal_line::tai64nlocal_line;
 
 /// A fuzz target: its name (of its file in `fuzz/fuzz_targets` and of its
@@ -33,5 +35,6 @@ pub const TARGETS: &[Target] = &[
     ("multilog_script", multilog_script),
     ("ntp_reply", ntp_reply),
     ("svstatus_decode", svstatus_decode),
+    ("syslog_message", syslog_message),
     ("tai64nlocal_line", tai64nlocal_line),
 ];
