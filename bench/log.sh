@@ -22,16 +22,16 @@ try:
     line = 80  # bytes: label, space, message, newline
     n = SIZE // line
     first = int(time.time()) - n + 1
+    per_archive = ARCHIVE // line
     written, secs = 0, first
-    while written < SIZE:
-        chunk = min(ARCHIVE, SIZE - written)
-        lines = chunk // line
+    while secs < first + n:
+        lines = min(per_archive, first + n - secs)
         # One formatting per line (a 1 GB history is 13 million lines).
         fmt = b"@%016x00000500 event %010d" + b"." * (line - 43) + b"\n"
         out = b"".join([fmt % (base + s, s) for s in range(secs, secs + lines)])
         secs += lines
         written += len(out)
-        name = "current" if written >= SIZE else "@%016x%08x.s" % (base + secs, 0)
+        name = "current" if secs == first + n else "@%016x%08x.s" % (base + secs, 0)
         with open(os.path.join(d, name), "wb") as f:
             f.write(out)
     since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - 300))
