@@ -207,7 +207,7 @@ pub fn daemon_view(kind: Kind, config: Option<&daemon::Config>, timeout: Duratio
 
 fn daemon_report(r: Running, etc: &Path, timeout: Duration, query: bool) -> DaemonReport {
     let config_path = r.config_path(etc);
-    let config = daemon::read_config(r.kind, &config_path).map_err(|e| strerr::errstr(&e).to_string());
+    let config = daemon::read_config(r.kind, &config_path);
     let view = if query { daemon_view(r.kind, config.as_ref().ok(), timeout) } else { None };
     DaemonReport { running: r, config_path, config, view }
 }
