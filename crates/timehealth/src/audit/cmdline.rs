@@ -31,12 +31,12 @@ pub fn check(source: &str, cmdline: &str, release: &str, tsc_unstable: Option<bo
         let (check, did, now) = match key {
             "clock" => (
                 Check::CmdlineClock,
-                "chose the timer of i386 2.6 kernels before clocksource= existed (deprecated, later removed)",
+                "chose the timer of i386 2.6 kernels before clocksource= existed, then was deprecated and removed",
                 if modern { format!("{on} ignores it") } else { format!("{on} may still honour it; use clocksource= instead") },
             ),
             "divider" => (
                 Check::CmdlineDivider,
-                "divided the 1000 Hz tick of Red Hat's RHEL 5 kernels for VMs (never in mainline)",
+                "divided the 1000 Hz tick of Red Hat's RHEL 5 kernels for VMs, a patch never in mainline",
                 if release.contains(".el5") {
                     format!("{on} honours it")
                 } else {
@@ -50,14 +50,14 @@ pub fn check(source: &str, cmdline: &str, release: &str, tsc_unstable: Option<bo
             ),
             "clocksource" if slow_clocksource(value) => (
                 Check::CmdlineClocksource,
-                "forces a slow clocksource: every clock read is an I/O or register access (a VM exit on a guest), \
-                 jiffies and pit count ticks",
+                "forces a slow clocksource: every clock read is an I/O or register access, a VM exit on a guest, \
+                 or counts ticks (jiffies, pit)",
                 format!("{on} still does this"),
             ),
             "nohz" if value == "off" => (
                 Check::CmdlineNohzOff,
-                "turns off the tickless idle kernel: every idle vCPU takes HZ timer interrupts (VM exits), raising \
-                 the host's load and steal time",
+                "turns off the tickless idle kernel: every idle vCPU takes HZ timer interrupts, each a VM exit, \
+                 raising the host's load and steal time",
                 format!("{on} still does this"),
             ),
             "tsc" if value == "reliable" => match tsc_unstable {
@@ -75,7 +75,7 @@ pub fn check(source: &str, cmdline: &str, release: &str, tsc_unstable: Option<bo
         }
         let mut f = AuditFinding::new(check, format!("`{word}` in {source}"));
         if check != Check::CmdlineTscReliable {
-            f.consequence = format!("{} (it {did}); {now}", check.consequence());
+            f.consequence = format!("{}: it {did}; {now}", check.consequence());
         }
         out.push(f);
     }

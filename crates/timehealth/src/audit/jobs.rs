@@ -53,7 +53,7 @@ pub fn enabled(root: &Path) -> Vec<Kind> {
 /// What in `line` sets the clock, if anything: the command as written.
 pub fn steps_clock(line: &str) -> Option<String> {
     for command in line.split([';', '|', '&', '`', '(', ')']) {
-        let words: Vec<&str> = command.split_whitespace().collect();
+        let words: Vec<&str> = command.split_whitespace().take_while(|w| !w.contains(['<', '>'])).collect();
         for (i, w) in words.iter().enumerate() {
             let program = w.rsplit('/').next().unwrap_or(w);
             let args = words.get(i + 1..).unwrap_or(&[]);
