@@ -9,11 +9,11 @@ use crate::daemon::{Config, Directive};
 
 /// `tinker KEY VALUE` as a number, the last one given.
 pub(crate) fn tinker(c: &Config, key: &str) -> Option<f64> {
-    c.directives
-        .iter()
-        .filter(|d| d.name() == "tinker")
-        .filter_map(|d| d.args().windows(2).find_map(|w| if w[0] == key { w[1].parse().ok() } else { None }))
-        .last()
+    let value = |w: &[String]| match w {
+        [k, v] if k == key => v.parse().ok(),
+        _ => None,
+    };
+    c.directives.iter().rev().filter(|d| d.name() == "tinker").find_map(|d| d.args().windows(2).find_map(value))
 }
 
 /// Whether ntpd's options (its command line, or Debian's NTPD_OPTS) include `-x`.
