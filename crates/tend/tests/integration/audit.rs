@@ -81,7 +81,7 @@ fn clock_audit_of_a_misconfigured_root() {
     assert_eq!(ids, EXPECTED, "{text}");
     for line in [
         "CRITICAL ntp_local_driver: ntpd: the LOCAL driver, `server 127.127.1.0` in /etc/ntp.conf",
-        "CRITICAL two_daemons: ntpd and systemd-timesyncd are all enabled at boot",
+        "CRITICAL two_daemons: ntpd and systemd-timesyncd are both enabled at boot",
         "CRITICAL periodic_step: `/usr/sbin/ntpdate -s pool.ntp.org` in /etc/cron.d/clock (cron)",
         "WARNING  ntp_step_allowed: ntpd may step the clock (/etc/ntp.conf: no `tinker step`; options `-g` without -x) \
          and 1 supervised service has no clock-step-restart: dovecot",

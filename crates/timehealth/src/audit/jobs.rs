@@ -13,7 +13,10 @@ use crate::files;
 pub fn two_daemons(in_use: &[Kind], how: &str, out: &mut Vec<AuditFinding>) {
     if in_use.len() > 1 {
         let names: Vec<String> = in_use.iter().map(Kind::to_string).collect();
-        out.push(AuditFinding::new(Check::TwoDaemons, format!("{} are all {how}", names.join(" and "))));
+        out.push(AuditFinding::new(
+            Check::TwoDaemons,
+            format!("{} are {} {how}", names.join(" and "), if names.len() == 2 { "both" } else { "all" }),
+        ));
     }
 }
 
