@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::files;
+
 /// An NTP daemon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -36,6 +38,8 @@ pub struct Source {
     pub directive: String,
     pub host: String,
     pub port: Option<u16>,
+    /// `iburst`: a burst of queries at start, so the first sync takes seconds.
+    pub iburst: bool,
 }
 
 impl Source {
@@ -46,6 +50,31 @@ impl Source {
             (Some(p), false) => format!("{}:{p}", self.host),
             (None, _) => self.host.clone(),
         }
+    }
+}
+
+/// One line of a configuration file as words (comments removed), and the
+/// file it was read from: what the audit judges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directive {
+    pub words: Vec<String>,
+    pub file: PathBuf,
+}
+
+impl Directive {
+    /// The first word (`server`, `makestep`, `tinker`, ...).
+    pub fn name(&self) -> &str {
+        self.words.first().map_or("", String::as_str)
+    }
+
+    /// The words after the name.
+    pub fn args(&self) -> &[String] {
+        self.words.get(1..).unwrap_or(&[])
+    }
+
+    /// The line as written (words joined by one space).
+    pub fn line(&self) -> String {
+        self.words.join(" ")
     }
 }
 
@@ -61,60 +90,82 @@ pub struct Config {
     pub command_socket: Option<PathBuf>,
     /// Further files or directories named by include/confdir/sourcedir.
     pub includes: Vec<String>,
+    /// Every directive, those of included files after the line including them.
+    pub directives: Vec<Directive>,
+    /// Included files that could not be read (`PATH: why`), include loops
+    /// and includes nested too deep.
+    pub problems: Vec<String>,
 }
+
+/// How deep includes may nest (chrony.conf, a confdir file, ...).
+pub const MAX_INCLUDE_DEPTH: usize = 8;
 
 fn source(directive: &str, words: &[&str], port_option: bool) -> Option<Source> {
     let host = words.first()?.to_string();
-    let port =
-        if port_option { words.windows(2).find(|w| w[0] == "port").and_then(|w| w[1].parse().ok()) } else { None };
-    Some(Source { directive: directive.to_string(), host, port })
+    let port = if port_option {
+        words.windows(2).find_map(|w| if let [k, v] = w { (*k == "port").then(|| v.parse().ok())? } else { None })
+    } else {
+        None
+    };
+    Some(Source { directive: directive.to_string(), host, port, iburst: words.contains(&"iburst") })
+}
+
+/// A line without its comment, as words: chrony starts comments with any of
+/// `# ; ! %`, ntp.conf with `#`.
+fn words(kind: Kind, line: &str) -> Vec<&str> {
+    let line = match kind {
+        Kind::Chronyd => line.split(['#', ';', '!', '%']).next(),
+        _ => line.split('#').next(),
+    };
+    line.unwrap_or("").split_whitespace().collect()
+}
+
+/// Adds one line's meaning to `c`.
+fn apply(c: &mut Config, kind: Kind, words: &[&str], file: &Path) {
+    let Some((&directive, rest)) = words.split_first() else { return };
+    let chrony = kind == Kind::Chronyd;
+    match directive {
+        "server" | "pool" | "peer" => {
+            let Some(s) = source(directive, rest, chrony) else { return };
+            if chrony {
+                c.sources.push(s);
+            } else if s.host.starts_with("127.127.1.") {
+                c.local_clock = true;
+            } else if !s.host.starts_with("127.127.") {
+                c.sources.push(s);
+            }
+        }
+        "local" if chrony => c.local_clock = true,
+        "bindcmdaddress" if chrony => {
+            if let Some(p) = rest.first().filter(|p| p.starts_with('/')) {
+                c.command_socket = Some(PathBuf::from(p));
+            }
+        }
+        "include" | "confdir" | "sourcedir" if chrony => c.includes.extend(rest.iter().map(|s| s.to_string())),
+        "includefile" if !chrony => c.includes.extend(rest.iter().map(|s| s.to_string())),
+        _ => {}
+    }
+    c.directives.push(Directive { words: words.iter().map(|w| w.to_string()).collect(), file: file.to_path_buf() });
+}
+
+fn parse(kind: Kind, text: &str) -> Config {
+    let mut c = Config::default();
+    for line in text.lines() {
+        apply(&mut c, kind, &words(kind, line), Path::new(""));
+    }
+    c
 }
 
 /// chrony.conf: `server|pool|peer HOST [port N] ...`, `local`, `bindcmdaddress`,
 /// `include`, `confdir`, `sourcedir` (and `.sources` files, which hold server lines).
 pub fn parse_chrony(text: &str) -> Config {
-    let mut c = Config::default();
-    for line in text.lines() {
-        let line = line.split(['#', ';', '!', '%']).next().unwrap_or("");
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let Some((&directive, rest)) = words.split_first() else { continue };
-        match directive {
-            "server" | "pool" | "peer" => c.sources.extend(source(directive, rest, true)),
-            "local" => c.local_clock = true,
-            "bindcmdaddress" => {
-                if let Some(p) = rest.first().filter(|p| p.starts_with('/')) {
-                    c.command_socket = Some(PathBuf::from(p));
-                }
-            }
-            "include" | "confdir" | "sourcedir" => c.includes.extend(rest.iter().map(|s| s.to_string())),
-            _ => {}
-        }
-    }
-    c
+    parse(Kind::Chronyd, text)
 }
 
 /// ntp.conf (ntpd and ntpsec): `server|pool|peer ADDR ...`; `127.127.1.x` is the
 /// LOCAL driver, other `127.127.t.u` are reference clocks; `includefile`.
 pub fn parse_ntp(text: &str) -> Config {
-    let mut c = Config::default();
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap_or("");
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let Some((&directive, rest)) = words.split_first() else { continue };
-        match directive {
-            "server" | "pool" | "peer" => {
-                let Some(s) = source(directive, rest, false) else { continue };
-                if s.host.starts_with("127.127.1.") {
-                    c.local_clock = true;
-                } else if !s.host.starts_with("127.127.") {
-                    c.sources.push(s);
-                }
-            }
-            "includefile" => c.includes.extend(rest.iter().map(|s| s.to_string())),
-            _ => {}
-        }
-    }
-    c
+    parse(Kind::Ntpd, text)
 }
 
 /// timesyncd.conf: `NTP=` in `[Time]`, else `FallbackNTP=`.
@@ -128,8 +179,86 @@ pub fn parse_timesyncd(text: &str) -> Config {
         }
     }
     let chosen = if ntp.is_empty() { fallback } else { ntp };
-    let sources = chosen.into_iter().map(|host| Source { directive: "server".into(), host, port: None }).collect();
+    let sources =
+        chosen.into_iter().map(|host| Source { directive: "server".into(), host, port: None, iburst: false }).collect();
     Config { sources, ..Config::default() }
+}
+
+/// Reads chrony's or ntpd's `file` and, where its lines say so, the files it
+/// includes, each at most once (a second inclusion is a loop, reported and
+/// skipped) and at most [`MAX_INCLUDE_DEPTH`] deep. Paths in the files are
+/// the audited system's, looked for under `root`.
+fn walk(kind: Kind, file: &Path, root: &Path, depth: usize, seen: &mut Vec<PathBuf>, c: &mut Config) {
+    let real = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    if seen.contains(&real) {
+        c.problems.push(format!("{}: included again (an include loop), skipped", file.display()));
+        return;
+    }
+    if depth > MAX_INCLUDE_DEPTH {
+        c.problems.push(format!("{}: includes nested over {MAX_INCLUDE_DEPTH} deep, skipped", file.display()));
+        return;
+    }
+    seen.push(real);
+    let text = match files::read(file) {
+        Ok(t) => t,
+        Err(e) => return c.problems.push(format!("{}: {e}", file.display())),
+    };
+    for line in text.lines() {
+        let words = words(kind, line);
+        apply(c, kind, &words, file);
+        let Some((&name, rest)) = words.split_first() else { continue };
+        let (dirs, suffix) = match (kind, name) {
+            (Kind::Chronyd, "confdir") => (true, ".conf"),
+            (Kind::Chronyd, "sourcedir") => (true, ".sources"),
+            (Kind::Chronyd, "include") | (Kind::Ntpd | Kind::Ntpsec, "includefile") => (false, ""),
+            _ => continue,
+        };
+        for arg in rest {
+            let named = files::under(root, Path::new(arg));
+            let found = if dirs { files::listed(&named, suffix) } else { expand(&named) };
+            for f in found {
+                walk(kind, &f, root, depth + 1, seen, c);
+            }
+        }
+    }
+}
+
+/// A file, or `DIR/*SUFFIX` (chrony's `include` takes a glob).
+fn expand(pattern: &Path) -> Vec<PathBuf> {
+    let text = pattern.to_string_lossy();
+    match text.rsplit_once("/*") {
+        Some((dir, suffix)) if !suffix.contains(['/', '*']) => files::listed(Path::new(dir), suffix),
+        _ => vec![pattern.to_path_buf()],
+    }
+}
+
+/// Reads a daemon's configuration with the files it includes (see
+/// [`read_config_under`]), on this machine.
+pub fn read_config(kind: Kind, path: &Path) -> Result<Config, String> {
+    read_config_under(kind, path, Path::new("/"))
+}
+
+/// Reads a daemon's configuration with the files it includes, each file
+/// bounded ([`files::read`]); `root` is where the audited system's `/` is.
+/// Fails only when `path` itself cannot be read; the includes' problems are
+/// in [`Config::problems`].
+pub fn read_config_under(kind: Kind, path: &Path, root: &Path) -> Result<Config, String> {
+    if kind == Kind::Timesyncd {
+        let mut config = parse_timesyncd(&files::read(path)?);
+        let dropins = path.parent().map(|d| files::listed(&d.join("timesyncd.conf.d"), ".conf")).unwrap_or_default();
+        for file in dropins {
+            let more = files::read(&file).map(|t| parse_timesyncd(&t)).unwrap_or_default();
+            // A drop-in's NTP= replaces the main file's.
+            if !more.sources.is_empty() {
+                config.sources = more.sources;
+            }
+        }
+        return Ok(config);
+    }
+    files::read(path)?;
+    let mut config = Config::default();
+    walk(kind, path, root, 0, &mut Vec::new(), &mut config);
+    Ok(config)
 }
 
 /// A running daemon.
@@ -230,39 +359,6 @@ pub fn scan(proc: &Path, etc: &Path) -> Processes {
     found
 }
 
-/// Reads a daemon's configuration with the files it includes (one level:
-/// plain files, directories, and `DIR/*.EXT` globs).
-pub fn read_config(kind: Kind, path: &Path) -> std::io::Result<Config> {
-    let parse = match kind {
-        Kind::Chronyd => parse_chrony,
-        Kind::Ntpd | Kind::Ntpsec => parse_ntp,
-        Kind::Timesyncd => parse_timesyncd,
-    };
-    let mut config = parse(&std::fs::read_to_string(path)?);
-    let mut extra: Vec<PathBuf> = Vec::new();
-    for inc in std::mem::take(&mut config.includes) {
-        extra.extend(expand(&inc));
-    }
-    if kind == Kind::Timesyncd {
-        if let Some(dir) = path.parent() {
-            extra.extend(expand(&format!("{}/timesyncd.conf.d/*.conf", dir.display())));
-        }
-    }
-    for file in extra {
-        if let Ok(text) = std::fs::read_to_string(&file) {
-            let more = parse(&text);
-            config.local_clock |= more.local_clock;
-            if kind != Kind::Timesyncd {
-                config.sources.extend(more.sources);
-            } else if !more.sources.is_empty() {
-                // A drop-in's NTP= replaces the main file's.
-                config.sources = more.sources;
-            }
-        }
-    }
-    Ok(config)
-}
-
 /// The servers the running daemons' configurations name, as `HOST[:PORT]`,
 /// each once (a pool in chrony.conf and again in a sources.d file is one
 /// server), in configuration order. The one list both `tend clock` and
@@ -278,24 +374,6 @@ pub fn configured_servers(daemons: &[Running], etc: &Path) -> Vec<String> {
         }
     }
     specs
-}
-
-/// A file, a directory (its `.conf` and `.sources` files), or `DIR/*SUFFIX`.
-fn expand(pattern: &str) -> Vec<PathBuf> {
-    let (dir, suffixes): (PathBuf, Vec<String>) = match pattern.rsplit_once("/*") {
-        Some((dir, suffix)) => (PathBuf::from(dir), vec![suffix.to_string()]),
-        None if Path::new(pattern).is_dir() => (PathBuf::from(pattern), vec![".conf".into(), ".sources".into()]),
-        None => return vec![PathBuf::from(pattern)],
-    };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.to_str().is_some_and(|s| suffixes.iter().any(|x| s.ends_with(x.as_str()))))
-        .collect();
-    files.sort();
-    files
 }
 
 #[cfg(test)]

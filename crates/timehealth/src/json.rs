@@ -2,6 +2,7 @@
 
 use emit::json::Json;
 
+use crate::audit::Audit;
 use crate::clocksource::LogEvent;
 use crate::report::{DaemonReport, Report};
 use crate::sntp::ServerResult;
@@ -93,6 +94,57 @@ fn daemon(j: &mut Json, d: &DaemonReport) {
     });
 }
 
+/// The audit as an object: verdict, findings (with `live`: the check needs
+/// live state), what was read, what was not checked.
+fn audit_object(j: &mut Json, a: &Audit) {
+    j.object(|j| {
+        j.field("verdict", a.verdict().name());
+        j.field("root", a.root.display().to_string());
+        j.field("live", a.live);
+        j.key("findings").array(|j| {
+            for f in &a.findings {
+                j.object(|j| {
+                    j.field("check", f.check.id());
+                    j.field("level", f.level.name());
+                    j.field("what", &f.what);
+                    j.field("consequence", &f.consequence);
+                    j.field("fix", &f.fix);
+                    j.field("live", f.check.live());
+                });
+            }
+        });
+        j.key("configs").array(|j| {
+            for (kind, path) in &a.configs {
+                j.object(|j| {
+                    j.field("daemon", kind.to_string());
+                    j.field("path", path.display().to_string());
+                });
+            }
+        });
+        j.field("scan", a.scan.display().to_string());
+        result(j.key("services_without_clock_step_restart"), &a.services, |j, s| {
+            j.array(|j| s.iter().for_each(|n| j.value(n)))
+        });
+        j.key("not_checked").array(|j| {
+            for n in &a.not_checked {
+                j.object(|j| {
+                    j.field("check", n.check.id());
+                    j.field("why", &n.why);
+                });
+            }
+        });
+    });
+}
+
+/// `tend clock --audit --json`: the audit as one JSON object (and a newline).
+pub fn audit(a: &Audit) -> String {
+    let mut j = Json::new();
+    audit_object(&mut j, a);
+    let mut out = j.into_string();
+    out.push('\n');
+    out
+}
+
 /// The report as one JSON object (and a newline).
 pub fn render(r: &Report) -> String {
     let mut j = Json::new();
@@ -150,6 +202,7 @@ pub fn render(r: &Report) -> String {
                 j.key("advice").array(|j| v.advice.iter().for_each(|a| j.value(a)));
             })
         });
+        option(j.key("audit"), &r.audit, audit_object);
         option(j.key("steal"), &r.steal, |j, s| {
             result(j, s, |j, s| {
                 j.object(|j| {

@@ -25,8 +25,10 @@
 //! assert_eq!(s.offset, 300.0);
 //! ```
 
+pub mod audit;
 pub mod clocksource;
 pub mod daemon;
+mod files;
 mod gather;
 pub mod hypervisor;
 pub mod json;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tai64::{Clock, SystemClock};
 
+use crate::audit;
 use crate::clocksource;
 use crate::daemon::{self, Kind, Processes, Running};
 use crate::gather::gather;
@@ -27,6 +28,20 @@ pub struct Paths {
     pub etc: PathBuf,
     /// Where the daemons' programs are looked for (ROOT/usr/sbin/chronyd, ...).
     pub root: PathBuf,
+}
+
+impl Paths {
+    /// Every path under `root` (`--root DIR`): DIR/proc, DIR/sys, DIR/etc,
+    /// and DIR/var/log/kern.log as the kernel log.
+    pub fn under(root: &Path) -> Paths {
+        Paths {
+            proc: root.join("proc"),
+            sys: root.join("sys"),
+            kmsg: root.join("var/log/kern.log"),
+            etc: root.join("etc"),
+            root: root.to_path_buf(),
+        }
+    }
 }
 
 impl Default for Paths {
@@ -49,11 +64,15 @@ pub struct Sections {
     pub clocksource: bool,
     pub vm: bool,
     pub steal: bool,
+    /// The configuration audit.
+    pub audit: bool,
 }
 
 impl Sections {
-    pub const ALL: Sections = Sections { kernel: true, ntp: true, clocksource: true, vm: true, steal: true };
-    pub const NONE: Sections = Sections { kernel: false, ntp: false, clocksource: false, vm: false, steal: false };
+    pub const ALL: Sections =
+        Sections { kernel: true, ntp: true, clocksource: true, vm: true, steal: true, audit: true };
+    pub const NONE: Sections =
+        Sections { kernel: false, ntp: false, clocksource: false, vm: false, steal: false, audit: false };
 
     /// Turns on the section called `name`; false if there is no such section.
     pub fn enable(&mut self, name: &str) -> bool {
@@ -63,6 +82,7 @@ impl Sections {
             "clocksource" => &mut self.clocksource,
             "vm" => &mut self.vm,
             "steal" => &mut self.steal,
+            "audit" => &mut self.audit,
             _ => return false,
         };
         *flag = true;
@@ -74,6 +94,8 @@ impl Sections {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckOptions {
     pub paths: Paths,
+    /// The scan directory for the audit (None: its default).
+    pub scan: Option<PathBuf>,
     /// `--server` values; when empty, the servers of the running daemons' configurations.
     pub servers: Vec<String>,
     /// For each network query and each daemon query tool.
@@ -91,6 +113,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             paths: Paths::default(),
+            scan: None,
             servers: Vec::new(),
             timeout: Duration::from_secs(2),
             sample: Duration::from_secs(1),
@@ -207,7 +230,7 @@ pub fn daemon_view(kind: Kind, config: Option<&daemon::Config>, timeout: Duratio
 
 fn daemon_report(r: Running, etc: &Path, timeout: Duration, query: bool) -> DaemonReport {
     let config_path = r.config_path(etc);
-    let config = daemon::read_config(r.kind, &config_path).map_err(|e| strerr::errstr(&e).to_string());
+    let config = daemon::read_config(r.kind, &config_path);
     let view = if query { daemon_view(r.kind, config.as_ref().ok(), timeout) } else { None };
     DaemonReport { running: r, config_path, config, view }
 }
@@ -232,6 +255,11 @@ fn ntp(o: &CheckOptions, processes: &Processes) -> NtpReport {
     })
 }
 
+/// Where the audit of `o` looks.
+pub fn audit_target(o: &CheckOptions) -> audit::Target {
+    audit::Target { paths: o.paths.clone(), scan: o.scan.clone(), timeout: o.timeout }
+}
+
 /// Runs every enabled probe and analyses the result.
 pub fn check(o: &CheckOptions) -> Report {
     let clock = SystemClock;
@@ -249,6 +277,7 @@ pub fn check(o: &CheckOptions) -> Report {
         r.vm = Some(vm(&o.paths, &processes, current.as_deref()));
     }
     r.ntp = o.sections.ntp.then(|| ntp(o, &processes));
+    r.audit = o.sections.audit.then(|| audit::run(&audit_target(o)));
     r.steal = cpu_before.map(|before| {
         let before = before?;
         if let Some(rest) = o.sample.checked_sub(clock.monotonic().saturating_sub(start)) {

@@ -3,6 +3,7 @@
 
 use emit::prometheus::{Exposition, Type::Gauge};
 
+use crate::audit::{Audit, Check};
 use crate::daemon::Kind;
 use crate::report::{Level, Report};
 
@@ -12,6 +13,29 @@ fn b(v: bool) -> f64 {
     } else {
         0.0
     }
+}
+
+/// `tend_clock_audit_findings{check="..."}`: one sample for every check,
+/// 0 when it found nothing (a series that is always there).
+fn audit_family(o: &mut Exposition, a: &Audit) {
+    let mut f = o.family("tend_clock_audit_findings", "Risky clock settings found by the audit, by check.", Gauge);
+    for check in Check::ALL {
+        let n = a.findings.iter().filter(|x| x.check == check).count();
+        f.sample(&[("check", check.id())], n as f64);
+    }
+}
+
+/// `tend clock --audit --prometheus`.
+pub fn audit(a: &Audit) -> String {
+    let mut o = Exposition::new();
+    o.single(
+        "tend_clock_audit_status",
+        "Verdict of the clock audit: 0 OK, 1 warning, 2 critical.",
+        Gauge,
+        f64::from(a.verdict().exit_code()),
+    );
+    audit_family(&mut o, a);
+    o.into_string()
 }
 
 /// The metrics of one check.
@@ -94,6 +118,9 @@ pub fn render(r: &Report) -> String {
         let name = v.detected.as_ref().map(|d| d.hypervisor.to_string()).unwrap_or_else(|| "none".into());
         o.family("tend_clock_hypervisor_info", "The hypervisor found (none on bare metal).", Gauge)
             .sample(&[("hypervisor", &name)], 1.0);
+    }
+    if let Some(a) = &r.audit {
+        audit_family(&mut o, a);
     }
     if let Some(Ok(s)) = &r.steal {
         if let Some(p) = s.percent {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::audit::Audit;
 use crate::clocksource::{Clocksource, LogEvent};
 use crate::daemon::{Config, Kind, Running};
 use crate::hypervisor::{Detected, GuestTools};
@@ -115,6 +116,8 @@ pub struct Report {
     pub clocksource: Option<ClocksourceReport>,
     pub vm: Option<VmReport>,
     pub steal: Option<Result<StealReport, String>>,
+    /// The configuration audit (`tend clock --audit` has only this).
+    pub audit: Option<Audit>,
     pub findings: Vec<Finding>,
 }
 
@@ -167,6 +170,14 @@ pub fn analyse(r: &mut Report, t: &Thresholds) {
     }
     if let Some(s) = &r.steal {
         steal_findings(s, t, &mut f);
+    }
+    if let Some(a) = &r.audit {
+        f.extend(a.findings.iter().map(|x| Finding {
+            level: x.level,
+            key: x.check.id(),
+            what: format!("configuration: {}", x.what),
+            advice: format!("{}; fix: {}", x.consequence, x.fix),
+        }));
     }
     r.findings = f;
 }
@@ -238,6 +249,13 @@ fn ntp_findings(n: &NtpReport, t: &Thresholds, f: &mut Vec<Finding>) {
         .max_by(|a, b| a.abs().total_cmp(&b.abs()));
     for d in &n.daemons {
         daemon_findings(d, worst, t, f);
+    }
+    if let Some(offset) = worst.filter(|o| o.abs() > t.warn_offset) {
+        for d in &n.daemons {
+            let options: Vec<String> = d.running.cmdline.iter().skip(1).cloned().collect();
+            let plan = crate::audit::slew::plan(d.running.kind, d.config.as_ref().ok(), &options, offset);
+            f.push(finding(Level::Ok, "time_to_slew", plan, ""));
+        }
     }
     for s in &n.servers {
         server_findings(s, t, f);

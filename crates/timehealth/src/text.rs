@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use crate::audit::Audit;
 use crate::report::{secs, Level, Report, Thresholds};
 use crate::sntp::ServerResult;
 
@@ -190,6 +191,58 @@ pub fn render(r: &Report, t: &Thresholds) -> String {
             Err(e) => {
                 let _ = writeln!(o, "  {e}");
             }
+        }
+    }
+    o
+}
+
+/// `tend clock --audit`: a verdict line, each finding with its consequence
+/// and fix, what was read, and what needed live state and was not checked.
+pub fn audit(a: &Audit) -> String {
+    let count = |l: Level| a.findings.iter().filter(|f| f.level == l).count();
+    let (c, w) = (count(Level::Critical), count(Level::Warning));
+    let mut o = format!(
+        "CLOCK AUDIT {} - {}\n",
+        a.verdict().name(),
+        if a.findings.is_empty() {
+            "no risky setting found".to_string()
+        } else {
+            format!("{c} critical, {w} warning{}", if w == 1 { "" } else { "s" })
+        }
+    );
+    for f in &a.findings {
+        let _ = writeln!(o, "\n{:<8} {}: {}", f.level.name(), f.check.id(), f.what);
+        let _ = writeln!(o, "         consequence: {}", f.consequence);
+        let _ = writeln!(o, "         fix: {}", f.fix);
+    }
+    let _ = writeln!(
+        o,
+        "\nRead under {}{}",
+        a.root.display(),
+        if a.live { " (live: processes, kernel state, commands)" } else { "" }
+    );
+    for (kind, path) in &a.configs {
+        let _ = writeln!(o, "  {kind}: {}", path.display());
+    }
+    match &a.services {
+        Ok(s) if s.is_empty() => {
+            let _ = writeln!(
+                o,
+                "  services: every service in {} has a clock-step-restart (or there is none)",
+                a.scan.display()
+            );
+        }
+        Ok(s) => {
+            let _ = writeln!(o, "  services without clock-step-restart in {}: {}", a.scan.display(), s.join(", "));
+        }
+        Err(e) => {
+            let _ = writeln!(o, "  services: {e}");
+        }
+    }
+    if !a.not_checked.is_empty() {
+        o.push_str("\nNot checked (needs live state)\n");
+        for n in &a.not_checked {
+            let _ = writeln!(o, "  {}: {}", n.check.id(), n.why);
         }
     }
     o

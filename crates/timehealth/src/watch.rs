@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use tai64::Clock;
 
+use crate::audit::{self, Audit, AuditFinding};
 use crate::clocksource::{self, LogEvent};
 use crate::daemon::{self, Kind};
 use crate::probe::{self, CheckOptions, Paths};
@@ -41,6 +42,10 @@ pub struct Config {
     /// `--server` values; when empty, the daemons' configured servers.
     pub servers: Vec<String>,
     pub paths: Paths,
+    /// Between two configuration audits (and at once on SIGHUP); zero: only on SIGHUP.
+    pub audit_interval: Duration,
+    /// The scan directory for the audit (None: its default).
+    pub scan: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -55,6 +60,8 @@ impl Default for Config {
             timeout: Duration::from_secs(2),
             servers: Vec::new(),
             paths: Paths::default(),
+            audit_interval: Duration::from_secs(600),
+            scan: None,
         }
     }
 }
@@ -106,6 +113,19 @@ pub enum Event {
         /// No NTP daemon runs any more.
         none_left: bool,
     },
+    /// A configuration change brought an audit finding (level, check id, what, fix).
+    AuditNew {
+        level: Level,
+        check: &'static str,
+        what: String,
+        fix: String,
+    },
+    /// A configuration change removed one.
+    AuditGone {
+        level: Level,
+        check: &'static str,
+        what: String,
+    },
     /// The first line: the settings.
     Start(String),
     /// What the check at start found, one fact per line.
@@ -147,6 +167,10 @@ impl Event {
             Event::DaemonStopped { kind, none_left } => {
                 format!("ntp: {kind} no longer running{}", if *none_left { "; no NTP daemon running" } else { "" })
             }
+            Event::AuditNew { level, check, what, fix } => {
+                format!("audit: new {} {check}: {what} -> {fix}", level.name())
+            }
+            Event::AuditGone { level, check, what } => format!("audit: gone {} {check}: {what}", level.name()),
             Event::Start(s) => format!("start: {s}"),
             Event::State(s) => format!("state: {s}"),
             Event::Finding { level, what, advice } => {
@@ -184,6 +208,7 @@ pub struct Watcher {
     last_offset: Option<(String, f64)>,
     local_only: bool,
     daemons: Option<Vec<Kind>>,
+    audit: Option<Vec<AuditFinding>>,
     started: Duration,
     steps: u64,
     wakeups: u64,
@@ -210,6 +235,7 @@ impl Watcher {
             last_offset: None,
             local_only: false,
             daemons: None,
+            audit: None,
             started: clock.monotonic(),
             steps: 0,
             wakeups: 0,
@@ -330,11 +356,36 @@ impl Watcher {
             self.last_steal = s.percent.or(self.last_steal);
             self.steal_high = s.percent.is_some_and(|p| p >= self.warn_steal);
         }
+        if let Some(a) = &r.audit {
+            self.audit = Some(a.findings.clone());
+        }
         ev.extend(r.findings.iter().map(|f| Event::Finding {
             level: f.level,
             what: f.what.clone(),
             advice: f.advice.clone(),
         }));
+        ev
+    }
+
+    /// The findings of a new audit: those that were not there before, and
+    /// those that went (the first audit only sets the baseline).
+    pub fn audit(&mut self, a: &Audit) -> Vec<Event> {
+        let mut ev = Vec::new();
+        if let Some(before) = &self.audit {
+            let same = |x: &AuditFinding, y: &AuditFinding| x.check == y.check && x.what == y.what;
+            for f in before.iter().filter(|f| !a.findings.iter().any(|n| same(f, n))) {
+                ev.push(Event::AuditGone { level: f.level, check: f.check.id(), what: f.what.clone() });
+            }
+            for f in a.findings.iter().filter(|f| !before.iter().any(|b| same(f, b))) {
+                ev.push(Event::AuditNew {
+                    level: f.level,
+                    check: f.check.id(),
+                    what: f.what.clone(),
+                    fix: f.fix.clone(),
+                });
+            }
+        }
+        self.audit = Some(a.findings.clone());
         ev
     }
 
@@ -447,6 +498,7 @@ fn observe(paths: &Paths) -> Observation {
 fn start_check(config: &Config) -> CheckOptions {
     CheckOptions {
         paths: config.paths.clone(),
+        scan: config.scan.clone(),
         servers: config.servers.clone(),
         timeout: config.timeout,
         thresholds: Thresholds {
@@ -529,6 +581,9 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
     let mut klog = KernelLog::open(&config.paths.kmsg)
         .map_err(|e| warn(&format!("unable to read {}: {}", config.paths.kmsg.display(), strerr::errstr(&e))))
         .ok();
+    let hangup = unix::signals::SignalFd::block(&[libc::SIGHUP])
+        .map_err(|e| warn(&format!("unable to create a signalfd for SIGHUP: {}", strerr::errstr(&e))))
+        .ok();
     let mut w = Watcher::new(config, &clock);
     let specs = if config.query_interval.is_zero() {
         Vec::new()
@@ -549,13 +604,22 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
     let mut next_sample = now.saturating_add(config.interval);
     let mut next_summary = now.saturating_add(config.summary);
     let mut next_query = now.saturating_add(config.query_interval);
+    let mut next_audit = now.saturating_add(config.audit_interval);
+    let target = probe::audit_target(&start_check(config));
     loop {
         let now = clock.monotonic();
         let mut due = next_sample.min(next_summary);
         if !config.query_interval.is_zero() {
             due = due.min(next_query);
         }
+        if !config.audit_interval.is_zero() {
+            due = due.min(next_audit);
+        }
+        // The signalfd first, then the timer, then the kernel log.
         let mut fds = Vec::new();
+        if let Some(h) = &hangup {
+            fds.push(h.as_raw_fd());
+        }
         if let Some(t) = &timer {
             fds.push(t.as_raw_fd());
         }
@@ -563,8 +627,12 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
             fds.push(k.file.as_raw_fd());
         }
         let ready = unix::poll::poll_readable(&fds, Some(due.saturating_sub(now)))?;
-        let signalled =
-            timer.as_ref().is_some_and(|t| ready.first() == Some(&true) && unix::timer::wall_was_stepped(t));
+        let hung_up = hangup.as_ref().is_some_and(|h| ready.first() == Some(&true) && h.next().is_some());
+        if let Some(h) = hangup.as_ref().filter(|_| hung_up) {
+            while h.next().is_some() {}
+        }
+        let timer_ready = ready.get(usize::from(hangup.is_some())) == Some(&true);
+        let signalled = timer.as_ref().is_some_and(|t| timer_ready && unix::timer::wall_was_stepped(t));
         if signalled {
             if let Some(t) = &timer {
                 unix::timer::arm_wall_step_timer(t)?;
@@ -592,6 +660,13 @@ pub fn run(config: &Config, out: &mut dyn Write, warn: &dyn Fn(&str)) -> io::Res
             events.extend(w.daemons(&running.iter().map(|r| r.kind).collect::<Vec<_>>()));
             events.extend(w.daemon(local_clock_only(config, &running)));
             next_query = next_after(next_query, now, config.query_interval);
+        }
+        let audit_due = !config.audit_interval.is_zero() && now >= next_audit;
+        if hung_up || audit_due {
+            events.extend(w.audit(&audit::run(&target)));
+            if audit_due {
+                next_audit = next_after(next_audit, now, config.audit_interval);
+            }
         }
         if now >= next_summary {
             events.push(w.summary(&clock));

@@ -117,6 +117,7 @@ fn full_report() -> Report {
             over: Duration::from_millis(1500),
             since_boot: Some(0.0625),
         })),
+        audit: None,
         findings: vec![],
     };
     analyse(&mut r, &Thresholds::default());
@@ -134,6 +135,7 @@ fn error_report() -> Report {
         }),
         vm: Some(VmReport { detected: None, tools: GuestTools::default(), advice: vec![] }),
         steal: Some(Err("/proc/stat: no cpu line".into())),
+        audit: None,
         findings: vec![],
     };
     analyse(&mut r, &Thresholds::default());

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use timehealth::{CheckOptions, Paths, Sections};
 
-const USAGE: &str = "tend clock [--json] [--prometheus] [--prometheus-file FILE] [--server HOST[:PORT]]... \
+const USAGE: &str = "tend clock [--audit] [--json] [--prometheus] [--prometheus-file FILE] [--server HOST[:PORT]]... \
 [--warn-offset S] [--crit-offset S] [--warn-steal PCT] [--crit-steal PCT] [--timeout S] [--sample S] \
-[--check kernel,ntp,clocksource,vm,steal] [--proc DIR] [--sys DIR] [--kmsg FILE] [--etc DIR]";
+[--check kernel,ntp,clocksource,vm,steal,audit] [--root DIR] [--scan DIR] [--proc DIR] [--sys DIR] [--kmsg FILE] [--etc DIR]";
 
 /// `--name VALUE` and `--name=VALUE` options, shared with clockwatch.
 pub(super) struct LongOptions<'a> {
@@ -67,8 +67,13 @@ impl<'a> LongOptions<'a> {
             .map_err(|_| BadOption(format!("option --{name} is too long (at most {} seconds)", u64::MAX)))
     }
 
-    /// The probe path options (`--proc`, `--sys`, `--kmsg`, `--etc`); false if `name` is not one.
+    /// The probe path options (`--root`, which sets all the others, `--proc`,
+    /// `--sys`, `--kmsg`, `--etc`); false if `name` is not one.
     pub(super) fn path(&mut self, name: &str, inline: Option<String>, paths: &mut Paths) -> Result<bool, BadOption> {
+        if name == "root" {
+            *paths = Paths::under(std::path::Path::new(&self.value(name, inline)?));
+            return Ok(true);
+        }
         let slot = match name {
             "proc" => &mut paths.proc,
             "sys" => &mut paths.sys,
@@ -88,6 +93,8 @@ pub(super) fn bad(e: BadOption, usage: &str) -> u8 {
 }
 
 struct Output {
+    /// `--audit`: only the configuration audit.
+    audit: bool,
     json: bool,
     prometheus: bool,
     prometheus_file: Option<PathBuf>,
@@ -95,11 +102,13 @@ struct Output {
 
 fn parse(args: &[&OsStr]) -> Result<(CheckOptions, Output), BadOption> {
     let mut o = CheckOptions::default();
-    let mut out = Output { json: false, prometheus: false, prometheus_file: None };
+    let mut out = Output { audit: false, json: false, prometheus: false, prometheus_file: None };
     let mut checks: Option<Sections> = None;
     let mut opts = LongOptions::new(args);
     while let Some((name, inline)) = opts.next_option()? {
         match name.as_str() {
+            "audit" => out.audit = true,
+            "scan" => o.scan = Some(opts.value(&name, inline)?.into()),
             "json" => out.json = true,
             "prometheus" => out.prometheus = true,
             "prometheus-file" => out.prometheus_file = Some(opts.value(&name, inline)?.into()),
@@ -140,18 +149,36 @@ fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
+/// Writes the Prometheus file if asked, then `text` to stdout; returns the exit code.
+fn finish(out: &Output, prometheus: impl FnOnce() -> String, text: String, verdict: timehealth::Level) -> u8 {
+    if let Some(path) = &out.prometheus_file {
+        if let Err(e) = write_atomically(path, &prometheus()) {
+            let p = path.as_os_str().as_bytes();
+            return strerr::die(strerr::EXIT_SYSTEM, &[b"unable to write ", p, b": ", strerr::errstr(&e).as_bytes()]);
+        }
+    }
+    // A closed stdout (a monitoring agent that read only the first line) is not an error.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    verdict.exit_code()
+}
+
 pub fn main(args: &[&OsStr]) -> u8 {
     let (options, out) = match parse(args) {
         Ok(x) => x,
         Err(e) => return bad(e, USAGE),
     };
-    let report = timehealth::check(&options);
-    if let Some(path) = &out.prometheus_file {
-        if let Err(e) = write_atomically(path, &timehealth::prometheus::render(&report)) {
-            let p = path.as_os_str().as_bytes();
-            return strerr::die(strerr::EXIT_SYSTEM, &[b"unable to write ", p, b": ", strerr::errstr(&e).as_bytes()]);
-        }
+    if out.audit {
+        let audit = timehealth::audit::run(&timehealth::probe::audit_target(&options));
+        let text = if out.json {
+            timehealth::json::audit(&audit)
+        } else if out.prometheus {
+            timehealth::prometheus::audit(&audit)
+        } else {
+            timehealth::text::audit(&audit)
+        };
+        return finish(&out, || timehealth::prometheus::audit(&audit), text, audit.verdict());
     }
+    let report = timehealth::check(&options);
     let text = if out.json {
         timehealth::json::render(&report)
     } else if out.prometheus {
@@ -159,7 +186,5 @@ pub fn main(args: &[&OsStr]) -> u8 {
     } else {
         timehealth::text::render(&report, &options.thresholds)
     };
-    // A closed stdout (a monitoring agent that read only the first line) is not an error.
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    report.verdict().exit_code()
+    finish(&out, || timehealth::prometheus::render(&report), text, report.verdict())
 }

@@ -8,8 +8,8 @@ use timehealth::watch::{self, Config};
 use super::clock::{bad, BadOption, LongOptions};
 
 const USAGE: &str = "clockwatch [--interval S] [--summary S] [--query-interval S] [--step-threshold S] \
-[--server HOST[:PORT]]... [--warn-offset S] [--warn-steal PCT] [--timeout S] \
-[--proc DIR] [--sys DIR] [--kmsg FILE] [--etc DIR]";
+[--server HOST[:PORT]]... [--warn-offset S] [--warn-steal PCT] [--timeout S] [--audit-interval S] [--scan DIR] \
+[--root DIR] [--proc DIR] [--sys DIR] [--kmsg FILE] [--etc DIR]";
 
 fn parse(args: &[&OsStr]) -> Result<Config, BadOption> {
     let mut c = Config::default();
@@ -24,6 +24,8 @@ fn parse(args: &[&OsStr]) -> Result<Config, BadOption> {
             "warn-offset" => c.warn_offset = opts.number(&name, inline)?,
             "warn-steal" => c.warn_steal = opts.number(&name, inline)?,
             "timeout" => c.timeout = opts.duration(&name, inline)?,
+            "audit-interval" => c.audit_interval = opts.duration(&name, inline)?,
+            "scan" => c.scan = Some(opts.value(&name, inline)?.into()),
             _ if opts.path(&name, inline.clone(), &mut c.paths)? => {}
             _ => return Err(BadOption(format!("unknown option --{name}"))),
         }

@@ -5,6 +5,7 @@
 
 mod util;
 
+mod audit;
 mod binary;
 mod check;
 mod clock;
