@@ -15,24 +15,22 @@ fn slow_clocksource(name: &str) -> bool {
     matches!(name, "acpi_pm" | "pmtmr" | "hpet" | "pit" | "jiffies" | "refined-jiffies")
 }
 
-/// The major version of a kernel release (`6.1.0-18-amd64` → 6).
-fn major(release: &str) -> Option<u32> {
-    release.split('.').next()?.parse().ok()
-}
-
 /// The findings for one kernel command line read from `source`; `release`
 /// is the running kernel's; `tsc_unstable` whether its log marked the TSC
 /// unstable (None: the log could not be read).
 pub fn check(source: &str, cmdline: &str, release: &str, tsc_unstable: Option<bool>, out: &mut Vec<AuditFinding>) {
-    let modern = major(release).is_some_and(|m| m >= 3);
     let on = if release.is_empty() { "this kernel".to_string() } else { format!("this kernel ({release})") };
     for word in cmdline.split_whitespace() {
         let (key, value) = word.split_once('=').unwrap_or((word, ""));
         let (check, did, now) = match key {
             "clock" => (
                 Check::CmdlineClock,
-                "chose the timer of i386 2.6 kernels before clocksource= existed, then was deprecated and removed",
-                if modern { format!("{on} ignores it") } else { format!("{on} may still honour it; use clocksource= instead") },
+                "the i386 timer choice of 2.6 kernels, kept since as a deprecated alias of clocksource=",
+                format!(
+                    "{on} still reads it as `clocksource={}` (with a deprecation warning at boot); \
+                     a clocksource it does not have (pit on x86-64) leaves the default",
+                    if value == "pmtmr" { "acpi_pm" } else { value }
+                ),
             ),
             "divider" => (
                 Check::CmdlineDivider,
