@@ -72,10 +72,10 @@ fn field_reports_configuration() {
     let a = run(r);
     assert_eq!(ids(&a), ["ntp_local_driver", "cmdline_clock", "cmdline_divider"], "{a:#?}");
     assert_eq!(a.findings[0].what, "ntpd: the LOCAL driver, `server 127.127.1.0` in /etc/ntp.conf");
-    assert!(a.findings[1]
-        .consequence
-        .ends_with("this kernel (2.6.18-92.el5) still reads it as `clocksource=pit` (with a deprecation warning at boot); \
-                    a clocksource it does not have (pit on x86-64) leaves the default"));
+    assert!(a.findings[1].consequence.ends_with(
+        "this kernel (2.6.18-92.el5) still reads it as `clocksource=pit` (with a deprecation warning at boot); \
+                    a clocksource it does not have (pit on x86-64) leaves the default"
+    ));
     assert!(a.findings[2].consequence.ends_with("this kernel (2.6.18-92.el5) honours it"), "{:?}", a.findings[2]);
     put(r, "proc/cmdline", data("seeds/002-cmdline"));
     assert_eq!(ids(&run(r)), ["ntp_local_driver", "cmdline_divider", "cmdline_clocksource"]);
