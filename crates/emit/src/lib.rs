@@ -2,8 +2,8 @@
 //! prints it (`svstat -j`, `tend clock --json/--prometheus`, the exporters):
 //! [`json::Json`] writes JSON as it goes (no value tree), [`prometheus::Exposition`]
 //! writes the Prometheus text exposition format. Both write into memory: a
-//! caller prints a whole line or file at once, so a reader never sees half
-//! of one.
+//! caller prints a whole line or file at once ([`write_atomically`] for a
+//! file), so a reader never sees half of one.
 //!
 //! ```
 //! let mut j = emit::json::Json::new();
@@ -22,3 +22,13 @@
 
 pub mod json;
 pub mod prometheus;
+
+/// Writes `text` to `path` through a temporary name beside it (`PATH.tmp`)
+/// renamed over it, so that a reader (node_exporter's textfile collector)
+/// never sees half a file.
+pub fn write_atomically(path: &std::path::Path, text: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}

@@ -2,6 +2,11 @@
 //! textfile collector and a scrape read it: per metric family one `# HELP`
 //! and one `# TYPE` line, then its samples, every family's lines together.
 //!
+//! [`Exposition::reusing`] with `openmetrics` writes OpenMetrics 1.0 instead, for a
+//! scraper that asks for it: a counter's HELP and TYPE name its family
+//! without the `_total` its samples carry, and [`Exposition::finish`] ends
+//! the text with `# EOF`.
+//!
 //! Metric and label names are the caller's constants and must match
 //! `[a-zA-Z_:][a-zA-Z0-9_:]*`; they are written as given. HELP text escapes
 //! `\` and newline; label values escape `\`, `"` and newline. Values are
@@ -32,6 +37,7 @@ impl Type {
 #[derive(Debug, Default)]
 pub struct Exposition {
     out: String,
+    openmetrics: bool,
 }
 
 /// The family whose header was just written; its samples go through it.
@@ -45,8 +51,30 @@ impl Exposition {
         Exposition::default()
     }
 
+    /// A text-format (`openmetrics` false) or OpenMetrics exposition
+    /// written into `buf`, cleared first (a caller that writes one
+    /// exposition after another reuses its buffer).
+    pub fn reusing(mut buf: String, openmetrics: bool) -> Exposition {
+        buf.clear();
+        Exposition { out: buf, openmetrics }
+    }
+
     /// The text written so far.
     pub fn into_string(self) -> String {
+        self.out
+    }
+
+    /// Lines written by another exposition of the same format (whole
+    /// families), added as they are.
+    pub fn append(&mut self, families: &str) {
+        self.out.push_str(families);
+    }
+
+    /// The text, ended as its format wants (OpenMetrics: `# EOF`).
+    pub fn finish(mut self) -> String {
+        if self.openmetrics {
+            self.out.push_str("# EOF\n");
+        }
         self.out
     }
 
@@ -54,17 +82,23 @@ impl Exposition {
     /// write all its samples through the returned [`Family`].
     pub fn family<'a>(&'a mut self, name: &'a str, help: &str, kind: Type) -> Family<'a> {
         let out = &mut self.out;
+        // OpenMetrics names a counter's family without its samples' suffix.
+        let family = match kind {
+            Type::Counter if self.openmetrics => name.strip_suffix("_total").unwrap_or(name),
+            _ => name,
+        };
         out.push_str("# HELP ");
-        out.push_str(name);
+        out.push_str(family);
         out.push(' ');
         for c in help.chars() {
             match c {
                 '\\' => out.push_str("\\\\"),
                 '\n' => out.push_str("\\n"),
+                '"' if self.openmetrics => out.push_str("\\\""),
                 c => out.push(c),
             }
         }
-        let _ = writeln!(out, "\n# TYPE {name} {}", kind.name());
+        let _ = writeln!(out, "\n# TYPE {family} {}", kind.name());
         Family { out, name }
     }
 
@@ -139,6 +173,21 @@ mod tests {
             values,
             ["0", "-0.5", "16", "300.000017", "1000000000000000000000", "0.00000015", "NaN", "+Inf", "-Inf"]
         );
+    }
+
+    #[test]
+    fn openmetrics_counters_and_eof() {
+        let mut p = Exposition::reusing(String::from("old text"), true);
+        p.family("tend_restarts_total", "Restarts \"counted\".", Type::Counter).sample(&[], 2.0);
+        p.single("tend_up", "1 if up.", Type::Gauge, 1.0);
+        assert_eq!(
+            p.finish(),
+            "# HELP tend_restarts Restarts \\\"counted\\\".\n# TYPE tend_restarts counter\ntend_restarts_total 2\n\
+             # HELP tend_up 1 if up.\n# TYPE tend_up gauge\ntend_up 1\n# EOF\n"
+        );
+        let mut p = Exposition::reusing(String::from("old"), false);
+        p.single("n_total", "count.", Type::Counter, 1.0);
+        assert_eq!(p.finish(), "# HELP n_total count.\n# TYPE n_total counter\nn_total 1\n");
     }
 
     #[test]

@@ -96,6 +96,7 @@ mod tests {
             io_write: None,
             fds: None,
             oom_kills: None,
+            memory_max: None,
             procs,
             notes: Vec::new(),
         }

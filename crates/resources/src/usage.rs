@@ -96,6 +96,9 @@ pub struct Usage {
     pub fds: Option<u32>,
     /// OOM kills in its cgroup (`memory.events`).
     pub oom_kills: Option<u64>,
+    /// Its cgroup's limit (`memory.max`); None when unlimited (`max`) or
+    /// without a cgroup or memory controller.
+    pub memory_max: Option<u64>,
     /// Its processes, the main process's tree first, each tree in
     /// depth-first order of pids.
     pub procs: Vec<Proc>,
@@ -117,6 +120,7 @@ impl Usage {
             io_write: None,
             fds: None,
             oom_kills: None,
+            memory_max: None,
             procs: Vec::new(),
             notes: Vec::new(),
         }
@@ -516,6 +520,7 @@ impl ProcTable {
             None => {}
         }
         u.oom_kills = memory("memory.events").and_then(|t| parse::keyed(&t, b"oom_kill"));
+        u.memory_max = memory("memory.max").and_then(|t| parse::number(&t));
         if u.oom_kills.is_none() {
             u.note("oom_kills", "no memory controller in the service's cgroup");
         }
@@ -647,8 +652,14 @@ mod tests {
         m.put(&format!("{CG_DIR}/memory.peak"), b"314572800\n");
         m.put(&format!("{CG_DIR}/memory.events"), b"low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n");
         m.put(&format!("{CG_DIR}/io.stat"), b"8:0 rbytes=10 wbytes=20 rios=1 wios=1 dbytes=0 dios=0\n");
+        m.put(&format!("{CG_DIR}/memory.max"), b"max\n");
+        assert_eq!(full(&m, Some(200)).memory_max, None, "unlimited");
+        m.put(&format!("{CG_DIR}/memory.max"), b"536870912\n");
         let u = full(&m, Some(200));
-        assert_eq!((u.rss, u.rss_peak, u.oom_kills), (209_715_200, Some(314_572_800), Some(1)));
+        assert_eq!(
+            (u.rss, u.rss_peak, u.oom_kills, u.memory_max),
+            (209_715_200, Some(314_572_800), Some(1), Some(536_870_912))
+        );
         assert_eq!((u.io_read, u.io_write), (Some(10), Some(20)));
         assert!(u.notes.is_empty(), "{:?}", u.notes);
     }

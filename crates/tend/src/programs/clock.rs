@@ -141,18 +141,10 @@ fn parse(args: &[&OsStr]) -> Result<(CheckOptions, Output), BadOption> {
     Ok((o, out))
 }
 
-/// Writes `text` to `path` through a temporary name, so node_exporter never reads half a file.
-fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
-}
-
 /// Writes the Prometheus file if asked, then `text` to stdout; returns the exit code.
 fn finish(out: &Output, prometheus: impl FnOnce() -> String, text: String, verdict: timehealth::Level) -> u8 {
     if let Some(path) = &out.prometheus_file {
-        if let Err(e) = write_atomically(path, &prometheus()) {
+        if let Err(e) = emit::write_atomically(path, prometheus().as_bytes()) {
             let p = path.as_os_str().as_bytes();
             return strerr::die(strerr::EXIT_SYSTEM, &[b"unable to write ", p, b": ", strerr::errstr(&e).as_bytes()]);
         }

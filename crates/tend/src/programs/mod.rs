@@ -9,6 +9,7 @@ mod clock;
 mod clockwatch;
 mod envdir;
 mod envuidgid;
+mod exporter;
 mod fghack;
 mod log;
 mod multilog;
@@ -39,7 +40,7 @@ pub struct Program {
     pub main: fn(&[&OsStr]) -> u8,
     pub start: Start,
     /// Whether `tend install` makes a symlink for it (not for `clock`,
-    /// `log`, `status`, `syslogd`, `top` and `watch`, names too generic for a
+    /// `exporter`, `log`, `status`, `syslogd`, `top` and `watch`, names too generic for a
     /// bin directory or taken by procps and syslog daemons; run them as
     /// `tend clock`, `tend log`, ...).
     pub link: bool,
@@ -74,7 +75,7 @@ impl Program {
 /// rather than a static table of programs: each `&str` or `fn` in a static
 /// table is a relocated pointer, written by the loader into the RELRO pages
 /// that every process (a hundred supervise) owns.
-const NAMES: &str = "chpst clock clockwatch envdir envuidgid fghack log multilog pgrphack readproctitle setlock \
+const NAMES: &str = "chpst clock clockwatch envdir envuidgid exporter fghack log multilog pgrphack readproctitle setlock \
                      setuidgid softlimit status supervise svc svok svscan svscanboot svstat svup svwait syslogd tai64n tai64nlocal top \
                      watch";
 
@@ -96,6 +97,10 @@ pub fn find(name: &[u8]) -> Option<Program> {
         "clockwatch" => p(clockwatch::main, "log clock steps, sync changes and steal time as they happen"),
         "envdir" => as_given(envdir::main, "set environment variables from a directory, then run a program"),
         "envuidgid" => as_given(envuidgid::main, "set UID and GID from an account, then run a program"),
+        "exporter" => Program {
+            link: false,
+            ..p(exporter::main, "serve services' and the clock's metrics to Prometheus over HTTP (tend exporter)")
+        },
         "fghack" => as_given(fghack::main, "keep a self-backgrounding daemon in the foreground"),
         "log" => Program {
             link: false,

@@ -25,7 +25,7 @@ fn install_creates_a_link_per_program_and_replaces_old_links() {
     let listed = sb.command(env!("CARGO_BIN_EXE_tend")).arg("--list").output().unwrap();
     let listed = String::from_utf8(listed.stdout).unwrap();
     let tend = std::fs::canonicalize(env!("CARGO_BIN_EXE_tend")).unwrap();
-    let unlinked = ["clock", "log", "status", "syslogd", "top", "watch"];
+    let unlinked = ["clock", "exporter", "log", "status", "syslogd", "top", "watch"];
     for name in listed.lines().filter_map(|l| l.split_whitespace().next()).filter(|n| !unlinked.contains(n)) {
         assert_eq!(std::fs::read_link(dir.join(name)).unwrap(), tend, "{name}");
     }
