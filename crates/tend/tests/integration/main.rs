@@ -13,6 +13,7 @@ mod console;
 mod deps;
 mod dispatch;
 mod docs;
+mod exporter;
 mod limits;
 mod log;
 mod multilog;
