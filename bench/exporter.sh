@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Issue 14, item 1: `tend exporter` on a scan directory of N_SERVICES
+# (default 1000) services run by tend's svscan (each `run` is `exec sleep`).
+# Prints the time one scrape of /metrics takes (the HTTP request's wall time
+# as a client sees it, and the collection alone as the exporter reports it in
+# tend_exporter_scrape_duration_seconds), over RUNS (default 20) scrapes each
+# made after the last collection aged past the exporter's 1 s reuse; then
+# the exporter's CPU time per such scrape, and its resident memory after
+# 1000 and after 10000 scrapes made back to back. Knobs: N_SERVICES, RUNS, BENCH_DIR (default /var/tmp).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/build-tend.sh
+exec python3 - <<'PY'
+import os, shutil, socket, statistics, struct, subprocess, time
+from benchlib import sleeping_services, sweep, tend_bin_dir
+
+TEND = os.environ["TEND"]
+N = int(os.environ.get("N_SERVICES", "1000"))
+RUNS = int(os.environ.get("RUNS", "20"))
+work, bindir = tend_bin_dir(os.path.join(os.environ.get("BENCH_DIR", "/var/tmp"), "tend-bench-exporter-"))
+scan = os.path.join(work, "scan")
+os.mkdir(scan)
+env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}")
+groups = []
+
+def up(d):
+    try:
+        with open(os.path.join(d, "supervise", "status"), "rb") as f:
+            return struct.unpack("<I", f.read(18)[12:16])[0] != 0
+    except (OSError, struct.error):
+        return False
+
+def scrape(address):
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: bench\r\n\r\n")
+        chunks = []
+        while True:
+            c = s.recv(1 << 16)
+            if not c:
+                break
+            chunks.append(c)
+    answer = b"".join(chunks)
+    if not answer.startswith(b"HTTP/1.1 200 OK\r\n"):
+        raise SystemExit(f"scrape failed: {answer[:80]!r}")
+    return answer
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+try:
+    dirs = sleeping_services(scan, N)
+    p = subprocess.Popen([os.path.join(bindir, "svscan"), scan], env=env, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    groups.append(p.pid)
+    end = time.monotonic() + 600
+    while not all(up(d) for d in dirs):
+        if time.monotonic() > end:
+            raise SystemExit("services not up after 600 s")
+        time.sleep(0.5)
+    e = subprocess.Popen([TEND, "exporter", "--listen", "127.0.0.1:0", "--clock-check", "kernel", scan],
+                         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    groups.append(e.pid)
+    address = e.stdout.readline().decode().split()[-1]
+    scrape(address)  # the first: cgroups located, buffers grown
+    walls, collects, size = [], [], 0
+    cpu = cpu_seconds(e.pid)
+    for _ in range(RUNS):
+        time.sleep(1.05)
+        t = time.monotonic()
+        answer = scrape(address)
+        walls.append(time.monotonic() - t)
+        size = len(answer)
+        line = next(l for l in answer.split(b"\n") if l.startswith(b"tend_exporter_scrape_duration_seconds "))
+        collects.append(float(line.split()[1]))
+    cpu = (cpu_seconds(e.pid) - cpu) / RUNS
+    load = os.getloadavg()[0]
+    rss = [("after the first scrape", rss_kib(e.pid))]
+    t = time.monotonic()
+    for i in range(1, 10001):
+        scrape(address)
+        if i in (1000, 10000):
+            rss.append((f"after {i} more scrapes", rss_kib(e.pid)))
+    rate = 10000 / (time.monotonic() - t)
+finally:
+    sweep(work, groups)
+    shutil.rmtree(work, ignore_errors=True)
+print(f"| /metrics, {N} services ({size} bytes), {RUNS} scrapes | median ms | best ms | worst ms |")
+print("|---|---:|---:|---:|")
+for name, xs in [("scrape, as the client waits", walls), ("collection (tend_exporter_scrape_duration_seconds)", collects)]:
+    print(f"| {name} | {statistics.median(xs) * 1000:.1f} | {min(xs) * 1000:.1f} | {max(xs) * 1000:.1f} |")
+print(f"\nCPU time of the exporter per scrape (collection and text): {cpu * 1000:.0f} ms; load average {load:.1f}.")
+print()
+print(f"| exporter RSS | KiB |")
+print("|---|---:|")
+for name, kib in rss:
+    print(f"| {name} | {kib} |")
+print(f"\n10000 scrapes back to back: {rate:.0f} a second (the services collected at most once a second).")
+PY
