@@ -22,6 +22,7 @@ mod notify;
 mod notifyhook;
 mod oneshot;
 mod peers;
+mod prometheus;
 mod rootless;
 mod shutdown;
 mod status;

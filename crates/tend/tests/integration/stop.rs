@@ -5,13 +5,13 @@
 //! is forced by running supervise in a mount namespace without cgroup2.
 
 use std::fs;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 
 use crate::supervise::{service, start_with, stderr_of, svc, wait_up};
 use crate::util::{
-    cgroup_mount, cgroup_name, cgroup_of, gone, read_status, require, wait_exec, wait_for, wait_for_line,
+    cgroup_mount, cgroup_name, cgroup_of, free_port, gone, read_status, require, wait_exec, wait_for, wait_for_line,
     wait_for_status, Sandbox, NO_CGROUP_NOTICE,
 };
 
@@ -114,11 +114,6 @@ fn svc_d_stops_a_background_child_in_both_modes() {
         }
         assert_eq!(stderr_of(&sb, "s"), "", "{mode:?}");
     }
-}
-
-/// A port on the loopback that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// Item 1: tcpserver (Debian's ucspi-tcp) with an open connection: after

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use crate::svscan::{service, start_svscan_with};
-use crate::util::{read_status, require, signal, wait_for, wait_for_status, wait_supervised, Sandbox};
+use crate::util::{free_port, read_status, require, signal, wait_for, wait_for_status, wait_supervised, Sandbox};
 
 /// A tree `scan/sys`: `tend syslogd` on the socket `sb/log.sock` that its
 /// supervise holds (`socket`), logging through multilog with `script`
@@ -171,12 +171,6 @@ fn malformed_and_over_long_messages_are_kept_marked_and_cut() {
     assert_eq!(lines.next().unwrap(), "user.notice [malformed]: ");
     s.send_to(b"<191>x: still alive", &sock).unwrap();
     assert_eq!(lines.next().unwrap(), "local7.debug x: still alive");
-}
-
-/// A free TCP and UDP port on 127.0.0.1 (bound by nobody when returned).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 #[test]

@@ -632,6 +632,13 @@ pub fn assert_same(what: &str, ours: &[u8], theirs: &[u8]) {
     }
 }
 
+/// A port on 127.0.0.1 that no socket held a moment ago (bound by nobody
+/// when returned: the program under test binds it).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local address").port()
+}
+
 /// Makes a FIFO at `path` (a gate a service's script waits on: `read x < gate`).
 pub fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("path");
