@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::svscan::{service, start_svscan_with};
-use crate::util::{free_port, require, wait_until, Sandbox, PATIENCE};
+use crate::util::{free_port, require, wait_for_line, wait_until, Sandbox, PATIENCE};
 
 /// examples/prometheus in the source tree.
 fn examples() -> PathBuf {
@@ -164,14 +164,20 @@ fn a_crash_loop_under_tend_fires_its_alert_in_a_real_prometheus() {
     let mut sb = Sandbox::new();
     let scan = sb.join("scan");
     let tree = scan.to_str().expect("a UTF-8 temporary path");
-    let exporter = free_port();
     service(&sb, "steady", "exec sleep 1000");
     service(&sb, "flaky", "echo cannot start >&2\nexit 1");
-    // The exporter runs as a service of the tree it watches.
+    // The exporter runs as a service of the tree it watches, on a port the
+    // kernel picks (its first line says which), checking only the kernel's
+    // clock (no NTP query leaves the machine).
     let tend = env!("CARGO_BIN_EXE_tend");
-    service(&sb, "exporter", &format!("exec {tend} exporter --listen 127.0.0.1:{exporter} {tree}"));
+    service(
+        &sb,
+        "exporter",
+        &format!("exec {tend} exporter --listen 127.0.0.1:0 --clock-check kernel {tree} > ../../listening"),
+    );
     start_svscan_with(&mut sb, "stderr", &[]);
-    let target = format!("127.0.0.1:{exporter}");
+    let listening = wait_for_line(&sb.join("listening"));
+    let target = listening.strip_prefix("listening on ").unwrap_or_else(|| panic!("{listening:?}")).to_string();
     let prometheus = Prometheus::start(&mut sb, &target);
 
     // Prometheus scrapes the exporter, and every service has its series,
