@@ -20,6 +20,7 @@ mod nested;
 mod notify;
 mod notifyhook;
 mod oneshot;
+mod package;
 mod peers;
 mod rootless;
 mod shutdown;
