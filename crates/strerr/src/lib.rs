@@ -22,6 +22,6 @@ mod message;
 pub use errstr::{errno_str, errstr};
 pub use getopt::{Getopt, Opt};
 pub use message::{
-    die, fatal, fatal_line, program, set_program, usage, warn, warning_line, warning_prefix, write_stderr, EXIT_BUG,
-    EXIT_SYSTEM, EXIT_USAGE,
+    die, fatal, fatal_line, program, set_program, usage, usage_as_given, warn, warning_line, warning_prefix,
+    write_stderr, EXIT_BUG, EXIT_SYSTEM, EXIT_USAGE,
 };

@@ -63,10 +63,30 @@ pub fn die(code: u8, parts: &[&[u8]]) -> u8 {
     code
 }
 
-/// `PROG: usage: TEXT` and exit code 100, as a value for `main` to return.
+/// `PROG: usage: TEXT` and the line naming the program's page
+/// ([`usage_as_given`]); exit code 100, as a value for `main` to return.
 pub fn usage(text: &str) -> u8 {
-    write_stderr(&line(b"usage: ", &[text.as_bytes()]));
+    usage_as_given(&line(b"usage: ", &[text.as_bytes()]));
     EXIT_USAGE
+}
+
+/// A usage message in the form the original program prints it (`text`,
+/// lines ending in newlines: runit's `usage: chpst ...`, daemontools' svc's
+/// option list), then `PROG: see man tend-PROG or doc/PROG.md` (`man tend`
+/// for tend itself), in one write. The caller picks the exit code.
+pub fn usage_as_given(text: &[u8]) {
+    let mut s = Vec::with_capacity(text.len() + 64);
+    s.extend_from_slice(text);
+    push_page(&mut s, program().as_bytes());
+    write_stderr(&s);
+}
+
+/// `PROG: see man tend-PROG or doc/PROG.md` and its newline.
+fn push_page(s: &mut Vec<u8>, program: &[u8]) {
+    let (dash, name): (&[u8], &[u8]) = if program == b"tend" { (b"", b"") } else { (b"-", program) };
+    for part in [program, b": see man tend", dash, name, b" or doc/", program, b".md\n"] {
+        s.extend_from_slice(part);
+    }
 }
 
 /// `PROG: warning: PARTS...` and its newline, as bytes: a line to print
@@ -99,5 +119,16 @@ mod tests {
             b"envdir: fatal: unable to read \xff\xfe: x\n"
         );
         assert_eq!(warning_prefix(&[b"unable to start ", b"\xff", b": "]), b"envdir: warning: unable to start \xff: ");
+    }
+
+    #[test]
+    fn usage_names_the_page_of_the_program_or_of_tend() {
+        let page = |program: &[u8]| {
+            let mut s = Vec::new();
+            push_page(&mut s, program);
+            String::from_utf8(s).unwrap()
+        };
+        assert_eq!(page(b"svc"), "svc: see man tend-svc or doc/svc.md\n");
+        assert_eq!(page(b"tend"), "tend: see man tend or doc/tend.md\n");
     }
 }

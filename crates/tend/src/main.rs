@@ -14,6 +14,7 @@
 #![cfg_attr(not(test), no_main)]
 
 mod filter;
+mod install;
 mod programs;
 mod top;
 

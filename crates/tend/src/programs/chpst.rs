@@ -45,7 +45,7 @@ struct Options {
 }
 
 fn usage() -> u8 {
-    strerr::write_stderr(USAGE.as_bytes());
+    strerr::usage_as_given(USAGE.as_bytes());
     EXIT_USAGE
 }
 

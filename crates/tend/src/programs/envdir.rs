@@ -49,6 +49,6 @@ pub fn main(args: &[&OsStr]) -> u8 {
 
 /// daemontools' envdir exits 111, not 100, on a usage error.
 fn usage() -> u8 {
-    strerr::write_stderr(b"envdir: usage: envdir dir child\n");
+    strerr::usage_as_given(b"envdir: usage: envdir dir child\n");
     EXIT_SYSTEM
 }

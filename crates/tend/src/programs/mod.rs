@@ -1,8 +1,8 @@
 //! One module per program, and the sorted list of names that dispatches to them.
 
 use std::ffi::OsStr;
+use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 
 mod chpst;
 mod clock;
@@ -144,9 +144,29 @@ fn programs() -> impl Iterator<Item = Program> {
     names().filter_map(|name| find(name.as_bytes()))
 }
 
-const TEND_USAGE: &str = "tend PROGRAM [ARGS...] | tend --list | tend install DIR";
+const TEND_USAGE: &str =
+    "tend PROGRAM [ARGS...] | tend --list | tend --help | tend --version | tend install [--force] DIR";
 
-/// `tend ...`: a program by name, `--list`, or `install DIR`.
+/// `tend --help`'s text before the programs.
+const HELP: &str = "usage: tend PROGRAM [ARGS...]    run PROGRAM (or run tend through a link named PROGRAM)
+       tend install [--force] DIR  link DIR/PROGRAM -> tend for every program whose name is free
+       tend --list                 the programs, one line each
+       tend --version              tend's version (and git commit)
+
+Programs:
+";
+
+/// `tend --help`'s text after the programs.
+const HELP_END: &str = "
+Each program's page: man tend-PROGRAM or doc/PROGRAM.md; tend's own: man tend or doc/tend.md.
+";
+
+/// `tend --version`: the package's version, and the git commit it was built
+/// from when known (crates/tend/build.rs).
+const VERSION: &str = concat!("tend ", env!("CARGO_PKG_VERSION"));
+const COMMIT: &str = env!("TEND_COMMIT");
+
+/// `tend ...`: a program by name, `--list`, `--help`, `--version` or `install DIR`.
 pub fn tend(args: &[&OsStr]) -> u8 {
     if let Some(p) = args.first().and_then(|name| find(name.as_bytes())) {
         return p.run(&args[1..]);
@@ -154,47 +174,31 @@ pub fn tend(args: &[&OsStr]) -> u8 {
     strerr::set_program("tend");
     let Some(first) = args.first() else { return strerr::usage(TEND_USAGE) };
     match first.as_bytes() {
-        b"--list" => {
-            let mut out = String::new();
-            for p in programs() {
-                out.push_str(&format!("{:<14} {}\n", p.name, p.about));
-            }
-            print!("{out}");
-            0
+        b"--list" => print_out(&[&list("")]),
+        b"--help" | b"-h" => print_out(&[HELP, &list("  "), HELP_END]),
+        b"--version" | b"-V" if COMMIT.is_empty() => print_out(&[VERSION, "\n"]),
+        b"--version" | b"-V" => print_out(&[VERSION, " (git ", COMMIT, ")\n"]),
+        b"install" => {
+            crate::install::main(args.get(1..).unwrap_or_default(), programs().filter(|p| p.link).map(|p| p.name))
         }
-        b"--help" | b"-h" => {
-            println!("usage: {TEND_USAGE}\nRun `tend --list` for the programs.");
-            0
-        }
-        b"install" => match args.get(1..) {
-            Some([dir]) => install(Path::new(dir)),
-            _ => strerr::usage("tend install DIR"),
-        },
         _ => strerr::die(strerr::EXIT_USAGE, &[b"unknown program ", first.as_bytes(), b" (tend --list shows them)"]),
     }
 }
 
-/// Creates `DIR/NAME -> tend` for every linkable program, replacing old links.
-fn install(dir: &Path) -> u8 {
-    let exe = match std::env::current_exe().and_then(|e| e.canonicalize()) {
-        Ok(e) => e,
-        Err(e) => {
-            return strerr::die(strerr::EXIT_SYSTEM, &[b"unable to find my own path: ", strerr::errstr(&e).as_bytes()])
-        }
-    };
-    for p in programs().filter(|p| p.link) {
-        let link = dir.join(p.name);
-        if link.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
-            let _ = std::fs::remove_file(&link);
-        }
-        if let Err(e) = std::os::unix::fs::symlink(&exe, &link) {
-            let what = link.as_os_str().as_bytes();
-            return strerr::die(
-                strerr::EXIT_SYSTEM,
-                &[b"unable to create ", what, b": ", strerr::errstr(&e).as_bytes()],
-            );
-        }
+/// Every program and what it does, a line each, after `indent`.
+fn list(indent: &str) -> String {
+    let mut out = String::new();
+    for p in programs() {
+        out.push_str(indent);
+        out.push_str(&format!("{:<14} {}\n", p.name, p.about));
     }
+    out
+}
+
+/// Writes `parts` to stdout; exit 0 (a broken pipe too: `tend --help | head`).
+fn print_out(parts: &[&str]) -> u8 {
+    let mut out = std::io::stdout().lock();
+    let _ = parts.iter().try_for_each(|p| out.write_all(p.as_bytes()));
     0
 }
 

@@ -25,7 +25,7 @@ pub fn main(args: &[&OsStr]) -> u8 {
             Opt::Flag(c) if !letters.contains(&c) => letters.push(c),
             Opt::Flag(_) => {}
             Opt::Arg(..) | Opt::Bad(_) => {
-                strerr::write_stderr(USAGE);
+                strerr::usage_as_given(USAGE);
                 return strerr::EXIT_USAGE;
             }
         }

@@ -21,6 +21,7 @@ mod nested;
 mod notify;
 mod notifyhook;
 mod oneshot;
+mod package;
 mod peers;
 mod prometheus;
 mod rootless;

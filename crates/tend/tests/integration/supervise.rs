@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::util::{
-    alive, assert_same, read_status, runs, signal, supervised, wait_for, wait_for_line, wait_for_status, wait_idle,
-    wait_supervised, wait_until, Sandbox, PATIENCE,
+    alive, assert_same, assert_same_stderr, read_status, runs, signal, supervised, wait_for, wait_for_line,
+    wait_for_status, wait_idle, wait_supervised, wait_until, Sandbox, PATIENCE,
 };
 
 const LONG: Duration = PATIENCE;
@@ -106,7 +106,7 @@ fn usage_matches_daemontools() {
         let ours = sb.tend("supervise").args(args).output().unwrap();
         let theirs = sb.debian("supervise").args(args).output().unwrap();
         assert_eq!(ours.status.code(), Some(100));
-        assert_same("supervise usage", &ours.stderr, &theirs.stderr);
+        assert_same_stderr("supervise usage", &ours.stderr, &theirs.stderr);
     }
 }
 

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use crate::supervise::{json, service, start, start_with, status_pid, svc, wait_up};
 use crate::util::{
-    assert_same, debian_program, wait_for, wait_for_status, wait_supervised, wait_until, Sandbox, PATIENCE,
+    assert_same, assert_same_stderr, debian_program, wait_for, wait_for_status, wait_supervised, wait_until,
+    without_page_line, Sandbox, PATIENCE,
 };
 
 const LONG: Duration = PATIENCE;
@@ -21,14 +22,14 @@ pub fn same_as_debian<S: AsRef<std::ffi::OsStr>>(sb: &Sandbox, prog: &str, args:
     let (mut ours, mut theirs) = (None, None);
     wait_until(LONG, || {
         let (o, t) = (run(&mut sb.tend(prog)), run(&mut sb.debian(prog)));
-        let same = o.stdout == t.stdout && o.stderr == t.stderr;
+        let same = o.stdout == t.stdout && without_page_line(&o.stderr) == t.stderr;
         (ours, theirs) = (Some(o), Some(t));
         same
     });
     let (ours, theirs) = (ours.unwrap(), theirs.unwrap());
     let what = format!("{prog} {:?}", args.iter().map(AsRef::as_ref).collect::<Vec<_>>());
     assert_same(&format!("{what} (stdout)"), &ours.stdout, &theirs.stdout);
-    assert_same(&format!("{what} (stderr)"), &ours.stderr, &theirs.stderr);
+    assert_same_stderr(&format!("{what} (stderr)"), &ours.stderr, &theirs.stderr);
     assert_eq!(ours.status.code(), theirs.status.code(), "{what}: exit code");
     ours
 }

@@ -104,7 +104,8 @@ fn timeout_usage_and_errors() {
     let (code, err) = run(&sb, "svwait", &["-t", "100", "-u", "s"]);
     assert_eq!((code, err.as_str()), (Some(1), "svwait: fatal: timed out\n"));
     assert_eq!(run(&sb, "svwait", &["-t", "100", "-d", "s"]).0, Some(0));
-    let usage = "svwait: usage: svwait [-u|-U|-d|-D] [-a|-o] [-t MS] dir...\n";
+    let usage =
+        "svwait: usage: svwait [-u|-U|-d|-D] [-a|-o] [-t MS] dir...\nsvwait: see man tend-svwait or doc/svwait.md\n";
     assert_eq!(run(&sb, "svwait", &["-t", "soon", "s"]), (Some(100), usage.to_string()));
     assert_eq!(run(&sb, "svwait", &["-k", "s"]), (Some(100), format!("svwait: illegal option -- k\n{usage}")));
     assert_eq!(run(&sb, "svwait", &[]).0, Some(0), "no directory: nothing to wait for (s6-svwait's)");
@@ -134,7 +135,10 @@ fn svup_says_whether_run_runs() {
     assert_eq!(run(&sb, "svup", &["never"]).0, Some(100));
     let (code, err) = run(&sb, "svup", &["missing"]);
     assert_eq!((code, err.as_str()), (Some(111), "svup: fatal: unable to chdir to missing: file does not exist\n"));
-    assert_eq!(run(&sb, "svup", &["s", "t"]), (Some(100), "svup: usage: svup [-L] [-l] dir\n".to_string()));
+    assert_eq!(
+        run(&sb, "svup", &["s", "t"]),
+        (Some(100), "svup: usage: svup [-L] [-l] dir\nsvup: see man tend-svup or doc/svup.md\n".to_string())
+    );
 }
 
 /// `svwait -u` and `-d` on a service run by `supervisor` (Debian's

@@ -15,7 +15,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use crate::util::{
-    assert_same, blocked_in, debian_program, run_with_input, wait_child, wait_for, wait_until, Sandbox, PATIENCE,
+    assert_same, assert_same_stderr, blocked_in, debian_program, run_with_input, wait_child, wait_for, wait_until,
+    Sandbox, PATIENCE,
 };
 
 /// The PATH both implementations and their children get, so that `env` prints the same.
@@ -52,7 +53,7 @@ fn same_with(sb: &Sandbox, program: &str, args: &[&str], setup: impl Fn(&mut Com
     let (a, b) = (run(a), run(b));
     let what = format!("{program} {args:?}");
     assert_same(&format!("{what}: stdout"), &a.stdout, &b.stdout);
-    assert_same(&format!("{what}: stderr"), &a.stderr, &b.stderr);
+    assert_same_stderr(&format!("{what}: stderr"), &a.stderr, &b.stderr);
     assert_eq!((a.status.code(), a.status.signal()), (b.status.code(), b.status.signal()), "{what}: exit status");
     a
 }
@@ -351,7 +352,11 @@ fn softlimit_names_an_invalid_number_then_prints_daemontools_usage() {
                 args.push("true".into());
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 let (a, b) = (run(ours(&sb, "softlimit", &args)), run(theirs(&sb, "softlimit", &args)));
-                let expected = format!("softlimit: fatal: invalid number for -{letter}: {value}\n{}", text(&b.stderr));
+                let expected = format!(
+                    "softlimit: fatal: invalid number for -{letter}: {value}\n{}{}",
+                    text(&b.stderr),
+                    "softlimit: see man tend-softlimit or doc/softlimit.md\n"
+                );
                 assert_eq!(text(&a.stderr), expected, "{args:?}");
                 assert_eq!((a.status.code(), b.status.code()), (Some(100), Some(100)), "{args:?}");
                 assert!(a.stdout.is_empty());
@@ -767,7 +772,7 @@ fn same_under_shell(sb: &Sandbox, shell: &str, program: &str, args: &[&str]) -> 
     let (a, b) = (run(wrap(ours(sb, program, args))), run(wrap(theirs(sb, program, args))));
     let what = format!("{shell}: {program} {args:?}");
     assert_same(&format!("{what}: stdout"), &a.stdout, &b.stdout);
-    assert_same(&format!("{what}: stderr"), &a.stderr, &b.stderr);
+    assert_same_stderr(&format!("{what}: stderr"), &a.stderr, &b.stderr);
     assert_eq!((a.status.code(), a.status.signal()), (b.status.code(), b.status.signal()), "{what}: exit status");
     a
 }
@@ -870,7 +875,7 @@ fn names_that_are_not_utf8_are_printed_as_given() {
         let mut b = theirs(&sb, program, &[]);
         b.args(&args);
         let (a, b) = (run(a), run(b));
-        assert_same(&format!("{program} {args:?}: stderr"), &a.stderr, &b.stderr);
+        assert_same_stderr(&format!("{program} {args:?}: stderr"), &a.stderr, &b.stderr);
         assert_eq!(a.status.code(), b.status.code(), "{program} {args:?}");
         assert!(a.stderr.contains(&0xff), "{program} {args:?}: {:?}", a.stderr);
     }

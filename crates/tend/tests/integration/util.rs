@@ -639,6 +639,33 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("local address").port()
 }
 
+/// Compares our stderr with Debian's program's, allowing tend's one
+/// addition to daemontools' and runit's usage messages: the line naming the
+/// program's page after them (`PROG: see man tend-PROG or doc/PROG.md`),
+/// there only where theirs printed something.
+#[track_caller]
+pub fn assert_same_stderr(what: &str, ours: &[u8], theirs: &[u8]) {
+    let without = without_page_line(ours);
+    assert!(without.len() == ours.len() || !theirs.is_empty(), "{what}: a page line without a usage message");
+    assert_same(what, without, theirs);
+}
+
+/// `stderr` without its last line if that is a usage message's page line.
+pub fn without_page_line(stderr: &[u8]) -> &[u8] {
+    let body = stderr.strip_suffix(b"\n").unwrap_or(stderr);
+    let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let last = String::from_utf8_lossy(&body[start..]);
+    let page = last.split_once(": see man tend").is_some_and(|(prog, rest)| {
+        let page = if prog == "tend" { String::new() } else { format!("-{prog}") };
+        rest == format!("{page} or doc/{prog}.md")
+    });
+    if page {
+        &stderr[..start]
+    } else {
+        stderr
+    }
+}
+
 /// Makes a FIFO at `path` (a gate a service's script waits on: `read x < gate`).
 pub fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("path");
