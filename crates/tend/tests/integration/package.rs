@@ -272,7 +272,7 @@ fn the_debian_package_installs_beside_daemontools_runit_and_s6_runs_and_purges_c
     expected.extend(man_pages().iter().map(|p| format!("/usr/share/man/{p}.gz")));
     let missing: Vec<&String> = expected.iter().filter(|p| !contents.contains(*p)).collect();
     assert!(missing.is_empty(), "not in the package: {missing:?}");
-    for unlinked in ["log", "status", "top", "watch", "syslogd", "clock"] {
+    for unlinked in ["clock", "exporter", "log", "status", "syslogd", "top", "watch"] {
         assert!(!contents.contains(&format!("/usr/lib/tend/bin/{unlinked}")), "{unlinked} linked");
     }
 
