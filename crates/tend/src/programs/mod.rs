@@ -164,7 +164,7 @@ Each program's page: man tend-PROGRAM or doc/PROGRAM.md; tend's own: man tend or
 /// `tend --version`: the package's version, and the git commit it was built
 /// from when known (crates/tend/build.rs).
 const VERSION: &str = concat!("tend ", env!("CARGO_PKG_VERSION"));
-const COMMIT: &str = env!("TEND_COMMIT");
+const COMMIT: &str = env!("GIT_COMMIT_OF_BUILD");
 
 /// `tend ...`: a program by name, `--list`, `--help`, `--version` or `install DIR`.
 pub fn tend(args: &[&OsStr]) -> u8 {

@@ -16,7 +16,7 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::util::{require, wait_for_status, Sandbox};
+use crate::util::{parent_pid, require, wait_for_status, Sandbox};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 const LOCK: &str = "/var/lib/tend/package-test.lock";
@@ -317,10 +317,12 @@ fn the_debian_package_installs_beside_daemontools_runit_and_s6_runs_and_purges_c
     svscan.arg(&scan).env("PATH", "/usr/lib/tend/bin:/usr/bin:/bin").stdout(Stdio::null()).stderr(Stdio::null());
     let svscan = sb.spawn(svscan);
     let up = wait_for_status(&scan.join("web"), "up", |s| s.pid != 0);
+    // This svscan's child (other tests' trees may run a `web` too).
     let supervise = fs::read_dir("/proc")
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .find(|p| fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"supervise\0web\0"))
+        .filter(|p| fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| c == b"supervise\0web\0"))
+        .find(|p| parent_pid(*p) == Some(svscan))
         .expect("a supervise web");
     assert_eq!(fs::read_link(format!("/proc/{supervise}/exe")).unwrap(), Path::new("/usr/bin/tend"));
     let svstat = ok(cmd("/usr/lib/tend/bin/svstat", &[]).arg(scan.join("web")));

@@ -11,8 +11,8 @@ use std::process::Command;
 
 use crate::supervise::{service, start_with, stderr_of, svc, wait_up};
 use crate::util::{
-    cgroup_mount, cgroup_name, cgroup_of, free_port, gone, read_status, require, wait_exec, wait_for, wait_for_line,
-    wait_for_status, Sandbox, NO_CGROUP_NOTICE,
+    cgroup_mount, cgroup_name, cgroup_of, free_port, gone, parent_pid, read_status, require, wait_exec, wait_for,
+    wait_for_line, wait_for_status, Sandbox, NO_CGROUP_NOTICE,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -241,12 +241,6 @@ fn an_empty_cgroup_left_over_is_reused() {
     assert_eq!(stderr_of(&sb, "s"), "");
 }
 
-fn ppid(pid: u32) -> u32 {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after = stat.rfind(')').unwrap();
-    stat[after + 2..].split(' ').nth(1).unwrap().parse().unwrap()
-}
-
 /// The sandbox's live processes whose arguments are `args`.
 fn running(sb: &Sandbox, args: &[&str]) -> Vec<u32> {
     let want: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
@@ -283,7 +277,8 @@ fn under_svscan_killed_supervisors_leave_one_instance_and_sigterm_leaves_nothing
         wait_exec(logger, "multilog");
         let bg: u32 = wait_for_line(&s.join("bg")).parse().unwrap();
         fs::remove_file(s.join("bg")).unwrap();
-        for sup in [ppid(main), ppid(logger)] {
+        for sup in [parent_pid(main), parent_pid(logger)] {
+            let sup = sup.expect("its supervise");
             crate::util::signal(sup, libc::SIGKILL);
         }
         let main2 = wait_for_status(&s, "started again", |st| st.pid != 0 && st.pid != main).pid;

@@ -240,12 +240,17 @@ fn process_table() -> Vec<(i32, i32)> {
     let mut t = Vec::new();
     for e in fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else { continue };
-        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        let Some(after) = stat.rfind(')') else { continue };
-        let ppid = stat[after + 2..].split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        t.push((pid, ppid));
+        let Some(ppid) = parent_pid(pid as u32) else { continue };
+        t.push((pid, ppid as i32));
     }
     t
+}
+
+/// The parent of `pid` (None once it is gone).
+pub fn parent_pid(pid: u32) -> Option<u32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rfind(')')?;
+    stat.get(after + 2..)?.split(' ').nth(1)?.parse().ok()
 }
 
 impl Drop for Sandbox {
