@@ -85,14 +85,14 @@ fn service_row(out: &mut String, row: &Row) {
     let Some(s) = state else {
         badge(out, "unreadable");
         let why = row.entry.error.as_deref().unwrap_or_default();
-        out.push_str("<td colspan=\"5\">");
+        out.push_str("<td class=\"why\" colspan=\"5\">");
         escape(out, why.as_bytes());
         out.push_str("</td></tr>\n");
         return;
     };
     badge(out, s.phase.word());
     if s.phase == Phase::Unknown {
-        out.push_str("<td colspan=\"5\">");
+        out.push_str("<td class=\"why\" colspan=\"5\">");
         escape(out, s.error.as_deref().unwrap_or_default().as_bytes());
         out.push_str("</td></tr>\n");
         return;

@@ -20,7 +20,7 @@ a{color:#0b57a4}\
 .scroll{overflow-x:auto}\
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}\
 th,td{padding:0.35em 0.6em;border-bottom:1px solid #ddd;text-align:left;white-space:nowrap}\
-th{background:#eee}td.n,th.n{text-align:right}\
+th{background:#eee}td.n,th.n{text-align:right}td.why{white-space:normal}\
 .st{display:inline-block;padding:0.05em 0.5em;border-radius:3px;font-weight:600;color:#fff;background:#777}\
 .st-up{background:#2e7d32}.st-crash-loop,.st-unknown,.st-unreadable{background:#c62828}\
 .st-wants-up,.st-paused,.st-finish{background:#c77c00}\
@@ -28,6 +28,7 @@ th{background:#eee}td.n,th.n{text-align:right}\
 pre{background:#fff;border:1px solid #ddd;padding:0.6em;overflow-x:auto;font-size:0.85em;white-space:pre-wrap;\
 word-break:break-all}\
 footer{margin-top:1.2em;font-size:0.85em;color:#555}\
+@media (max-width:40em){body{padding:0.4em;font-size:0.92em}th,td{padding:0.3em 0.35em}}\
 ";
 
 /// Appends the document up to the start of the body's content, `title`
