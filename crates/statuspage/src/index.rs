@@ -164,22 +164,10 @@ mod tests {
         }
     }
 
+    /// A service's usage with `rss` bytes resident (from a reading of no
+    /// process: the struct grows fields the page does not show).
     fn usage(rss: u64) -> Usage {
-        Usage {
-            at: Duration::ZERO,
-            source: Source::ProcessTree,
-            cpu_user: Duration::ZERO,
-            cpu_system: Duration::ZERO,
-            rss,
-            rss_peak: None,
-            processes: 1,
-            io_read: None,
-            io_write: None,
-            fds: None,
-            oom_kills: None,
-            procs: Vec::new(),
-            notes: Vec::new(),
-        }
+        Usage { source: Source::ProcessTree, rss, processes: 1, ..resources::usage(b"/nonexistent", None) }
     }
 
     /// The text of the `<tr>` whose first cell holds `name` (escaped).
