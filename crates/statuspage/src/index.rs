@@ -2,7 +2,7 @@
 //! linked to its log page, state, time in that state, restarts, last exit,
 //! CPU %, memory).
 
-use resources::{human, Phase, ServiceEntry, ServiceState, Source, Usage};
+use resources::{human, Phase, ServiceState, Source, Usage};
 use svstatus::LastExit;
 use timehealth::Report;
 
@@ -12,9 +12,9 @@ use crate::shell;
 /// One service of the index, as read by the caller.
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
-    pub entry: &'a ServiceEntry,
-    /// None when the directory could not be examined (`entry.error` says why).
-    pub state: Option<&'a ServiceState>,
+    /// `NAME` or `NAME/log`, as `tend status` shows it.
+    pub name: &'a [u8],
+    pub state: &'a ServiceState,
     /// What it uses now, when it has processes.
     pub usage: Option<&'a Usage>,
     /// CPU % of one core since the previous sample (`resources::cpu_percent`).
@@ -67,9 +67,10 @@ fn clock_line(out: &mut String, clock: Option<&Report>) {
 }
 
 /// One `<tr>`: the name (a link to its log page unless it is a log service,
-/// `NAME/log`), then the figures, `-` where there are none.
+/// `NAME/log`), then the figures, `-` where there are none; for a record
+/// that could not be read, why.
 fn service_row(out: &mut String, row: &Row) {
-    let name = row.entry.name.as_slice();
+    let name = row.name;
     out.push_str("<tr><td>");
     if name.contains(&b'/') {
         escape(out, name);
@@ -81,15 +82,7 @@ fn service_row(out: &mut String, row: &Row) {
         out.push_str("</a>");
     }
     out.push_str("</td>");
-    let state = row.state.filter(|_| row.entry.error.is_none());
-    let Some(s) = state else {
-        badge(out, "unreadable");
-        let why = row.entry.error.as_deref().unwrap_or_default();
-        out.push_str("<td class=\"why\" colspan=\"5\">");
-        escape(out, why.as_bytes());
-        out.push_str("</td></tr>\n");
-        return;
-    };
+    let s = row.state;
     badge(out, s.phase.word());
     if s.phase == Phase::Unknown {
         out.push_str("<td class=\"why\" colspan=\"5\">");
@@ -141,10 +134,6 @@ mod tests {
 
     use super::*;
 
-    fn entry(name: &[u8]) -> ServiceEntry {
-        ServiceEntry { name: name.to_vec(), path: [b"/srv/", name].concat(), error: None }
-    }
-
     fn state(phase: Phase, age: u64, restarts: u64, last_exit: Option<LastExit>) -> ServiceState {
         ServiceState {
             phase,
@@ -183,25 +172,23 @@ mod tests {
 
     #[test]
     fn every_service_with_its_state_word_colour_and_figures() {
-        let (web, crash, script, amp, log, broken) = (
-            entry(b"web"),
-            entry(b"crashy"),
-            entry(b"<script>alert(1)"),
-            entry(b"a&b\"c"),
-            entry(b"web/log"),
-            ServiceEntry { error: Some("unable to read directory: access denied".into()), ..entry(b"locked") },
-        );
         let up = state(Phase::Up, 3 * 3600 + 300, 0, None);
         let looping = state(Phase::CrashLoop, 3, 7, Some(LastExit::Code(1)));
         let down = ServiceState { pid: None, ..state(Phase::Down, 12, 1, Some(LastExit::Signal(9))) };
+        let unreadable = ServiceState {
+            phase: Phase::Unknown,
+            error: Some("unable to read supervise/status: access denied".into()),
+            ..state(Phase::Unknown, 0, 0, None)
+        };
         let web_usage = usage(12_900_000);
+        let row = |name: &'static [u8], state| Row { name, state, usage: None, cpu_percent: None };
         let rows = [
-            Row { entry: &web, state: Some(&up), usage: Some(&web_usage), cpu_percent: Some(12.46) },
-            Row { entry: &crash, state: Some(&looping), usage: None, cpu_percent: None },
-            Row { entry: &script, state: Some(&down), usage: None, cpu_percent: None },
-            Row { entry: &amp, state: Some(&up), usage: None, cpu_percent: None },
-            Row { entry: &log, state: Some(&up), usage: None, cpu_percent: None },
-            Row { entry: &broken, state: None, usage: None, cpu_percent: None },
+            Row { usage: Some(&web_usage), cpu_percent: Some(12.46), ..row(b"web", &up) },
+            row(b"crashy", &looping),
+            row(b"<script>alert(1)", &down),
+            row(b"a&b\"c", &up),
+            row(b"web/log", &up),
+            row(b"locked", &unreadable),
         ];
         let page = index(b"/etc/service", &rows, None, 1_700_000_000);
 
@@ -227,7 +214,7 @@ mod tests {
         // A log service has no log page of its own.
         assert!(row_of(&page, "web/log").starts_with("<td>web/log</td>"), "{page}");
         let broken = row_of(&page, "locked");
-        assert!(broken.contains("st-unreadable\">unreadable<") && broken.contains("access denied"), "{broken}");
+        assert!(broken.contains("st-unknown\">unknown<") && broken.contains("access denied"), "{broken}");
 
         // One row a service, every row and cell closed, 7 cells a row.
         assert_eq!(count(&page, "<tr>"), rows.len() + 1);

@@ -6,9 +6,9 @@
 //!   `tend clock`'s first line), then every service with its state (word and
 //!   colour), time in that state, restarts, last exit, CPU % and memory,
 //!   each name linking to its log page;
-//! - [`lookup`] and [`log_page`]: `/log/NAME`, the service found by name
-//!   among the tree's services (never a path), its last [`LOG_LINES`] lines
-//!   with TAI64N labels as local time;
+//! - [`log_name`] and [`log_page`]: `/log/NAME`, the name checked (the
+//!   caller finds it among the tree's services, never as a path), its last
+//!   [`LOG_LINES`] lines with TAI64N labels as local time;
 //! - [`escape`] (escape): the one way text goes into a page, and
 //!   [`percent_encode`]/[`percent_decode`] for names in links.
 //!
@@ -17,13 +17,13 @@
 //! a phone's width (viewport), and says in its footer that it is read-only.
 //!
 //! ```
-//! use resources::ServiceEntry;
-//! let entry = ServiceEntry { name: b"<b>".to_vec(), path: b"/etc/service/<b>".to_vec(), error: None };
-//! let row = statuspage::Row { entry: &entry, state: None, usage: None, cpu_percent: None };
+//! use resources::ServiceState;
+//! let state = ServiceState::read(b"/nonexistent");
+//! let row = statuspage::Row { name: b"<b>", state: &state, usage: None, cpu_percent: None };
 //! let page = statuspage::index(b"/etc/service", &[row], None, 0);
 //! assert!(page.contains("<a href=\"log/%3Cb%3E\">&lt;b&gt;</a>"));
-//! assert_eq!(statuspage::lookup(std::slice::from_ref(&entry), b"%3Cb%3E"), Some(&entry));
-//! assert_eq!(statuspage::lookup(std::slice::from_ref(&entry), b".."), None);
+//! assert_eq!(statuspage::log_name(b"%3Cb%3E").as_deref(), Some(&b"<b>"[..]));
+//! assert_eq!(statuspage::log_name(b".."), None);
 //! ```
 
 #![forbid(unsafe_code)]
@@ -35,5 +35,5 @@ mod shell;
 
 pub use escape::{escape, percent_decode, percent_encode};
 pub use index::{index, Row};
-pub use logpage::{log_page, lookup, Log, LOG_LINES};
+pub use logpage::{log_name, log_page, Log, LOG_LINES};
 pub use shell::REFRESH_SECS;

@@ -22,7 +22,7 @@ table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}\
 th,td{padding:0.35em 0.6em;border-bottom:1px solid #ddd;text-align:left;white-space:nowrap}\
 th{background:#eee}td.n,th.n{text-align:right}td.why{white-space:normal}\
 .st{display:inline-block;padding:0.05em 0.5em;border-radius:3px;font-weight:600;color:#fff;background:#777}\
-.st-up{background:#2e7d32}.st-crash-loop,.st-unknown,.st-unreadable{background:#c62828}\
+.st-up{background:#2e7d32}.st-crash-loop,.st-unknown{background:#c62828}\
 .st-wants-up,.st-paused,.st-finish{background:#c77c00}\
 .st-down,.st-unsupervised{background:#e0e0e0;color:#333}\
 pre{background:#fff;border:1px solid #ddd;padding:0.6em;overflow-x:auto;font-size:0.85em;white-space:pre-wrap;\

@@ -15,7 +15,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ::exporter::{ClockCache, Collector, Exporter, Limits, NoPages, Textfile};
+use ::exporter::{ClockCache, Collector, Exporter, Limits, StatusPages, Textfile};
 use timehealth::{CheckOptions, Sections};
 
 const USAGE: &str = "tend exporter [--listen ADDR:PORT]... [--textfile PATH [-i SECS]] [--clock-check LIST] \
@@ -92,7 +92,7 @@ pub fn main(args: &[&OsStr]) -> u8 {
     }
     drop(out);
     let textfile = textfile.map(|path| Textfile { path, every });
-    let mut exporter = Exporter::new(Collector::new(dirs), ClockCache::new(clock), NoPages);
+    let mut exporter = Exporter::new(Collector::new(dirs), ClockCache::new(clock), StatusPages::default());
     let e = ::exporter::serve(&listeners, &mut exporter, textfile.as_ref(), Limits::default());
     strerr::die(strerr::EXIT_SYSTEM, &[b"unable to poll: ", strerr::errstr(&e).as_bytes()])
 }

@@ -1,0 +1,101 @@
+//! The status page plugged into the exporter ([`StatusPages`]): `/`, every
+//! service of the snapshot with its CPU % since the snapshot before, and
+//! `/log/NAME`, a service of the snapshot found by name and its last log
+//! lines. The HTML is `statuspage`'s; here is what it is made from.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::time::Duration;
+
+use resources::Usage;
+use statuspage::{Log, Row, LOG_LINES};
+
+use crate::answer::{Pages, View};
+use crate::collect::Snapshot;
+
+const HTML: &str = "text/html; charset=utf-8";
+
+/// The status page's pages, and what CPU % is measured against.
+#[derive(Default)]
+pub struct StatusPages {
+    /// The snapshot the CPU % were worked out for (its time), and each
+    /// service's usage in it, by directory: the next snapshot's CPU % are
+    /// measured from there. Replaced, not grown, at each new snapshot.
+    seen: Option<Duration>,
+    before: HashMap<Vec<u8>, Usage>,
+    cpu: HashMap<Vec<u8>, f64>,
+}
+
+impl Pages for StatusPages {
+    fn page(&mut self, path: &[u8], view: &View, body: &mut String) -> Option<&'static str> {
+        let now = unix::time::clock_gettime(libc::CLOCK_REALTIME).as_secs();
+        let now = i64::try_from(now).unwrap_or(i64::MAX);
+        if path == b"/" {
+            self.measure(view.snapshot);
+            *body = self.index(view, now);
+            return Some(HTML);
+        }
+        let segment = path.strip_prefix(b"/log/").filter(|s| !s.contains(&b'/'))?;
+        let name = statuspage::log_name(segment)?;
+        let service = view.snapshot.services.iter().find(|s| s.name.as_bytes() == name)?;
+        *body = log_page(&name, &service.path, now);
+        Some(HTML)
+    }
+}
+
+impl StatusPages {
+    /// The CPU % of each service of `snapshot` since the one before, once
+    /// per snapshot (none for a service first seen).
+    fn measure(&mut self, snapshot: &Snapshot) {
+        if self.seen == Some(snapshot.at) {
+            return;
+        }
+        let mut before = HashMap::with_capacity(snapshot.services.len());
+        self.cpu.clear();
+        for s in &snapshot.services {
+            let Some(u) = &s.usage else { continue };
+            if let Some(p) = self.before.get(&s.path).and_then(|b| resources::cpu_percent(b, u)) {
+                self.cpu.insert(s.path.clone(), p);
+            }
+            before.insert(s.path.clone(), u.clone());
+        }
+        self.before = before;
+        self.seen = Some(snapshot.at);
+    }
+
+    fn index(&self, view: &View, now: i64) -> String {
+        let services = &view.snapshot.services;
+        let rows: Vec<Row> = services
+            .iter()
+            .map(|s| Row {
+                name: s.name.as_bytes(),
+                state: &s.state,
+                usage: s.usage.as_ref(),
+                cpu_percent: self.cpu.get(&s.path).copied(),
+            })
+            .collect();
+        // The trees, each once, in the order given.
+        let mut trees: Vec<&str> = Vec::new();
+        for s in services {
+            if !trees.contains(&s.tree.as_str()) {
+                trees.push(&s.tree);
+            }
+        }
+        let title = if trees.is_empty() { "no service".to_string() } else { trees.join(" ") };
+        statuspage::index(title.as_bytes(), &rows, view.clock, now)
+    }
+}
+
+/// The log page of the service `name` in directory `dir`.
+fn log_page(name: &[u8], dir: &[u8], now: i64) -> String {
+    let Some(log) = resources::log::log_dir(Path::new(OsStr::from_bytes(dir))) else {
+        return statuspage::log_page(name, &Log::Missing, now);
+    };
+    let shown = log.as_os_str().as_bytes();
+    match resources::log::last_lines(&log.join("current"), LOG_LINES) {
+        Ok(lines) => statuspage::log_page(name, &Log::Lines { dir: shown, lines: &lines }, now),
+        Err(e) => statuspage::log_page(name, &Log::Unreadable { dir: shown, why: &strerr::errstr(&e) }, now),
+    }
+}

@@ -1,0 +1,137 @@
+//! The status page of `tend exporter` (`/` and `/log/NAME`) on a tree run by
+//! our svscan with a crash-looping service, a normal one and one named
+//! `<script>`: fetched over HTTP (its text checked, names escaped, only the
+//! tree's services served), then loaded in headless Chromium (the text as the
+//! browser parsed it, and a screenshot).
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::svscan::{service, start_svscan_with};
+use crate::util::{http_get, read_status, require, restarts, wait_child, wait_for, Sandbox};
+
+/// Debian's chromium, headless and quiet: its profile in the sandbox, no
+/// background network (the page loads nothing but itself), then `args`.
+fn chromium(sb: &Sandbox, args: &[&str]) -> Command {
+    let mut c = sb.command(require("chromium", "chromium"));
+    c.args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions"])
+        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .arg(format!("--user-data-dir={}", sb.join("chromium").display()))
+        .args(args)
+        .stdin(Stdio::null());
+    c
+}
+
+/// The text of `html` without its tags (entities kept), for plain-text checks.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Width and height of a PNG file, from its IHDR chunk.
+fn png_size(path: &Path) -> (u32, u32) {
+    let png = fs::read(path).expect("the screenshot");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.get(12..16) == Some(b"IHDR"), "not a PNG");
+    let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[test]
+fn the_status_page_shows_a_crash_loop_and_names_as_text_in_chromium() {
+    let chromium_path = require("chromium", "chromium");
+    let mut sb = Sandbox::new();
+    service(&sb, "web", "echo hello from web\nexec sleep 1000");
+    sb.script("scan/web/log/run", "#!/bin/sh\nexec multilog t ./main\n");
+    service(&sb, "crashy", "echo crashing\nexit 3");
+    sb.script("scan/crashy/log/run", "#!/bin/sh\nexec multilog t ./main\n");
+    service(&sb, "<script>", "exec sleep 1000");
+    start_svscan_with(&mut sb, "stderr", &[]);
+    let web_log = sb.join("scan/web/log/main/current");
+    wait_for("web's line logged", || fs::read_to_string(&web_log).is_ok_and(|t| t.ends_with("hello from web\n")));
+    wait_for("crashy restarted twice", || read_status(&sb.join("scan/crashy")).is_some_and(|s| restarts(&s) >= 2));
+
+    let mut exporter = sb.tend("exporter");
+    exporter.args(["--listen", "127.0.0.1:0", "scan"]).stdin(Stdio::null()).stdout(Stdio::piped());
+    exporter.stderr(fs::File::create(sb.join("exporter.stderr")).expect("stderr file"));
+    let pid = sb.spawn(exporter);
+    let mut said = String::new();
+    BufReader::new(sb.take_stdout(pid)).read_line(&mut said).expect("exporter's stdout");
+    let addr = said.trim_end().strip_prefix("listening on ").unwrap_or_else(|| panic!("{said:?}")).to_string();
+
+    // The index, once the exporter answers and crashy is seen in its loop.
+    let mut page = String::new();
+    wait_for("the page to show crashy's crash loop", || {
+        page = http_get(&addr, "/").filter(|(code, _)| *code == 200).map(|(_, body)| body).unwrap_or_default();
+        page.contains("<span class=\"st st-crash-loop\">crash-loop</span>")
+    });
+    let text = text_of(&page);
+    assert!(page.contains("<meta http-equiv=\"refresh\" content=\"10\">"), "{page}");
+    assert!(page.contains("<a href=\"log/web\">web</a></td><td><span class=\"st st-up\">up</span>"), "{page}");
+    assert!(page.contains("<a href=\"log/%3Cscript%3E\">&lt;script&gt;</a>"), "{page}");
+    assert!(!page.contains("<script"), "{page}");
+    assert!(text.contains("Read-only"), "{text}");
+    assert!(text.contains("Clock "), "{text}");
+
+    // A service's log page: its lines with local times.
+    let (code, log) = http_get(&addr, "/log/web").expect("GET /log/web");
+    assert_eq!(code, 200, "{log}");
+    let line = text_of(&log).lines().find(|l| l.ends_with(" hello from web")).map(String::from);
+    let line = line.unwrap_or_else(|| panic!("no line of web's in\n{log}"));
+    assert!(line.as_bytes().get(4) == Some(&b'-') && line.as_bytes().get(19) == Some(&b'.'), "{line}");
+    let (code, script) = http_get(&addr, "/log/%3Cscript%3E").expect("GET /log/%3Cscript%3E");
+    assert_eq!(code, 200, "{script}");
+    assert!(script.contains("&lt;script&gt; has no log directory") && !script.contains("<script"), "{script}");
+    // Only the tree's services, by name: nothing else is a log page.
+    for path in [
+        "/log/",
+        "/log/..",
+        "/log/%2E%2E",
+        "/log/../scan/web",
+        "/log/..%2Fscan%2Fweb",
+        "/log/web%2Flog",
+        "/log/web/log",
+        "/log/%2Fetc%2Fpasswd",
+        "/log/web%00",
+        "/log/nope",
+        "/log/we%",
+    ] {
+        let (code, body) = http_get(&addr, path).expect(path);
+        assert_eq!(code, 404, "{path}: {body}");
+        assert!(!body.contains("hello from web"), "{path}: {body}");
+    }
+
+    // Chromium: the page as it parsed it holds the names as text, no script.
+    let url = format!("http://{addr}/");
+    let mut dump = chromium(&sb, &["--dump-dom", &url]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut dom = String::new();
+    std::io::Read::read_to_string(dump.stdout.as_mut().unwrap(), &mut dom).expect("chromium's DOM");
+    assert!(wait_child(&mut dump).success(), "{} --dump-dom failed", chromium_path.display());
+    assert!(dom.contains(">&lt;script&gt;</a>"), "{dom}");
+    assert!(!dom.contains("<script"), "{dom}");
+    let shown = text_of(&dom);
+    for word in ["crashy", "crash-loop", "web", "up", "<script>", "Read-only"] {
+        assert!(shown.replace("&lt;", "<").replace("&gt;", ">").contains(word), "{word} not in\n{shown}");
+    }
+
+    // Its screenshot, 1024x768 (kept as doc/statuspage.png when
+    // TEND_STATUSPAGE_PNG names where to copy it).
+    let png = sb.join("statuspage.png");
+    let mut shot = chromium(&sb, &[&format!("--screenshot={}", png.display()), "--window-size=1024,768", &url]);
+    let mut shot = shot.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    assert!(wait_child(&mut shot).success(), "chromium --screenshot failed");
+    assert_eq!(png_size(&png), (1024, 768));
+    if let Some(keep) = std::env::var_os("TEND_STATUSPAGE_PNG") {
+        fs::copy(&png, keep).expect("copy the screenshot");
+    }
+}
