@@ -5,12 +5,12 @@
 //! browser parsed it, and a screenshot).
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::exporter::{get, start_exporter};
 use crate::svscan::{service, start_svscan_with};
-use crate::util::{http_get, read_status, require, restarts, wait_child, wait_for, Sandbox};
+use crate::util::{read_status, require, restarts, wait_child, wait_for, Sandbox};
 
 /// Debian's chromium, headless and quiet: its profile in the sandbox, no
 /// background network (the page loads nothing but itself), then `args`.
@@ -61,20 +61,17 @@ fn the_status_page_shows_a_crash_loop_and_names_as_text_in_chromium() {
     wait_for("web's line logged", || fs::read_to_string(&web_log).is_ok_and(|t| t.ends_with("hello from web\n")));
     wait_for("crashy restarted twice", || read_status(&sb.join("scan/crashy")).is_some_and(|s| restarts(&s) >= 2));
 
-    let mut exporter = sb.tend("exporter");
-    exporter.args(["--listen", "127.0.0.1:0", "scan"]).stdin(Stdio::null()).stdout(Stdio::piped());
-    exporter.stderr(fs::File::create(sb.join("exporter.stderr")).expect("stderr file"));
-    let pid = sb.spawn(exporter);
-    let mut said = String::new();
-    BufReader::new(sb.take_stdout(pid)).read_line(&mut said).expect("exporter's stdout");
-    let addr = said.trim_end().strip_prefix("listening on ").unwrap_or_else(|| panic!("{said:?}")).to_string();
+    let (_, addr) = start_exporter(&mut sb, &["scan"]);
 
     // The index, once the exporter answers and crashy is seen in its loop.
     let mut page = String::new();
     wait_for("the page to show crashy's crash loop", || {
-        page = http_get(&addr, "/").filter(|(code, _)| *code == 200).map(|(_, body)| body).unwrap_or_default();
+        page = get(&addr, "/").2;
         page.contains("<span class=\"st st-crash-loop\">crash-loop</span>")
     });
+    let (status, headers, _) = get(&addr, "/");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(headers.contains("Content-Type: text/html; charset=utf-8"), "{headers}");
     let text = text_of(&page);
     assert!(page.contains("<meta http-equiv=\"refresh\" content=\"10\">"), "{page}");
     assert!(page.contains("<a href=\"log/web\">web</a></td><td><span class=\"st st-up\">up</span>"), "{page}");
@@ -84,13 +81,13 @@ fn the_status_page_shows_a_crash_loop_and_names_as_text_in_chromium() {
     assert!(text.contains("Clock "), "{text}");
 
     // A service's log page: its lines with local times.
-    let (code, log) = http_get(&addr, "/log/web").expect("GET /log/web");
-    assert_eq!(code, 200, "{log}");
+    let (status, _, log) = get(&addr, "/log/web");
+    assert_eq!(status, "HTTP/1.1 200 OK", "{log}");
     let line = text_of(&log).lines().find(|l| l.ends_with(" hello from web")).map(String::from);
     let line = line.unwrap_or_else(|| panic!("no line of web's in\n{log}"));
     assert!(line.as_bytes().get(4) == Some(&b'-') && line.as_bytes().get(19) == Some(&b'.'), "{line}");
-    let (code, script) = http_get(&addr, "/log/%3Cscript%3E").expect("GET /log/%3Cscript%3E");
-    assert_eq!(code, 200, "{script}");
+    let (status, _, script) = get(&addr, "/log/%3Cscript%3E");
+    assert_eq!(status, "HTTP/1.1 200 OK", "{script}");
     assert!(script.contains("&lt;script&gt; has no log directory") && !script.contains("<script"), "{script}");
     // Only the tree's services, by name: nothing else is a log page.
     for path in [
@@ -106,8 +103,8 @@ fn the_status_page_shows_a_crash_loop_and_names_as_text_in_chromium() {
         "/log/nope",
         "/log/we%",
     ] {
-        let (code, body) = http_get(&addr, path).expect(path);
-        assert_eq!(code, 404, "{path}: {body}");
+        let (status, _, body) = get(&addr, path);
+        assert_eq!(status, "HTTP/1.1 404 Not Found", "{path}: {body}");
         assert!(!body.contains("hello from web"), "{path}: {body}");
     }
 

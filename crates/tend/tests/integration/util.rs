@@ -666,22 +666,6 @@ pub fn without_page_line(stderr: &[u8]) -> &[u8] {
     }
 }
 
-/// `GET path` over HTTP/1.1 to `addr` (`127.0.0.1:PORT`), the connection
-/// closed after it: the status code and the body, or None if the server
-/// cannot be reached or its answer is not HTTP (a wait then tries again).
-pub fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
-    use std::io::{Read, Write};
-    let mut tcp = std::net::TcpStream::connect(addr).ok()?;
-    tcp.set_read_timeout(Some(PATIENCE)).ok()?;
-    write!(tcp, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
-    let mut answer = Vec::new();
-    tcp.read_to_end(&mut answer).ok()?;
-    let answer = String::from_utf8_lossy(&answer);
-    let (head, body) = answer.split_once("\r\n\r\n")?;
-    let code = head.strip_prefix("HTTP/1.")?.get(2..5)?.parse().ok()?;
-    Some((code, body.to_string()))
-}
-
 /// Makes a FIFO at `path` (a gate a service's script waits on: `read x < gate`).
 pub fn mkfifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("path");
