@@ -93,9 +93,15 @@ fn log_page(name: &[u8], dir: &[u8], now: i64) -> String {
     let Some(log) = resources::log::log_dir(Path::new(OsStr::from_bytes(dir))) else {
         return statuspage::log_page(name, &Log::Missing, now);
     };
-    let shown = log.as_os_str().as_bytes();
-    match resources::log::last_lines(&log.join("current"), LOG_LINES) {
-        Ok(lines) => statuspage::log_page(name, &Log::Lines { dir: shown, lines: &lines }, now),
-        Err(e) => statuspage::log_page(name, &Log::Unreadable { dir: shown, why: &strerr::errstr(&e) }, now),
+    let dir = log.as_os_str().as_bytes();
+    match logread::tail::last_lines(&log, LOG_LINES) {
+        Ok(lines) => {
+            let lines: Vec<Vec<u8>> = lines.into_iter().map(|l| l.text).collect();
+            statuspage::log_page(name, &Log::Lines { dir, lines: &lines }, now)
+        }
+        Err(f) => {
+            let (path, why) = (f.path.as_os_str().as_bytes(), strerr::errstr(&f.error));
+            statuspage::log_page(name, &Log::Unreadable { path, why: &why }, now)
+        }
     }
 }

@@ -13,10 +13,11 @@ pub const LOG_LINES: usize = 100;
 pub enum Log<'a> {
     /// It has no log directory (`resources::log::log_dir`).
     Missing,
-    /// The last lines of `dir`'s `current`, oldest first, without newlines.
+    /// The last lines of the log directory `dir` (`current`, then its
+    /// archives after a rotation), oldest first, without newlines.
     Lines { dir: &'a [u8], lines: &'a [Vec<u8>] },
-    /// `dir`'s `current` could not be read, and why.
-    Unreadable { dir: &'a [u8], why: &'a str },
+    /// A file of the log directory, `path`, could not be read, and why.
+    Unreadable { path: &'a [u8], why: &'a str },
 }
 
 /// The name of the service a log page's URL segment (what follows
@@ -47,10 +48,10 @@ pub fn log_page(name: &[u8], log: &Log, now: i64) -> String {
                  directory, and no <code>log/main</code>.</p>\n",
             );
         }
-        Log::Unreadable { dir, why } => {
+        Log::Unreadable { path, why } => {
             out.push_str("<p>Unable to read ");
-            escape(&mut out, dir);
-            out.push_str("/current: ");
+            escape(&mut out, path);
+            out.push_str(": ");
             escape(&mut out, why.as_bytes());
             out.push_str("</p>\n");
         }
@@ -59,7 +60,7 @@ pub fn log_page(name: &[u8], log: &Log, now: i64) -> String {
             out.push_str(&lines.len().to_string());
             out.push_str(" lines of ");
             escape(&mut out, dir);
-            out.push_str("/current, oldest first, times local.</p>\n<pre>");
+            out.push_str(", oldest first, times local.</p>\n<pre>");
             let mut local = tai64::LocalFormatter::new();
             let mut shown = Vec::new();
             for line in lines {
@@ -115,7 +116,7 @@ mod tests {
         assert!(page.contains("<title>tend: log of &lt;script&gt;</title>"), "{page}");
         assert!(page.contains("<h1>Log of &lt;script&gt;</h1>"), "{page}");
         assert!(page.contains("<a href=\"../\">"), "{page}");
-        assert!(page.contains("The last 3 lines of /srv/&lt;script&gt;/log/main/current"), "{page}");
+        assert!(page.contains("The last 3 lines of /srv/&lt;script&gt;/log/main, oldest"), "{page}");
         let pre = page.split("<pre>").nth(1).and_then(|p| p.split("</pre>").next()).expect("a <pre>");
         let shown: Vec<&str> = pre.lines().collect();
         assert_eq!(shown.len(), 3, "{pre}");
@@ -134,7 +135,7 @@ mod tests {
         let page = log_page(b"a&b", &Log::Missing, 0);
         assert!(page.contains("<p>a&amp;b has no log directory"), "{page}");
         assert!(!page.contains("<pre>"));
-        let page = log_page(b"web", &Log::Unreadable { dir: b"/srv/web/log/main", why: "access denied" }, 0);
+        let page = log_page(b"web", &Log::Unreadable { path: b"/srv/web/log/main/current", why: "access denied" }, 0);
         assert!(page.contains("<p>Unable to read /srv/web/log/main/current: access denied</p>"), "{page}");
     }
 }
