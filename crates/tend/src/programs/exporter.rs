@@ -3,7 +3,8 @@
 //!
 //! `tend exporter [--listen ADDR:PORT]... [--textfile PATH [-i SECS]]
 //! [--clock-check LIST] [--clock-server HOST[:PORT]]... [DIR...]` serves
-//! `/metrics` on each address (default 127.0.0.1:9725, unless only a
+//! `/metrics` and the read-only status page (`/`, `/log/NAME`:
+//! [`StatusPages`]) on each address (default 127.0.0.1:9725, unless only a
 //! textfile is asked for) and writes the textfile every SECS (default 15).
 //! Each address bound is printed on stdout (`listening on ADDR`: port 0
 //! takes a free one). Exits 111 when it cannot listen or poll, 100 on usage.
