@@ -105,3 +105,68 @@ fn log_page(name: &[u8], dir: &[u8], now: i64) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use resources::{Phase, ServiceState, Source};
+
+    use super::*;
+    use crate::collect::Service;
+
+    /// A snapshot at `at` seconds of one service `web` in a cgroup that has
+    /// used `cpu` seconds.
+    fn snapshot(at: u64, cpu: u64) -> Snapshot {
+        let usage = Usage {
+            at: Duration::from_secs(at),
+            source: Source::Cgroup(b"/sys/fs/cgroup/web".to_vec()),
+            cpu_user: Duration::from_secs(cpu),
+            ..resources::usage(b"/nonexistent", None)
+        };
+        let web = Service {
+            tree: "/srv".into(),
+            name: "web".into(),
+            path: b"/nonexistent/web".to_vec(),
+            state: ServiceState { phase: Phase::Up, error: None, ..ServiceState::read(b"/nonexistent/web") },
+            usage: Some(usage),
+        };
+        Snapshot { services: vec![web], at: Duration::from_secs(at), took: Duration::ZERO }
+    }
+
+    fn page(pages: &mut StatusPages, snapshot: &Snapshot, path: &[u8]) -> Option<String> {
+        let mut body = String::new();
+        let view = View { snapshot, clock: None };
+        pages.page(path, &view, &mut body).map(|t| {
+            assert_eq!(t, HTML);
+            body
+        })
+    }
+
+    #[test]
+    fn cpu_between_the_collections_of_two_loads() {
+        let mut pages = StatusPages::default();
+        let first = page(&mut pages, &snapshot(100, 5), b"/").unwrap();
+        assert!(first.contains("<title>tend: /srv</title>") && first.contains(">web</a>"), "{first}");
+        assert!(!first.contains("%</td>"), "no CPU % from one collection: {first}");
+        // The same collection again: nothing new to measure from.
+        assert!(!page(&mut pages, &snapshot(100, 5), b"/").unwrap().contains("%</td>"));
+        // 5 s of CPU in 10 s.
+        let second = page(&mut pages, &snapshot(110, 10), b"/").unwrap();
+        assert!(second.contains(">50.0%<"), "{second}");
+        assert!(
+            page(&mut pages, &snapshot(110, 10), b"/").unwrap().contains(">50.0%<"),
+            "kept for the same collection"
+        );
+    }
+
+    #[test]
+    fn only_the_page_paths_and_the_services_collected() {
+        let mut pages = StatusPages::default();
+        let s = snapshot(1, 0);
+        let log = page(&mut pages, &s, b"/log/web").expect("web's log page");
+        assert!(log.contains("<h1>Log of web</h1>") && log.contains("has no log directory"), "{log}");
+        for path in [&b"/log/"[..], b"/log/nope", b"/log/web/", b"/log/../web", b"/log/%2e%2e", b"/index.html", b"/log"]
+        {
+            assert_eq!(page(&mut pages, &s, path), None, "{}", String::from_utf8_lossy(path));
+        }
+    }
+}
