@@ -32,6 +32,7 @@ pub fn index(title: &[u8], rows: &[Row], clock: Option<&Report>, now: i64) -> St
     escape(&mut out, &heading);
     out.push_str("</h1>\n");
     clock_line(&mut out, clock);
+    counts(&mut out, rows);
     out.push_str(
         "<div class=\"scroll\"><table>\n<thead><tr><th>Service</th><th>State</th><th class=\"n\">Time</th>\
          <th class=\"n\">Restarts</th><th class=\"n\">Last exit</th><th class=\"n\">CPU</th>\
@@ -64,6 +65,35 @@ fn clock_line(out: &mut String, clock: Option<&Report>) {
     out.push_str("</strong>: ");
     escape(out, summary.as_bytes());
     out.push_str("</p>\n");
+}
+
+/// `5 services: 3 up, 1 crash-loop, 1 down.`: how many are in each state,
+/// the states that need a look first.
+fn counts(out: &mut String, rows: &[Row]) {
+    const ORDER: [Phase; 8] = [
+        Phase::CrashLoop,
+        Phase::Unknown,
+        Phase::WantsUp,
+        Phase::Finishing,
+        Phase::Paused,
+        Phase::Up,
+        Phase::Down,
+        Phase::Unsupervised,
+    ];
+    out.push_str("<p>");
+    out.push_str(&rows.len().to_string());
+    out.push_str(if rows.len() == 1 { " service" } else { " services" });
+    let mut first = true;
+    for phase in ORDER {
+        let n = rows.iter().filter(|r| r.state.phase == phase).count();
+        if n > 0 {
+            out.push_str(if std::mem::take(&mut first) { ": " } else { ", " });
+            out.push_str(&n.to_string());
+            out.push(' ');
+            out.push_str(phase.word());
+        }
+    }
+    out.push_str(".</p>\n");
 }
 
 /// One `<tr>`: the name (a link to its log page unless it is a log service,
@@ -216,6 +246,7 @@ mod tests {
         let broken = row_of(&page, "locked");
         assert!(broken.contains("st-unknown\">unknown<") && broken.contains("access denied"), "{broken}");
 
+        assert!(page.contains("<p>6 services: 1 crash-loop, 1 unknown, 3 up, 1 down.</p>"), "{page}");
         // One row a service, every row and cell closed, 7 cells a row.
         assert_eq!(count(&page, "<tr>"), rows.len() + 1);
         assert_eq!(count(&page, "<tr>"), count(&page, "</tr>"));
@@ -230,7 +261,7 @@ mod tests {
         assert!(page.contains("<meta http-equiv=\"refresh\" content=\"10\">"));
         assert!(page.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
         assert!(page.contains("<title>tend: /etc/service</title>"));
-        assert!(page.contains("No service in this tree."));
+        assert!(page.contains("No service in this tree.") && page.contains("<p>0 services.</p>"));
         assert!(page.contains("<footer>Read-only: "));
         assert!(page.ends_with("</html>\n"));
         // No script, no external resource, nothing that acts.

@@ -55,10 +55,20 @@ pub fn log_page(name: &[u8], log: &Log, now: i64) -> String {
             escape(&mut out, why.as_bytes());
             out.push_str("</p>\n");
         }
+        Log::Lines { dir, lines: [] } => {
+            out.push_str("<p>");
+            escape(&mut out, dir);
+            out.push_str(" holds no line yet.</p>\n");
+        }
         Log::Lines { dir, lines } => {
-            out.push_str("<p>The last ");
-            out.push_str(&lines.len().to_string());
-            out.push_str(" lines of ");
+            match lines.len() {
+                1 => out.push_str("<p>The last line of "),
+                n => {
+                    out.push_str("<p>The last ");
+                    out.push_str(&n.to_string());
+                    out.push_str(" lines of ");
+                }
+            }
             escape(&mut out, dir);
             out.push_str(", oldest first, times local.</p>\n<pre>");
             let mut local = tai64::LocalFormatter::new();
@@ -128,6 +138,15 @@ mod tests {
         }
         assert_eq!(shown[2], "no label");
         assert!(page.contains("<meta http-equiv=\"refresh\" content=\"10\">") && page.contains("Read-only"));
+    }
+
+    #[test]
+    fn one_line_or_none() {
+        let one = [b"@4000000037c219bf2ef02e94 started".to_vec()];
+        let page = log_page(b"web", &Log::Lines { dir: b"/srv/web/log/main", lines: &one }, 0);
+        assert!(page.contains("<p>The last line of /srv/web/log/main, oldest first"), "{page}");
+        let page = log_page(b"web", &Log::Lines { dir: b"/srv/web/log/main", lines: &[] }, 0);
+        assert!(page.contains("<p>/srv/web/log/main holds no line yet.</p>") && !page.contains("<pre>"), "{page}");
     }
 
     #[test]

@@ -65,9 +65,10 @@ fn the_status_page_shows_a_crash_loop_and_names_as_text_in_chromium() {
 
     // The index, once the exporter answers and crashy is seen in its loop.
     let mut page = String::new();
-    wait_for("the page to show crashy's crash loop", || {
+    wait_for("the page to show crashy's crash loop, the others up", || {
         page = get(&addr, "/").2;
         page.contains("<span class=\"st st-crash-loop\">crash-loop</span>")
+            && page.contains("<p>5 services: 1 crash-loop, 4 up.</p>")
     });
     let (status, headers, _) = get(&addr, "/");
     assert_eq!(status, "HTTP/1.1 200 OK");
