@@ -12,13 +12,16 @@ use crate::exporter::{get, start_exporter};
 use crate::svscan::{service, start_svscan_with};
 use crate::util::{read_status, require, restarts, wait_child, wait_for, Sandbox};
 
-/// Debian's chromium, headless and quiet: its profile in the sandbox, no
+/// Debian's chromium, headless and quiet: its profile, home, cache and
+/// configuration in the sandbox (nothing left in root's home), no
 /// background network (the page loads nothing but itself), then `args`.
 fn chromium(sb: &Sandbox, args: &[&str]) -> Command {
+    let home = sb.join("chromium");
     let mut c = sb.command(require("chromium", "chromium"));
+    c.env("HOME", &home).env("XDG_CONFIG_HOME", home.join("config")).env("XDG_CACHE_HOME", home.join("cache"));
     c.args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions"])
         .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        .arg(format!("--user-data-dir={}", sb.join("chromium").display()))
+        .arg(format!("--user-data-dir={}", home.join("profile").display()))
         .args(args)
         .stdin(Stdio::null());
     c
