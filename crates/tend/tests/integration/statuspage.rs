@@ -50,6 +50,57 @@ fn png_size(path: &Path) -> (u32, u32) {
     (be(16), be(20))
 }
 
+/// Python: the pixels of each colour named (`rrggbb`) in the 8-bit RGB or
+/// RGBA PNG file named, printed as `rrggbb=N ...` (zlib and the PNG filters
+/// by hand: no imaging library needed).
+const COUNT_COLOURS: &str = r#"
+import sys, zlib, struct
+data = open(sys.argv[1], 'rb').read()
+pos, idat = 8, b''
+while pos < len(data):
+    n, = struct.unpack('>I', data[pos:pos + 4])
+    kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]
+    pos += 12 + n
+    if kind == b'IHDR':
+        w, h, depth, ctype = struct.unpack('>IIBB', body[:10])
+    elif kind == b'IDAT':
+        idat += body
+raw = zlib.decompress(idat)
+bpp = {2: 3, 6: 4}[ctype]
+stride = w * bpp
+prev, counts, i = bytearray(stride), {}, 0
+for y in range(h):
+    f, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+    i += 1 + stride
+    for x in range(stride):
+        a = line[x - bpp] if x >= bpp else 0
+        b = prev[x]
+        c = prev[x - bpp] if x >= bpp else 0
+        if f == 1: line[x] = (line[x] + a) & 255
+        elif f == 2: line[x] = (line[x] + b) & 255
+        elif f == 3: line[x] = (line[x] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    for x in range(0, stride, bpp):
+        k = bytes(line[x:x + 3]).hex()
+        counts[k] = counts.get(k, 0) + 1
+    prev = line
+print(' '.join('%s=%d' % (c, counts.get(c, 0)) for c in sys.argv[2:]))
+"#;
+
+/// How many pixels of each colour `colours` (`rrggbb`) the PNG at `path` has.
+fn colour_counts(path: &Path, colours: &[&str]) -> Vec<usize> {
+    let out = Command::new(require("python3", "python3")).arg("-c").arg(COUNT_COLOURS).arg(path).args(colours).output();
+    let out = out.expect("python3 runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    text.split_whitespace()
+        .map(|w| w.split_once('=').and_then(|(_, n)| n.parse().ok()).expect("colour=count"))
+        .collect()
+}
+
 #[test]
 fn the_status_page_shows_a_crash_loop_and_names_as_text_in_chromium() {
     let chromium_path = require("chromium", "chromium");
@@ -132,6 +183,10 @@ fn the_status_page_shows_a_crash_loop_and_names_as_text_in_chromium() {
     let mut shot = shot.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     assert!(wait_child(&mut shot).success(), "chromium --screenshot failed");
     assert_eq!(png_size(&png), (1024, 768));
+    // The states' colours as drawn: crash-loop's red badge, the ups' green
+    // ones (each badge some 2000 pixels; a clock line's border at most 300).
+    let [red, green] = colour_counts(&png, &["c62828", "2e7d32"])[..] else { panic!("two counts") };
+    assert!(red >= 1000 && green >= 1000, "red {red}, green {green} pixels");
     if let Some(keep) = std::env::var_os("TEND_STATUSPAGE_PNG") {
         fs::copy(&png, keep).expect("copy the screenshot");
     }
