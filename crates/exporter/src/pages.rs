@@ -76,16 +76,31 @@ impl StatusPages {
                 cpu_percent: self.cpu.get(&s.path).copied(),
             })
             .collect();
-        // The trees, each once, in the order given.
-        let mut trees: Vec<&str> = Vec::new();
-        for s in services {
-            if !trees.contains(&s.tree.as_str()) {
-                trees.push(&s.tree);
-            }
-        }
-        let title = if trees.is_empty() { "no service".to_string() } else { trees.join(" ") };
-        statuspage::index(title.as_bytes(), &rows, view.clock, now)
+        statuspage::index(title(view.snapshot).as_bytes(), &rows, view.clock, now)
     }
+}
+
+/// `/etc/service on web1`: the trees, each once and as absolute paths
+/// where they resolve (a service's `..` in examples/exporter), and the
+/// machine's name, so that tabs of several machines tell themselves apart.
+fn title(snapshot: &Snapshot) -> String {
+    let mut trees: Vec<&str> = Vec::new();
+    for s in &snapshot.services {
+        if !trees.contains(&s.tree.as_str()) {
+            trees.push(&s.tree);
+        }
+    }
+    let shown: Vec<String> = trees
+        .iter()
+        .map(|t| std::fs::canonicalize(t).map_or_else(|_| t.to_string(), |p| p.to_string_lossy().into_owned()))
+        .collect();
+    let mut title = if shown.is_empty() { "no service".to_string() } else { shown.join(" ") };
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    if !host.trim().is_empty() {
+        title.push_str(" on ");
+        title.push_str(host.trim());
+    }
+    title
 }
 
 /// The log page of the service `name` in directory `dir`.
@@ -145,7 +160,7 @@ mod tests {
     fn cpu_between_the_collections_of_two_loads() {
         let mut pages = StatusPages::default();
         let first = page(&mut pages, &snapshot(100, 5), b"/").unwrap();
-        assert!(first.contains("<title>tend: /srv</title>") && first.contains(">web</a>"), "{first}");
+        assert!(first.contains("<title>tend: /srv on ") && first.contains(">web</a>"), "{first}");
         assert!(!first.contains("%</td>"), "no CPU % from one collection: {first}");
         // The same collection again: nothing new to measure from.
         assert!(!page(&mut pages, &snapshot(100, 5), b"/").unwrap().contains("%</td>"));
