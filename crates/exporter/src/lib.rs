@@ -15,6 +15,8 @@
 //!   backward steps;
 //! - [`answer`]: what a path answers: `/metrics`, and the other paths
 //!   through [`Pages`] (where the status page plugs in);
+//! - [`pages`]: the status page plugged in ([`StatusPages`]): `/` and
+//!   `/log/NAME` from the snapshot, HTML by the `statuspage` crate;
 //! - [`server`]: one poll loop over the listeners and the connections, with
 //!   a limit on connections and on each connection's time, and the textfile
 //!   written on its interval.
@@ -34,9 +36,11 @@ pub mod clock;
 pub mod collect;
 pub mod http;
 pub mod metrics;
+pub mod pages;
 pub mod server;
 
 pub use answer::{Exporter, NoPages, Pages, Response, View, FRESH};
 pub use clock::{ClockCache, Steps, CLOCK_EVERY};
 pub use collect::{Collector, Service, Snapshot};
+pub use pages::StatusPages;
 pub use server::{serve, Limits, Textfile};

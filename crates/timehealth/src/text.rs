@@ -7,10 +7,12 @@ use crate::audit::Audit;
 use crate::report::{secs, Level, Report, Thresholds};
 use crate::sntp::ServerResult;
 
-/// The first line: `CLOCK LEVEL - summary | perfdata`.
-pub fn verdict_line(r: &Report, t: &Thresholds) -> String {
+/// The verdict in words, after its level: the worst offset when all is
+/// well, else the findings of the worst level (`kernel clock not
+/// synchronised (and 1 more)`). The status page shows it too.
+pub fn summary(r: &Report) -> String {
     let level = r.verdict();
-    let summary = if level == Level::Ok {
+    if level == Level::Ok {
         match r.worst_offset() {
             Some((s, off)) => format!("offset {} to {}", secs(off), s.name),
             None => "no problem found".to_string(),
@@ -20,7 +22,13 @@ pub fn verdict_line(r: &Report, t: &Thresholds) -> String {
         let others = r.findings.iter().filter(|f| f.level != level && f.level != Level::Ok).count();
         let more = if others > 0 { format!(" (and {others} more)") } else { String::new() };
         format!("{}{more}", worst.join("; "))
-    };
+    }
+}
+
+/// The first line: `CLOCK LEVEL - summary | perfdata`.
+pub fn verdict_line(r: &Report, t: &Thresholds) -> String {
+    let level = r.verdict();
+    let summary = summary(r);
     let mut perf = Vec::new();
     if let Some((_, off)) = r.worst_offset() {
         perf.push(format!("offset={off:.6}s;{};{}", t.warn_offset, t.crit_offset));

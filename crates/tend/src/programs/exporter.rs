@@ -3,7 +3,8 @@
 //!
 //! `tend exporter [--listen ADDR:PORT]... [--textfile PATH [-i SECS]]
 //! [--clock-check LIST] [--clock-server HOST[:PORT]]... [DIR...]` serves
-//! `/metrics` on each address (default 127.0.0.1:9725, unless only a
+//! `/metrics` and the read-only status page (`/`, `/log/NAME`:
+//! [`StatusPages`]) on each address (default 127.0.0.1:9725, unless only a
 //! textfile is asked for) and writes the textfile every SECS (default 15).
 //! Each address bound is printed on stdout (`listening on ADDR`: port 0
 //! takes a free one). Exits 111 when it cannot listen or poll, 100 on usage.
@@ -15,7 +16,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ::exporter::{ClockCache, Collector, Exporter, Limits, NoPages, Textfile};
+use ::exporter::{ClockCache, Collector, Exporter, Limits, StatusPages, Textfile};
 use timehealth::{CheckOptions, Sections};
 
 const USAGE: &str = "tend exporter [--listen ADDR:PORT]... [--textfile PATH [-i SECS]] [--clock-check LIST] \
@@ -92,7 +93,7 @@ pub fn main(args: &[&OsStr]) -> u8 {
     }
     drop(out);
     let textfile = textfile.map(|path| Textfile { path, every });
-    let mut exporter = Exporter::new(Collector::new(dirs), ClockCache::new(clock), NoPages);
+    let mut exporter = Exporter::new(Collector::new(dirs), ClockCache::new(clock), StatusPages::default());
     let e = ::exporter::serve(&listeners, &mut exporter, textfile.as_ref(), Limits::default());
     strerr::die(strerr::EXIT_SYSTEM, &[b"unable to poll: ", strerr::errstr(&e).as_bytes()])
 }

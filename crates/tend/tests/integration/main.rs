@@ -27,6 +27,7 @@ mod prometheus;
 mod rootless;
 mod shutdown;
 mod status;
+mod statuspage;
 mod stop;
 mod supervise;
 mod svclients;
