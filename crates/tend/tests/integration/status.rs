@@ -177,9 +177,11 @@ fn a_runit_service_is_shown_for_what_its_records_say() {
     cmd.arg("scan/s").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
     sb.spawn(cmd);
     wait_supervised(&sb.join("scan/s"));
-    wait_for("runsv's service up", || text(&status(&sb, &["scan/s"])).contains("Supervisor: runit (running)"));
-    let out = text(&status(&sb, &["scan/s"]));
-    assert!(out.contains("State: up since") && out.contains("1 process,"), "{out}");
+    // runsv runs before its service does: wait for the service itself.
+    wait_for("runsv's service up", || {
+        let out = text(&status(&sb, &["scan/s"]));
+        out.contains("Supervisor: runit (running)") && out.contains("State: up since") && out.contains("1 process,")
+    });
     let list = text(&status(&sb, &["scan"]));
     assert_eq!(columns(&list, "s")[1], "up", "{list}");
 }

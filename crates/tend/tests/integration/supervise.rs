@@ -42,7 +42,9 @@ pub fn wait_up(sb: &Sandbox, dir: &str) -> u32 {
         pid = status_pid(sb, dir);
         pid != 0
     });
-    assert!(ok, "{dir} never came up; stderr: {}", stderr_of(sb, dir));
+    // What supervise last recorded, to tell a lost command from a slow start.
+    let record = read_status(&sb.join(dir));
+    assert!(ok, "{dir} never came up; its record: {record:?}; stderr: {}", stderr_of(sb, dir));
     pid
 }
 
