@@ -80,18 +80,21 @@ impl Collector {
                 services.push(Service { tree, name, path: entry.path, state, usage: None });
             }
         }
-        // One pass over /proc for every service.
+        // One reading of /proc for every service: only their processes
+        // where each has its cgroup.
+        let main = |s: &Service| s.state.main_pid().filter(|_| s.state.supervised);
+        let sampled: Vec<(&[u8], u32)> = services.iter().filter_map(|s| Some((s.path.as_slice(), main(s)?))).collect();
         let table = match &mut self.table {
             Some(t) => {
-                t.refresh();
+                t.refresh_for(&sampled);
                 t
             }
-            None => self.table.insert(ProcTable::read()),
+            None => self.table.insert(ProcTable::read_for(&sampled)),
         };
         for s in services.iter_mut() {
-            let pid = s.state.main_pid().filter(|_| s.state.supervised);
-            s.usage =
-                pid.map(|p| table.usage_with(&s.path, Some(p), Detail::Summary)).filter(|u| u.source != Source::None);
+            s.usage = main(s)
+                .map(|p| table.usage_with(&s.path, Some(p), Detail::Summary))
+                .filter(|u| u.source != Source::None);
         }
         self.snapshot.at = start;
         self.snapshot.took = now().saturating_sub(start);

@@ -64,7 +64,7 @@ impl Files for System {
 pub(crate) mod recorded {
     //! Recorded texts in place of /proc and /sys/fs/cgroup.
     use super::*;
-    use std::cell::Cell;
+    use std::cell::{Cell, RefCell};
     use std::collections::HashMap;
 
     /// A file's recorded content, or the error reading it gave.
@@ -79,6 +79,8 @@ pub(crate) mod recorded {
         pub files: HashMap<String, Text>,
         pub fds: HashMap<u32, Text>,
         pub now: Cell<Duration>,
+        /// Every file read, in order.
+        pub opened: RefCell<Vec<String>>,
     }
 
     impl Recorded {
@@ -99,6 +101,7 @@ pub(crate) mod recorded {
             self.put(&format!("/proc/{pid}/cmdline"), format!("{comm}\0--flag\0").as_bytes());
         }
         fn get(&self, path: &str) -> io::Result<Vec<u8>> {
+            self.opened.borrow_mut().push(path.to_string());
             match self.files.get(path) {
                 Some(Text::Is(t)) => Ok(t.clone()),
                 Some(Text::Errno(e)) => Err(io::Error::from_raw_os_error(*e)),

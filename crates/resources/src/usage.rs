@@ -162,6 +162,12 @@ pub struct ProcTable {
     /// (A `Cell`, taken and put back: a `RefCell`'s borrow checks would
     /// be panic locations in every tend process's RELRO pages.)
     cgroups: Remembered,
+    /// The members (`cgroup.procs`) of the services' cgroups, as
+    /// [`ProcTable::read_for`] read them before their stats.
+    members: HashMap<ServiceKey, Vec<u32>>,
+    /// Only the processes of the services [`ProcTable::read_for`] was
+    /// given were read: the table answers for those services only.
+    partial: bool,
 }
 
 /// A service directory's path, its main pid and that process's start.
@@ -214,8 +220,72 @@ impl ProcTable {
     }
 
     pub(crate) fn read_from(files: &impl Files) -> ProcTable {
+        let mut t = ProcTable::empty(files);
+        t.add_every(files);
+        t.finish(files);
+        t
+    }
+
+    /// Reads what the services in `services` (each its directory and its
+    /// main pid, as [`ProcTable::usage_with`] will be asked) need, and no
+    /// more: each main process's stat and, for a service in its own
+    /// cgroup, its members' (`cgroup.procs`, read once for both). If one
+    /// of them has no cgroup (its figures come from its process tree, which
+    /// only a whole pass finds), every process is read as [`ProcTable::read`]
+    /// does. The figures are those [`ProcTable::read`] gives; the table
+    /// answers for these services only.
+    pub fn read_for(services: &[(&[u8], u32)]) -> ProcTable {
+        ProcTable::read_for_in(&System, services, HashMap::new())
+    }
+
+    /// [`ProcTable::read_for`] again (the next sample), keeping where the
+    /// services' cgroups are (for main processes that are still there).
+    pub fn refresh_for(&mut self, services: &[(&[u8], u32)]) {
+        let cgroups = self.cgroups.take();
+        *self = ProcTable::read_for_in(&System, services, cgroups);
+    }
+
+    fn read_for_in(
+        files: &impl Files,
+        services: &[(&[u8], u32)],
+        mut known: HashMap<ServiceKey, Option<Located>>,
+    ) -> ProcTable {
+        let mut t = ProcTable::empty(files);
+        let mut cgroups = HashMap::with_capacity(services.len());
+        let mut whole = false;
+        for &(path, main) in services {
+            if main == 0 || !t.add(files, main) {
+                continue;
+            }
+            let key = (path.to_vec(), main, t.procs.get(&main).map_or(0, |s| s.start));
+            let located = known.remove(&key).unwrap_or_else(|| locate(files, path, main));
+            let members = located.as_ref().and_then(|at| files.cgroup_file(&at.dir, "cgroup.procs").ok());
+            match members.map(|text| parse::pids(&text)) {
+                Some(pids) => {
+                    for &pid in &pids {
+                        t.add_new(files, pid);
+                    }
+                    t.members.insert(key.clone(), pids);
+                }
+                // No cgroup, or it went: the process tree, from every process.
+                None => whole = true,
+            }
+            cgroups.insert(key, located);
+        }
+        if whole {
+            t.add_every(files);
+        } else {
+            t.partial = true;
+        }
+        t.cgroups = Remembered(Cell::new(cgroups));
+        t.finish(files);
+        t
+    }
+
+    /// A table with nothing read yet.
+    fn empty(files: &impl Files) -> ProcTable {
         let (ticks, page) = files.units();
-        let mut t = ProcTable {
+        ProcTable {
             procs: HashMap::new(),
             children: HashMap::new(),
             denied: HashMap::new(),
@@ -224,23 +294,39 @@ impl ProcTable {
             page,
             error: None,
             cgroups: Remembered::default(),
-        };
+            members: HashMap::new(),
+            partial: false,
+        }
+    }
+
+    /// Reads every process of /proc not read yet.
+    fn add_every(&mut self, files: &impl Files) {
         match files.pids() {
             Ok(pids) => {
                 for pid in pids {
-                    t.add(files, pid);
+                    self.add_new(files, pid);
                 }
             }
-            Err(e) => t.error = Some(format!("unable to read /proc: {}", strerr::errstr(&e))),
+            Err(e) => self.error = Some(format!("unable to read /proc: {}", strerr::errstr(&e))),
         }
-        t.at = files.now();
-        for (&pid, s) in &t.procs {
-            t.children.entry(s.ppid).or_default().push(pid);
+    }
+
+    /// When it was read, and who is whose child.
+    fn finish(&mut self, files: &impl Files) {
+        self.at = files.now();
+        for (&pid, s) in &self.procs {
+            self.children.entry(s.ppid).or_default().push(pid);
         }
-        for kids in t.children.values_mut() {
+        for kids in self.children.values_mut() {
             kids.sort_unstable();
         }
-        t
+    }
+
+    /// [`ProcTable::add`] unless that process was read already.
+    fn add_new(&mut self, files: &impl Files, pid: u32) {
+        if !self.procs.contains_key(&pid) && !self.denied.contains_key(&pid) {
+            self.add(files, pid);
+        }
     }
 
     /// Reads one process's stat into the table; true if it is there.
@@ -326,12 +412,21 @@ impl ProcTable {
         }
         let mut fell_back = None;
         let key = (path.to_vec(), main, self.procs.get(&main).map_or(0, |s| s.start));
+        if self.partial && !self.members.contains_key(&key) {
+            let mut u = Usage::empty(self.at, Source::None);
+            u.note("processes", "not read for this service");
+            return u;
+        }
         let mut cgroups = self.cgroups.take();
         let located = cgroups.entry(key.clone()).or_insert_with(|| locate(files, path, main)).clone();
         self.cgroups.set(cgroups);
         if let Some(at) = located {
-            match files.cgroup_file(&at.dir, "cgroup.procs") {
-                Ok(text) => return self.of_cgroup(files, &at, &parse::pids(&text), main, detail),
+            let members = match self.members.get(&key) {
+                Some(pids) => Ok(pids.clone()),
+                None => files.cgroup_file(&at.dir, "cgroup.procs").map(|text| parse::pids(&text)),
+            };
+            match members {
+                Ok(pids) => return self.of_cgroup(files, &at, &pids, main, detail),
                 Err(e) => {
                     let mut cgroups = self.cgroups.take();
                     cgroups.remove(&key);
@@ -679,6 +774,54 @@ mod tests {
         assert_eq!(sample(&m), Source::ProcessTree);
         m.put(&format!("{CG_DIR}/cgroup.procs"), b"200\n");
         assert_eq!(sample(&m), Source::ProcessTree, "looked for again: /proc/200/cgroup is gone");
+    }
+
+    #[test]
+    fn a_table_read_for_services_in_cgroups_reads_only_their_processes() {
+        let mut m = machine(CG);
+        m.put(&format!("{CG_DIR}/cgroup.procs"), b"200\n201\n202\n");
+        m.put(&format!("{CG_DIR}/cpu.stat"), b"usage_usec 9000000\nuser_usec 7000000\nsystem_usec 2000000\n");
+        let svc = SVC.as_bytes();
+        for detail in [Detail::Summary, Detail::Full] {
+            let whole = ProcTable::read_from(&m).usage_in(&m, svc, Some(200), detail);
+            m.opened.take();
+            let table = ProcTable::read_for_in(&m, &[(svc, 200)], HashMap::new());
+            assert_eq!(table.usage_in(&m, svc, Some(200), detail), whole, "the same figures");
+            let opened = m.opened.take();
+            for other in ["/proc/100/stat", "/proc/300/stat"] {
+                assert!(!opened.iter().any(|p| p == other), "{other} read: {opened:?}");
+            }
+            assert_eq!(opened.iter().filter(|p| p.ends_with("/cgroup.procs")).count(), 1, "read once: {opened:?}");
+        }
+        // The next sample finds the cgroup without /proc/200/cgroup.
+        let table = ProcTable::read_for_in(&m, &[(svc, 200)], HashMap::new());
+        m.files.remove("/proc/200/cgroup");
+        let next = ProcTable::read_for_in(&m, &[(svc, 200)], table.cgroups.take());
+        assert!(matches!(next.usage_in(&m, svc, Some(200), Detail::Summary).source, Source::Cgroup(_)));
+        // A service it was not read for is not guessed at.
+        let other = next.usage_in(&m, b"/etc/service/other", Some(300), Detail::Summary);
+        assert_eq!(other.source, Source::None);
+    }
+
+    #[test]
+    fn a_service_without_a_cgroup_gets_its_whole_process_tree() {
+        // web in its cgroup; other (300) in none, with a child (301).
+        let mut m = machine(CG);
+        m.put(&format!("{CG_DIR}/cgroup.procs"), b"200\n201\n202\n");
+        m.process(301, 300, "child", 7, 70, "/");
+        let (svc, other) = (SVC.as_bytes(), b"/etc/service/other".as_slice());
+        let whole = ProcTable::read_from(&m);
+        let table = ProcTable::read_for_in(&m, &[(svc, 200), (other, 300)], HashMap::new());
+        for (path, main) in [(svc, 200), (other, 300)] {
+            for detail in [Detail::Summary, Detail::Full] {
+                let u = table.usage_in(&m, path, Some(main), detail);
+                assert_eq!(u, whole.usage_in(&m, path, Some(main), detail));
+            }
+        }
+        let u = table.usage_in(&m, other, Some(300), Detail::Summary);
+        assert_eq!((u.source, u.processes, u.cpu_user), (Source::ProcessTree, 2, Duration::from_millis(10_060)));
+        // Every process was read: the tree's are found only so.
+        assert_eq!(table.len(), whole.len());
     }
 
     #[test]
