@@ -4,6 +4,7 @@
 //! recorded /proc and cgroup texts, races and refusals included.
 
 use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 use std::time::Duration;
 
@@ -29,22 +30,50 @@ pub(crate) trait Files {
     fn units(&self) -> (u64, u64);
 }
 
-/// The running system.
-pub(crate) struct System;
+/// The running system: /proc and the unified cgroup hierarchy, each held
+/// open where it could be opened (files are opened relative to them: the
+/// kernel walks a path of one or two names, not six), else reached by
+/// their absolute paths.
+#[derive(Debug, Default)]
+pub(crate) struct System {
+    proc: Option<OwnedFd>,
+    /// The hierarchy's mount point and its descriptor.
+    hierarchy: Option<(Vec<u8>, OwnedFd)>,
+}
+
+impl System {
+    /// /proc and the hierarchy opened.
+    pub(crate) fn open() -> System {
+        let dir = |path: &[u8]| unix::fs::openat(libc::AT_FDCWD, path, libc::O_PATH | libc::O_DIRECTORY, 0).ok();
+        let mount = unix::cgroup::hierarchy().map(|m| m.to_bytes());
+        System { proc: dir(b"/proc"), hierarchy: mount.and_then(|m| Some((m.to_vec(), dir(m)?))) }
+    }
+}
 
 impl Files for System {
     fn pids(&self) -> io::Result<Vec<u32>> {
         procfs::pids()
     }
     fn proc_file(&self, pid: u32, name: &str) -> io::Result<Vec<u8>> {
-        procfs::proc_file(pid, name)
+        match &self.proc {
+            Some(fd) => procfs::read_at(fd.as_raw_fd(), format!("{pid}/{name}").as_bytes()),
+            None => procfs::read(Path::new(&format!("/proc/{pid}/{name}"))),
+        }
     }
     fn fd_count(&self, pid: u32) -> io::Result<u32> {
         procfs::fd_count(pid)
     }
     fn cgroup_file(&self, dir: &[u8], name: &str) -> io::Result<Vec<u8>> {
-        let dir: &std::ffi::OsStr = std::os::unix::ffi::OsStrExt::from_bytes(dir);
-        procfs::read(&Path::new(dir).join(name))
+        // A cgroup's directory below the hierarchy, relative to it.
+        let below = |(mount, fd): &(Vec<u8>, OwnedFd)| {
+            let rest = dir.strip_prefix(mount.as_slice())?.strip_prefix(b"/")?;
+            Some((fd.as_raw_fd(), rest))
+        };
+        match self.hierarchy.as_ref().and_then(below) {
+            Some((fd, b"")) => procfs::read_at(fd, name.as_bytes()),
+            Some((fd, rest)) => procfs::read_at(fd, &[rest, b"/", name.as_bytes()].concat()),
+            None => procfs::read_at(libc::AT_FDCWD, &[dir, b"/", name.as_bytes()].concat()),
+        }
     }
     fn real_path(&self, path: &[u8]) -> io::Result<Vec<u8>> {
         procfs::real_path(path)

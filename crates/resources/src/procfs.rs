@@ -4,6 +4,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, Read};
+use std::os::fd::RawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -18,7 +19,17 @@ const PAGE: usize = 4096;
 /// read that leaves the buffer unfilled under a page has reached the end
 /// (a longer text, cgroup.procs of a big service, is read until 0).
 pub(crate) fn read(path: &Path) -> io::Result<Vec<u8>> {
-    let mut f = File::open(path)?;
+    read_file(File::open(path)?)
+}
+
+/// [`read`] of `path` relative to the directory `dir` (AT_FDCWD: as
+/// given): from a descriptor of /proc or of the cgroup hierarchy held
+/// open, the kernel walks one or two names, not the whole path.
+pub(crate) fn read_at(dir: RawFd, path: &[u8]) -> io::Result<Vec<u8>> {
+    read_file(File::from(unix::fs::openat(dir, path, libc::O_RDONLY, 0)?))
+}
+
+fn read_file(mut f: File) -> io::Result<Vec<u8>> {
     let mut buf = vec![0u8; 1024];
     let mut len = 0;
     loop {
@@ -39,11 +50,6 @@ pub(crate) fn read(path: &Path) -> io::Result<Vec<u8>> {
     }
     buf.truncate(len);
     Ok(buf)
-}
-
-/// `/proc/PID/FILE`'s content.
-pub(crate) fn proc_file(pid: u32, file: &str) -> io::Result<Vec<u8>> {
-    read(Path::new(&format!("/proc/{pid}/{file}")))
 }
 
 /// The numeric entries of /proc: every process, once.

@@ -123,20 +123,19 @@ impl ServiceState {
         };
         let normally_up = !dir.exists(c"down").unwrap_or(false);
         let supervised = svstatus::probe_ok(&dir).unwrap_or(false);
-        let status = svstatus::read_status(&dir).map_err(|e| match e {
+        let status = svstatus::read_status_sized(&dir).map_err(|e| match e {
             ReadError::Open(e) => format!("unable to open supervise/status: {}", strerr::errstr(&e)),
             ReadError::Read(e) => format!("unable to read supervise/status: {}", strerr::errstr(&e)),
             ReadError::BadFormat => "unable to read supervise/status: bad format".to_string(),
         });
-        let len = dir.stat(svstatus::STATUS).map(|st| st.st_size).unwrap_or(0);
-        let writer = match len {
+        let writer = |len| match len {
             ..=17 => None,
             18..=19 => Some(Writer::Daemontools),
             20..=43 => Some(Writer::Runit),
             _ => Some(Writer::Tend),
         };
         match status {
-            Ok(s) => ServiceState { writer, ..ServiceState::of(&s, supervised, normally_up, now) },
+            Ok((s, len)) => ServiceState { writer: writer(len), ..ServiceState::of(&s, supervised, normally_up, now) },
             // Never supervised: no record yet, and nobody to write one.
             Err(why) if !supervised && why.ends_with(": file does not exist") => {
                 ServiceState { phase: Phase::Unsupervised, normally_up, ..ServiceState::unreadable(why) }

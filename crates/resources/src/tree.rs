@@ -75,18 +75,27 @@ fn scan(dir: &[u8], out: &mut Vec<ServiceEntry>) {
         Ok(l) => l,
         Err(e) => return out.push(failed(dir.to_vec(), dir.to_vec(), "unable to read directory", &e)),
     };
-    let mut names: Vec<Vec<u8>> = Vec::new();
+    // Each name with whether the listing says it is a directory (no
+    // symlink): only the others are stat'ed.
+    let mut names: Vec<(Vec<u8>, bool)> = Vec::new();
     for entry in listing {
         match entry {
-            Ok(e) if !e.file_name().as_bytes().starts_with(b".") => names.push(e.file_name().as_bytes().to_vec()),
+            Ok(e) if !e.file_name().as_bytes().starts_with(b".") => {
+                let dir = e.file_type().is_ok_and(|t| t.is_dir());
+                names.push((e.file_name().as_bytes().to_vec(), dir));
+            }
             Ok(_) => {}
             Err(e) => return out.push(failed(dir.to_vec(), dir.to_vec(), "unable to read directory", &e)),
         }
     }
     names.sort();
     let base = dir.strip_suffix(b"/").filter(|b| !b.is_empty()).unwrap_or(dir);
-    for name in names {
+    for (name, is_dir) in names {
         let path = [base, b"/", &name].concat();
+        if is_dir {
+            with_log(name, path, out);
+            continue;
+        }
         match fs::metadata(std::ffi::OsStr::from_bytes(&path)) {
             Ok(m) if m.is_dir() => with_log(name, path, out),
             Ok(_) => {}

@@ -5,6 +5,7 @@
 
 use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::files::{Files, System};
@@ -168,6 +169,9 @@ pub struct ProcTable {
     /// Only the processes of the services [`ProcTable::read_for`] was
     /// given were read: the table answers for those services only.
     partial: bool,
+    /// /proc and the cgroup hierarchy held open, for this table's reads
+    /// and the next sample's.
+    system: Arc<System>,
 }
 
 /// A service directory's path, its main pid and that process's start.
@@ -216,7 +220,8 @@ impl ProcTable {
     /// Reads /proc: every process's stat. A process that ends meanwhile
     /// is left out; one that cannot be read is remembered as denied.
     pub fn read() -> ProcTable {
-        ProcTable::read_from(&System)
+        let system = Arc::new(System::open());
+        ProcTable::read_from(&*system).on(system)
     }
 
     pub(crate) fn read_from(files: &impl Files) -> ProcTable {
@@ -235,14 +240,20 @@ impl ProcTable {
     /// does. The figures are those [`ProcTable::read`] gives; the table
     /// answers for these services only.
     pub fn read_for(services: &[(&[u8], u32)]) -> ProcTable {
-        ProcTable::read_for_in(&System, services, HashMap::new())
+        let system = Arc::new(System::open());
+        ProcTable::read_for_in(&*system, services, HashMap::new()).on(system)
     }
 
     /// [`ProcTable::read_for`] again (the next sample), keeping where the
     /// services' cgroups are (for main processes that are still there).
     pub fn refresh_for(&mut self, services: &[(&[u8], u32)]) {
-        let cgroups = self.cgroups.take();
-        *self = ProcTable::read_for_in(&System, services, cgroups);
+        let (cgroups, system) = (self.cgroups.take(), Arc::clone(&self.system));
+        *self = ProcTable::read_for_in(&*system, services, cgroups).on(system);
+    }
+
+    /// The table, its later reads made through `system`.
+    fn on(self, system: Arc<System>) -> ProcTable {
+        ProcTable { system, ..self }
     }
 
     fn read_for_in(
@@ -296,6 +307,7 @@ impl ProcTable {
             cgroups: Remembered::default(),
             members: HashMap::new(),
             partial: false,
+            system: Arc::default(),
         }
     }
 
@@ -353,8 +365,8 @@ impl ProcTable {
     /// Reads /proc again (the next sample), keeping what it learnt of
     /// where services' cgroups are (for processes that are still there).
     pub fn refresh(&mut self) {
-        let cgroups = self.cgroups.take();
-        *self = ProcTable::read();
+        let (cgroups, system) = (self.cgroups.take(), Arc::clone(&self.system));
+        *self = ProcTable::read_from(&*system).on(system);
         let keep = |key: &ServiceKey| self.procs.get(&key.1).is_some_and(|s| s.start == key.2);
         let kept = cgroups.into_iter().filter(|(k, _)| keep(k)).collect();
         self.cgroups = Remembered(Cell::new(kept));
@@ -393,7 +405,7 @@ impl ProcTable {
     /// `main_pid`, from this table and, for its cgroup and with
     /// [`Detail::Full`], a few more files.
     pub fn usage_with(&self, service_path: &[u8], main_pid: Option<u32>, detail: Detail) -> Usage {
-        self.usage_in(&System, service_path, main_pid, detail)
+        self.usage_in(&*self.system, service_path, main_pid, detail)
     }
 
     pub(crate) fn usage_in(&self, files: &impl Files, path: &[u8], main: Option<u32>, detail: Detail) -> Usage {

@@ -40,10 +40,17 @@ pub enum ReadError {
 
 /// Reads `DIR/supervise/status` (any of the 18-, 20-, 44-, 56- and 64-byte layouts).
 pub fn read_status(dir: &ServiceDir) -> Result<Status, ReadError> {
+    read_status_sized(dir).map(|(status, _)| status)
+}
+
+/// [`read_status`], and the file's length up to [`RECORD_LEN`] (which
+/// supervisor wrote it: 18 bytes daemontools', 20 runit's), with no `stat`.
+pub fn read_status_sized(dir: &ServiceDir) -> Result<(Status, usize), ReadError> {
     let mut f = dir.open_file(STATUS, libc::O_RDONLY | libc::O_NONBLOCK, 0).map_err(ReadError::Open)?;
     let mut buf = [0u8; RECORD_LEN];
     let len = unix::fd::read_until_full(&mut f, &mut buf).map_err(ReadError::Read)?;
-    Status::decode(&buf[..len]).map_err(|DecodeError::Short(_)| ReadError::BadFormat)
+    let status = Status::decode(&buf[..len]).map_err(|DecodeError::Short(_)| ReadError::BadFormat)?;
+    Ok((status, len))
 }
 
 /// Writes `DIR/supervise/status` as `status.new` renamed over `status`, so a

@@ -10,7 +10,7 @@
 //!   tend's [`Extras`], which old readers never see;
 //! - [`ServiceDir`]: the directory itself, opened once; every file is reached
 //!   through its descriptor;
-//! - [`read_status`] / [`write_status`] / [`RunitFiles`]: the files,
+//! - [`read_status`] (and [`read_status_sized`]) / [`write_status`] / [`RunitFiles`]: the files,
 //!   written as `*.new` + rename (or a swap of the two);
 //! - [`Command`]: the control letters, and [`send_commands`] for clients;
 //! - [`probe_ok`]: liveness through the `ok` FIFO, as daemontools' clients test it;
@@ -45,8 +45,9 @@ pub use deps::{
 };
 pub use dir::ServiceDir;
 pub use files::{
-    decimal, probe_ok, read_status, take_essential_exit, write_essential_exit, write_status, ReadError, RunitFiles,
-    WriteError, CONTROL, DECIMAL_LEN, ESSENTIAL_EXIT, LOCK, OK, SCRATCH, STATE_DIR, STATUS, STATUS_FILES,
+    decimal, probe_ok, read_status, read_status_sized, take_essential_exit, write_essential_exit, write_status,
+    ReadError, RunitFiles, WriteError, CONTROL, DECIMAL_LEN, ESSENTIAL_EXIT, LOCK, OK, SCRATCH, STATE_DIR, STATUS,
+    STATUS_FILES,
 };
 pub use lock::Lock;
 pub use notify::{NotifyState, NOTIFY, NOTIFY_LEN, STATUS_MAX};
