@@ -101,8 +101,8 @@ pub fn main(args: &[&OsStr]) -> u8 {
 }
 
 /// Two samples of every supervised service with a process, [`SAMPLE`]
-/// apart, each from one pass over /proc (the second knowing where the
-/// services' cgroups are).
+/// apart, each from one reading of /proc (only the services' processes
+/// where each has its cgroup; the second knowing where the cgroups are).
 fn sample(rows: &mut [Row], detail: Detail) {
     let pids: Vec<Option<u32>> =
         rows.iter().map(|r| r.state.as_ref().filter(|s| s.supervised).and_then(ServiceState::main_pid)).collect();
@@ -113,13 +113,16 @@ fn sample(rows: &mut [Row], detail: Detail) {
         let each = rows.iter().zip(&pids);
         each.map(|(r, &pid)| pid.map(|p| table.usage_with(&r.entry.path, Some(p), detail))).collect::<Vec<_>>()
     };
-    let mut table = ProcTable::read();
+    // Only the services' processes are read where each has its cgroup.
+    let services: Vec<(&[u8], u32)> =
+        rows.iter().zip(&pids).filter_map(|(r, &pid)| Some((r.entry.path.as_slice(), pid?))).collect();
+    let mut table = ProcTable::read_for(&services);
     let before = take(&table, rows);
     // The interval runs from the first reading: the time it took to find
     // the services' cgroups is not waited again.
     let now = unix::time::clock_gettime(libc::CLOCK_MONOTONIC);
     std::thread::sleep(SAMPLE.saturating_sub(now.saturating_sub(table.at())));
-    table.refresh();
+    table.refresh_for(&services);
     let after = take(&table, rows);
     for ((row, a), b) in rows.iter_mut().zip(before).zip(after) {
         row.usage = a.zip(b);

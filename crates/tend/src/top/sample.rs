@@ -92,22 +92,30 @@ impl Services {
     fn sample(&mut self, dirs: &[Vec<u8>]) -> Vec<Row> {
         let args: Vec<&[u8]> = dirs.iter().map(Vec::as_slice).collect();
         let entries = resources::services(&args);
+        let states: Vec<Option<ServiceState>> =
+            entries.iter().map(|e| e.error.is_none().then(|| ServiceState::read(&e.path))).collect();
+        // Only the services' processes are read where each has its cgroup.
+        let services: Vec<(&[u8], u32)> = entries
+            .iter()
+            .zip(&states)
+            .filter_map(|(e, s)| Some((e.path.as_slice(), s.as_ref()?.main_pid()?)))
+            .collect();
         let table = match &mut self.table {
             Some(t) => {
-                t.refresh();
+                t.refresh_for(&services);
                 t
             }
-            None => self.table.insert(ProcTable::read()),
+            None => self.table.insert(ProcTable::read_for(&services)),
         };
         let mut next = HashMap::with_capacity(entries.len());
         let rows = entries
             .into_iter()
-            .map(|e| {
+            .zip(states)
+            .map(|(e, state)| {
                 let name = String::from_utf8_lossy(&e.name).into_owned();
-                if e.error.is_some() {
+                let Some(state) = state else {
                     return Row { name, state: "error".into(), busiest: e.error, ..Row::default() };
-                }
-                let state = ServiceState::read(&e.path);
+                };
                 let usage = table.usage_with(&e.path, state.main_pid(), Detail::Summary);
                 let measured = usage.source != Source::None;
                 let before = self.previous.get(&e.path).filter(|_| measured);
