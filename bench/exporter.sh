@@ -6,7 +6,10 @@
 # tend_exporter_scrape_duration_seconds), over RUNS (default 20) scrapes each
 # made after the last collection aged past the exporter's 1 s reuse; then
 # the exporter's CPU time per such scrape, and its resident memory after
-# 1000 and after 10000 scrapes made back to back. Knobs: N_SERVICES, RUNS, BENCH_DIR (default /var/tmp).
+# 1000 and after 10000 scrapes made back to back. Knobs: N_SERVICES, RUNS, BENCH_DIR (default /var/tmp),
+# BASELINE (another tend binary, e.g. main's release build: its exporter runs
+# on the same tree and the scrapes alternate between the two, so that both
+# are measured under the same load; a line each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/build-tend.sh
@@ -46,9 +49,9 @@ def scrape(address):
     return answer
 
 def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # The scheduler's count of time on a CPU, in ns (finer than stat's ticks).
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e9
 
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
@@ -64,24 +67,36 @@ try:
         if time.monotonic() > end:
             raise SystemExit("services not up after 600 s")
         time.sleep(0.5)
-    e = subprocess.Popen([TEND, "exporter", "--listen", "127.0.0.1:0", "--clock-check", "kernel", scan],
-                         env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
-    groups.append(e.pid)
-    address = e.stdout.readline().decode().split()[-1]
-    scrape(address)  # the first: cgroups located, buffers grown
-    walls, collects, size = [], [], 0
-    cpu = cpu_seconds(e.pid)
-    for _ in range(RUNS):
-        time.sleep(1.05)
-        t = time.monotonic()
-        answer = scrape(address)
-        walls.append(time.monotonic() - t)
-        size = len(answer)
-        line = next(l for l in answer.split(b"\n") if l.startswith(b"tend_exporter_scrape_duration_seconds "))
-        collects.append(float(line.split()[1]))
-    cpu = (cpu_seconds(e.pid) - cpu) / RUNS
-    load = os.getloadavg()[0]
+    binaries = [("tend", TEND)] + ([("baseline", os.environ["BASELINE"])] if os.environ.get("BASELINE") else [])
+    exporters = []
+    for label, binary in binaries:
+        e = subprocess.Popen([binary, "exporter", "--listen", "127.0.0.1:0", "--clock-check", "kernel", scan],
+                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+        groups.append(e.pid)
+        exporters.append((label, e, e.stdout.readline().decode().split()[-1]))
+    e, address = exporters[0][1], exporters[0][2]
+    figures = {label: ([], [], []) for label, _ in binaries}  # walls, collections, CPU
+    size = 0
+    for _, _, a in exporters:
+        scrape(a)  # the first: cgroups located, buffers grown
+    loads = []
+    for run in range(RUNS):
+        # Alternated, each one first in turn.
+        for label, x, a in (exporters if run % 2 == 0 else exporters[::-1]):
+            time.sleep(1.05)
+            cpu = cpu_seconds(x.pid)
+            t = time.monotonic()
+            answer = scrape(a)
+            figures[label][0].append(time.monotonic() - t)
+            figures[label][2].append(cpu_seconds(x.pid) - cpu)
+            size = len(answer)
+            line = next(l for l in answer.split(b"\n") if l.startswith(b"tend_exporter_scrape_duration_seconds "))
+            figures[label][1].append(float(line.split()[1]))
+        loads.append(os.getloadavg()[0])
+    for _, x, _ in exporters[1:]:
+        x.kill()
+    load = statistics.median(loads)
     rss = [("after the first scrape", rss_kib(e.pid))]
     t = time.monotonic()
     for i in range(1, 10001):
@@ -94,9 +109,11 @@ finally:
     shutil.rmtree(work, ignore_errors=True)
 print(f"| /metrics, {N} services ({size} bytes), {RUNS} scrapes | median ms | best ms | worst ms |")
 print("|---|---:|---:|---:|")
-for name, xs in [("scrape, as the client waits", walls), ("collection (tend_exporter_scrape_duration_seconds)", collects)]:
-    print(f"| {name} | {statistics.median(xs) * 1000:.1f} | {min(xs) * 1000:.1f} | {max(xs) * 1000:.1f} |")
-print(f"\nCPU time of the exporter per scrape (collection and text): {cpu * 1000:.0f} ms; load average {load:.1f}.")
+for label, (walls, collects, cpus) in figures.items():
+    for name, xs in [("scrape, as the client waits", walls), ("collection (tend_exporter_scrape_duration_seconds)", collects),
+                     ("CPU time of the exporter (collection and text)", cpus)]:
+        print(f"| {label}: {name} | {statistics.median(xs) * 1000:.1f} | {min(xs) * 1000:.1f} | {max(xs) * 1000:.1f} |")
+print(f"\nLoad average during the scrapes: median {load:.1f} ({min(loads):.1f} to {max(loads):.1f}).")
 print()
 print(f"| exporter RSS | KiB |")
 print("|---|---:|")

@@ -117,14 +117,18 @@ impl Family<'_> {
             out.push(if i == 0 { '{' } else { ',' });
             out.push_str(label);
             out.push_str("=\"");
-            for c in v.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '"' => out.push_str("\\\""),
-                    '\n' => out.push_str("\\n"),
-                    c => out.push(c),
-                }
+            // The runs between the bytes escaped are copied whole.
+            let mut rest = *v;
+            while let Some(i) = rest.find(['\\', '"', '\n']) {
+                out.push_str(rest.get(..i).unwrap_or_default());
+                out.push_str(match rest.as_bytes().get(i) {
+                    Some(b'\\') => "\\\\",
+                    Some(b'"') => "\\\"",
+                    _ => "\\n",
+                });
+                rest = rest.get(i + 1..).unwrap_or_default();
             }
+            out.push_str(rest);
             out.push('"');
         }
         if !labels.is_empty() {

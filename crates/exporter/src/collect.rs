@@ -80,20 +80,20 @@ impl Collector {
                 services.push(Service { tree, name, path: entry.path, state, usage: None });
             }
         }
-        // One reading of /proc for every service: only their processes
-        // where each has its cgroup.
+        // One reading of /proc for every service: where each has its
+        // cgroup, only its files and its processes' statm.
         let main = |s: &Service| s.state.main_pid().filter(|_| s.state.supervised);
         let sampled: Vec<(&[u8], u32)> = services.iter().filter_map(|s| Some((s.path.as_slice(), main(s)?))).collect();
         let table = match &mut self.table {
             Some(t) => {
-                t.refresh_for(&sampled);
+                t.refresh_for(&sampled, Detail::Totals);
                 t
             }
-            None => self.table.insert(ProcTable::read_for(&sampled)),
+            None => self.table.insert(ProcTable::read_for(&sampled, Detail::Totals)),
         };
         for s in services.iter_mut() {
             s.usage = main(s)
-                .map(|p| table.usage_with(&s.path, Some(p), Detail::Summary))
+                .map(|p| table.usage_with(&s.path, Some(p), Detail::Totals))
                 .filter(|u| u.source != Source::None);
         }
         self.snapshot.at = start;

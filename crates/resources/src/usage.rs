@@ -31,6 +31,12 @@ pub enum Source {
 /// How much is read per process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detail {
+    /// [`Detail::Summary`]'s figures without the list of processes
+    /// (`procs` empty): for a service in its cgroup, from the cgroup's
+    /// files and its members' stat (their resident memory: only the main
+    /// process's where the memory controller counts it), with no table
+    /// of processes built.
+    Totals,
     /// Only what one pass over /proc/PID/stat and the cgroup's own files
     /// give: CPU, memory, processes (and the cgroup's peak, I/O and OOM
     /// figures where they exist). Command lines are empty; the per-process
@@ -239,16 +245,16 @@ impl ProcTable {
     /// only a whole pass finds), every process is read as [`ProcTable::read`]
     /// does. The figures are those [`ProcTable::read`] gives; the table
     /// answers for these services only.
-    pub fn read_for(services: &[(&[u8], u32)]) -> ProcTable {
+    pub fn read_for(services: &[(&[u8], u32)], detail: Detail) -> ProcTable {
         let system = Arc::new(System::open());
-        ProcTable::read_for_in(&*system, services, HashMap::new()).on(system)
+        ProcTable::read_for_in(&*system, services, HashMap::new(), detail).on(system)
     }
 
     /// [`ProcTable::read_for`] again (the next sample), keeping where the
     /// services' cgroups are (for main processes that are still there).
-    pub fn refresh_for(&mut self, services: &[(&[u8], u32)]) {
+    pub fn refresh_for(&mut self, services: &[(&[u8], u32)], detail: Detail) {
         let (cgroups, system) = (self.cgroups.take(), Arc::clone(&self.system));
-        *self = ProcTable::read_for_in(&*system, services, cgroups).on(system);
+        *self = ProcTable::read_for_in(&*system, services, cgroups, detail).on(system);
     }
 
     /// The table, its later reads made through `system`.
@@ -260,12 +266,27 @@ impl ProcTable {
         files: &impl Files,
         services: &[(&[u8], u32)],
         mut known: HashMap<ServiceKey, Option<Located>>,
+        detail: Detail,
     ) -> ProcTable {
         let mut t = ProcTable::empty(files);
         let mut cgroups = HashMap::with_capacity(services.len());
         let mut whole = false;
         for &(path, main) in services {
-            if main == 0 || !t.add(files, main) {
+            if main == 0 {
+                continue;
+            }
+            if detail == Detail::Totals {
+                // Its cgroup, remembered by its main pid alone: the usage
+                // reads it then (ProcTable::totals).
+                let key = (path.to_vec(), main, 0);
+                let located = known.remove(&key).unwrap_or_else(|| locate(files, path, main));
+                let found = located.is_some();
+                cgroups.insert(key, located);
+                if found {
+                    continue;
+                }
+            }
+            if !t.add(files, main) {
                 continue;
             }
             let key = (path.to_vec(), main, t.procs.get(&main).map_or(0, |s| s.start));
@@ -409,6 +430,24 @@ impl ProcTable {
     }
 
     pub(crate) fn usage_in(&self, files: &impl Files, path: &[u8], main: Option<u32>, detail: Detail) -> Usage {
+        if detail == Detail::Totals {
+            let key = (path.to_vec(), main.unwrap_or(0), 0);
+            let cgroups = self.cgroups.take();
+            let located = cgroups.get(&key).cloned().flatten();
+            self.cgroups.set(cgroups);
+            if let Some(at) = located {
+                return self.totals(files, key, &at);
+            }
+        }
+        let mut u = self.usage_of(files, path, main, detail);
+        if detail == Detail::Totals {
+            u.procs.clear();
+        }
+        u
+    }
+
+    /// [`ProcTable::usage_in`] from the table's stats.
+    fn usage_of(&self, files: &impl Files, path: &[u8], main: Option<u32>, detail: Detail) -> Usage {
         let Some(main) = main.filter(|&p| p != 0) else {
             return Usage::empty(self.at, Source::None);
         };
@@ -604,39 +643,50 @@ impl ProcTable {
     /// The cgroup's own files where they exist, the processes' sums where
     /// they do not.
     fn of_cgroup(&self, files: &impl Files, at: &Located, pids: &[u32], main: u32, detail: Detail) -> Usage {
-        let dir = &at.dir;
-        let mut u = self.of_processes(files, pids, main, detail, Source::Cgroup(dir.clone()));
+        let mut u = self.of_processes(files, pids, main, detail, Source::Cgroup(at.dir.clone()));
         // Members that started after the table was read are counted, not shown.
         u.processes = u32::try_from(pids.len()).unwrap_or(u32::MAX);
-        let read = |name| files.cgroup_file(dir, name).ok();
-        // The files of a controller that is not enabled are not looked for.
-        let memory = |name| if at.memory { read(name) } else { None };
-        if let Some(cpu) = read("cpu.stat") {
-            if let (Some(user), Some(system)) = (parse::keyed(&cpu, b"user_usec"), parse::keyed(&cpu, b"system_usec")) {
-                u.cpu_user = Duration::from_micros(user);
-                u.cpu_system = Duration::from_micros(system);
-                u.at = files.now();
+        cgroup_files(files, at, &mut u);
+        u
+    }
+
+    /// [`Detail::Totals`] of the service whose cgroup is `at`, as
+    /// [`Detail::Summary`] gives them: from the cgroup's files and its
+    /// members' stat. Where those do not suffice (the cgroup went, the
+    /// main process left it or is refused, cpu.stat or memory.current
+    /// unreadable), from a whole pass over /proc as before.
+    fn totals(&self, files: &impl Files, key: ServiceKey, at: &Located) -> Usage {
+        let main = key.1;
+        let members = files.cgroup_file(&at.dir, "cgroup.procs").map(|t| parse::pids(&t)).unwrap_or_default();
+        let mut u = Usage::empty(self.at, Source::Cgroup(at.dir.clone()));
+        u.processes = u32::try_from(members.len()).unwrap_or(u32::MAX);
+        // The memory controller counts the memory: only the main process
+        // is looked at (there, and readable). The rss of stat, not statm's
+        // count (exact where stat's is the kernel's per-CPU estimate), so
+        // that the figures stay those of Detail::Summary.
+        let counted: &[u32] = if at.memory { &[main] } else { &members };
+        let mut exact = members.contains(&main);
+        for &pid in counted {
+            match files.proc_file(pid, "stat").map(|t| parse::stat(&t).filter(|s| s.pid == pid).map(|s| s.rss_pages)) {
+                Ok(Some(pages)) => u.rss = u.rss.saturating_add(pages.saturating_mul(self.page)),
+                Err(e) if vanished(&e) && pid != main => {}
+                _ => exact = false,
+            }
+            if !exact {
+                break;
             }
         }
-        if let Some(bytes) = memory("memory.current").and_then(|t| parse::number(&t)) {
-            u.rss = bytes;
+        if exact && cgroup_files(files, at, &mut u) {
+            return u;
         }
-        match memory("memory.peak").and_then(|t| parse::number(&t)) {
-            Some(bytes) => u.rss_peak = Some(bytes),
-            None if u.rss_peak.is_some() => u.note("rss_peak", "no memory.peak: the largest process's peak"),
-            None => {}
-        }
-        u.oom_kills = memory("memory.events").and_then(|t| parse::keyed(&t, b"oom_kill"));
-        u.memory_max = memory("memory.max").and_then(|t| parse::number(&t));
-        if u.oom_kills.is_none() {
-            u.note("oom_kills", "no memory controller in the service's cgroup");
-        }
-        if let Some((r, w)) =
-            Some(()).filter(|()| at.io).and_then(|()| read("io.stat")).and_then(|t| parse::io_stat(&t))
-        {
-            (u.io_read, u.io_write) = (Some(r), Some(w));
-            u.notes.retain(|n| n.field != "io_read");
-        }
+        let mut cgroups = self.cgroups.take();
+        cgroups.remove(&key);
+        self.cgroups.set(cgroups);
+        let whole = ProcTable::read_from(files);
+        let start = whole.procs.get(&main).map_or(0, |s| s.start);
+        whole.cgroups.set(HashMap::from([((key.0.clone(), main, start), Some(at.clone()))]));
+        let mut u = whole.usage_of(files, &key.0, Some(main), Detail::Summary);
+        u.procs.clear();
         u
     }
 
@@ -648,6 +698,42 @@ impl ProcTable {
         Duration::from_secs(secs)
             .saturating_add(Duration::from_nanos(rest.saturating_mul(1_000_000_000).checked_div(hz).unwrap_or(0)))
     }
+}
+
+/// The figures of the cgroup `at`'s own files put in `u` where they
+/// exist (the files of a controller that is not enabled are not looked
+/// for); whether they gave the CPU time, and the memory where the memory
+/// controller counts it.
+fn cgroup_files(files: &impl Files, at: &Located, u: &mut Usage) -> bool {
+    let dir = &at.dir;
+    let read = |name| files.cgroup_file(dir, name).ok();
+    let memory = |name| if at.memory { read(name) } else { None };
+    let cpu = read("cpu.stat");
+    let cpu = cpu.as_deref().and_then(|t| Some((parse::keyed(t, b"user_usec")?, parse::keyed(t, b"system_usec")?)));
+    if let Some((user, system)) = cpu {
+        u.cpu_user = Duration::from_micros(user);
+        u.cpu_system = Duration::from_micros(system);
+        u.at = files.now();
+    }
+    let current = memory("memory.current").and_then(|t| parse::number(&t));
+    if let Some(bytes) = current {
+        u.rss = bytes;
+    }
+    match memory("memory.peak").and_then(|t| parse::number(&t)) {
+        Some(bytes) => u.rss_peak = Some(bytes),
+        None if u.rss_peak.is_some() => u.note("rss_peak", "no memory.peak: the largest process's peak"),
+        None => {}
+    }
+    u.oom_kills = memory("memory.events").and_then(|t| parse::keyed(&t, b"oom_kill"));
+    u.memory_max = memory("memory.max").and_then(|t| parse::number(&t));
+    if u.oom_kills.is_none() {
+        u.note("oom_kills", "no memory controller in the service's cgroup");
+    }
+    if let Some((r, w)) = Some(()).filter(|()| at.io).and_then(|()| read("io.stat")).and_then(|t| parse::io_stat(&t)) {
+        (u.io_read, u.io_write) = (Some(r), Some(w));
+        u.notes.retain(|n| n.field != "io_read");
+    }
+    cpu.is_some() && (current.is_some() || !at.memory)
 }
 
 /// The service's cgroup ([`service_cgroup`]) and its controllers.
@@ -797,7 +883,7 @@ mod tests {
         for detail in [Detail::Summary, Detail::Full] {
             let whole = ProcTable::read_from(&m).usage_in(&m, svc, Some(200), detail);
             m.opened.take();
-            let table = ProcTable::read_for_in(&m, &[(svc, 200)], HashMap::new());
+            let table = ProcTable::read_for_in(&m, &[(svc, 200)], HashMap::new(), detail);
             assert_eq!(table.usage_in(&m, svc, Some(200), detail), whole, "the same figures");
             let opened = m.opened.take();
             for other in ["/proc/100/stat", "/proc/300/stat"] {
@@ -806,9 +892,9 @@ mod tests {
             assert_eq!(opened.iter().filter(|p| p.ends_with("/cgroup.procs")).count(), 1, "read once: {opened:?}");
         }
         // The next sample finds the cgroup without /proc/200/cgroup.
-        let table = ProcTable::read_for_in(&m, &[(svc, 200)], HashMap::new());
+        let table = ProcTable::read_for_in(&m, &[(svc, 200)], HashMap::new(), Detail::Summary);
         m.files.remove("/proc/200/cgroup");
-        let next = ProcTable::read_for_in(&m, &[(svc, 200)], table.cgroups.take());
+        let next = ProcTable::read_for_in(&m, &[(svc, 200)], table.cgroups.take(), Detail::Summary);
         assert!(matches!(next.usage_in(&m, svc, Some(200), Detail::Summary).source, Source::Cgroup(_)));
         // A service it was not read for is not guessed at.
         let other = next.usage_in(&m, b"/etc/service/other", Some(300), Detail::Summary);
@@ -823,7 +909,7 @@ mod tests {
         m.process(301, 300, "child", 7, 70, "/");
         let (svc, other) = (SVC.as_bytes(), b"/etc/service/other".as_slice());
         let whole = ProcTable::read_from(&m);
-        let table = ProcTable::read_for_in(&m, &[(svc, 200), (other, 300)], HashMap::new());
+        let table = ProcTable::read_for_in(&m, &[(svc, 200), (other, 300)], HashMap::new(), Detail::Summary);
         for (path, main) in [(svc, 200), (other, 300)] {
             for detail in [Detail::Summary, Detail::Full] {
                 let u = table.usage_in(&m, path, Some(main), detail);
@@ -834,6 +920,70 @@ mod tests {
         assert_eq!((u.source, u.processes, u.cpu_user), (Source::ProcessTree, 2, Duration::from_millis(10_060)));
         // Every process was read: the tree's are found only so.
         assert_eq!(table.len(), whole.len());
+    }
+
+    /// [`Detail::Totals`] from a table read for the service alone, and
+    /// [`Detail::Summary`] from a whole pass with its processes left out.
+    fn totals_and_summary(m: &Recorded, main: u32) -> (Usage, Usage) {
+        let svc = SVC.as_bytes();
+        let table = ProcTable::read_for_in(m, &[(svc, main)], HashMap::new(), Detail::Totals);
+        let totals = table.usage_in(m, svc, Some(main), Detail::Totals);
+        let mut summary = ProcTable::read_from(m).usage_in(m, svc, Some(main), Detail::Summary);
+        summary.procs.clear();
+        (totals, summary)
+    }
+
+    #[test]
+    fn totals_are_the_summary_without_the_processes() {
+        let mut m = machine(CG);
+        m.put(&format!("{CG_DIR}/cgroup.procs"), b"200\n201\n202\n");
+        m.put(&format!("{CG_DIR}/cpu.stat"), b"usage_usec 9000000\nuser_usec 7000000\nsystem_usec 2000000\n");
+        m.opened.take();
+        let (totals, summary) = totals_and_summary(&m, 200);
+        assert_eq!(totals, summary);
+        assert_eq!((totals.rss, totals.processes, totals.cpu_user), (3100 * 4096, 3, Duration::from_secs(7)));
+        let opened = m.opened.take();
+        let before_summary = opened.iter().position(|p| p == "/proc/100/stat").unwrap_or(opened.len());
+        let totals_read = opened.get(..before_summary).unwrap_or_default();
+        let stats: Vec<&String> = totals_read.iter().filter(|p| p.ends_with("/stat")).collect();
+        assert_eq!(stats, ["/proc/200/stat", "/proc/201/stat", "/proc/202/stat"], "its members' only");
+        // The memory controller counts the memory: the main process's statm only.
+        m.put(&format!("{CG_DIR}/cgroup.controllers"), b"cpu memory pids\n");
+        m.put(&format!("{CG_DIR}/memory.current"), b"209715200\n");
+        m.put(&format!("{CG_DIR}/memory.events"), b"oom_kill 1\n");
+        m.opened.take();
+        let (totals, summary) = totals_and_summary(&m, 200);
+        assert_eq!(totals, summary);
+        assert_eq!((totals.rss, totals.oom_kills), (209_715_200, Some(1)));
+        let opened = m.opened.take();
+        let before_summary = opened.iter().position(|p| p == "/proc/100/stat").unwrap_or(opened.len());
+        let stats: Vec<&String> = opened.iter().take(before_summary).filter(|p| p.ends_with("/stat")).collect();
+        assert_eq!(stats, ["/proc/200/stat"]);
+        // Where the cgroup's files and statm do not suffice: a whole pass, the same figures.
+        m.put(&format!("{CG_DIR}/memory.current"), b"garbage\n");
+        let (totals, summary) = totals_and_summary(&m, 200);
+        assert_eq!((totals.rss, &totals), (3100 * 4096, &summary));
+        m.files.remove(&format!("{CG_DIR}/cgroup.controllers"));
+        m.put(&format!("{CG_DIR}/cpu.stat"), b"usage_usec lots\n");
+        let (totals, summary) = totals_and_summary(&m, 200);
+        assert_eq!((totals.cpu_user, &totals), (Duration::from_millis(4000), &summary));
+        m.put(&format!("{CG_DIR}/cpu.stat"), b"usage_usec 9000000\nuser_usec 7000000\nsystem_usec 2000000\n");
+        let stat = m.files.get("/proc/200/stat").cloned();
+        m.fail("/proc/200/stat", libc::EACCES);
+        let (totals, summary) = totals_and_summary(&m, 200);
+        assert_eq!((totals.source.clone(), &totals), (Source::None, &summary), "refused");
+        m.files.extend(stat.map(|t| ("/proc/200/stat".to_string(), t)));
+        m.put(&format!("{CG_DIR}/cgroup.procs"), b"201\n202\n");
+        let (totals, summary) = totals_and_summary(&m, 200);
+        assert_eq!((totals.processes, &totals), (2, &summary), "the main process left: its cgroup's figures");
+        m.files.remove(&format!("{CG_DIR}/cgroup.procs"));
+        let (totals, summary) = totals_and_summary(&m, 200);
+        assert_eq!((totals.source.clone(), &totals), (Source::ProcessTree, &summary), "the cgroup went");
+        assert!(totals.notes.iter().any(|n| n.field == "source"));
+        // A service in no cgroup: its process tree, from every process.
+        let m = machine("/");
+        let (totals, summary) = totals_and_summary(&m, 200);
+        assert_eq!((totals.source.clone(), totals.processes, &totals), (Source::ProcessTree, 3, &summary));
     }
 
     #[test]

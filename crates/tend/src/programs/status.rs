@@ -116,13 +116,13 @@ fn sample(rows: &mut [Row], detail: Detail) {
     // Only the services' processes are read where each has its cgroup.
     let services: Vec<(&[u8], u32)> =
         rows.iter().zip(&pids).filter_map(|(r, &pid)| Some((r.entry.path.as_slice(), pid?))).collect();
-    let mut table = ProcTable::read_for(&services);
+    let mut table = ProcTable::read_for(&services, detail);
     let before = take(&table, rows);
     // The interval runs from the first reading: the time it took to find
     // the services' cgroups is not waited again.
     let now = unix::time::clock_gettime(libc::CLOCK_MONOTONIC);
     std::thread::sleep(SAMPLE.saturating_sub(now.saturating_sub(table.at())));
-    table.refresh_for(&services);
+    table.refresh_for(&services, detail);
     let after = take(&table, rows);
     for ((row, a), b) in rows.iter_mut().zip(before).zip(after) {
         row.usage = a.zip(b);

@@ -102,10 +102,10 @@ impl Services {
             .collect();
         let table = match &mut self.table {
             Some(t) => {
-                t.refresh_for(&services);
+                t.refresh_for(&services, Detail::Summary);
                 t
             }
-            None => self.table.insert(ProcTable::read_for(&services)),
+            None => self.table.insert(ProcTable::read_for(&services, Detail::Summary)),
         };
         let mut next = HashMap::with_capacity(entries.len());
         let rows = entries
