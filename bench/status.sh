@@ -5,7 +5,9 @@
 # reads only the status records: no CPU, memory or processes). systemd is
 # not running on the bench machine, so `systemctl status` is not measured.
 # Knobs: N_SERVICES, RUNS (default 10 runs of each command), BENCH_DIR
-# (default /var/tmp).
+# (default /var/tmp), BASELINE (another tend binary, e.g. main's release
+# build: its `tend status` rows are added; the commands run in turn, run
+# after run, so that all are measured under the same load).
 #
 # `tend status` takes two samples of every service 0.1 s apart (CPU %): its
 # wall time holds that interval (less the time the first sample took) and
@@ -14,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/build-tend.sh
 exec python3 - <<'PY'
-import os, shutil, statistics, struct, subprocess, tempfile, time
+import os, resource, shutil, statistics, struct, subprocess, tempfile, time
 from benchlib import sleeping_services, sweep, tend_bin_dir
 
 TEND = os.environ["TEND"]
@@ -33,13 +35,20 @@ def up(d):
     except (OSError, struct.error):
         return False
 
-def wall(cmd):
-    times = []
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+def measure(rows):
+    """Each command's wall and CPU times, RUNS runs, the commands in turn."""
+    times = {name: ([], []) for name, _ in rows}
     for _ in range(RUNS):
-        t = time.monotonic()
-        subprocess.run(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        times.append(time.monotonic() - t)
-    return statistics.median(times), min(times)
+        for name, cmd in rows:
+            t, c = time.monotonic(), children_cpu()
+            subprocess.run(cmd, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+            times[name][0].append(time.monotonic() - t)
+            times[name][1].append(children_cpu() - c)
+    return [(name, (statistics.median(w), min(w), statistics.median(c))) for name, (w, c) in times.items()]
 
 try:
     dirs = sleeping_services(scan, N)
@@ -56,12 +65,18 @@ try:
         ("tend status --json", [TEND, "status", "--json", scan]),
         ("daemontools svstat (records only)", ["/usr/bin/svstat"] + dirs),
     ]
-    results = [(name, wall(cmd)) for name, cmd in rows]
+    baseline = os.environ.get("BASELINE")
+    if baseline:
+        rows[2:2] = [("baseline: tend status", [baseline, "status", scan]),
+                     ("baseline: tend status --json", [baseline, "status", "--json", scan])]
+    results = measure(rows)
+    load = os.getloadavg()[0]
 finally:
     sweep(work, groups)
     shutil.rmtree(work, ignore_errors=True)
-print(f"| command ({N} services, {RUNS} runs) | wall, median s | wall, best s |")
-print("|---|---:|---:|")
-for name, (med, best) in results:
-    print(f"| {name} | {med:.3f} | {best:.3f} |")
+print(f"| command ({N} services, {RUNS} runs) | wall, median s | wall, best s | CPU, median s |")
+print("|---|---:|---:|---:|")
+for name, (med, best, cpu) in results:
+    print(f"| {name} | {med:.3f} | {best:.3f} | {cpu:.3f} |")
+print(f"\nLoad average at the end: {load:.1f}.")
 PY

@@ -7,6 +7,8 @@
 #   run minus the shorter one, divided by REFRESHES: one sample of every
 #   service, the header's figures and the formatting, start-up left out.
 #   ROUNDS (default 3) rounds, the best shown. procps top the same way.
+#   BASELINE: another tend binary (e.g. main's release build), measured
+#   the same way, its rounds in turn with tend's.
 # Every process started lives in the bench's temporary directory and is
 # killed at the end, even on error or Ctrl-C.
 set -euo pipefail
@@ -32,12 +34,14 @@ def cpu_of(argv):
     subprocess.run(argv, cwd=work, stdout=subprocess.DEVNULL, check=True)
     return children_cpu() - before
 
-def per_refresh(argv_for):
-    best = float("inf")
+def per_refresh(*argv_fors):
+    """For each program, the best of ROUNDS rounds, the programs in turn."""
+    best = [float("inf")] * len(argv_fors)
     for _ in range(ROUNDS):
-        long_run = cpu_of(argv_for(REFRESHES + 1))
-        short_run = cpu_of(argv_for(1))
-        best = min(best, (long_run - short_run) / REFRESHES)
+        for i, argv_for in enumerate(argv_fors):
+            long_run = cpu_of(argv_for(REFRESHES + 1))
+            short_run = cpu_of(argv_for(1))
+            best[i] = min(best[i], (long_run - short_run) / REFRESHES)
     return best
 
 env = dict(os.environ, PATH=bindir + ":" + os.environ.get("PATH", "/usr/bin:/bin"))
@@ -55,13 +59,17 @@ try:
         if time.monotonic() > deadline:
             raise SystemExit(f"bench: {N} services not up after 300 s:\n{out[:300]}")
         time.sleep(1)
-    tend = per_refresh(lambda n: [os.environ["TEND"], "top", "-b", "-n", str(n), "-d", "0.1", scan])
-    procps = per_refresh(lambda n: ["top", "-b", "-n", str(n), "-d", "0.1"])
+    tends = [os.environ["TEND"]] + ([os.environ["BASELINE"]] if os.environ.get("BASELINE") else [])
+    figures = per_refresh(*[lambda n, t=t: [t, "top", "-b", "-n", str(n), "-d", "0.1", scan] for t in tends])
+    procps, = per_refresh(lambda n: ["top", "-b", "-n", str(n), "-d", "0.1"])
+    load = os.getloadavg()[0]
 finally:
     sweep(work, [svscan.pid])
 
 print(f"| Program ({N} services, {REFRESHES} refreshes, best of {ROUNDS}) | CPU ms per refresh |")
 print("|---|---:|")
-print(f"| tend top -b -d 0.1 | {tend * 1000:.1f} |")
+for label, tend in zip(["tend top -b -d 0.1", "baseline: tend top -b -d 0.1"], figures):
+    print(f"| {label} | {tend * 1000:.1f} |")
 print(f"| procps top -b -d 0.1 (all processes) | {procps * 1000:.1f} |")
+print(f"\nLoad average at the end: {load:.1f}.")
 PY

@@ -14,6 +14,10 @@
 //!   exact) or from the main pid's process tree ([`Source::ProcessTree`],
 //!   an estimate); [`ProcTable`] reads /proc once for any number of services
 //!   and [`ProcTable::refresh`] again for the next sample;
+//!   [`ProcTable::read_for`] and [`ProcTable::refresh_for`] read only the
+//!   processes of the services named when each has its cgroup (all of
+//!   /proc otherwise: a process tree is found only so), and with
+//!   [`Detail::Totals`] (no process list) no table of processes at all;
 //! - [`cpu_percent`] and [`busiest`] (rate): between two samples;
 //! - [`log`]: where a service's logger writes, and the last lines of its log;
 //! - [`human`]: durations (`3d 4h`) and sizes (`12.3M`) written one way;
