@@ -305,6 +305,11 @@ mod tests {
             (s.phase, s.writer, s.normally_up, s.error),
             (Phase::Unsupervised, Some(Writer::Runit), false, None)
         );
+        // Which supervisor wrote it, from the length read (no stat).
+        for (len, writer) in [(18, Writer::Daemontools), (64, Writer::Tend)] {
+            std::fs::write(d.path().join("supervise/status"), &record(9, 3, None).encode()[..len]).unwrap();
+            assert_eq!(ServiceState::read(path).writer, Some(writer));
+        }
         std::fs::write(d.path().join("supervise/status"), b"garbage").unwrap();
         let garbage = ServiceState::read(path);
         assert_eq!(garbage.error.as_deref(), Some("unable to read supervise/status: bad format"));
