@@ -123,3 +123,31 @@ def sleeping_services(scan, n):
         os.chmod(os.path.join(d, "run"), 0o755)
         dirs.append(d)
     return dirs
+
+
+def is_up(d):
+    """Whether service directory d's status record names a running pid."""
+    try:
+        with open(os.path.join(d, "supervise", "status"), "rb") as f:
+            return int.from_bytes(f.read(18)[12:16], "little") != 0
+    except OSError:
+        return False
+
+
+def sleeping_tree(scan, n, bindir, env, groups, limit=600):
+    """n sleeping services (sleeping_services) under svscan from bindir,
+    started in its own session (its pid added to groups for kill_groups and
+    sweep); returns their directories once every one is up, or exits after
+    limit seconds."""
+    import subprocess
+    import time
+    dirs = sleeping_services(scan, n)
+    p = subprocess.Popen([os.path.join(bindir, "svscan"), scan], env=env, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    groups.append(p.pid)
+    end = time.monotonic() + limit
+    while not all(is_up(d) for d in dirs):
+        if time.monotonic() > end:
+            raise SystemExit(f"the services were not all up after {limit} s")
+        time.sleep(0.5)
+    return dirs

@@ -14,8 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/build-tend.sh
 exec python3 - <<'PY'
-import os, shutil, socket, statistics, struct, subprocess, time
-from benchlib import sleeping_services, sweep, tend_bin_dir
+import os, shutil, socket, statistics, subprocess, time
+from benchlib import sleeping_tree, sweep, tend_bin_dir
 
 TEND = os.environ["TEND"]
 N = int(os.environ.get("N_SERVICES", "1000"))
@@ -26,12 +26,6 @@ os.mkdir(scan)
 env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}")
 groups = []
 
-def up(d):
-    try:
-        with open(os.path.join(d, "supervise", "status"), "rb") as f:
-            return struct.unpack("<I", f.read(18)[12:16])[0] != 0
-    except (OSError, struct.error):
-        return False
 
 def scrape(address):
     host, port = address.rsplit(":", 1)
@@ -58,15 +52,7 @@ def rss_kib(pid):
         return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
 
 try:
-    dirs = sleeping_services(scan, N)
-    p = subprocess.Popen([os.path.join(bindir, "svscan"), scan], env=env, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    groups.append(p.pid)
-    end = time.monotonic() + 600
-    while not all(up(d) for d in dirs):
-        if time.monotonic() > end:
-            raise SystemExit("services not up after 600 s")
-        time.sleep(0.5)
+    sleeping_tree(scan, N, bindir, env, groups, 600)
     binaries = [("tend", TEND)] + ([("baseline", os.environ["BASELINE"])] if os.environ.get("BASELINE") else [])
     exporters = []
     for label, binary in binaries:

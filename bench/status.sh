@@ -16,8 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/build-tend.sh
 exec python3 - <<'PY'
-import os, resource, shutil, statistics, struct, subprocess, tempfile, time
-from benchlib import sleeping_services, sweep, tend_bin_dir
+import os, resource, shutil, statistics, subprocess, tempfile, time
+from benchlib import sleeping_tree, sweep, tend_bin_dir
 
 TEND = os.environ["TEND"]
 N = int(os.environ.get("N_SERVICES", "1000"))
@@ -28,12 +28,6 @@ os.mkdir(scan)
 env = dict(os.environ, PATH=f"{bindir}:{os.environ['PATH']}")
 groups = []
 
-def up(d):
-    try:
-        with open(os.path.join(d, "supervise", "status"), "rb") as f:
-            return struct.unpack("<I", f.read(18)[12:16])[0] != 0
-    except (OSError, struct.error):
-        return False
 
 def children_cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -51,15 +45,7 @@ def measure(rows):
     return [(name, (statistics.median(w), min(w), statistics.median(c))) for name, (w, c) in times.items()]
 
 try:
-    dirs = sleeping_services(scan, N)
-    p = subprocess.Popen([os.path.join(bindir, "svscan"), scan], env=env, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    groups.append(p.pid)
-    end = time.monotonic() + 600
-    while not all(up(d) for d in dirs):
-        if time.monotonic() > end:
-            raise SystemExit("services not up after 600 s")
-        time.sleep(0.5)
+    dirs = sleeping_tree(scan, N, bindir, env, groups, 600)
     rows = [
         ("tend status", [TEND, "status", scan]),
         ("tend status --json", [TEND, "status", "--json", scan]),

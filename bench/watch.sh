@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 . bench/build-tend.sh
 exec python3 - <<'PY'
 import os, subprocess, time
-from benchlib import sleeping_services, sweep, tend_bin_dir
+from benchlib import sleeping_tree, sweep, tend_bin_dir
 
 TEND = os.environ["TEND"]
 N = int(os.environ.get("N_SERVICES", "100"))
@@ -33,25 +33,11 @@ def cpu(pid):
         fields = f.read().rsplit(")", 1)[1].split()
     return ns, int(fields[11]) + int(fields[12])
 
-def up(d):
-    try:
-        with open(os.path.join(d, "supervise", "status"), "rb") as f:
-            return int.from_bytes(f.read()[12:16], "little") != 0
-    except OSError:
-        return False
 
 groups = []
 rows = []
 try:
-    dirs = sleeping_services(scan, N)
-    p = subprocess.Popen([os.path.join(bindir, "svscan"), scan], cwd=work, env=env, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    groups.append(p.pid)
-    end = time.monotonic() + 120
-    while not all(up(d) for d in dirs):
-        if time.monotonic() > end:
-            raise SystemExit("the services did not all come up")
-        time.sleep(0.2)
+    sleeping_tree(scan, N, bindir, env, groups, 120)
     for interval in INTERVALS:
         out = os.path.join(work, f"watch-{interval}.out")
         w = subprocess.Popen([TEND, "watch", "-i", str(interval), scan], cwd=work, stdin=subprocess.DEVNULL,
