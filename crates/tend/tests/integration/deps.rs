@@ -8,7 +8,7 @@ use std::fs;
 
 use crate::supervise::{json, service, start, stderr_of, svc, wait_up};
 use crate::svscan::{lines, start_svscan_with, status_pid};
-use crate::util::{signal, wait_for, wait_for_status, wait_idle, Sandbox, Status};
+use crate::util::{signal, wait_for, wait_for_status, wait_idle, wait_supervised, Sandbox, Status};
 
 const WAITING: u8 = 64;
 
@@ -78,6 +78,9 @@ fn a_diamond_waits_for_its_root_then_starts() {
     wait_waiting_for(&sb, "b", "[\"a\"]");
     wait_waiting_for(&sb, "c", "[\"a\"]");
     wait_waiting_for(&sb, "d", "[\"b\",\"c\"]");
+    // Started last: its supervise may not listen yet (svc would warn and
+    // the command be lost).
+    wait_supervised(&sb.join("a"));
     svc(&sb, "u", "a");
     for name in ["a", "b", "c", "d"] {
         wait_up(&sb, name);

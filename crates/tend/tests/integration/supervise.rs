@@ -62,9 +62,13 @@ pub fn json(sb: &Sandbox, dir: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `svc -LETTERS DIR`, which must reach the supervisor: svc exits 0 even
+/// when no supervise listens (daemontools' rule), so its warning is the
+/// only sign of a command lost.
 pub fn svc(sb: &Sandbox, letters: &str, dir: &str) {
-    let st = sb.tend("svc").arg(format!("-{letters}")).arg(dir).status().unwrap();
-    assert!(st.success());
+    let out = sb.tend("svc").arg(format!("-{letters}")).arg(dir).output().unwrap();
+    let warned = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && warned.is_empty(), "svc -{letters} {dir}: {warned}");
 }
 
 /// The pid that the `n`th run wrote as line `n` of `file` (`echo $$ >> file`).
