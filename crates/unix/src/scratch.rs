@@ -80,11 +80,27 @@ mod tests {
         assert!(s.iter().all(|&b| b == 0));
         s[4999] = 7;
         assert_eq!(s[4999], 7);
-        let addr = s.as_ptr() as usize;
-        let before = mapping_of(addr).expect("the scratch is mapped");
         drop(s);
-        // Another test's thread may map something at that address at once;
-        // the very same mapping left in place is what must not happen.
-        assert_ne!(mapping_of(addr), Some(before), "the scratch mapping is still there");
+        // Given back: checked in a child, where no other test's thread can
+        // map something at the same address in between (glibc's fork leaves
+        // the child's allocator usable).
+        // SAFETY: the child only maps, reads its own maps and exits.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork");
+        if pid == 0 {
+            let code = std::panic::catch_unwind(|| {
+                let s = Scratch::<5000>::new().unwrap();
+                let addr = s.as_ptr() as usize;
+                let mapped = mapping_of(addr).is_some();
+                drop(s);
+                mapped && mapping_of(addr).is_none()
+            });
+            // SAFETY: ends the child without running the parent's handlers.
+            unsafe { libc::_exit(if matches!(code, Ok(true)) { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for the child forked above.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "the scratch mapping was not given back");
     }
 }
