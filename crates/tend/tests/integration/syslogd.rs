@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use crate::svscan::{service, start_svscan_with};
-use crate::util::{free_port, read_status, require, signal, wait_for, wait_for_status, wait_supervised, Sandbox};
+use crate::util::{free_port, require, signal, wait_for, wait_for_status, wait_supervised, Sandbox};
 
 /// A tree `scan/sys`: `tend syslogd` on the socket `sb/log.sock` that its
 /// supervise holds (`socket`), logging through multilog with `script`
@@ -84,7 +84,7 @@ fn a_burst_of_10000_messages_while_the_receiver_is_killed_thrice_loses_none() {
     for k in 1..=3 {
         let seen = k * N / 4;
         wait_for(&format!("{seen} lines"), || log_lines(&main).len() >= seen);
-        let before = read_status(&dir).unwrap().pid;
+        let before = wait_for_status(&dir, "up", |s| s.pid != 0).pid;
         signal(before, libc::SIGKILL);
         wait_for_status(&dir, "restarted", |s| s.pid != 0 && s.pid != before);
     }
@@ -227,7 +227,7 @@ fn a_removed_socket_is_made_again_at_the_next_start_and_a_file_in_its_place_is_l
     let dir = sb.join("scan/sys");
     let main = sb.join("scan/sys/log/main");
     fs::remove_file(&sock).unwrap();
-    let before = read_status(&dir).unwrap().pid;
+    let before = wait_for_status(&dir, "up", |s| s.pid != 0).pid;
     signal(before, libc::SIGKILL);
     wait_for_status(&dir, "restarted", |s| s.pid != 0 && s.pid != before);
     wait_for("the socket made again", || fs::symlink_metadata(&sock).is_ok_and(|m| m.file_type().is_socket()));
@@ -236,7 +236,7 @@ fn a_removed_socket_is_made_again_at_the_next_start_and_a_file_in_its_place_is_l
     // A regular file where the socket was: never removed; run starts without it.
     fs::remove_file(&sock).unwrap();
     fs::write(&sock, "mine").unwrap();
-    let before = read_status(&dir).unwrap().pid;
+    let before = wait_for_status(&dir, "up", |s| s.pid != 0).pid;
     signal(before, libc::SIGKILL);
     let stderr = sb.join("stderr");
     wait_for("the warning", || {

@@ -391,9 +391,15 @@ pub fn alive(pid: u32) -> bool {
 }
 
 /// Sends `sig` to `pid`, a process the test started.
+///
+/// A pid read from a record that says "down" is 0, and kill(0) signals the
+/// test's own process group (the test binary, cargo, the CI script): such a
+/// pid fails the test instead.
 pub fn signal(pid: u32, sig: i32) {
+    let target = i32::try_from(pid).ok().filter(|&p| p > 1);
+    let target = target.unwrap_or_else(|| panic!("refusing to signal pid {pid}: not one process"));
     // SAFETY: signalling a process this test started.
-    unsafe { libc::kill(pid as i32, sig) };
+    unsafe { libc::kill(target, sig) };
 }
 
 /// How long any wait in a test may take before the test fails. It only
