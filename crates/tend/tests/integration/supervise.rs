@@ -755,12 +755,15 @@ fn supervise_never_gets_a_heap() {
     assert!(!maps.contains("[heap]"), "supervise has a heap:\n{maps}");
 }
 
-/// The shipped supervise touches at most 4 pages of stack: stack pages stay
-/// private to each process for its life, and one more for each of a
+/// The shipped supervise touches 4 pages of stack on average: stack pages
+/// stay private to each process for its life, and one more for each of a
 /// hundred supervise is 4 KiB of the 1.2 x target of benchmark 8d. A big
 /// buffer inlined into a frame that stays under the poll loop made every
-/// supervise a page or more deeper twice (ARCHITECTURE.md). Where the
-/// random stack offset puts the deepest frame varies, so ten are looked at.
+/// supervise a page or more deeper twice (ARCHITECTURE.md). The kernel
+/// starts the stack at a random offset of up to 8 KiB below its top, so
+/// the same depth touches 3, 4 or (rarely: once in about 100 starts) 5
+/// pages: ten are looked at, none may touch more than 5 and their mean
+/// must stay within 4 (it is about 3.6; a page deeper makes it about 4.6).
 #[test]
 fn the_shipped_supervise_keeps_its_stack_within_four_pages() {
     let tend = crate::util::shipped_tend();
@@ -777,6 +780,7 @@ fn the_shipped_supervise_keeps_its_stack_within_four_pages() {
         cmd.arg(&name).env_clear().env("PATH", "/usr/bin:/bin");
         supervisors.push(sb.spawn(cmd));
     }
+    let mut owned = Vec::new();
     for (i, &pid) in supervisors.iter().enumerate() {
         wait_up(&sb, &format!("s{i}"));
         wait_idle(pid);
@@ -787,8 +791,11 @@ fn the_shipped_supervise_keeps_its_stack_within_four_pages() {
             .find_map(|l| l.strip_prefix("Private_Dirty:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .expect("Private_Dirty of [stack]");
-        assert!(dirty <= 16, "supervise {pid} owns {dirty} KiB of stack (more than 4 pages)");
+        owned.push(dirty);
     }
+    assert!(owned.iter().all(|&kib| kib <= 20), "KiB of stack owned: {owned:?} (one over 5 pages)");
+    let mean = owned.iter().sum::<u64>() as f64 / owned.len() as f64;
+    assert!(mean <= 16.0, "KiB of stack owned: {owned:?}, mean {mean} (over 4 pages)");
 }
 
 /// Restarted in a service directory whose `supervise/` exists (every start
