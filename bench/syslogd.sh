@@ -272,7 +272,7 @@ for key in KEYS:
         sweep(scan, [svscan.pid])
 
 print(f"N = {N} messages of ~100 bytes (N_STRACE = {N_STRACE} under strace)\n")
-print("| receiver | messages/s | CPU µs per message | write calls per message | fsync calls per message | lost while running |")
+print("| receiver | messages/s | CPU µs per message | write calls per message | fsync + fdatasync per message | lost while running |")
 print("|---|---:|---:|---:|---:|---:|")
 for key, (rate, cpu, w, s, dropped) in results.items():
     print(f"| {key} | {rate:,.0f} | {cpu:.2f} | {w:.3f} | {s:.3f} | {dropped} |")

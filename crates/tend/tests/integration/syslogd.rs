@@ -1,9 +1,9 @@
 //! `tend syslogd` and the `socket` file: the socket held by supervise
 //! across restarts (a burst of 10,000 messages while the receiver is
 //! SIGKILLed), the clients (util-linux `logger`, Python's SysLogHandler,
-//! glibc's syslog(3) in a mount namespace where /dev/log is the test's
-//! socket), malformed and over-long messages, UDP and TCP, and multilog's
-//! routing recipes from the README.
+//! glibc's syslog(3) and Debian's dovecot in a mount namespace where
+//! /dev/log is the test's socket), malformed and over-long messages, UDP
+//! and TCP, and multilog's routing recipes from the README.
 
 use std::collections::HashMap;
 use std::fs;
@@ -135,13 +135,25 @@ fn logger_python_and_glibc_syslog_reach_the_log_directory() {
     .unwrap();
     let out = sb.command("gcc").args(["-o", "c", "c.c"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let script =
-        format!("mount -t tmpfs none /dev && touch /dev/log && mount --bind {} /dev/log && exec ./c", sock.display());
-    let out = sb.command("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]).output().unwrap();
+    let out = with_dev_log(&sb, &sock, "", "./c").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     wait_for("glibc's line", || {
         log_lines(&main).iter().any(|l| l.starts_with("local3.warning cprog[") && l.ends_with("]: from glibc 42"))
     });
+}
+
+/// `unshare -m` running `exec PROGRAM` where /dev is a private tmpfs holding
+/// `sock` as /dev/log, after the shell commands `devices` (each ending in
+/// `&& `) have made what else PROGRAM opens there: glibc's syslog(3)
+/// always writes to /dev/log.
+fn with_dev_log(sb: &Sandbox, sock: &Path, devices: &str, program: &str) -> std::process::Command {
+    let script = format!(
+        "mount -t tmpfs none /dev && {devices}touch /dev/log && mount --bind {} /dev/log && exec {program}",
+        sock.display()
+    );
+    let mut cmd = sb.command("unshare");
+    cmd.args(["-m", "--propagation", "private", "sh", "-c", &script]);
+    cmd
 }
 
 /// Starts `syslogd ARGS` on its own, its stdout a pipe: its lines.
@@ -281,15 +293,9 @@ fn dovecot_logging_to_syslog_reaches_the_log_directory_and_tend_log_reads_it() {
         ),
     )
     .unwrap();
-    let script = format!(
-        "mount -t tmpfs none /dev && mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 && \
-         mknod -m 666 /dev/random c 1 8 && mknod -m 666 /dev/urandom c 1 9 && \
-         touch /dev/log && mount --bind {} /dev/log && exec dovecot -F -c {}",
-        sock.display(),
-        conf.display()
-    );
-    let mut cmd = sb.command("unshare");
-    cmd.args(["-m", "--propagation", "private", "sh", "-c", &script]);
+    let devices = "mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 && \
+                   mknod -m 666 /dev/random c 1 8 && mknod -m 666 /dev/urandom c 1 9 && ";
+    let mut cmd = with_dev_log(&sb, &sock, devices, &format!("dovecot -F -c {}", conf.display()));
     cmd.stdout(fs::File::create(sb.join("dovecot/out")).unwrap()).stderr(Stdio::inherit());
     let dovecot = sb.spawn(cmd);
     let addr = format!("127.0.0.1:{port}");
@@ -322,7 +328,11 @@ fn dovecot_logging_to_syslog_reaches_the_log_directory_and_tend_log_reads_it() {
     wait_for("dovecot's login in tend log's output", || {
         let text = shown();
         let started = text.lines().any(|l| l.contains(" mail.info dovecot: master: Dovecot v") && l.ends_with(")"));
-        started && text.contains(" mail.info dovecot: imap-login: Login: user=<ann>, method=PLAIN, rip=127.0.0.1")
+        started
+            && text.contains(" mail.info dovecot: imap-login: Login: user=<ann>, method=PLAIN, rip=127.0.0.1")
+            && text
+                .lines()
+                .any(|l| l.contains(" mail.info dovecot: imap(ann)<") && l.contains(": Disconnected: Logged out"))
     });
     signal(dovecot, libc::SIGTERM);
     assert!(sb.wait_exit(dovecot).success(), "dovecot -F exits 0 on SIGTERM");
