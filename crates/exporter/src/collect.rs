@@ -81,7 +81,7 @@ impl Collector {
             }
         }
         // One reading of /proc for every service: where each has its
-        // cgroup, only its files and its processes' statm.
+        // cgroup, only its files and its processes' stat.
         let main = |s: &Service| s.state.main_pid().filter(|_| s.state.supervised);
         let sampled: Vec<(&[u8], u32)> = services.iter().filter_map(|s| Some((s.path.as_slice(), main(s)?))).collect();
         let table = match &mut self.table {

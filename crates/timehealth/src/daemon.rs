@@ -76,6 +76,13 @@ impl Directive {
     pub fn line(&self) -> String {
         self.words.join(" ")
     }
+
+    /// "`LINE` in FILE", for a finding: the file it was read from, or
+    /// `fallback` (the main configuration file) when that is not known.
+    pub fn place(&self, fallback: &Path) -> String {
+        let f = if self.file.as_os_str().is_empty() { fallback } else { &self.file };
+        format!("`{}` in {}", self.line(), f.display())
+    }
 }
 
 /// What a daemon's configuration says.
@@ -199,10 +206,14 @@ fn walk(kind: Kind, file: &Path, root: &Path, depth: usize, seen: &mut Vec<PathB
         return;
     }
     seen.push(real);
-    let text = match files::read(file) {
-        Ok(t) => t,
-        Err(e) => return c.problems.push(format!("{}: {e}", file.display())),
-    };
+    match files::read(file) {
+        Ok(text) => walk_text(kind, file, &text, root, depth, seen, c),
+        Err(e) => c.problems.push(format!("{}: {e}", file.display())),
+    }
+}
+
+/// The directives of `text`, read from `file`, and the files it includes.
+fn walk_text(kind: Kind, file: &Path, text: &str, root: &Path, depth: usize, seen: &mut Vec<PathBuf>, c: &mut Config) {
     for line in text.lines() {
         let words = words(kind, line);
         apply(c, kind, &words, file);
@@ -255,9 +266,10 @@ pub fn read_config_under(kind: Kind, path: &Path, root: &Path) -> Result<Config,
         }
         return Ok(config);
     }
-    files::read(path)?;
+    let text = files::read(path)?;
     let mut config = Config::default();
-    walk(kind, path, root, 0, &mut Vec::new(), &mut config);
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    walk_text(kind, path, &text, root, 0, &mut vec![real], &mut config);
     Ok(config)
 }
 

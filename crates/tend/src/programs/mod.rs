@@ -89,33 +89,28 @@ pub fn find(name: &[u8]) -> Option<Program> {
     let name = names().find(|n| n.as_bytes() == name)?;
     let p = |main, about| Program { name, main, start: Start::StdioOpen, link: true, about };
     let as_given = |main, about| Program { start: Start::AsGiven, ..p(main, about) };
+    // Run as `tend NAME` only: no link (see `Program::link`).
+    let tend_only = |main, about| Program { link: false, ..p(main, about) };
     Some(match name {
         "chpst" => as_given(chpst::main, "runit's chpst: change process state, then run a program"),
-        "clock" => {
-            Program { link: false, ..p(clock::main, "check the clock, NTP, clocksource and hypervisor (tend clock)") }
-        }
+        "clock" => tend_only(clock::main, "check the clock, NTP, clocksource and hypervisor (tend clock)"),
         "clockwatch" => p(clockwatch::main, "log clock steps, sync changes and steal time as they happen"),
         "envdir" => as_given(envdir::main, "set environment variables from a directory, then run a program"),
         "envuidgid" => as_given(envuidgid::main, "set UID and GID from an account, then run a program"),
-        "exporter" => Program {
-            link: false,
-            ..p(exporter::main, "serve services' and the clock's metrics to Prometheus over HTTP (tend exporter)")
-        },
+        "exporter" => {
+            tend_only(exporter::main, "serve services' and the clock's metrics to Prometheus over HTTP (tend exporter)")
+        }
         "fghack" => as_given(fghack::main, "keep a self-backgrounding daemon in the foreground"),
-        "log" => Program {
-            link: false,
-            ..p(log::main, "print log directories in time order, local times, search, follow (tend log)")
-        },
+        "log" => tend_only(log::main, "print log directories in time order, local times, search, follow (tend log)"),
         "multilog" => p(multilog::main, "read a log from stdin, select lines, write rotated log directories"),
         "pgrphack" => as_given(pgrphack::main, "run a program in a new session and process group"),
         "readproctitle" => as_given(readproctitle::main, "show the tail of stdin in ps output"),
         "setlock" => as_given(setlock::main, "run a program holding a lock file"),
         "setuidgid" => as_given(setuidgid::main, "run a program as an account (uid, gid and only its primary group)"),
         "softlimit" => as_given(softlimit::main, "run a program with lower resource limits"),
-        "status" => Program {
-            link: false,
-            ..p(status::main, "show services: state, uptime, restarts, CPU, memory, processes, log (tend status)")
-        },
+        "status" => {
+            tend_only(status::main, "show services: state, uptime, restarts, CPU, memory, processes, log (tend status)")
+        }
         "supervise" => p(supervise::main, "start a service and restart it when it dies"),
         "svc" => p(svc::main, "control supervised services"),
         "svok" => p(svok::main, "tell whether supervise is running on a directory"),
@@ -124,17 +119,14 @@ pub fn find(name: &[u8]) -> Option<Program> {
         "svstat" => p(svstat::main, "print the status of supervised services"),
         "svup" => p(svup::main, "tell whether a supervised service is up"),
         "svwait" => p(svwait::main, "wait until supervised services are up, ready, down or finished"),
-        "syslogd" => Program {
-            link: false,
-            ..p(syslogd::main, "receive syslog messages (/dev/log, UDP, TCP) as lines for multilog (tend syslogd)")
-        },
+        "syslogd" => tend_only(
+            syslogd::main,
+            "receive syslog messages (/dev/log, UDP, TCP) as lines for multilog (tend syslogd)",
+        ),
         "tai64n" => as_given(tai64n::main, "prefix each line of stdin with a TAI64N label"),
         "tai64nlocal" => as_given(tai64nlocal::main, "turn TAI64N labels into local date and time"),
-        "top" => Program { link: false, ..p(top::main, "a steady full-screen view of all services (tend top)") },
-        "watch" => Program {
-            link: false,
-            ..p(watch::main, "log services' runaway CPU, memory, crash loops and downs (tend watch)")
-        },
+        "top" => tend_only(top::main, "a steady full-screen view of all services (tend top)"),
+        "watch" => tend_only(watch::main, "log services' runaway CPU, memory, crash loops and downs (tend watch)"),
         _ => return None,
     })
 }

@@ -28,11 +28,6 @@ pub(crate) fn makestep(c: &Config) -> Option<(f64, i64)> {
     }
 }
 
-fn at(d: &Directive, file: &Path) -> String {
-    let f = if d.file.as_os_str().is_empty() { file } else { &d.file };
-    format!("`{}` in {}", d.line(), f.display())
-}
-
 /// The findings for one chrony configuration; `vm` names the hypervisor
 /// when this is a guest, `services` are those without clock-step-restart.
 pub fn check(c: &Config, file: &Path, vm: Option<&str>, services: &[String], out: &mut Vec<AuditFinding>) {
@@ -45,21 +40,21 @@ pub fn check(c: &Config, file: &Path, vm: Option<&str>, services: &[String], out
             };
             out.push(AuditFinding::new(
                 Check::ChronyMakestepUnlimited,
-                format!("chronyd steps at any time: {}{hurt}", at(d, file)),
+                format!("chronyd steps at any time: {}{hurt}", d.place(file)),
             ));
         }
     }
     if let Some(d) = last(c, "local").filter(|d| !d.args().iter().any(|a| a == "orphan")) {
-        out.push(AuditFinding::new(Check::ChronyLocalNoOrphan, format!("chronyd: {} without orphan", at(d, file))));
+        out.push(AuditFinding::new(Check::ChronyLocalNoOrphan, format!("chronyd: {} without orphan", d.place(file))));
     }
     if let (Some(rate), Some(d)) = (number(c, "maxslewrate"), last(c, "maxslewrate")) {
         if rate > DEFAULT_MAXSLEWRATE + 1.0 {
             out.push(AuditFinding::new(
                 Check::ChronyMaxslewrateHigh,
-                format!("chronyd: {} is near Linux's limit of 100000 ppm", at(d, file)),
+                format!("chronyd: {} is near Linux's limit of 100000 ppm", d.place(file)),
             ));
         } else if rate <= 500.0 {
-            let mut f = AuditFinding::new(Check::ChronyMaxslewrateLow, format!("chronyd: {}", at(d, file)));
+            let mut f = AuditFinding::new(Check::ChronyMaxslewrateLow, format!("chronyd: {}", d.place(file)));
             f.consequence = format!(
                 "one second of offset takes {} to slew: {}",
                 super::slew::duration(1.0 / (rate.max(1e-3) * 1e-6)),

@@ -25,7 +25,7 @@ pub fn check(source: &str, cmdline: &str, release: &str, tsc_unstable: Option<bo
         let (check, did, now) = match key {
             "clock" => (
                 Check::CmdlineClock,
-                "the i386 timer choice of 2.6 kernels, kept since as a deprecated alias of clocksource=",
+                "was the i386 timer choice of 2.6 kernels, kept since as a deprecated alias of clocksource=",
                 format!(
                     "{on} still reads it as `clocksource={}` (with a deprecation warning at boot); \
                      a clocksource it does not have (pit on x86-64) leaves the default",
@@ -68,10 +68,11 @@ pub fn check(source: &str, cmdline: &str, release: &str, tsc_unstable: Option<bo
             },
             _ => continue,
         };
-        if out.iter().any(|f| f.check == check && f.what.contains(&format!("`{word}`"))) {
+        let what = format!("`{word}` in {source}");
+        if out.iter().any(|f| f.check == check && f.what == what) {
             continue;
         }
-        let mut f = AuditFinding::new(check, format!("`{word}` in {source}"));
+        let mut f = AuditFinding::new(check, what);
         if check != Check::CmdlineTscReliable {
             f.consequence = format!("{}: it {did}; {now}", check.consequence());
         }

@@ -139,7 +139,7 @@ fn tsc_unstable(p: &Paths, live: bool) -> Option<bool> {
     let text = if live {
         unix::fs::open_nonblocking(&p.kmsg).and_then(|mut f| clocksource::read_log(&mut f)).ok()?
     } else {
-        files::read(&p.root.join("var/log/kern.log")).ok()?
+        files::read(&p.kmsg).ok()?
     };
     Some(clocksource::scan(&text).iter().any(|e| matches!(e, clocksource::LogEvent::TscUnstable(_))))
 }

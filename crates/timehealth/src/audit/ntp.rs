@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::{AuditFinding, Check};
-use crate::daemon::{Config, Directive};
+use crate::daemon::Config;
 
 /// `tinker KEY VALUE` as a number, the last one given.
 pub(crate) fn tinker(c: &Config, key: &str) -> Option<f64> {
@@ -20,11 +20,6 @@ pub(crate) fn tinker(c: &Config, key: &str) -> Option<f64> {
 pub(crate) fn slew_only(options: &[String]) -> bool {
     let cluster = |o: &str| o.strip_prefix('-').is_some_and(|f| f.bytes().all(|b| b.is_ascii_alphabetic()));
     options.iter().any(|o| o == "--slew" || (cluster(o) && o.contains('x')))
-}
-
-fn place(d: &Directive, file: &Path) -> String {
-    let f = if d.file.as_os_str().is_empty() { file } else { &d.file };
-    format!("`{}` in {}", d.line(), f.display())
 }
 
 /// The pool domain of a host (`2.debian.pool.ntp.org` → `debian.pool.ntp.org`).
@@ -47,7 +42,7 @@ pub fn check(
 ) {
     for d in c.directives.iter().filter(|d| matches!(d.name(), "server" | "peer" | "pool")) {
         if d.args().first().is_some_and(|h| h.starts_with("127.127.1.")) {
-            out.push(AuditFinding::new(Check::NtpLocalDriver, format!("{name}: the LOCAL driver, {}", place(d, file))));
+            out.push(AuditFinding::new(Check::NtpLocalDriver, format!("{name}: the LOCAL driver, {}", d.place(file))));
         }
     }
     let step = tinker(c, "step");
@@ -70,7 +65,7 @@ pub fn check(
     }
     if tinker(c, "panic") == Some(0.0) {
         let d = c.directives.iter().rfind(|d| d.name() == "tinker" && d.args().iter().any(|a| a == "panic"));
-        let at = d.map(|d| place(d, file)).unwrap_or_default();
+        let at = d.map(|d| d.place(file)).unwrap_or_default();
         out.push(AuditFinding::new(Check::NtpPanicDisabled, format!("{name}: {at}")));
     }
     single_source(name, c, file, out);
