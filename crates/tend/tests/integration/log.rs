@@ -87,6 +87,8 @@ fn reads_debian_multilog_s6_log_and_svlogd_directories_in_order() {
     assert_eq!(both.lines().count(), 800);
     let dm_lines: Vec<&str> = both.lines().filter(|l| l.starts_with("dm ")).collect();
     assert_eq!(dm_lines.len(), 400);
+    // dm's logger was fed wholly before sv's: its lines, older, come first.
+    assert!(both.lines().take(400).all(|l| l.starts_with("dm ")), "not in time order:\n{both}");
     // -n, -g, --json.
     let last = log(&sb, &["-n", "3", "s6"]);
     assert_eq!(messages(&last), input[397..]);
